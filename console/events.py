@@ -1,0 +1,135 @@
+"""Typed events: the one vocabulary between sources (live or replay), domain state and recorder.
+
+Sources emit *raw* observations (a kernel log line, the text of ``corosync-quorumtool -s``,
+``ethtool -k`` output, a syslog datagram) stamped with their arrival time. Parsing happens in the
+domain state, so a replayed recording goes through exactly the same parsing code as live input.
+Each event serialises to one JSON object (one line of a JSONL recording) and back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime
+from typing import Any, ClassVar, Literal
+
+ConnState = Literal["connecting", "connected", "reconnecting", "failed", "closed"]
+
+
+class EventDecodeError(ValueError):
+    """A recording line that is not a valid event (named by type and missing/bad field)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Base of every event: when it arrived, which source produced it, about which node."""
+
+    type: ClassVar[str] = "event"
+    at: datetime
+    source: str
+    node: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["at"] = self.at.isoformat()
+        return {"type": self.type, **data}
+
+
+@dataclass(frozen=True, slots=True)
+class KernelText(Event):
+    """One line of a node's kernel log stream, exactly as received."""
+
+    type: ClassVar[str] = "kernel"
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class QuorumText(Event):
+    """Full output of ``corosync-quorumtool -s`` or ``pvecm status`` as seen from ``node``."""
+
+    type: ClassVar[str] = "quorum"
+    text: str
+    cluster: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NicText(Event):
+    """``ethtool -k`` / ``ethtool -i`` output and link state of one interface on ``node``."""
+
+    type: ClassVar[str] = "nic"
+    iface: str
+    features: str = ""
+    driver: str = ""
+    link: str | None = None  # "up" / "down" / None when unknown
+    speed: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SyslogText(Event):
+    """A syslog message (maybe carrying CEF) received by the listener from ``peer``."""
+
+    type: ClassVar[str] = "syslog"
+    text: str
+    peer: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionChange(Event):
+    """State of a source's connection to a node: the UI shows it, the timeline records it."""
+
+    type: ClassVar[str] = "conn"
+    state: ConnState
+    detail: str = ""
+    retry_in: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ApiJson(Event):
+    """A Proxmox VE API response body (``data`` already unwrapped or not) for ``path``."""
+
+    type: ClassVar[str] = "pve_api"
+    path: str
+    body: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorAction(Event):
+    """A runbook step that ran (or was refused): mirrors one audit log entry."""
+
+    type: ClassVar[str] = "action"
+    runbook: str
+    step: str
+    command: str
+    status: str
+    output: str = ""
+    exit_status: int | None = None
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.type: cls
+    for cls in (KernelText, QuorumText, NicText, SyslogText, ConnectionChange, ApiJson,
+                OperatorAction)
+}
+
+
+def event_from_json(obj: Any) -> Event:
+    """Rebuild an event from its JSON object; raises EventDecodeError naming what is wrong."""
+    if not isinstance(obj, dict):
+        raise EventDecodeError(f"event must be a JSON object, got {type(obj).__name__}")
+    kind = obj.get("type")
+    cls = EVENT_TYPES.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        raise EventDecodeError(f"unknown event type {kind!r}")
+    kwargs: dict[str, Any] = {}
+    for f in fields(cls):
+        if f.name in obj:
+            kwargs[f.name] = obj[f.name]
+    try:
+        kwargs["at"] = datetime.fromisoformat(str(obj["at"]))
+    except KeyError as exc:
+        raise EventDecodeError(f"{kind} event without 'at'") from exc
+    except ValueError as exc:
+        raise EventDecodeError(f"{kind} event with bad 'at': {obj['at']!r}") from exc
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:
+        raise EventDecodeError(f"{kind} event: {exc}") from exc

@@ -1,0 +1,1 @@
+"""Incident logic: timeline, correlation of events into incidents, the report."""

@@ -1,0 +1,38 @@
+"""A Common Event Format record (UniFi alerts arrive as CEF over syslog)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from labconsole.model.timefmt import iso_or_none
+
+
+@dataclass(frozen=True, slots=True)
+class CefEvent:
+    vendor: str
+    product: str
+    version: str
+    signature_id: str
+    name: str
+    severity: str
+    extensions: dict[str, str] = field(default_factory=dict)
+    time: datetime | None = None
+    host: str | None = None
+    cef_version: str = "0"
+    raw: str = ""
+    lineno: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "vendor": self.vendor,
+            "product": self.product,
+            "version": self.version,
+            "signature_id": self.signature_id,
+            "name": self.name,
+            "severity": self.severity,
+            "time": iso_or_none(self.time),
+            "host": self.host,
+            "extensions": dict(self.extensions),
+        }

@@ -1,0 +1,32 @@
+"""A kernel log line after parsing, whatever format it came in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class KernelLine:
+    """One logical kernel log line.
+
+    ``time`` is a wall-clock time where the format carries one (journal, syslog, ``dmesg -T``);
+    ``uptime`` is the ``[secs]`` stamp where present (dmesg, kernel prefix inside syslog).
+    ``continuation`` marks an unprefixed line that belongs to the previous message (the register
+    lines of an e1000e hang dump). ``driver``/``device``/``pci`` come from the
+    ``<driver> <bus-address> <iface>:`` prefix the kernel's ``netdev_*`` helpers print.
+    """
+
+    raw: str
+    message: str
+    lineno: int = 0
+    time: datetime | None = None
+    uptime: float | None = None
+    host: str | None = None
+    facility: str | None = None
+    priority: int | None = None
+    driver: str | None = None
+    device: str | None = None
+    pci: str | None = None
+    continuation: bool = False
+    is_kernel: bool = True

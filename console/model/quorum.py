@@ -1,0 +1,42 @@
+"""Cluster votes as ``pvecm status`` / ``corosync-quorumtool -s`` report them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class QuorumNode:
+    nodeid: int
+    votes: int
+    name: str
+    local: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"nodeid": self.nodeid, "votes": self.votes, "name": self.name, "local": self.local}
+
+
+@dataclass(frozen=True, slots=True)
+class QuorumStatus:
+    quorate: bool
+    total_votes: int
+    expected_votes: int
+    quorum: int | None = None
+    nodes: tuple[QuorumNode, ...] = ()
+    flags: tuple[str, ...] = ()
+    cluster_name: str | None = None
+    activity_blocked: bool = False
+    qdevice: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "quorate": self.quorate,
+            "total_votes": self.total_votes,
+            "expected_votes": self.expected_votes,
+            "quorum": self.quorum,
+            "nodes": [n.to_json() for n in self.nodes],
+        }
+
+    def node_names(self) -> list[str]:
+        return [n.name for n in self.nodes]

@@ -1,0 +1,1 @@
+"""Runbooks: TOML data, validated steps, the engine that runs checks and confirmed actions."""

@@ -1,0 +1,1 @@
+"""Sources: asyncio producers of typed events (live over SSH/syslog/API, or replayed)."""

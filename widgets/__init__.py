@@ -1,0 +1,1 @@
+"""Textual widgets of labconsole: each renders domain state and never parses or connects."""
