@@ -1,12 +1,21 @@
-"""The ``labconsole`` command line: subcommands dispatch to the domain core or the app."""
+"""The ``labconsole`` command line: subcommands dispatch to the domain core or the app.
+
+Each subcommand lives in ``labconsole.commands.<name>`` and exposes ``register(subparsers)``
+(which sets ``func``) and ``run(args) -> int``. Modules are imported lazily by name so that
+``labconsole scan`` never pays for importing Textual.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 
 from labconsole import __version__
+
+# Subcommand modules under labconsole.commands, in the order shown by --help.
+COMMANDS: tuple[str, ...] = ()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -15,7 +24,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Operations console for small Proxmox/corosync clusters.",
     )
     parser.add_argument("--version", action="version", version=f"labconsole {__version__}")
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(f"labconsole.commands.{name}").register(sub)
     return parser
 
 
@@ -25,4 +36,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
-    return 0
+    result: int = args.func(args)
+    return result
