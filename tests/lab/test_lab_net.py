@@ -1,0 +1,28 @@
+"""The lab itself: real corosync reaches 3/3, ifupdown built vmbr0, faults change the votes."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.lab.labnet import Lab
+
+pytestmark = pytest.mark.lab
+
+
+def test_three_nodes_quorate_with_vmbr0_from_ifupdown(lab: Lab) -> None:
+    lab.wait_votes(3, timeout=15)
+    for name, node in lab.nodes.items():
+        assert node.ifupdown == "ifupdown", node.ifupdown
+        ports = lab.node_exec(name, ["ip", "-o", "link", "show", "master", "vmbr0"]).stdout
+        assert "eno1" in ports
+        addrs = lab.node_exec(name, ["ip", "-o", "addr", "show", "dev", "vmbr0"]).stdout
+        assert node.addr in addrs
+    text = lab.quorum_text("pve01")
+    assert "Quorate:          Yes" in text
+    assert "pve03" in text
+
+
+def test_node_interfaces_file_is_private_to_the_node(lab: Lab) -> None:
+    seen = lab.node_exec("pve02", ["cat", "/etc/network/interfaces"]).stdout
+    assert seen == lab.node("pve02").interfaces_file.read_text()
+    assert lab.node("pve02").addr in seen
