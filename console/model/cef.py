@@ -23,6 +23,9 @@ class CefEvent:
     cef_version: str = "0"
     raw: str = ""
     lineno: int = 0
+    # What the parser had to recover from (e.g. a missing header field, a duplicate key),
+    # one sentence each; not part of the scan contract's "cef" object.
+    notes: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {

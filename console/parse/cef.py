@@ -1,0 +1,281 @@
+"""CEF (ArcSight Common Event Format) records, as UniFi and other gear send them over syslog.
+
+Written by hand because ``pycef`` (the maintained Python CEF parser) fails the published
+vectors this console must read (``tests/realdata/test_cef_realdata.py`` runs it over them and
+asserts where): it returns nothing for a header with an empty field, never unescapes ``\\|``,
+``\\\\`` or ``\\=``, splits the header at an escaped pipe so the Name and Severity end up in an
+extension key, and raises ``IndexError`` on a short header instead of reporting it.
+
+The rules this parser applies (each one has a test in ``tests/unit/test_cef.py``):
+
+* Prefix: anything before ``CEF:<digits>|`` is a syslog prefix, read with
+  ``labconsole.parse.syslog_header`` (RFC 3164 with or without ``<PRI>``, RFC 5424, and a relay
+  header in front of a device header). ``host`` is the device's host (the one that raised the
+  event, not the relay). A prefix that is a single bare token is taken as the host; without a
+  prefix the ``dvchost`` extension is used where present.
+* Header: seven ``|``-separated fields after ``CEF:``; ``\\|`` and ``\\\\`` are unescaped, any
+  other backslash is kept as is. Empty fields are allowed (``CEF:0|||||||``). Fields are not
+  stripped: their spaces are data.
+* Malformed header: UniFi OS sends six fields (``|admins|1|msg=...``), so the extension lands in
+  the Severity slot. When the sixth field is a valid severity (0-10 or Unknown/Low/Medium/High/
+  Very-High) and the rest starts with ``key=``, the intent is unambiguous: vendor, product and
+  version keep their places, the fifth field is the Signature ID, the Name is empty and a note
+  says so. Any other short header raises :class:`CefParseError` naming how many fields it had.
+* Extension: ``key=value`` pairs; a key is a run of word characters, ``.``, ``-``, ``[`` or ``]``
+  right after the start or a space, followed by an unescaped ``=``. A value runs to the next key
+  and may contain spaces and even an unescaped ``|``; trailing spaces are dropped. In values
+  ``\\=``, ``\\\\``, ``\\|`` become ``=``, ``\\``, ``|`` and ``\\n``/``\\r`` become a newline /
+  carriage return; other backslashes are kept. An ``=`` that has no key before it (``a = b``) is
+  kept as value text. Text before the first key raises :class:`CefParseError` (a CEF
+  extension is key=value pairs; a vendor document's ``...`` placeholder is not one).
+* Duplicate keys: the last value wins (what ArcSight does), and a note names the key.
+* Time precedence: ``UNIFIutcTime`` (exact UTC with milliseconds; UniFi OS prefixes use local
+  time), then ``rt`` (receipt time), then ``end``, then the syslog header's time (for a relayed
+  line the device's own stamp, with the relay's year; a year-less stamp without
+  ``default_year`` gives no time rather than a guessed one). An extension time that cannot be
+  read is noted and skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from labconsole.model.cef import CefEvent
+from labconsole.parse.syslog_header import parse_syslog_header
+
+
+class CefParseError(ValueError):
+    """A line that holds a ``CEF:`` marker but not a CEF record this parser can read."""
+
+
+_MARKER = re.compile(r"(?<![A-Za-z0-9])CEF:(\d{1,3})\|")
+_KEY_CHARS = re.compile(r"[\w.\[\]-]")
+_SEVERITY_WORDS = frozenset({"unknown", "low", "medium", "high", "very-high"})
+_HEADER_FIELDS = 7  # CEF:Version|Vendor|Product|Version|Signature ID|Name|Severity
+_TIME_KEYS = ("UNIFIutcTime", "rt", "end")
+_ONE_TOKEN_HOST = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]*")
+_MONTHS = {m: i for i, m in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
+_CEF_DATE = re.compile(
+    r"(?P<mon>[A-Za-z]{3}) +(?P<day>\d{1,2}) +(?P<year>\d{4}) "
+    r"(?P<h>\d{2}):(?P<m>\d{2}):(?P<s>\d{2})(?:\.(?P<ms>\d{1,3}))?(?: (?P<zone>UTC|GMT|Z))?$"
+)
+
+
+def find_cef(line: str) -> int:
+    """Offset of the ``CEF:<version>|`` payload in ``line``, or -1 when there is none."""
+    match = _MARKER.search(line)
+    return match.start() if match else -1
+
+
+def looks_like_cef(head: str | bytes) -> bool:
+    """True when any line of ``head`` (the first bytes of a file or a stream) carries CEF."""
+    text = head.decode("utf-8", errors="replace") if isinstance(head, bytes) else head
+    return any(find_cef(line) >= 0 for line in text.splitlines())
+
+
+@dataclass(frozen=True, slots=True)
+class _Prefix:
+    time: datetime | None
+    host: str | None
+
+
+def parse_cef(line: str, *, default_year: int | None = None) -> CefEvent:
+    """Parse one CEF record with or without a syslog prefix; raise :class:`CefParseError`."""
+    text = line.rstrip("\r\n")
+    start = find_cef(text)
+    if start < 0:
+        raise CefParseError("no 'CEF:<version>|' marker in the line")
+    prefix = _read_prefix(text[:start], default_year)
+    notes: list[str] = []
+    fields, rest = _split_header(text[start:])
+    fields, rest = _repair_header(fields, rest, notes)
+    extensions = _parse_extension(rest, notes)
+    host = prefix.host if prefix.host is not None else extensions.get("dvchost")
+    return CefEvent(
+        vendor=fields[1],
+        product=fields[2],
+        version=fields[3],
+        signature_id=fields[4],
+        name=fields[5],
+        severity=fields[6],
+        extensions=extensions,
+        time=_event_time(extensions, prefix.time, notes),
+        host=host,
+        cef_version=fields[0].removeprefix("CEF:"),
+        raw=text,
+        notes=tuple(notes),
+    )
+
+
+def _read_prefix(prefix: str, default_year: int | None) -> _Prefix:
+    """Time and host from the syslog header(s) before the CEF payload."""
+    parsed = parse_syslog_header(prefix, default_year=default_year)
+    if parsed is None:
+        token = prefix.strip()
+        return _Prefix(time=None, host=token if _ONE_TOKEN_HOST.fullmatch(token) else None)
+    header, _message = parsed
+    return _Prefix(time=header.time, host=header.host)
+
+
+def _split_header(payload: str) -> tuple[list[str], str]:
+    """Split ``CEF:...`` at unescaped pipes into at most 7 unescaped fields and the rest.
+
+    With fewer than 7 pipes, the text after the last pipe comes back raw as the rest (not as a
+    field), so that :func:`_repair_header` can decide what it is.
+    """
+    fields: list[str] = []
+    current: list[str] = []
+    field_start = 0
+    i = 0
+    while i < len(payload) and len(fields) < _HEADER_FIELDS:
+        char = payload[i]
+        if char == "\\" and i + 1 < len(payload) and payload[i + 1] in "|\\":
+            current.append(payload[i + 1])
+            i += 2
+            continue
+        i += 1
+        if char == "|":
+            fields.append("".join(current))
+            current = []
+            field_start = i
+        else:
+            current.append(char)
+    if len(fields) < _HEADER_FIELDS:
+        return fields, payload[field_start:]
+    return fields, payload[i:]
+
+
+def _is_severity(value: str) -> bool:
+    value = value.strip()
+    if value.isdigit():
+        return 0 <= int(value) <= 10
+    return value.lower() in _SEVERITY_WORDS
+
+
+def _repair_header(fields: list[str], rest: str, notes: list[str]) -> tuple[list[str], str]:
+    """Accept a full header; recover UniFi OS's six-field header; reject anything else."""
+    if len(fields) == _HEADER_FIELDS:
+        return fields, rest
+    if len(fields) == _HEADER_FIELDS - 1 and _is_severity(fields[-1]) and _starts_with_key(rest):
+        notes.append("header has 6 fields, Name missing: field 5 read as Signature ID")
+        return [*fields[:5], "", fields[5]], rest
+    raise CefParseError(
+        f"CEF header has {len(fields)} of {_HEADER_FIELDS} '|'-terminated fields "
+        f"(CEF:Version|Vendor|Product|Version|Signature ID|Name|Severity|)"
+    )
+
+
+def _starts_with_key(text: str) -> bool:
+    stripped = text.lstrip()
+    keys = _key_positions(stripped)
+    return bool(keys) and keys[0][0] == 0
+
+
+def _unescaped_equals(text: str) -> list[int]:
+    """Offsets of the ``=`` signs in ``text`` that are not escaped by a backslash."""
+    found: list[int] = []
+    i = 0
+    while i < len(text):
+        if text[i] == "\\":
+            i += 2
+            continue
+        if text[i] == "=":
+            found.append(i)
+        i += 1
+    return found
+
+
+def _key_positions(text: str) -> list[tuple[int, int]]:
+    """(key start, ``=`` offset) of every ``key=`` in an extension, in order."""
+    keys: list[tuple[int, int]] = []
+    for eq in _unescaped_equals(text):
+        start = eq
+        while start > 0 and _KEY_CHARS.fullmatch(text[start - 1]):
+            start -= 1
+        if start == eq:
+            continue  # "a = b": no key right before the sign
+        if start == 0 or text[start - 1].isspace():
+            keys.append((start, eq))
+    return keys
+
+
+_VALUE_ESCAPES = {"=": "=", "\\": "\\", "|": "|", "n": "\n", "r": "\r"}
+
+
+def _unescape_value(raw: str) -> str:
+    out: list[str] = []
+    i = 0
+    while i < len(raw):
+        char = raw[i]
+        if char == "\\" and i + 1 < len(raw) and raw[i + 1] in _VALUE_ESCAPES:
+            out.append(_VALUE_ESCAPES[raw[i + 1]])
+            i += 2
+            continue
+        out.append(char)
+        i += 1
+    return "".join(out)
+
+
+def _parse_extension(rest: str, notes: list[str]) -> dict[str, str]:
+    text = rest.strip()
+    if not text:
+        return {}
+    keys = _key_positions(text)
+    if not keys or keys[0][0] != 0:
+        end = keys[0][0] if keys else len(text)
+        raise CefParseError(f"extension does not start with key=value: {text[:end].strip()!r}")
+    result: dict[str, str] = {}
+    for index, (start, eq) in enumerate(keys):
+        end = keys[index + 1][0] if index + 1 < len(keys) else len(text)
+        key = text[start:eq]
+        if key in result:
+            notes.append(f"duplicate extension key {key!r}: last value kept")
+        result[key] = _unescape_value(text[eq + 1 : end].rstrip())
+    return result
+
+
+def _event_time(
+    extensions: dict[str, str], prefix_time: datetime | None, notes: list[str]
+) -> datetime | None:
+    for key in _TIME_KEYS:
+        value = extensions.get(key)
+        if value is None:
+            continue
+        parsed = parse_cef_time(value)
+        if parsed is not None:
+            return parsed
+        notes.append(f"unreadable time in {key}={value!r}: skipped")
+    return prefix_time
+
+
+def parse_cef_time(value: str) -> datetime | None:
+    """A CEF time value: epoch milliseconds, ISO 8601, or ``MMM dd yyyy HH:mm:ss[.SSS]``."""
+    value = value.strip()
+    if value.isdigit():
+        return datetime.fromtimestamp(int(value) / 1000, tz=timezone.utc)
+    match = _CEF_DATE.match(value)
+    if match:
+        return _from_cef_date(match)
+    iso = value[:-1] + "+00:00" if value.endswith("Z") else value
+    try:
+        return datetime.fromisoformat(iso)
+    except ValueError:
+        return None
+
+
+def _from_cef_date(match: re.Match[str]) -> datetime | None:
+    month = _MONTHS.get(match["mon"].lower())
+    if month is None:
+        return None
+    micro = int((match["ms"] or "0").ljust(3, "0")) * 1000
+    zone = timezone.utc if match["zone"] else None
+    try:
+        return datetime(
+            int(match["year"]), month, int(match["day"]),
+            int(match["h"]), int(match["m"]), int(match["s"]), micro, tzinfo=zone,
+        )
+    except ValueError:
+        return None
