@@ -35,6 +35,8 @@ class HangEpisode:
     queues: list[int] = field(default_factory=list)
     first_lineno: int = 0
     last_lineno: int = 0
+    # "Reset adapter unexpectedly" lines of this device while the episode was open.
+    resets: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {

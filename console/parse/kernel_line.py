@@ -1,0 +1,160 @@
+"""One physical kernel-log line, taken apart without context: header, stamps, netdev prefix.
+
+The context-dependent part (continuation lines, journal entries, glued lines) lives in
+``kernel_reader``; everything here is a pure function of one string, so it is easy to test and
+to call from the fast scanner. Hand-written regular expressions: no library knows the kernel's
+``netdev_*`` / ``dev_*`` message prefixes or the many ways an operator pastes a kernel log.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from labconsole.parse.syslog_header import MONTHS, parse_syslog_header
+
+# dmesg's ``[ 9327.470501]`` (space padded), a redacted ``[xxxxxx]``, and ``dmesg -T``'s
+# ``[Tue May 25 15:23:30 2024]``. One optional space after the bracket belongs to the stamp.
+_DMESG = re.compile(r"\[\s*(?P<secs>\d+\.\d+)\] ?|\[(?P<redacted>[xX*]+)\] ?")
+_DMESG_T = re.compile(
+    r"\[(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?P<mon>[A-Z][a-z]{2}) +(?P<day>\d{1,2}) "
+    r"(?P<hh>\d\d):(?P<mi>\d\d):(?P<ss>\d\d) (?P<year>\d{4})\] ?"
+)
+# A shell prompt line pasted with the log (``root@pve:~# dmesg | grep eno1``, ``$ journalctl``,
+# ``[root@pve ~]# dmesg``, a themed zsh prompt U+276F before ``talosctl``): not log content,
+# skipped without error.
+_PROMPT = re.compile(
+    r"(?:[\w.-]+@[\w.-]+:[^\s#$]*\s?[#$%]|\[[\w.-]+@[\w.-]+ [^\]]*\][#$]|[#$%\u276f>]) +\S"
+)
+# Register lines of a hang dump: ``  TDH                  <f6>``, ``TDH, TDT <0>, <9>``,
+# ``MAC Status <80083>``, ``buffer_info[next_to_clean]:`` (a label without a value).
+REGISTER = re.compile(
+    r"\s*(?P<name>[A-Za-z_][\w.\[\] ,/-]*?)\s+<(?P<value>[^<>]*)>(?:\s*,\s*<(?P<value2>[^<>]*)>)?"
+    r"\s*$"
+)
+MAX_REGISTER_LINE = 200
+SECTION = re.compile(r"\s*(?:tx_)?buffer_info\[next_to_clean\]:?\s*$")
+
+_PCI = re.compile(r"[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}(?:\.[0-7])?$")
+# ``<driver> <bus address> <iface>: `` as printed by netdev_printk(), or ``<driver> <bus>: ``
+# from dev_printk() (no netdev yet, e.g. igb's Tx hang). The bus must contain a digit so plain
+# prose ("Out of memory: ...") is never taken for a device.
+_NETDEV = re.compile(
+    r"(?P<driver>[A-Za-z][\w-]*) (?=[\w.:-]*\d)(?P<bus>[\w.:-]+?)(?: (?P<dev>[^\s:()]+))?: "
+)
+_OLD_WATCHDOG = re.compile(r"NETDEV WATCHDOG: (?P<dev>[^\s:()]+) \((?P<driver>[^)\s]+)\): ")
+_DRIVER_DEV = re.compile(r"(?P<driver>[A-Za-z][\w-]*): (?P<dev>[^\s:()]+) NIC Link is ")
+
+
+@dataclass(frozen=True, slots=True)
+class LineHead:
+    """What one physical line says by itself, before any context is applied.
+
+    ``headed`` is True when the line carried a recognised prefix (syslog/journal header,
+    dmesg stamp, bare ``kernel:``); a headless line may be a continuation of the one before.
+    """
+
+    message: str
+    headed: bool
+    format: str
+    time: datetime | None = None
+    uptime: float | None = None
+    host: str | None = None
+    facility: str | None = None
+    priority: int | None = None
+    is_kernel: bool = True
+
+
+def is_prompt(text: str) -> bool:
+    """True for a shell prompt line pasted together with the log output."""
+    return _PROMPT.match(text) is not None
+
+
+def split_dmesg_stamp(text: str) -> tuple[float | None, datetime | None, str] | None:
+    """``(uptime, wall time, rest)`` when ``text`` starts with a dmesg stamp, else ``None``."""
+    if not text.startswith("["):
+        return None
+    m = _DMESG.match(text)
+    if m:
+        secs = m["secs"]
+        return (float(secs) if secs else None), None, text[m.end() :]
+    m = _DMESG_T.match(text)
+    if m and m["mon"] in MONTHS:
+        try:
+            wall = datetime(
+                int(m["year"]), MONTHS[m["mon"]], int(m["day"]),
+                int(m["hh"]), int(m["mi"]), int(m["ss"]),
+            )
+        except ValueError:
+            return None
+        return None, wall, text[m.end() :]
+    return None
+
+
+def parse_line_head(text: str, *, default_year: int | None = None) -> LineHead:
+    """Recognise the prefix of one physical line (no trailing newline) in any known format."""
+    if text.startswith("["):
+        stamp = split_dmesg_stamp(text)
+        if stamp is not None:
+            uptime, wall, rest = stamp
+            return LineHead(rest, True, "dmesg-T" if wall else "dmesg", wall, uptime)
+    if text.startswith("kernel: "):
+        return LineHead(text[8:], True, "kernel-prefix")
+    found = parse_syslog_header(text, default_year=default_year)
+    if found is None:
+        return LineHead(text, False, "plain")
+    head, message = found
+    is_kernel = head.app == "kernel" or (head.app is None and head.facility == "kern")
+    uptime = None
+    if is_kernel and message.startswith("["):
+        stamp = split_dmesg_stamp(message)
+        if stamp is not None:
+            uptime, _, message = stamp
+    return LineHead(
+        message, True, head.format, head.time, uptime, head.host, head.facility,
+        head.priority, is_kernel,
+    )
+
+
+def netdev_fields(message: str) -> tuple[str | None, str | None, str | None]:
+    """``(driver, device, pci)`` from a kernel message's device prefix, ``None`` where absent.
+
+    ``device`` is the interface name; ``pci`` the bus address when it looks like a PCI one
+    (kept as printed, also when truncated like ``0000:00:1f``).
+    """
+    m = _NETDEV.match(message)
+    if m:
+        bus = m["bus"]
+        pci = bus if _PCI.match(bus) else None
+        return m["driver"], m["dev"], pci
+    if message.startswith("NETDEV WATCHDOG: "):
+        m = _OLD_WATCHDOG.match(message)
+        if m:
+            return m["driver"], m["dev"], None
+        return None, None, None
+    m = _DRIVER_DEV.match(message)
+    if m:
+        return m["driver"], m["dev"], None
+    return None, None, None
+
+
+def register_pairs(message: str) -> list[tuple[str, str]] | None:
+    """Register name/value pairs on one dump line, ``[]`` for a section label, else ``None``.
+
+    Names are kept as printed with runs of spaces collapsed (``PHY 1000BASE-T Status``);
+    values without the angle brackets (``<f6>`` -> ``f6``). ixgbe's combined
+    ``TDH, TDT <0>, <9>`` gives two pairs.
+    """
+    if len(message) > MAX_REGISTER_LINE:  # keeps the regex linear on hostile input
+        return None
+    m = REGISTER.match(message)
+    if m is None:
+        return [] if SECTION.match(message) else None
+    name = " ".join(m["name"].split())
+    if m["value2"] is not None:
+        names = [part.strip() for part in name.split(",")]
+        if len(names) == 2:
+            return [(names[0], m["value"].strip()), (names[1], m["value2"].strip())]
+        return None
+    return [(name, m["value"].strip())]

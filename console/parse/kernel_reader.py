@@ -1,0 +1,231 @@
+"""Streaming reader: physical lines in any pasted or streamed format -> ``KernelLine`` records.
+
+Context the single-line parser cannot see is handled here: continuation lines (the register
+lines of a hang dump, unprefixed or indented, or repeating the first line's stamp), journal
+entries (``-o json`` one per line, ``-o export`` framed by blank lines), glued lines (two log
+lines pasted onto one physical line), shell prompt lines (skipped). Memory stays constant: the
+reader keeps only the current message's head, a bounded export entry and bounded errors.
+"""
+
+from __future__ import annotations
+
+import re
+
+from labconsole.model.kernel_line import KernelLine
+from labconsole.parse.kernel_journal import (
+    EXPORT_START,
+    ExportCollector,
+    JournalEntry,
+    JournalError,
+    entry_from_fields,
+    parse_json_entry,
+)
+from labconsole.parse.kernel_line import (
+    LineHead,
+    is_prompt,
+    netdev_fields,
+    parse_line_head,
+    register_pairs,
+)
+
+MAX_ERRORS = 200
+MAX_LINE = 16384  # printk lines are < 1 KiB; longer text is a paste accident, not a message
+MAX_JSON_LINE = 1 << 20
+MAX_SEGMENTS = 64
+
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+_TAG = r" \S+ [^\s:\[\]]+(?:\[\d+\])?: "
+# A second full syslog/journal header inside a line: two lines glued together by a bad paste.
+GLUE = re.compile(
+    _MONTH + r" [ \d]\d \d\d:\d\d:\d\d(?:\.\d+)?" + _TAG
+    + r"|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?" + _TAG
+)
+# In dmesg output the glue is a second ``[secs]`` stamp stuck to the text before it.
+DMESG_GLUE = re.compile(r"(?<=\S)\[\s*\d+\.\d{6}\] ")
+
+
+class KernelLogReader:
+    """Feed physical lines (without or with their newline); get logical ``KernelLine`` records.
+
+    Never raises on input: malformed input becomes an entry in ``errors`` ("line N: reason",
+    the first ``MAX_ERRORS`` of them; ``errors_dropped`` counts the rest). ``skipped`` counts
+    blank and shell-prompt lines, which are neither content nor errors.
+    """
+
+    def __init__(self, default_year: int | None = None) -> None:
+        self.default_year = default_year
+        self.errors: list[str] = []
+        self.errors_dropped = 0
+        self.lineno = 0
+        self.skipped = 0
+        self._export = ExportCollector()
+        self._block: KernelLine | None = None
+
+    def feed(self, physical_line: str) -> list[KernelLine]:
+        """One physical line in, zero or more logical lines out (more when glued)."""
+        self.lineno += 1
+        text = physical_line.rstrip("\r\n")
+        try:
+            return self._feed(text, self.lineno)
+        except Exception as exc:  # a reader bug must not stop a live stream: report it
+            self._error(self.lineno, f"unreadable line ({type(exc).__name__}: {exc})")
+            return []
+
+    def close(self) -> list[KernelLine]:
+        """End of input: flush a journal export entry not followed by a blank line."""
+        try:
+            fields = self._export.finish()
+        except JournalError as exc:
+            self._error(self.lineno, str(exc))
+            return []
+        return self._journal(entry_from_fields(dict(fields)), self.lineno) if fields else []
+
+    def forget(self) -> None:
+        """Drop the continuation context (the caller skipped lines, as the fast scan does)."""
+        self._block = None
+
+    def error_report(self) -> list[str]:
+        """``errors`` plus one closing line naming how many more were not kept."""
+        if not self.errors_dropped:
+            return list(self.errors)
+        return [*self.errors, f"... and {self.errors_dropped} more"]
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _error(self, lineno: int, reason: str) -> None:
+        if len(self.errors) < MAX_ERRORS:
+            self.errors.append(f"line {lineno}: {reason}")
+        else:
+            self.errors_dropped += 1
+
+    def _feed(self, text: str, lineno: int) -> list[KernelLine]:
+        if self._export.active or (text[:2] in ("__", "_B") and EXPORT_START.match(text)):
+            return self._export_line(text, lineno)
+        if not text.strip():
+            self._block = None
+            self.skipped += 1
+            return []
+        if text[0] == "{":
+            return self._json_line(text, lineno)
+        if is_prompt(text):
+            self._block = None
+            self.skipped += 1
+            return []
+        if len(text) > MAX_LINE:
+            self._error(lineno, f"line longer than {MAX_LINE} characters, truncated")
+            text = text[:MAX_LINE]
+        out: list[KernelLine] = []
+        rest: str | None = text
+        while rest is not None and len(out) < MAX_SEGMENTS:
+            line, rest = self._segment(rest, lineno)
+            out.append(line)
+        return out
+
+    def _export_line(self, text: str, lineno: int) -> list[KernelLine]:
+        try:
+            fields = self._export.feed(text)
+        except JournalError as exc:
+            self._error(lineno, str(exc))
+            return []
+        if fields is None:
+            return []
+        return self._journal(entry_from_fields(dict(fields)), lineno)
+
+    def _json_line(self, text: str, lineno: int) -> list[KernelLine]:
+        if len(text) > MAX_JSON_LINE:
+            self._error(lineno, f"JSON line longer than {MAX_JSON_LINE} characters, skipped")
+            return []
+        try:
+            entry = parse_json_entry(text)
+        except JournalError as exc:
+            self._error(lineno, str(exc))
+            return []
+        return self._journal(entry, lineno)
+
+    def _journal(self, entry: JournalEntry, lineno: int) -> list[KernelLine]:
+        first, *more = entry.message.split("\n")
+        driver, device, pci = netdev_fields(first) if entry.is_kernel else (None, None, None)
+        head = KernelLine(
+            raw=entry.message, message=first, lineno=lineno, time=entry.time,
+            uptime=entry.uptime, host=entry.host, priority=entry.priority,
+            driver=driver, device=device, pci=pci, is_kernel=entry.is_kernel,
+        )
+        self._block = head
+        out = [head]
+        for text in more:
+            if text.strip():
+                out.append(_continuation(head, text, text.strip(), lineno))
+        return out
+
+    def _segment(self, text: str, lineno: int) -> tuple[KernelLine, str | None]:
+        """The first logical line of ``text`` and the glued remainder, if any."""
+        head = parse_line_head(text, default_year=self.default_year)
+        message, rest = _unglue(head, text)
+        raw = text if rest is None else text[: len(text) - len(rest)]
+        return self._logical(head, message, raw, lineno), rest
+
+    def _logical(self, head: LineHead, message: str, raw: str, lineno: int) -> KernelLine:
+        prev = self._block
+        if prev is not None and _continues(prev, head, message):
+            line = _continuation(prev, raw, message.strip(), lineno, head)
+            return line
+        is_kernel = head.is_kernel
+        driver, device, pci = netdev_fields(message) if is_kernel else (None, None, None)
+        line = KernelLine(
+            raw=raw, message=message, lineno=lineno, time=head.time, uptime=head.uptime,
+            host=head.host, facility=head.facility, priority=head.priority,
+            driver=driver, device=device, pci=pci, is_kernel=is_kernel,
+        )
+        self._block = line
+        return line
+
+
+def _unglue(head: LineHead, text: str) -> tuple[str, str | None]:
+    """Cut ``head.message`` where a second full header starts; return (message, remainder)."""
+    message = head.message
+    if len(message) < 20:
+        return message, None
+    m = GLUE.search(message, 1)
+    if head.format.startswith("dmesg"):
+        d = DMESG_GLUE.search(message, 1)
+        if d and (m is None or d.start() < m.start()):
+            m = d
+    if m is None:
+        return message, None
+    cut = m.start()
+    return message[:cut], message[cut:]
+
+
+def _continues(prev: KernelLine, head: LineHead, message: str) -> bool:
+    """Does this line belong to the message before it (the register lines of a dump)?"""
+    looks_like_dump = message[:1].isspace() or register_pairs(message) is not None
+    if not head.headed:
+        return looks_like_dump
+    if not (looks_like_dump and head.is_kernel and prev.is_kernel and head.host == prev.host):
+        return False
+    # A stamped continuation repeats the first line's stamp (dmesg prints one per line).
+    if head.uptime is not None and prev.uptime is not None:
+        return head.uptime == prev.uptime
+    if head.time is not None and prev.time is not None:
+        return head.time == prev.time
+    return True
+
+
+def _continuation(
+    prev: KernelLine, raw: str, message: str, lineno: int, head: LineHead | None = None
+) -> KernelLine:
+    return KernelLine(
+        raw=raw,
+        message=message,
+        lineno=lineno,
+        time=head.time if head is not None and head.time is not None else prev.time,
+        uptime=head.uptime if head is not None and head.uptime is not None else prev.uptime,
+        host=prev.host,
+        facility=prev.facility,
+        priority=prev.priority,
+        driver=prev.driver,
+        device=prev.device,
+        pci=prev.pci,
+        continuation=True,
+        is_kernel=prev.is_kernel,
+    )

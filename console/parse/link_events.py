@@ -1,0 +1,44 @@
+"""NIC carrier changes in kernel messages: ``NIC Link is Up 1000 Mbps ...`` / ``Link is Down``.
+
+Only the NIC's own carrier messages count. Bridge port states (``vmbr0: port 1(eno1) entered
+disabled state``) are STP/bridge bookkeeping that follows a carrier change or an admin action;
+they are not a link event of ``eno1`` and would double-count every flap. ``IPv6: ... link is
+not ready`` / ``link becomes ready`` are address-configuration notices, not carrier changes.
+"""
+
+from __future__ import annotations
+
+import re
+
+from labconsole.model.kernel_line import KernelLine
+from labconsole.model.link import LinkEvent, LinkState
+
+# e1000e/igb ``NIC Link is Up 1000 Mbps Full Duplex, Flow Control: Rx/Tx``, r8169/r8125/tg3
+# ``Link is Down`` / ``Link is Up - 1Gbps/Full``, older r8169 ``link up`` / ``link down``.
+_LINK = re.compile(
+    r"(?:NIC )?Link is (?P<state>Up|Down|up|down)\b[\s:,-]*(?P<detail>.*)$"
+    r"|(?<![\w-])link (?P<state2>up|down)$"
+)
+
+
+def link_event(line: KernelLine) -> LinkEvent | None:
+    """The link event a kernel line announces, or ``None``.
+
+    The device is the interface from the message's netdev prefix (``e1000e: eno1 NIC Link``
+    or ``r8169 0000:03:00.0 enp3s0: Link is Down``); a message without one is not attributed.
+    """
+    if not line.is_kernel or line.continuation or line.device is None:
+        return None
+    message = line.message
+    if "ink " not in message:
+        return None
+    m = _LINK.search(message)
+    if m is None:
+        return None
+    word = (m["state"] or m["state2"]).lower()
+    state: LinkState = "up" if word == "up" else "down"
+    detail = (m["detail"] or "").strip() or None
+    return LinkEvent(
+        device=line.device, state=state, time=line.time, host=line.host, uptime=line.uptime,
+        detail=detail, lineno=line.lineno,
+    )
