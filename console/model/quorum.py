@@ -28,6 +28,20 @@ class QuorumStatus:
     cluster_name: str | None = None
     activity_blocked: bool = False
     qdevice: bool = False
+    # Optional details printed by ``pvecm status`` / ``corosync-quorumtool``; None when the
+    # pasted text did not carry them (fragments). Not part of the scan JSON contract.
+    qdevice_votes: int | None = None
+    local_nodeid: int | None = None
+    node_count: int | None = None
+    highest_expected: int | None = None
+    ring_id: str | None = None
+    date: str | None = None
+    config_version: int | None = None
+    transport: str | None = None
+    secure_auth: str | None = None
+    # True when the vote counts were derived (one vote per node) rather than printed by
+    # votequorum, e.g. from the Proxmox API, which reports no votes.
+    votes_inferred: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {

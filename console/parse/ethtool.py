@@ -1,0 +1,148 @@
+"""``ethtool -k`` / ``--show-features`` and ``ethtool -i`` output -> :class:`Offloads` /
+:class:`DriverInfo`; the short offload names ``ethtool -K`` accepts.
+
+Written by hand: the Python ethtool bindings query a live interface through ioctls; nothing
+parses the printed text, which is what arrives over SSH or is pasted from a ticket.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from labconsole.model.offloads import DriverInfo, Offloads
+
+__all__ = [
+    "SHORT_FEATURE_NAMES",
+    "EthtoolParseError",
+    "long_feature_name",
+    "looks_like_ethtool_driver",
+    "looks_like_ethtool_features",
+    "parse_driver_info",
+    "parse_features",
+    "parse_features_all",
+    "parse_k_args",
+    "short_feature_name",
+]
+
+
+class EthtoolParseError(ValueError):
+    """The text is not ``ethtool -k`` / ``-i`` output (or ``-K`` arguments are malformed)."""
+
+
+# The old offload names ``ethtool -K`` still accepts, and the feature each one stands for
+# (ethtool's own ``off_flag_def`` table; see ethtool(8), "-K --features --offload").
+SHORT_FEATURE_NAMES: dict[str, str] = {
+    "rx": "rx-checksumming",
+    "tx": "tx-checksumming",
+    "sg": "scatter-gather",
+    "tso": "tcp-segmentation-offload",
+    "ufo": "udp-fragmentation-offload",
+    "gso": "generic-segmentation-offload",
+    "gro": "generic-receive-offload",
+    "lro": "large-receive-offload",
+    "rxvlan": "rx-vlan-offload",
+    "txvlan": "tx-vlan-offload",
+    "ntuple": "ntuple-filters",
+    "rxhash": "receive-hashing",
+}
+_LONG_TO_SHORT = {long: short for short, long in SHORT_FEATURE_NAMES.items()}
+
+_FEATURE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9_.-]*):\s+(on|off)\b\s*(.*?)\s*$")
+_FEATURES_HEADER = re.compile(r"^\s*Features for (\S+?):\s*$")
+_DRIVER_FIELD = re.compile(r"^\s*([a-z][a-z0-9-]*):(?:[ \t](.*))?$")
+_SNIFF_FEATURES = re.compile(
+    r"^\s*(?:Features for \S+:|(?:tcp-segmentation|generic-segmentation|generic-receive)"
+    r"-offload:\s+o[nf])",
+    re.MULTILINE,
+)
+_SNIFF_DRIVER = re.compile(r"^driver: \S", re.MULTILINE)
+_SNIFF_DRIVER_2 = re.compile(r"^(?:bus-info|firmware-version):", re.MULTILINE)
+
+
+def long_feature_name(name: str) -> str:
+    """``tso`` -> ``tcp-segmentation-offload``; a long (or unknown) name is returned as is."""
+    return SHORT_FEATURE_NAMES.get(name, name)
+
+
+def short_feature_name(name: str) -> str | None:
+    """``tcp-segmentation-offload`` -> ``tso``; None for features without a short alias."""
+    if name in SHORT_FEATURE_NAMES:
+        return name
+    return _LONG_TO_SHORT.get(name)
+
+
+def looks_like_ethtool_features(text: str) -> bool:
+    """Cheap sniff: a ``Features for`` header or one of the three offload lines at line start."""
+    return _SNIFF_FEATURES.search(text) is not None
+
+
+def looks_like_ethtool_driver(text: str) -> bool:
+    """Cheap sniff for ``ethtool -i``: ``driver:`` plus ``bus-info:`` or ``firmware-version:``."""
+    return _SNIFF_DRIVER.search(text) is not None and _SNIFF_DRIVER_2.search(text) is not None
+
+
+def parse_features_all(text: str) -> list[Offloads]:
+    """Every feature block in the text: one per ``Features for DEV:`` header.
+
+    Feature lines before any header (grepped output) form a block with ``device=None``. Lines
+    that are neither a header nor ``name: on|off ...`` (prompts, ``----`` rulers, ethtool's
+    "Cannot get ..." warnings) are skipped.
+    """
+    blocks: list[tuple[str | None, dict[str, str]]] = []
+    for line in text.splitlines():
+        header = _FEATURES_HEADER.match(line)
+        if header:
+            blocks.append((header.group(1), {}))
+            continue
+        feature = _FEATURE.match(line)
+        if feature is None:
+            continue
+        if not blocks:
+            blocks.append((None, {}))
+        value = feature.group(2) + (" " + feature.group(3) if feature.group(3) else "")
+        blocks[-1][1][feature.group(1)] = value
+    found = [Offloads(device=device, features=features) for device, features in blocks if features]
+    if not found:
+        raise EthtoolParseError("no ethtool feature lines ('name: on|off') found")
+    return found
+
+
+def parse_features(text: str) -> Offloads:
+    """The first feature block of ``ethtool -k DEV`` output, full or grepped."""
+    return parse_features_all(text)[0]
+
+
+def parse_driver_info(text: str) -> DriverInfo:
+    """``ethtool -i DEV``: every ``key: value`` line kept, values stripped (may be empty)."""
+    fields: dict[str, str] = {}
+    for line in text.splitlines():
+        match = _DRIVER_FIELD.match(line.rstrip())
+        if match:
+            fields.setdefault(match.group(1), (match.group(2) or "").strip())
+    if not fields.get("driver"):
+        raise EthtoolParseError("no 'driver:' line with a value: not ethtool -i output")
+    return DriverInfo(fields=fields)
+
+
+def parse_k_args(args: Sequence[str]) -> tuple[str, dict[str, bool]]:
+    """The arguments after ``ethtool -K``: ``DEV name on|off ...`` -> (DEV, {long name: on}).
+
+    Used to recognise existing offload hooks in /etc/network/interfaces.
+    """
+    if not args:
+        raise EthtoolParseError("ethtool -K without a device")
+    device, rest = args[0], list(args[1:])
+    if len(rest) % 2:
+        raise EthtoolParseError(f"ethtool -K {device}: odd number of 'feature on|off' words")
+    features: dict[str, bool] = {}
+    for name, state in _pairs(rest):
+        if state not in ("on", "off"):
+            raise EthtoolParseError(f"ethtool -K {device}: {name} {state!r} is not on/off")
+        features[long_feature_name(name)] = state == "on"
+    return device, features
+
+
+def _pairs(words: Iterable[str]) -> Iterable[tuple[str, str]]:
+    it = iter(words)
+    return zip(it, it, strict=False)
