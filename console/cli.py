@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from labconsole import __version__
 
 # Subcommand modules under labconsole.commands, in the order shown by --help.
-COMMANDS: tuple[str, ...] = ()
+COMMANDS: tuple[str, ...] = ("run", "replay")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        parser.print_help(sys.stderr)
-        return 2
+        # ``labconsole`` alone is ``labconsole run`` (the demo when there is no config).
+        args = parser.parse_args(["run", *(argv if argv is not None else sys.argv[1:])])
     result: int = args.func(args)
     return result

@@ -1,1 +1,5 @@
 """The bundled demo: a recording of the pve03 incident, made by our own generator."""
+
+from pathlib import Path
+
+DEMO_RECORDING = Path(__file__).with_name("pve03_incident.jsonl")

@@ -1,0 +1,124 @@
+"""The Textual app: runs the pipeline in a worker and redraws the screens when state changes.
+
+The only core module that imports Textual. The pipeline calls ``_changed`` for every event; that
+adds the panel names to a pending set and posts a ``StateChanged`` message that can replace an
+unhandled one, so a flood of kernel lines is coalesced into one redraw per trip round the event
+loop instead of one per line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+
+from labconsole.clock import Clock, system_clock
+from labconsole.pipeline import Pipeline
+from labconsole.screens.dashboard import DASHBOARD_KEYS, DashboardScreen
+from labconsole.screens.help import HelpScreen
+from labconsole.sources.base import Source
+from labconsole.sources.recording import Recorder
+from labconsole.sources.replay import ReplayControl
+from labconsole.state.console_state import ConsoleState
+from labconsole.widgets.kernel_log import KernelLogPane
+from labconsole.widgets.nic_panel import NicPanel
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.screen import Screen
+
+
+@dataclass
+class StateChanged(Message):
+    """Some panels changed; the app keeps the set, so one message stands for many events."""
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, StateChanged)
+
+
+class LabConsoleApp(App[int]):
+    TITLE = "labconsole"
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help"),
+    ]
+
+    def __init__(self, sources: Sequence[Source], *, state: ConsoleState | None = None,
+                 recorder: Recorder | None = None, replay: ReplayControl | None = None,
+                 clock: Clock = system_clock, subtitle: str = "",
+                 tick_seconds: float = 1.0) -> None:
+        super().__init__()
+        self.state = state or ConsoleState()
+        self.replay = replay
+        self.clock = clock
+        self.sub_title = subtitle
+        self.recording_label = str(recorder.path) if recorder is not None else None
+        self.pipeline = Pipeline(sources=sources, state=self.state, recorder=recorder,
+                                 on_change=self._changed, clock=clock)
+        if replay is not None:
+            replay.on_reset = self.pipeline.reset_state
+        self._pending: set[str] = set()
+        self._tick_seconds = tick_seconds
+
+    def now(self) -> datetime:
+        """Recording time in a replay (so ages read as they did then), else the clock."""
+        if self.replay is not None:
+            return self.replay.position or self.state.latest or self.clock()
+        return self.clock()
+
+    def on_mount(self) -> None:
+        self.push_screen(DashboardScreen())
+        self.run_worker(self.pipeline.run(), name="pipeline", group="pipeline",
+                        exit_on_error=False)
+        if self._tick_seconds > 0:
+            self.set_interval(self._tick_seconds, self._tick)
+
+    def _tick(self) -> None:
+        self._changed({"tick"})
+
+    def _changed(self, panels: set[str]) -> None:
+        self._pending |= panels
+        self.post_message(StateChanged())
+
+    def on_state_changed(self, _: StateChanged) -> None:
+        panels, self._pending = self._pending, set()
+        if not panels:
+            return
+        for screen in self.screen_stack:
+            refresh = getattr(screen, "refresh_state", None)
+            if refresh is not None and screen.is_mounted:
+                refresh(panels if screen is self.screen else panels | {"later"})
+
+    def key_groups(self) -> list[tuple[str, list[BindingType]]]:
+        """Every binding of the console, grouped as the help screen lists them."""
+        return [
+            ("Everywhere", [*self.BINDINGS, Binding("ctrl+p", "command_palette",
+                                                    "Command palette"),
+                            Binding("tab", "focus_next", "Next panel")]),
+            ("Dashboard", [Binding(k, a, d) for k, a, d, _ in DASHBOARD_KEYS]),
+            ("Kernel log pane", list(KernelLogPane.BINDINGS)),
+            ("NIC panel", list(NicPanel.BINDINGS)),
+            ("Node detail", [Binding("escape", "app.pop_screen", "Back to dashboard")]),
+        ]
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.key_groups()))
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Help: list every key", "Show the help screen", self.action_help)
+        if isinstance(screen, DashboardScreen):
+            for _key, action, description, _show in DASHBOARD_KEYS:
+                yield SystemCommand(description, f"Dashboard action {action}",
+                                    partial(self.run_action, f"screen.{action}"))
+            for panel, cls in (("Kernel log", KernelLogPane), ("NICs", NicPanel)):
+                for b in cls.BINDINGS:
+                    if isinstance(b, Binding) and b.show:
+                        yield SystemCommand(f"{panel}: {b.description}", b.action,
+                                            partial(self._panel_action, cls, b.action))
+
+    async def _panel_action(self, cls: type[KernelLogPane] | type[NicPanel], action: str) -> None:
+        """Run a panel's own action from the command palette."""
+        await self.screen.query_one(cls).run_action(action)

@@ -1,0 +1,67 @@
+"""``labconsole replay PATH... [--speed X] [--paused]``: the console fed from files."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from labconsole.sources.recording import RecordingError
+from labconsole.sources.replay import DEFAULT_MAX_GAP, ReplayControl, ReplayError, ReplaySource
+
+
+def _speed(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from exc
+    if value < 0:
+        raise argparse.ArgumentTypeError("speed must be >= 0 (0 plays as fast as possible)")
+    return value
+
+
+def add_replay_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--speed", type=_speed, default=1.0,
+                        help="playback speed (default 1; 0 = as fast as possible)")
+    parser.add_argument("--paused", action="store_true", help="start paused (p resumes)")
+    parser.add_argument("--max-gap", type=float, default=DEFAULT_MAX_GAP, metavar="SECONDS",
+                        help="play any quiet stretch longer than this as this long "
+                             f"(default {DEFAULT_MAX_GAP}; 0 or less keeps real gaps)")
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser("replay", help="replay recordings or plain kernel log files",
+                              description="Play recordings (JSONL, maybe .gz) or plain log "
+                                          "files through the console.")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    add_replay_options(p)
+    p.set_defaults(func=run)
+
+
+def build_replay(paths: list[Path], args: argparse.Namespace) -> tuple[ReplaySource,
+                                                                          list[RecordingError]]:
+    control = ReplayControl(speed=args.speed, paused=args.paused,
+                            max_gap=args.max_gap if args.max_gap > 0 else None)
+    errors: list[RecordingError] = []
+    return ReplaySource.from_paths(paths, control=control, errors=errors), errors
+
+
+def play(paths: list[Path], args: argparse.Namespace, subtitle: str) -> int:
+    try:
+        source, errors = build_replay(paths, args)
+    except (ReplayError, OSError) as exc:
+        print(f"labconsole replay: {exc}", file=sys.stderr)
+        return 2
+    from labconsole.app import LabConsoleApp
+
+    app = LabConsoleApp([source], replay=source.control, subtitle=subtitle)
+    app.run()
+    for err in errors[:20]:
+        print(f"skipped {err}", file=sys.stderr)
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    names = ", ".join(p.name for p in args.paths)
+    return play(list(args.paths), args, f"replay of {names}")

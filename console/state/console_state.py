@@ -1,0 +1,244 @@
+"""The whole domain state of the console, built from events; tells what changed.
+
+``ConsoleState.apply(event)`` is the one entry point of the pipeline into the domain: it parses
+the raw text an event carries (with the same parsers as ``labconsole scan``) and updates the
+votes, NICs, kernel log, timeline and source health. It returns the names of the panels that
+changed so the UI redraws only those. Bad input never raises: it is reported in ``errors`` and
+counted, and the console keeps going.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from labconsole.events import (
+    ApiJson,
+    ConnectionChange,
+    Event,
+    KernelText,
+    NicText,
+    OperatorAction,
+    QuorumText,
+    SyslogText,
+)
+from labconsole.model.cef import CefEvent
+from labconsole.parse.cef import CefParseError, find_cef, parse_cef
+from labconsole.parse.ethtool import parse_driver_info, parse_features
+from labconsole.parse.quorum import QuorumParseError, parse_quorum
+from labconsole.state.health import SourceHealth
+from labconsole.state.kernel_log import KernelLogStore, StoreChange, aware
+from labconsole.state.nics import NicsState
+from labconsole.state.timeline import Severity, Timeline, TimelineEntry
+from labconsole.state.votes import VotesState
+
+Panel = str  # "votes" | "nics" | "log" | "timeline" | "health" | "cef"
+PANELS: tuple[Panel, ...] = ("votes", "nics", "log", "timeline", "health", "cef")
+
+
+@dataclass(frozen=True, slots=True)
+class StateError:
+    at: datetime
+    source: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.at:%H:%M:%S} {self.source}: {self.message}"
+
+
+def cef_severity(severity: str) -> Severity:
+    """CEF severity (0-10 or a word) to a colour class."""
+    word = severity.strip().lower()
+    if word.isdigit():
+        level = int(word)
+        return "error" if level >= 7 else "warning" if level >= 4 else "info"
+    if word in ("high", "very-high"):
+        return "error"
+    return "warning" if word == "medium" else "info"
+
+
+@dataclass(slots=True)
+class ConsoleState:
+    """Everything the screens show, and nothing about how."""
+
+    log: KernelLogStore = field(default_factory=KernelLogStore)
+    votes: VotesState = field(default_factory=VotesState)
+    nics: NicsState = field(default_factory=NicsState)
+    timeline: Timeline = field(default_factory=Timeline)
+    health: dict[str, SourceHealth] = field(default_factory=dict)
+    cef: deque[CefEvent] = field(default_factory=lambda: deque(maxlen=1000))
+    errors: deque[StateError] = field(default_factory=lambda: deque(maxlen=500))
+    error_count: int = 0
+    events: int = 0
+    latest: datetime | None = None
+    links: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def reset(self) -> None:
+        """Forget everything (a replay seeking backwards starts over)."""
+        fresh = ConsoleState(log=KernelLogStore(self.log.capacity))
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(fresh, name))
+
+    @property
+    def nodes(self) -> list[str]:
+        """Every node known from votes, NICs, logs or sources, sorted."""
+        names: set[str] = set(self.log.nodes)
+        for c in self.votes.clusters.values():
+            names.update(c.nodes)
+        names.update(node for node, _ in self.nics.nics)
+        names.update(h.node for h in self.health.values() if h.node)
+        return sorted(names)
+
+    def apply(self, event: Event) -> set[Panel]:
+        """Take one event into the state; returns the panels that changed."""
+        self.events += 1
+        at = aware(event.at) or event.at
+        if self.latest is None or at > self.latest:
+            self.latest = at
+        changed = self._touch_health(event, at)
+        try:
+            changed |= self._dispatch(event, at)
+        except Exception as exc:
+            self._error(at, event.source, f"{event.type}: {type(exc).__name__}: {exc}")
+            changed.add("health")
+        return changed
+
+    def _dispatch(self, event: Event, at: datetime) -> set[Panel]:
+        if isinstance(event, KernelText):
+            return self._kernel(event, at)
+        if isinstance(event, QuorumText):
+            return self._quorum(event, at)
+        if isinstance(event, NicText):
+            return self._nic(event, at)
+        if isinstance(event, SyslogText):
+            return self._syslog(event, at)
+        if isinstance(event, ConnectionChange):
+            return self._conn(event, at)
+        if isinstance(event, OperatorAction):
+            return self._action(event, at)
+        if isinstance(event, ApiJson):
+            return set()  # the Proxmox API feeds votes through its own source's QuorumText
+        self._error(at, event.source, f"unhandled event type {event.type!r}")
+        return {"health"}
+
+    def _error(self, at: datetime, source: str, message: str) -> None:
+        self.error_count += 1
+        self.errors.append(StateError(at=at, source=source, message=message))
+
+    def _add(self, entries: list[TimelineEntry]) -> set[Panel]:
+        for e in entries:
+            self.timeline.add(e)
+        return {"timeline"} if entries else set()
+
+    def _touch_health(self, event: Event, at: datetime) -> set[Panel]:
+        h = self.health.get(event.source)
+        if h is None:
+            h = self.health[event.source] = SourceHealth(name=event.source, node=event.node,
+                                                         since=at)
+        h.last_event = at
+        h.events += 1
+        return {"health"} if h.events == 1 else set()
+
+    def _kernel(self, event: KernelText, at: datetime) -> set[Panel]:
+        node = event.node or event.source
+        change = self.log.add(node, event.text, at)
+        return {"log"} | self._kernel_timeline(change)
+
+    def _kernel_timeline(self, change: StoreChange) -> set[Panel]:
+        entries: list[TimelineEntry] = []
+        for ref in change.opened:
+            first = change.entries[-1].at if change.entries else None
+            entries.append(TimelineEntry(at=aware(ref.episode.first) or first or self._now(),
+                                         kind="hang", node=ref.node, text=ref.summary,
+                                         severity="error", episode_id=ref.id))
+        for ref in change.grown:
+            for e in reversed(self.timeline.entries):
+                if e.episode_id == ref.id:
+                    e.text = ref.summary
+                    break
+        for node, link in change.links:
+            entries.extend(self._link(node, link.device, link.state,
+                                      aware(link.time) or self._now()))
+        changed = self._add(entries)
+        if change.grown:
+            changed.add("timeline")
+        return changed
+
+    def _link(self, node: str, device: str, state: str, at: datetime) -> list[TimelineEntry]:
+        """A link entry, unless the other source (kernel log / ethtool) already said so."""
+        if self.links.get((node, device)) == state:
+            return []
+        self.links[(node, device)] = state
+        sev: Severity = "warning" if state == "down" else "ok"
+        return [TimelineEntry(at=at, kind="link", node=node, text=f"{node} {device} link {state}",
+                              severity=sev)]
+
+    def _now(self) -> datetime:
+        assert self.latest is not None
+        return self.latest
+
+    def _quorum(self, event: QuorumText, at: datetime) -> set[Panel]:
+        try:
+            status = parse_quorum(event.text)
+        except QuorumParseError as exc:
+            self._error(at, event.source, f"quorum text not understood: {exc}")
+            return {"health"}
+        cluster = event.cluster or status.cluster_name or "cluster"
+        return {"votes"} | self._add(self.votes.apply(cluster, status, at, event.node))
+
+    def _nic(self, event: NicText, at: datetime) -> set[Panel]:
+        node = event.node or event.source
+        offloads = driver = None
+        problems: list[str] = []
+        try:
+            offloads = parse_features(event.features) if event.features.strip() else None
+        except ValueError as exc:
+            problems.append(f"ethtool -k: {exc}")
+        try:
+            driver = parse_driver_info(event.driver) if event.driver.strip() else None
+        except ValueError as exc:
+            problems.append(f"ethtool -i: {exc}")
+        for p in problems:
+            self._error(at, event.source, f"{event.iface}: {p}")
+        entries = [] if event.link is None else self._link(node, event.iface, event.link, at)
+        entries += self.nics.apply(node, event.iface, at, link=event.link, speed=event.speed,
+                                  offloads=offloads, driver=driver,
+                                  error="; ".join(problems) or None)
+        return {"nics"} | self._add(entries)
+
+    def _syslog(self, event: SyslogText, at: datetime) -> set[Panel]:
+        if find_cef(event.text) < 0:
+            return set()
+        try:
+            rec = parse_cef(event.text, default_year=at.year)
+        except CefParseError as exc:
+            self._error(at, event.source, f"CEF not understood: {exc}")
+            return {"health"}
+        self.cef.append(rec)
+        text = rec.extensions.get("msg") or rec.name
+        entry = TimelineEntry(at=aware(rec.time) or at, kind="cef", node=None,
+                              text=f"{rec.product}: {rec.name}: {text}"
+                              if text != rec.name else f"{rec.product}: {rec.name}",
+                              severity=cef_severity(rec.severity))
+        return {"cef"} | self._add([entry])
+
+    def _conn(self, event: ConnectionChange, at: datetime) -> set[Panel]:
+        h = self.health[event.source]
+        changed = h.state != event.state
+        h.state, h.detail, h.retry_in = event.state, event.detail, event.retry_in
+        if changed:
+            h.since = at
+        sev: Severity = {"connected": "ok", "failed": "error",
+                         "reconnecting": "warning"}.get(event.state, "info")  # type: ignore[assignment]
+        if not changed:
+            return {"health"}
+        text = f"{event.source} {event.state}" + (f": {event.detail}" if event.detail else "")
+        return {"health"} | self._add([TimelineEntry(at=at, kind="conn", node=event.node,
+                                                     text=text, severity=sev)])
+
+    def _action(self, event: OperatorAction, at: datetime) -> set[Panel]:
+        ok = event.status == "ok" and event.exit_status in (0, None)
+        text = f"{event.runbook}/{event.step}: {event.command} [{event.status}]"
+        return self._add([TimelineEntry(at=at, kind="action", node=event.node, text=text,
+                                        severity="ok" if ok else "error")])

@@ -1,0 +1,93 @@
+"""NIC state per node and interface, with the e1000e TSO/GSO warning.
+
+The warning is the point of the panel: e1000e (and e1000) are known for "Detected Hardware
+Unit Hang" under TSO/GSO; the accepted fix is turning those offloads off. A NIC of such a driver
+with TSO or GSO on is flagged before it hangs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from labconsole.model.offloads import DriverInfo, Offloads
+from labconsole.state.timeline import TimelineEntry
+
+HANG_PRONE_DRIVERS: frozenset[str] = frozenset({"e1000e", "e1000"})
+
+
+@dataclass(slots=True)
+class NicState:
+    node: str
+    iface: str
+    updated: datetime
+    since: datetime
+    driver: str | None = None
+    firmware: str | None = None
+    link: str | None = None
+    speed: str | None = None
+    offloads: Offloads | None = None
+    driver_info: DriverInfo | None = None
+    error: str | None = None
+
+    def flag(self, name: str) -> bool | None:
+        return None if self.offloads is None else self.offloads.flag(name)
+
+    @property
+    def warning(self) -> str | None:
+        """Why this NIC is at risk, or None."""
+        if self.driver not in HANG_PRONE_DRIVERS or self.offloads is None:
+            return None
+        on = [n for n, v in (("tso", self.offloads.tso), ("gso", self.offloads.gso)) if v]
+        if not on:
+            return None
+        return f"{self.driver} {'/'.join(on)} on: known TX hang race"
+
+
+def offload_words(off: Offloads | None) -> str:
+    """``tso on gso on gro on`` style summary used in timeline texts."""
+    if off is None:
+        return "offloads unknown"
+    def word(v: bool | None) -> str:
+        return "?" if v is None else ("on" if v else "off")
+    return f"tso {word(off.tso)} gso {word(off.gso)} gro {word(off.gro)}"
+
+
+class NicsState:
+    """All NICs keyed by (node, iface)."""
+
+    def __init__(self) -> None:
+        self.nics: dict[tuple[str, str], NicState] = {}
+
+    def apply(self, node: str, iface: str, at: datetime, *, link: str | None,
+              speed: str | None, offloads: Offloads | None, driver: DriverInfo | None,
+              error: str | None = None) -> list[TimelineEntry]:
+        """Merge one observation; returns offload-change entries (links: see ConsoleState)."""
+        key = (node, iface)
+        nic = self.nics.get(key)
+        entries: list[TimelineEntry] = []
+        if nic is None:
+            nic = NicState(node=node, iface=iface, updated=at, since=at)
+            self.nics[key] = nic
+        elif link is not None and link != nic.link:
+            nic.since = at
+        if offloads is not None and nic.offloads is not None and (
+                offload_words(offloads) != offload_words(nic.offloads)):
+            entries.append(TimelineEntry(at=at, kind="nic", node=node,
+                                         text=f"{node} {iface} {offload_words(offloads)}",
+                                         severity="info"))
+        nic.updated = at
+        if link is not None:
+            nic.link = link
+        nic.speed = speed if speed is not None else nic.speed
+        if offloads is not None:
+            nic.offloads = offloads
+        if driver is not None:
+            nic.driver_info = driver
+            nic.driver = driver.driver or nic.driver
+            nic.firmware = driver.firmware or nic.firmware
+        nic.error = error
+        return entries
+
+    def for_node(self, node: str) -> list[NicState]:
+        return [n for (nd, _), n in sorted(self.nics.items()) if nd == node]

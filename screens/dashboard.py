@@ -1,0 +1,248 @@
+"""The dashboard: votes, NICs, kernel log, timeline and status on one screen."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import TYPE_CHECKING, cast
+
+from labconsole.state.log_view import LogQuery, LogView, QueryError, compile_pattern
+from labconsole.state.timequery import TimeQueryError, parse_clock, parse_window
+from labconsole.widgets.kernel_log import KernelLogPane
+from labconsole.widgets.nic_panel import NicPanel
+from labconsole.widgets.query_prompt import QueryPrompt
+from labconsole.widgets.status_bar import StatusBar
+from labconsole.widgets.timeline_panel import TimelinePanel
+from labconsole.widgets.votes_panel import VotesPanel
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Header
+
+if TYPE_CHECKING:
+    from labconsole.app import LabConsoleApp
+
+# (binding key, action, description, show in footer): also the source of the help screen and
+# of the command palette entries, so the three never disagree.
+DASHBOARD_KEYS: list[tuple[str, str, str, bool]] = [
+    ("slash", "ask('search')", "Search", True),
+    ("n", "search_next(1)", "Next match", False),
+    ("N", "search_next(-1)", "Previous match", False),
+    ("f", "ask('filter')", "Filter", True),
+    ("t", "ask('jump')", "Jump to time", False),
+    ("w", "ask('window')", "Time window", False),
+    ("x", "clear_query", "Clear filter/window", False),
+    ("o", "cycle_node", "Node: next/merged", True),
+    ("d", "node_detail", "Node detail", True),
+    ("p", "replay_pause", "Pause/resume replay", True),
+    ("full_stop", "replay_step", "Step replay", False),
+    ("plus", "replay_speed(1)", "Replay faster", False),
+    ("minus", "replay_speed(-1)", "Replay slower", False),
+    ("left_square_bracket", "replay_seek(-60)", "Replay back 60 s", False),
+    ("right_square_bracket", "replay_seek(60)", "Replay ahead 60 s", False),
+    ("S", "ask('seek')", "Replay seek to time", False),
+    ("l", "focus_log", "Focus kernel log", False),
+]
+
+
+class DashboardScreen(Screen[None]):
+    DEFAULT_CSS = """
+    #top { height: 9; }
+    #top VotesPanel { width: 1fr; }
+    #top NicPanel { width: 2fr; }
+    #timeline { height: 7; }
+    DashboardScreen.-wide #top { height: 12; }
+    DashboardScreen.-wide #timeline { height: 14; }
+    """
+    BINDINGS = [Binding(k, a, d, show=s) for k, a, d, s in DASHBOARD_KEYS]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.message = ""
+        self.search_text = ""
+        self.search_regex = False
+
+    @property
+    def lc(self) -> LabConsoleApp:
+        """The app, typed (screens only run inside LabConsoleApp)."""
+        return cast("LabConsoleApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="top"):
+            yield VotesPanel(id="votes")
+            yield NicPanel(id="nics")
+        yield KernelLogPane(LogView(self.lc.state.log), id="log")
+        yield TimelinePanel(id="timeline")
+        yield QueryPrompt(id="prompt")
+        yield StatusBar(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(KernelLogPane).focus()
+        self.refresh_state({"votes", "nics", "log", "timeline", "health"})
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width >= 160 and self.size.height >= 40, "-wide")
+
+    @property
+    def log_pane(self) -> KernelLogPane:
+        return self.query_one(KernelLogPane)
+
+    # State -> widgets ----------------------------------------------------------------------
+    def refresh_state(self, panels: set[str]) -> None:
+        state = self.lc.state
+        now = self.lc.now()
+        if "reset" in panels:
+            old = self.log_pane.view
+            view = LogView(state.log, query=old.query)
+            self.log_pane.set_view(view)
+        if panels & {"votes", "tick", "reset"}:
+            self.query_one(VotesPanel).show(state.votes, now)
+        if panels & {"nics", "reset"}:
+            self.query_one(NicPanel).show(state.nics)
+        if panels & {"log", "reset"}:
+            self.log_pane.refresh_rows()
+        if panels & {"timeline", "reset"}:
+            self.query_one(TimelinePanel).show(state.timeline)
+        self.refresh_status()
+
+    def refresh_status(self) -> None:
+        from labconsole.widgets.status_bar import render_status
+
+        lc = self.lc
+        self.query_one(StatusBar).update(render_status(
+            lc.state.health, lc.now(), recording=lc.recording_label,
+            replay=lc.replay.label if lc.replay else None, errors=lc.state.error_count,
+            message=self.message))
+
+    def say(self, message: str) -> None:
+        self.message = message
+        self.refresh_status()
+
+    # Actions -------------------------------------------------------------------------------
+    def action_ask(self, kind: str) -> None:
+        self.query_one(QueryPrompt).ask(kind)
+
+    def action_focus_log(self) -> None:
+        self.log_pane.focus()
+
+    def on_query_prompt_asked(self, event: QueryPrompt.Asked) -> None:
+        try:
+            self.answer(event.kind, event.value.strip())
+        except (QueryError, TimeQueryError) as exc:
+            self.say(str(exc))
+        self.log_pane.focus()
+
+    def answer(self, kind: str, value: str) -> None:
+        """Apply what was typed at the prompt (raises QueryError/TimeQueryError when bad)."""
+        regex = value.startswith("re:")
+        text = value[3:] if regex else value
+        pane = self.log_pane
+        ref = self.lc.now()
+        if kind == "filter":
+            pane.view.filter_text(text, regex=regex)
+            pane.refresh_rows()
+            self.say(f"filter {value!r}" if value else "filter cleared")
+        elif kind == "search":
+            compile_pattern(text, regex)
+            self.search_text, self.search_regex = text, regex
+            self.action_search_next(1)
+        elif kind == "jump":
+            index = pane.view.index_at(parse_clock(text, ref))
+            if index is None:
+                self.say(f"nothing at or after {value}")
+            else:
+                pane.follow = False
+                pane.move_to(index)
+                self.say(f"at {value}")
+        elif kind == "window":
+            since, until = parse_window(text, ref)
+            pane.view.set_query(replace(pane.view.query, since=since, until=until))
+            pane.refresh_rows()
+            self.say(f"window {value}")
+        elif kind == "seek" and self.lc.replay is not None:
+            self.lc.replay.seek(parse_clock(text, ref))
+            self.say(f"seek to {value}")
+
+    def action_search_next(self, direction: int) -> None:
+        pane = self.log_pane
+        if not self.search_text:
+            self.say("no search yet: press / to search")
+            return
+        found = pane.view.find(self.search_text, pane.cursor, forward=direction > 0,
+                               regex=self.search_regex)
+        if found is None:
+            self.say(f"{self.search_text!r} not found")
+            return
+        pane.follow = False
+        pane.move_to(found)
+        self.say(f"match for {self.search_text!r} at row {found + 1}")
+
+    def action_clear_query(self) -> None:
+        pane = self.log_pane
+        pane.view.set_query(LogQuery(node=pane.view.query.node))
+        pane.refresh_rows()
+        self.say("filter and window cleared")
+
+    def action_cycle_node(self) -> None:
+        nodes: list[str | None] = [None, *self.lc.state.nodes]
+        pane = self.log_pane
+        current = pane.view.query.node
+        nxt = nodes[(nodes.index(current) + 1) % len(nodes)] if current in nodes else None
+        pane.view.set_query(replace(pane.view.query, node=nxt))
+        pane.merged = nxt is None
+        pane.refresh_rows()
+        self.say(f"kernel log: {nxt or 'all nodes'}")
+
+    def selected_node(self) -> str | None:
+        row = self.log_pane.current_row
+        if self.log_pane.view.query.node:
+            return self.log_pane.view.query.node
+        if row is not None:
+            return row.entry.node if row.entry is not None else \
+                row.episode.node if row.episode is not None else None
+        nodes = self.lc.state.nodes
+        return nodes[0] if nodes else None
+
+    def action_node_detail(self) -> None:
+        from labconsole.screens.node_detail import NodeDetailScreen
+
+        node = self.selected_node()
+        if node is None:
+            self.say("no node known yet")
+            return
+        self.app.push_screen(NodeDetailScreen(node))
+
+    def _replay_or_say(self) -> bool:
+        if self.lc.replay is None:
+            self.say("not a replay")
+            return False
+        return True
+
+    def action_replay_pause(self) -> None:
+        if self._replay_or_say():
+            assert self.lc.replay is not None
+            self.lc.replay.toggle()
+            self.say("replay paused" if self.lc.replay.paused else "replay resumed")
+
+    def action_replay_step(self) -> None:
+        if self._replay_or_say():
+            assert self.lc.replay is not None
+            if not self.lc.replay.paused:
+                self.lc.replay.pause()
+            self.lc.replay.step()
+            self.say("step")
+
+    def action_replay_speed(self, direction: int) -> None:
+        if self._replay_or_say():
+            assert self.lc.replay is not None
+            speed = self.lc.replay.faster() if direction > 0 else self.lc.replay.slower()
+            self.say(f"speed x{speed:g}")
+
+    def action_replay_seek(self, seconds: int) -> None:
+        if self._replay_or_say():
+            assert self.lc.replay is not None
+            when = self.lc.replay.seek_by(seconds)
+            self.say(f"seek to {when:%H:%M:%S}" if isinstance(when, datetime) else "not started")

@@ -1,0 +1,91 @@
+"""Node detail: everything about one node (votes, every NIC feature, its log, its timeline)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from labconsole.state.log_view import LogQuery, LogView
+from labconsole.state.votes import VotesState
+from labconsole.widgets.kernel_log import KernelLogPane
+from labconsole.widgets.nic_panel import NicPanel
+from labconsole.widgets.style import ago
+from labconsole.widgets.timeline_panel import TimelinePanel
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from labconsole.app import LabConsoleApp
+
+
+def render_node_votes(votes: VotesState, node: str, now: datetime) -> Text:
+    text = Text(no_wrap=True, overflow="ellipsis")
+    for cluster in votes.clusters.values():
+        nv = cluster.nodes.get(node)
+        if nv is None:
+            continue
+        style = "green" if nv.present else "bold red"
+        text.append(f"{cluster.name}: ", style="bold")
+        text.append(f"{'member' if nv.present else 'GONE'} ", style=style)
+        text.append(f"nodeid {nv.nodeid}, {nv.votes} vote(s), "
+                    f"for {ago((now - nv.since).total_seconds())}; cluster "
+                    f"{cluster.summary}")
+    if not text:
+        text.append("not in any cluster status seen", style="dim")
+    return text
+
+
+class NodeDetailScreen(Screen[None]):
+    DEFAULT_CSS = """
+    NodeDetailScreen #node-votes { height: 3; border: round $primary; padding: 0 1; }
+    NodeDetailScreen #node-top { height: 12; }
+    NodeDetailScreen #node-nics { width: 1fr; }
+    NodeDetailScreen #node-timeline { width: 1fr; }
+    """
+    BINDINGS = [Binding("escape,backspace", "app.pop_screen", "Back")]
+
+    def __init__(self, node: str) -> None:
+        super().__init__()
+        self.node = node
+
+    @property
+    def lc(self) -> LabConsoleApp:
+        return cast("LabConsoleApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="node-votes")
+        with Horizontal(id="node-top"):
+            yield NicPanel(node=self.node, show_all=True, id="node-nics")
+            yield TimelinePanel(node=self.node, id="node-timeline")
+        pane = KernelLogPane(LogView(self.lc.state.log, query=LogQuery(node=self.node)),
+                             id="node-log")
+        pane.merged = False
+        yield pane
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = f"node {self.node}"
+        self.query_one("#node-votes", Static).border_title = f"Node {self.node}"
+        self.query_one(KernelLogPane).focus()
+        self.refresh_state({"reset"})
+
+    def refresh_state(self, panels: set[str]) -> None:
+        state = self.lc.state
+        pane = self.query_one(KernelLogPane)
+        if "reset" in panels:
+            pane.set_view(LogView(state.log, query=LogQuery(node=self.node)))
+        if panels & {"votes", "tick", "reset"}:
+            self.query_one("#node-votes", Static).update(
+                render_node_votes(state.votes, self.node, self.lc.now()))
+        if panels & {"nics", "reset"}:
+            self.query_one(NicPanel).show(state.nics)
+        if panels & {"timeline", "reset"}:
+            self.query_one(TimelinePanel).show(state.timeline)
+        if panels & {"log"}:
+            pane.refresh_rows()

@@ -1,0 +1,184 @@
+"""Kernel log pane: virtualised (Line API) view over the domain's ``LogView`` rows.
+
+Only the rows on screen are rendered (``render_line``), so hundreds of thousands of stored lines
+cost nothing until scrolled to. The widget never parses text: rows, folding, filtering and
+search all come from ``labconsole.state.log_view``; this only draws and moves a cursor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from labconsole.state.log_view import LogView, Row
+from labconsole.widgets.style import CURSOR_STYLE, EPISODE_STYLE, SEVERITY_STYLE
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+
+class KernelLogPane(ScrollView, can_focus=True):
+    """Scrollable, foldable kernel log with a cursor; follows the tail unless paused."""
+
+    DEFAULT_CSS = """
+    KernelLogPane { border: round $primary; height: 1fr; }
+    KernelLogPane:focus { border: round $accent; }
+    """
+    BINDINGS = [
+        Binding("up,k", "cursor(-1)", "Up", show=False),
+        Binding("down,j", "cursor(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home", "first", "First line", show=False),
+        Binding("end,G", "last", "Last line / follow", show=False),
+        Binding("enter", "toggle_fold", "Fold/unfold"),
+        Binding("z", "fold_all", "Fold all"),
+        Binding("space", "toggle_follow", "Follow"),
+    ]
+
+    @dataclass
+    class CursorMoved(Message):
+        """The cursor is on a new row (the dashboard shows the row's node/episode)."""
+
+        index: int
+
+    def __init__(self, view: LogView, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.view = view
+        self.cursor = 0
+        self.follow = True
+        self.merged = True
+        self._all_folded = True
+
+    def on_mount(self) -> None:
+        self._update_title()
+
+    def set_view(self, view: LogView) -> None:
+        self.view = view
+        self.refresh_rows()
+
+    # Called by the screen when the store grew or the query changed.
+    def refresh_rows(self) -> None:
+        self.view.sync()
+        # Width 0: long lines are cut at the pane's edge rather than scrolled sideways.
+        self.virtual_size = Size(0, len(self.view.rows))
+        if self.follow:
+            self.cursor = max(0, len(self.view.rows) - 1)
+            self.scroll_end(animate=False, immediate=True)
+        else:
+            self.cursor = min(self.cursor, max(0, len(self.view.rows) - 1))
+        self._update_title()
+        self.refresh()
+
+    def _update_title(self) -> None:
+        q = self.view.query
+        parts = [f"Kernel log: {q.node or 'all nodes'}"]
+        if q.text:
+            parts.append(f"filter {'re:' if q.regex else ''}{q.text!r}")
+        if q.since or q.until:
+            since = f"{q.since:%H:%M:%S}" if q.since else ""
+            until = f"{q.until:%H:%M:%S}" if q.until else ""
+            parts.append(f"window {since}..{until}")
+        parts.append(f"{len(self.view.rows)} rows")
+        if self.view.store.dropped:
+            parts.append(f"{self.view.store.dropped} older on disk")
+        parts.append("following" if self.follow else "PAUSED")
+        self.border_title = " | ".join(parts)
+
+    @property
+    def current_row(self) -> Row | None:
+        rows = self.view.rows
+        return rows[self.cursor] if 0 <= self.cursor < len(rows) else None
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        index = scroll_y + y
+        width = self.scrollable_content_region.width
+        if index >= len(self.view.rows):
+            return Strip.blank(width, self.rich_style)
+        row = self.view.rows[index]
+        segments = self._segments(row)
+        if index == self.cursor and self.has_focus:
+            segments = [Segment(s.text, (s.style or Style()) + Style.parse(CURSOR_STYLE))
+                        for s in segments]
+        strip = Strip(segments).crop(scroll_x, scroll_x + width)
+        return strip.extend_cell_length(width, self.rich_style)
+
+    def _segments(self, row: Row) -> list[Segment]:
+        if row.episode is not None:
+            ep = row.episode
+            mark = "▶" if row.folded else "▼"
+            node = f"{ep.node} " if self.merged else ""
+            when = f"{row.at:%H:%M:%S} "
+            return [Segment(f"{mark} {when}{node}{ep.summary}", Style.parse(EPISODE_STYLE))]
+        entry = row.entry
+        assert entry is not None
+        line = entry.line
+        body = ("    " + line.message.strip()) if line.continuation else line.message
+        prefix = f"  {entry.at:%H:%M:%S} " + (f"{entry.node} " if self.merged else "")
+        colour = "red" if entry.episode_id is not None else SEVERITY_STYLE.get(entry.severity, "")
+        return [Segment(prefix, Style.parse("dim")), Segment(body, Style.parse(colour))]
+
+    # Actions -------------------------------------------------------------------------------
+    def move_to(self, index: int) -> None:
+        rows = len(self.view.rows)
+        if rows == 0:
+            return
+        self.cursor = max(0, min(index, rows - 1))
+        self.follow = self.cursor == rows - 1 and self.follow
+        top = self.scroll_offset.y
+        height = self.scrollable_content_region.height
+        if self.cursor < top or self.cursor >= top + height:
+            self.scroll_to(y=max(0, self.cursor - height // 2), animate=False, immediate=True)
+        self._update_title()
+        self.refresh()
+        self.post_message(self.CursorMoved(self.cursor))
+
+    def action_cursor(self, delta: int) -> None:
+        self.follow = False
+        self.move_to(self.cursor + delta)
+
+    def action_page(self, direction: int) -> None:
+        self.follow = False
+        self.move_to(self.cursor + direction * max(1, self.scrollable_content_region.height - 1))
+
+    def action_first(self) -> None:
+        self.follow = False
+        self.move_to(0)
+
+    def action_last(self) -> None:
+        self.follow = True
+        self.refresh_rows()
+
+    def action_toggle_follow(self) -> None:
+        self.follow = not self.follow
+        self.refresh_rows()
+
+    def action_toggle_fold(self) -> None:
+        row = self.current_row
+        if row is None:
+            return
+        eid = row.episode.id if row.episode is not None else (
+            row.entry.episode_id if row.entry is not None else None)
+        if eid is None:
+            return
+        self.view.toggle(eid)
+        target = self.view.row_for_episode(eid)
+        self.follow = False
+        self.refresh_rows()
+        if target is not None:
+            self.move_to(target)
+
+    def action_fold_all(self) -> None:
+        self._all_folded = not self._all_folded
+        self.view.set_all_folded(self._all_folded)
+        self.refresh_rows()
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
