@@ -1,0 +1,100 @@
+"""The validated configuration: frozen records, built only by ``labconsole.config.load``."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_KERNEL_LOG_COMMAND = "journalctl -k -f -o json"
+DEFAULT_SYSLOG_ADDRESS = "127.0.0.1"
+DEFAULT_SYSLOG_PORT = 5514  # unprivileged: the console need not run as root to listen
+DEFAULT_PROXMOX_PORT = 8006
+DEFAULT_QUORUM_POLL_INTERVAL = 2.0
+DEFAULT_NIC_REFRESH_INTERVAL = 30.0
+
+
+class SecretUnavailableError(RuntimeError):
+    """The Proxmox token secret could not be read when it was needed."""
+
+
+@dataclass(frozen=True, slots=True)
+class SshSettings:
+    """How to reach a node over SSH; host keys are always checked against ``known_hosts``."""
+
+    user: str = "root"
+    port: int = 22
+    key_file: Path | None = None
+    jump_host: str | None = None
+    known_hosts: Path | None = None  # None: the user's default known_hosts
+
+
+@dataclass(frozen=True, slots=True)
+class NodeConfig:
+    name: str
+    address: str
+    ssh: SshSettings = SshSettings()
+    kernel_log_command: str = DEFAULT_KERNEL_LOG_COMMAND
+    interfaces: tuple[str, ...] = ()
+    bridge: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProxmoxConfig:
+    """Proxmox VE API access. The token secret is never stored in the config itself."""
+
+    host: str
+    token_id: str
+    port: int = DEFAULT_PROXMOX_PORT
+    token_secret_file: Path | None = None
+    token_secret_env: str | None = None
+    verify_tls: bool = True
+    ca_file: Path | None = None
+
+    def token_secret(self, env: Mapping[str, str] | None = None) -> str:
+        """Read the secret now (file or environment variable), stripped of surrounding space."""
+        if self.token_secret_file is not None:
+            try:
+                return self.token_secret_file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise SecretUnavailableError(
+                    f"cannot read token secret file {self.token_secret_file}: {exc.strerror}"
+                ) from exc
+        name = self.token_secret_env or ""
+        value = (os.environ if env is None else env).get(name, "")
+        if not value:
+            raise SecretUnavailableError(f"environment variable {name} is not set or empty")
+        return value.strip()
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterConfig:
+    name: str
+    nodes: tuple[NodeConfig, ...]
+    proxmox: ProxmoxConfig | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SyslogConfig:
+    """The CEF syslog listener (UniFi alerts)."""
+
+    enabled: bool = True
+    address: str = DEFAULT_SYSLOG_ADDRESS
+    port: int = DEFAULT_SYSLOG_PORT
+    protocols: tuple[str, ...] = ("udp", "tcp")
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    path: Path
+    clusters: tuple[ClusterConfig, ...]
+    syslog: SyslogConfig
+    recording_dir: Path
+    runbook_dir: Path
+    quorum_poll_interval: float = DEFAULT_QUORUM_POLL_INTERVAL
+    nic_refresh_interval: float = DEFAULT_NIC_REFRESH_INTERVAL
+
+    @property
+    def nodes(self) -> tuple[NodeConfig, ...]:
+        return tuple(node for cluster in self.clusters for node in cluster.nodes)
