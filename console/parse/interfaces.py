@@ -167,7 +167,8 @@ class InterfacesFile:
     def parse(cls, text: str) -> InterfacesFile:
         """Model of any text (never raises); ``render()`` gives the text back unchanged."""
         lines = _split_lines(text)
-        stanzas: list[Stanza] = []
+        heads: list[Stanza] = []
+        options: list[list[Option]] = []
         problems: list[str] = []
         for logical in _logical_lines(lines):
             stripped = logical.text.strip()
@@ -175,18 +176,21 @@ class InterfacesFile:
                 continue
             words = stripped.split()
             if words[0] in _STANZA_WORDS or words[0].startswith("allow-"):
-                stanzas.append(Stanza(words[0], tuple(words[1:]), logical.first, logical.last))
-            elif stanzas and stanzas[-1].kind in _OPTION_STANZAS:
-                option = Option(
-                    keyword=words[0],
-                    value=stripped[len(words[0]) :].strip(),
-                    first=logical.first,
-                    last=logical.last,
-                    indent=_indent(logical.text),
+                heads.append(Stanza(words[0], tuple(words[1:]), logical.first, logical.last))
+                options.append([])
+            elif heads and heads[-1].kind in _OPTION_STANZAS:
+                options[-1].append(
+                    Option(
+                        keyword=words[0],
+                        value=stripped[len(words[0]) :].strip(),
+                        first=logical.first,
+                        last=logical.last,
+                        indent=_indent(logical.text),
+                    )
                 )
-                stanzas[-1] = replace(stanzas[-1], options=(*stanzas[-1].options, option))
             else:
                 problems.append(f"line {logical.first + 1}: option {words[0]!r} outside a stanza")
+        stanzas = [replace(h, options=tuple(o)) for h, o in zip(heads, options, strict=True)]
         return cls(lines=tuple(lines), stanzas=tuple(stanzas), problems=tuple(problems))
 
     def render(self) -> str:

@@ -32,6 +32,7 @@ from labconsole.model.quorum import QuorumNode, QuorumStatus
 __all__ = [
     "PveApiParseError",
     "detect_endpoint",
+    "endpoint_of",
     "load_pve_json",
     "looks_like_pve_api",
     "parse_cluster_status",
@@ -94,6 +95,14 @@ def detect_endpoint(rows: list[dict[str, Any]]) -> PveEndpoint | None:
         if row.get("type") == "cluster" or (row.get("type") == "node" and "name" in row):
             return "cluster_status"
     return None
+
+
+def endpoint_of(text: str) -> PveEndpoint | None:
+    """Which endpoint a JSON body (bare, enveloped or trimmed) is; None if not PVE API JSON."""
+    try:
+        return detect_endpoint(load_pve_json(text))
+    except PveApiParseError:
+        return None
 
 
 def parse_pve_api(text: str) -> PveApiBody:

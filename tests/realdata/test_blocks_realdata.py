@@ -268,3 +268,19 @@ def test_sniffers_pick_only_their_own_kind(realdata: Path, folder: str) -> None:
         text = path.read_text()
         hits = [name for name, sniff in sniffers.items() if sniff(text)]
         assert hits == [folder], path.name
+
+
+@pytest.mark.parametrize("folder", ["logs", "cef_raw"])
+def test_sniffers_ignore_logs_and_cef(realdata: Path, folder: str) -> None:
+    sniffers = [
+        looks_like_quorum,
+        looks_like_ethtool_features,
+        looks_like_ethtool_driver,
+        looks_like_interfaces,
+        looks_like_pve_api,
+    ]
+    paths = sorted((realdata / folder).iterdir())
+    assert paths
+    for path in paths:
+        text = path.read_bytes()[:65536].decode("utf-8", errors="replace")
+        assert [s.__name__ for s in sniffers if s(text)] == [], path.name

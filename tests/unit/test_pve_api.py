@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from labconsole.parse.pve_api import (
     PveApiParseError,
     detect_endpoint,
+    endpoint_of,
     load_pve_json,
     looks_like_pve_api,
     parse_cluster_status,
@@ -113,6 +114,16 @@ def test_detect_endpoint() -> None:
     assert detect_endpoint([{"type": "node", "name": "pve01"}]) == "cluster_status"
     assert detect_endpoint([{"vmid": 100}]) is None
     assert detect_endpoint([]) is None
+
+
+def test_endpoint_of_text(fixtures: Path) -> None:
+    assert endpoint_of(_read(fixtures, "pve_network_pve01_envelope.json")) == "network"
+    assert endpoint_of(_read(fixtures, "pve_nodes_pretty.json")) == "nodes"
+    assert endpoint_of(_read(fixtures, "pve_cluster_status_2of3_envelope.json")) == (
+        "cluster_status"
+    )
+    assert endpoint_of("[]") is None
+    assert endpoint_of("{oops") is None
 
 
 @pytest.mark.parametrize(
