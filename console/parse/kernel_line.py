@@ -27,6 +27,8 @@ _DMESG_T = re.compile(
 _PROMPT = re.compile(
     r"(?:[\w.-]+@[\w.-]+:[^\s#$]*\s?[#$%]|\[[\w.-]+@[\w.-]+ [^\]]*\][#$]|[#$%\u276f>]) +\S"
 )
+# journalctl's own separators: ``-- Boot 3f2a... --``, ``-- No entries --``, ``-- Logs begin...``
+_JOURNAL_MARKER = re.compile(r"-- .+ --\s*$")
 # Register lines of a hang dump: ``  TDH                  <f6>``, ``TDH, TDT <0>, <9>``,
 # ``MAC Status <80083>``, ``buffer_info[next_to_clean]:`` (a label without a value).
 REGISTER = re.compile(
@@ -69,6 +71,11 @@ class LineHead:
 def is_prompt(text: str) -> bool:
     """True for a shell prompt line pasted together with the log output."""
     return _PROMPT.match(text) is not None
+
+
+def is_journal_marker(text: str) -> bool:
+    """True for journalctl's ``-- Boot ... --`` style separator lines."""
+    return text.startswith("-- ") and _JOURNAL_MARKER.match(text) is not None
 
 
 def split_dmesg_stamp(text: str) -> tuple[float | None, datetime | None, str] | None:

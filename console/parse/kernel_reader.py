@@ -22,6 +22,7 @@ from labconsole.parse.kernel_journal import (
 )
 from labconsole.parse.kernel_line import (
     LineHead,
+    is_journal_marker,
     is_prompt,
     netdev_fields,
     parse_line_head,
@@ -60,6 +61,7 @@ class KernelLogReader:
         self.skipped = 0
         self._export = ExportCollector()
         self._block: KernelLine | None = None
+        self._partial = ""
 
     def feed(self, physical_line: str) -> list[KernelLine]:
         """One physical line in, zero or more logical lines out (more when glued)."""
@@ -71,8 +73,29 @@ class KernelLogReader:
             self._error(self.lineno, f"unreadable line ({type(exc).__name__}: {exc})")
             return []
 
+    def feed_text(self, chunk: str) -> list[KernelLine]:
+        """Text in arbitrary chunks (as a stream delivers it): whole lines are read, the tail
+        waits for the next chunk. A tail longer than ``MAX_LINE`` is read as a line of its own
+        so a stream without newlines cannot grow memory."""
+        parts = (self._partial + chunk).split("\n")
+        self._partial = parts.pop()
+        if len(self._partial) > MAX_LINE:
+            parts.append(self._partial)
+            self._partial = ""
+        out: list[KernelLine] = []
+        for part in parts:
+            out.extend(self.feed(part))
+        return out
+
     def close(self) -> list[KernelLine]:
-        """End of input: flush a journal export entry not followed by a blank line."""
+        """End of input: read a pending partial line, flush a pending journal export entry."""
+        out: list[KernelLine] = []
+        if self._partial:
+            out = self.feed(self._partial)
+            self._partial = ""
+        return out + self._close_export()
+
+    def _close_export(self) -> list[KernelLine]:
         try:
             fields = self._export.finish()
         except JournalError as exc:
@@ -107,7 +130,7 @@ class KernelLogReader:
             return []
         if text[0] == "{":
             return self._json_line(text, lineno)
-        if is_prompt(text):
+        if is_prompt(text) or is_journal_marker(text):
             self._block = None
             self.skipped += 1
             return []
