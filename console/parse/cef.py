@@ -51,7 +51,11 @@ class CefParseError(ValueError):
 
 
 _MARKER = re.compile(r"(?<![A-Za-z0-9])CEF:(\d{1,3})\|")
-_KEY_CHARS = re.compile(r"[\w.\[\]-]")
+# One header field: anything but an unescaped pipe, then the pipe.
+_HEADER_FIELD = re.compile(r"((?:[^|\\]|\\.)*)\|")
+_HEADER_ESCAPE = re.compile(r"\\([|\\])")
+_KEY = re.compile(r"(?<!\S)[\w.\[\]-]+=")
+_VALUE_ESCAPE = re.compile(r"\\([=\\|nr])")
 _SEVERITY_WORDS = frozenset({"unknown", "low", "medium", "high", "very-high"})
 _HEADER_FIELDS = 7  # CEF:Version|Vendor|Product|Version|Signature ID|Name|Severity
 _TIME_KEYS = ("UNIFIutcTime", "rt", "end")
@@ -127,25 +131,15 @@ def _split_header(payload: str) -> tuple[list[str], str]:
     field), so that :func:`_repair_header` can decide what it is.
     """
     fields: list[str] = []
-    current: list[str] = []
-    field_start = 0
-    i = 0
-    while i < len(payload) and len(fields) < _HEADER_FIELDS:
-        char = payload[i]
-        if char == "\\" and i + 1 < len(payload) and payload[i + 1] in "|\\":
-            current.append(payload[i + 1])
-            i += 2
-            continue
-        i += 1
-        if char == "|":
-            fields.append("".join(current))
-            current = []
-            field_start = i
-        else:
-            current.append(char)
-    if len(fields) < _HEADER_FIELDS:
-        return fields, payload[field_start:]
-    return fields, payload[i:]
+    pos = 0
+    while len(fields) < _HEADER_FIELDS:
+        match = _HEADER_FIELD.match(payload, pos)
+        if match is None:
+            break
+        raw = match[1]
+        fields.append(_HEADER_ESCAPE.sub(r"\1", raw) if "\\" in raw else raw)
+        pos = match.end()
+    return fields, payload[pos:]
 
 
 def _is_severity(value: str) -> bool:
@@ -174,49 +168,22 @@ def _starts_with_key(text: str) -> bool:
     return bool(keys) and keys[0][0] == 0
 
 
-def _unescaped_equals(text: str) -> list[int]:
-    """Offsets of the ``=`` signs in ``text`` that are not escaped by a backslash."""
-    found: list[int] = []
-    i = 0
-    while i < len(text):
-        if text[i] == "\\":
-            i += 2
-            continue
-        if text[i] == "=":
-            found.append(i)
-        i += 1
-    return found
-
-
 def _key_positions(text: str) -> list[tuple[int, int]]:
-    """(key start, ``=`` offset) of every ``key=`` in an extension, in order."""
-    keys: list[tuple[int, int]] = []
-    for eq in _unescaped_equals(text):
-        start = eq
-        while start > 0 and _KEY_CHARS.fullmatch(text[start - 1]):
-            start -= 1
-        if start == eq:
-            continue  # "a = b": no key right before the sign
-        if start == 0 or text[start - 1].isspace():
-            keys.append((start, eq))
-    return keys
+    """(key start, ``=`` offset) of every ``key=`` in an extension, in order.
+
+    A key starts the text or follows whitespace and is followed by ``=``; as a backslash is
+    not a key character, an escaped ``\\=`` never ends a key.
+    """
+    return [(m.start(), m.end() - 1) for m in _KEY.finditer(text)]
 
 
 _VALUE_ESCAPES = {"=": "=", "\\": "\\", "|": "|", "n": "\n", "r": "\r"}
 
 
 def _unescape_value(raw: str) -> str:
-    out: list[str] = []
-    i = 0
-    while i < len(raw):
-        char = raw[i]
-        if char == "\\" and i + 1 < len(raw) and raw[i + 1] in _VALUE_ESCAPES:
-            out.append(_VALUE_ESCAPES[raw[i + 1]])
-            i += 2
-            continue
-        out.append(char)
-        i += 1
-    return "".join(out)
+    if "\\" not in raw:
+        return raw
+    return _VALUE_ESCAPE.sub(lambda m: _VALUE_ESCAPES[m[1]], raw)
 
 
 def _parse_extension(rest: str, notes: list[str]) -> dict[str, str]:
