@@ -47,6 +47,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from labconsole.sources.ssh import SshTarget, explicit_target
+
 T = TypeVar("T")
 
 SUBNET = "10.99.0"
@@ -183,6 +185,14 @@ class Lab:
             return self.nodes[name]
         except KeyError:
             raise LabError(f"no lab node {name!r}; nodes: {', '.join(self.nodes)}") from None
+
+    def ssh_target(self, name: str, **kw: Any) -> SshTarget:
+        """How the console reaches a node: lab client key, lab known_hosts, no agent."""
+        kw.setdefault("keepalive_interval", 1.0)
+        kw.setdefault("keepalive_count_max", 2)
+        kw.setdefault("connect_timeout", 3.0)
+        return explicit_target(name, self.node(name).addr, self.client_key, self.known_hosts,
+                               **kw)
 
     def kernel_log_command(self, name: str) -> str:
         """The kernel log command the console is configured with for this node."""

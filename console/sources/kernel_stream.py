@@ -1,0 +1,255 @@
+"""A node's kernel log as a stream of KernelText events, over the node's shared SSH connection.
+
+The command is configurable per node; how a dropped stream resumes depends on the command
+(each strategy below is a small pure class, unit tested without SSH):
+
+- ``journalctl ... -o json`` (the default): every line carries ``__CURSOR``; on restart the
+  ``--since``/``--lines`` options are replaced by ``--after-cursor=<last cursor>``: the journal
+  itself guarantees no duplicate and no gap. Lines are emitted as received (JSON); the domain
+  core reads journal JSON.
+- ``dmesg -w`` (fallback where there is no journal: journalctl missing or "No journal files"):
+  a restart replays the ring buffer, so lines are dropped up to the last ``[seconds]`` stamp
+  seen (counting lines that share that stamp). Lines that left the ring meanwhile are lost:
+  the ring is all there is.
+- ``tail -n +K -F FILE`` (the lab): the absolute start line K is known, so a restart asks for
+  ``-n +(K + lines seen)``: no duplicate, no gap (as long as the file is not rotated while the
+  connection is down). A ``tail`` without ``+K`` has no absolute position to resume from: it
+  is restarted as configured, like any other command.
+- anything else: restarted as configured; no resume guarantee (may repeat or miss lines).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import asyncssh
+from labconsole.clock import Clock, system_clock
+from labconsole.events import KernelText
+from labconsole.sources.backoff import Backoff
+from labconsole.sources.base import Emit
+from labconsole.sources.remote_command import join, split_configured
+from labconsole.sources.ssh import TRANSIENT_ERRORS, NodeConnection, SshError
+
+DEFAULT_COMMAND = "journalctl -k -f -o json --since=-10min"
+FALLBACK_COMMAND = "dmesg -w"
+_DMESG_STAMP = re.compile(r"^\[\s*(\d+\.\d+)\]")
+# Signs that the node has no usable journal (then the dmesg fallback is used).
+_NO_JOURNAL = re.compile(r"No journal files|command not found|not found|No such file",
+                         re.IGNORECASE)
+
+
+class ResumeStrategy:
+    """Restart command and line filter for one kind of kernel log command."""
+
+    kind = "plain"
+
+    def __init__(self, argv: Sequence[str]) -> None:
+        self.argv = list(argv)
+        self.seen = 0
+
+    def command(self) -> str:
+        """The command line to (re)start the stream with, resuming after what was seen."""
+        return join(self.argv)
+
+    def accept(self, line: str) -> bool:
+        """Whether a received line is new (True) or a replay of one already emitted."""
+        self.seen += 1
+        return True
+
+    def restarted(self) -> None:
+        """Called before each restart after the first start."""
+
+
+class TailResume(ResumeStrategy):
+    """``tail -n +K -F FILE``: resume at absolute line ``K + seen``."""
+
+    kind = "tail"
+
+    def __init__(self, argv: Sequence[str]) -> None:
+        super().__init__(argv)
+        self.start, self._n_index = _tail_start(self.argv)
+
+    def command(self) -> str:
+        if self.start is None or self._n_index is None:
+            return join(self.argv)
+        argv = list(self.argv)
+        argv[self._n_index] = f"+{self.start + self.seen}"
+        return join(argv)
+
+
+def _tail_start(argv: list[str]) -> tuple[int | None, int | None]:
+    for i, arg in enumerate(argv[:-1]):
+        if arg in ("-n", "--lines") and argv[i + 1].startswith("+"):
+            value = argv[i + 1][1:]
+            if value.isdigit():
+                return max(int(value), 1), i + 1
+    return None, None
+
+
+class JournalResume(ResumeStrategy):
+    """``journalctl -o json -f``: resume with ``--after-cursor`` of the last line seen."""
+
+    kind = "journal"
+    _DROP_ON_RESUME = ("--since", "-S", "--lines", "-n", "--boot", "-b", "--cursor",
+                       "--after-cursor", "-e", "--pager-end")
+
+    def __init__(self, argv: Sequence[str]) -> None:
+        super().__init__(argv)
+        self.cursor: str | None = None
+
+    def command(self) -> str:
+        if self.cursor is None:
+            return join(self.argv)
+        return join([*_drop_options(self.argv, self._DROP_ON_RESUME),
+                     f"--after-cursor={self.cursor}"])
+
+    def accept(self, line: str) -> bool:
+        self.seen += 1
+        with contextlib.suppress(ValueError):
+            data = json.loads(line)
+            if isinstance(data, dict) and isinstance(data.get("__CURSOR"), str):
+                self.cursor = data["__CURSOR"]
+        return True
+
+
+def _drop_options(argv: Sequence[str], names: Sequence[str]) -> list[str]:
+    """Remove options (``--x=v``, ``--x v``, ``-x v``) from argv; flags in names take values
+    except ``-e``/``--pager-end``."""
+    out: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        name = arg.split("=", 1)[0]
+        if name in names:
+            skip = "=" not in arg and name not in ("-e", "--pager-end")
+            continue
+        out.append(arg)
+    return out
+
+
+class DmesgResume(ResumeStrategy):
+    """``dmesg -w``: a restart replays the ring; skip up to the last stamp seen."""
+
+    kind = "dmesg"
+
+    def __init__(self, argv: Sequence[str]) -> None:
+        super().__init__(argv)
+        self.last: float | None = None
+        self.at_last = 0  # lines emitted carrying stamp == last
+        self._skip_same = 0  # on replay: lines with stamp == last still to drop
+
+    def restarted(self) -> None:
+        self._skip_same = self.at_last
+
+    def accept(self, line: str) -> bool:
+        m = _DMESG_STAMP.match(line)
+        if m is None:
+            # a continuation line: new unless we are still replaying known stamps
+            return self._skip_same == 0 or self.last is None
+        stamp = float(m.group(1))
+        if self.last is not None and stamp < self.last:
+            return False
+        if self.last is not None and stamp == self.last and self._skip_same > 0:
+            self._skip_same -= 1
+            return False
+        self._skip_same = 0
+        if stamp == self.last:
+            self.at_last += 1
+        else:
+            self.last, self.at_last = stamp, 1
+        self.seen += 1
+        return True
+
+
+def _journal_output(argv: Sequence[str]) -> str | None:
+    for i, arg in enumerate(argv):
+        if arg in ("-o", "--output") and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--output="):
+            return arg.split("=", 1)[1]
+        if arg.startswith("-o") and len(arg) > 2:
+            return arg[2:]
+    return None
+
+
+def strategy_for(command: str) -> ResumeStrategy:
+    """Pick the resume strategy from the configured command (see the module doc)."""
+    argv = split_configured(command)
+    prog = argv[0].rsplit("/", 1)[-1]
+    if prog == "journalctl" and _journal_output(argv) == "json":
+        return JournalResume(argv)
+    if prog == "dmesg":
+        return DmesgResume(argv)
+    if prog == "tail":
+        return TailResume(argv)
+    return ResumeStrategy(argv)
+
+
+@dataclass
+class KernelStreamSource:
+    """Streams one node's kernel log; survives reconnects (see the module doc)."""
+
+    conn: NodeConnection
+    command: str = DEFAULT_COMMAND
+    fallback: str | None = FALLBACK_COMMAND
+    clock: Clock = system_clock
+    restart_backoff: Backoff = field(default_factory=lambda: Backoff(base=0.5, cap=30))
+    strategy: ResumeStrategy = field(init=False)
+    errors: list[str] = field(default_factory=list)
+    starts: int = 0
+
+    def __post_init__(self) -> None:
+        self.strategy = strategy_for(self.command)
+        self.name = f"kernel:{self.conn.node}"
+
+    async def run(self, emit: Emit) -> None:
+        while not self.conn.closed:
+            try:
+                conn = await self.conn.connection()
+            except SshError:
+                return  # closed: the pool is shutting down
+            if self.starts:
+                self.strategy.restarted()
+            self.starts += 1
+            got, status, stderr = await self._stream_once(conn, emit)
+            if self._should_fall_back(got, status, stderr):
+                self.errors.append(f"{self.strategy.command()!r}: {stderr.strip()[:200]}; "
+                                   f"falling back to {self.fallback!r}")
+                self.strategy = strategy_for(self.fallback or "")
+                self.fallback = None
+                continue
+            if got:
+                self.restart_backoff.reset()
+            await asyncio.sleep(self.restart_backoff.next_delay())
+
+    async def _stream_once(self, conn: asyncssh.SSHClientConnection,
+                           emit: Emit) -> tuple[int, int | None, str]:
+        """Run the command until it ends or the connection drops; returns lines, status."""
+        got = 0
+        try:
+            async with conn.create_process(self.strategy.command(), encoding="utf-8",
+                                           errors="replace") as proc:
+                async for raw in proc.stdout:
+                    if not raw:  # end of stream (a real empty line is "\n")
+                        break
+                    line = raw.rstrip("\r\n")
+                    if self.strategy.accept(line):
+                        got += 1
+                        await emit(KernelText(at=self.clock(), source=self.name,
+                                              node=self.conn.node, text=line))
+                stderr = await asyncio.wait_for(proc.stderr.read(), 2)
+                await asyncio.wait_for(proc.wait(), 2)
+                return got, proc.exit_status, stderr
+        except TRANSIENT_ERRORS as exc:
+            return got, None, str(exc)
+
+    def _should_fall_back(self, got: int, status: int | None, stderr: str) -> bool:
+        return (self.fallback is not None and got == 0 and status not in (None, 0)
+                and self.strategy.kind == "journal" and bool(_NO_JOURNAL.search(stderr)))

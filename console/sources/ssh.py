@@ -1,0 +1,287 @@
+"""SSH connections to the nodes: one per node, shared by every source of that node.
+
+asyncssh does the protocol, the OpenSSH client config (Host aliases, ProxyJump, IdentityFile),
+agent and default keys, and known_hosts checking. This module adds what asyncssh leaves to the
+caller: a connection that comes back by itself (capped exponential backoff with jitter), its
+state as :class:`~labconsole.events.ConnectionChange` events, and a host key refusal that names
+the SHA256 fingerprint the server offered (asyncssh only says "not trusted"), so the operator
+can compare it out of band. Host keys are never auto-accepted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncssh
+from labconsole.clock import Clock, system_clock
+from labconsole.events import ConnectionChange, ConnState, Event
+from labconsole.sources.backoff import Backoff
+from labconsole.sources.base import Emit
+
+DEFAULT_KNOWN_HOSTS = "~/.ssh/known_hosts"
+# Errors that mean "the node is not reachable right now": retried with backoff.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (OSError, asyncssh.Error, TimeoutError,
+                                                      asyncio.TimeoutError)
+
+
+class SshError(ConnectionError):
+    """A node could not be reached or a command could not be run on it."""
+
+
+class HostKeyError(SshError):
+    """The node's host key is unknown or differs from known_hosts: never accepted silently."""
+
+    def __init__(self, message: str, *, fingerprint: str | None, changed: bool) -> None:
+        super().__init__(message)
+        self.fingerprint = fingerprint
+        self.changed = changed
+
+
+@dataclass(frozen=True, slots=True)
+class SshTarget:
+    """How to reach one node. ``None`` means "what asyncssh / ~/.ssh/config would use"."""
+
+    node: str
+    host: str
+    port: int | None = None
+    username: str | None = None
+    client_keys: tuple[str, ...] | None = None  # None: agent, ssh config, ~/.ssh/id_*
+    known_hosts: str | None = None  # None: ~/.ssh/known_hosts
+    ssh_config: tuple[str, ...] | None = None  # None: ~/.ssh/config
+    keepalive_interval: float = 5.0
+    keepalive_count_max: int = 3
+    connect_timeout: float = 10.0
+
+    def connect_kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "known_hosts": os.path.expanduser(self.known_hosts or DEFAULT_KNOWN_HOSTS),
+            "keepalive_interval": self.keepalive_interval,
+            "keepalive_count_max": self.keepalive_count_max,
+            "connect_timeout": self.connect_timeout,
+        }
+        if self.port is not None:
+            kwargs["port"] = self.port
+        if self.username is not None:
+            kwargs["username"] = self.username
+        if self.client_keys is not None:
+            kwargs["client_keys"] = [os.path.expanduser(k) for k in self.client_keys]
+            kwargs["agent_path"] = None  # explicit keys only: predictable in tests and ops
+        if self.ssh_config is not None:
+            kwargs["config"] = [os.path.expanduser(c) for c in self.ssh_config]
+        return kwargs
+
+
+@dataclass(frozen=True, slots=True)
+class CommandResult:
+    stdout: str
+    stderr: str
+    exit_status: int | None
+
+
+async def connect(target: SshTarget) -> asyncssh.SSHClientConnection:
+    """One connection attempt; a host key refusal becomes :class:`HostKeyError`."""
+    try:
+        return await asyncssh.connect(target.host, **target.connect_kwargs())
+    except asyncssh.HostKeyNotVerifiable as exc:
+        raise await host_key_error(target, exc) from exc
+
+
+async def host_key_error(target: SshTarget, exc: Exception) -> HostKeyError:
+    """Build the refusal message: offered key's fingerprint, and whether it *changed*."""
+    offered = None
+    with contextlib.suppress(*TRANSIENT_ERRORS):
+        kwargs: dict[str, Any] = {}
+        if target.ssh_config is not None:
+            kwargs["config"] = list(target.ssh_config)
+        key = await asyncssh.get_server_host_key(
+            target.host, target.port if target.port is not None else (), **kwargs)
+        if key is not None:
+            offered = f"{key.get_algorithm()} {key.get_fingerprint('sha256')}"
+    known_path = os.path.expanduser(target.known_hosts or DEFAULT_KNOWN_HOSTS)
+    known = _known_fingerprints(known_path, target)
+    where = f"{target.node} ({target.host}:{target.port or 22})"
+    shown = offered or "(could not fetch the offered key)"
+    if known:
+        msg = (f"HOST KEY CHANGED for {where}: server offers {shown}, {known_path} has "
+               f"{', '.join(known)}; refusing to connect")
+    else:
+        msg = (f"unknown host key for {where}: server offers {shown}, not in {known_path}; "
+               "verify it out of band and add it to known_hosts")
+    return HostKeyError(f"{msg} ({exc})", fingerprint=offered and offered.split()[-1],
+                        changed=bool(known))
+
+
+def _known_fingerprints(path: str, target: SshTarget) -> list[str]:
+    try:
+        known = asyncssh.read_known_hosts(path)
+    except (OSError, ValueError, asyncssh.KeyImportError):
+        return []
+    keys = known.match(target.host, target.host, target.port)[0]
+    return [f"{k.get_algorithm()} {k.get_fingerprint('sha256')}" for k in keys]
+
+
+StateListener = Callable[[ConnectionChange], None]
+
+
+@dataclass
+class NodeConnection:
+    """The shared, self-healing SSH connection to one node.
+
+    ``connection()`` waits until connected; when the connection drops, a supervisor task
+    reconnects with backoff while sources wait. Every state change is reported to
+    ``on_state`` as a ConnectionChange event.
+    """
+
+    target: SshTarget
+    clock: Clock = system_clock
+    backoff: Backoff = field(default_factory=Backoff)
+    on_state: StateListener | None = None
+    state: ConnState = "closed"
+    last_error: str = ""
+    _conn: asyncssh.SSHClientConnection | None = field(default=None, repr=False)
+    _ready: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    _task: asyncio.Task[None] | None = field(default=None, repr=False)
+    _closing: bool = False
+
+    @property
+    def node(self) -> str:
+        return self.target.node
+
+    @property
+    def closed(self) -> bool:
+        return self._closing
+
+    def start(self) -> None:
+        """Start the supervisor (idempotent); needs a running event loop."""
+        if self._closing:
+            raise SshError(f"{self.node}: connection closed")
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(
+                self._supervise(), name=f"ssh-{self.node}")
+
+    async def connection(self, timeout: float | None = None) -> asyncssh.SSHClientConnection:
+        """The live connection, waiting (up to ``timeout``) for a (re)connect if needed."""
+        self.start()
+        await asyncio.wait_for(self._ready.wait(), timeout)
+        if self._conn is None:  # closed while waiting
+            raise SshError(f"{self.node}: connection closed")
+        return self._conn
+
+    async def run(self, command: str, *, timeout: float = 15.0,
+                  wait: float | None = None) -> CommandResult:
+        """Run one command; raises SshError when the node is unreachable or it times out."""
+        try:
+            conn = await self.connection(wait)
+            res = await asyncio.wait_for(
+                conn.run(command, check=False, encoding="utf-8", errors="replace"), timeout)
+        except TRANSIENT_ERRORS as exc:
+            raise SshError(f"{self.node}: {command!r} failed: {_describe(exc)}") from exc
+        return CommandResult(_text(res.stdout), _text(res.stderr), res.exit_status)
+
+    async def close(self) -> None:
+        self._closing = True
+        self._ready.set()  # wake waiters: they see the closed state
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._task = None
+        self._set_state("closed", "")
+
+    async def _supervise(self) -> None:
+        first = True
+        while not self._closing:
+            self._set_state("connecting" if first else "reconnecting", self.last_error)
+            try:
+                conn = await connect(self.target)
+            except HostKeyError as exc:
+                await self._wait_retry("failed", str(exc))
+                continue
+            except TRANSIENT_ERRORS as exc:
+                first = False
+                await self._wait_retry("reconnecting", _describe(exc))
+                continue
+            self._conn, self.last_error = conn, ""
+            self.backoff.reset()
+            self._ready.set()
+            self._set_state("connected", "")
+            await conn.wait_closed()
+            if self._closing:
+                return
+            self._ready.clear()
+            self._conn = None
+            first = False
+            self.last_error = "connection lost"
+
+    async def _wait_retry(self, state: ConnState, detail: str) -> None:
+        self.last_error = detail
+        delay = self.backoff.next_delay()
+        self._set_state(state, detail, retry_in=delay)
+        await asyncio.sleep(delay)
+
+    def _set_state(self, state: ConnState, detail: str, retry_in: float | None = None) -> None:
+        self.state = state
+        if self.on_state is not None:
+            self.on_state(ConnectionChange(at=self.clock(), source=f"ssh:{self.node}",
+                                           node=self.node, state=state, detail=detail,
+                                           retry_in=retry_in))
+
+
+class SshPool:
+    """All node connections; as a Source it emits their ConnectionChange events."""
+
+    name = "ssh"
+
+    def __init__(self, targets: Iterable[SshTarget], *, clock: Clock = system_clock,
+                 backoff: Callable[[], Backoff] = Backoff) -> None:
+        self._events: asyncio.Queue[Event] = asyncio.Queue()
+        self.nodes: dict[str, NodeConnection] = {}
+        for t in targets:
+            if t.node in self.nodes:
+                raise ValueError(f"node {t.node!r} configured twice")
+            self.nodes[t.node] = NodeConnection(t, clock=clock, backoff=backoff(),
+                                                on_state=self._events.put_nowait)
+
+    def node(self, name: str) -> NodeConnection:
+        try:
+            return self.nodes[name]
+        except KeyError:
+            raise SshError(f"no SSH target configured for node {name!r}") from None
+
+    async def run(self, emit: Emit) -> None:
+        for conn in self.nodes.values():
+            conn.start()
+        while True:
+            await emit(await self._events.get())
+
+    async def close(self) -> None:
+        await asyncio.gather(*(c.close() for c in self.nodes.values()))
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}" if text != type(exc).__name__ else text
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def explicit_target(node: str, host: str, key: Path, known_hosts: Path, **kw: Any) -> SshTarget:
+    """A target with explicit key and known_hosts, no agent and no ~/.ssh/config."""
+    return SshTarget(node=node, host=host, username=kw.pop("username", "root"),
+                     client_keys=(str(key),), known_hosts=str(known_hosts), ssh_config=(),
+                     **kw)
