@@ -8,13 +8,14 @@ parses the printed text, which is what arrives over SSH or is pasted from a tick
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from labconsole.model.offloads import DriverInfo, Offloads
 
 __all__ = [
     "SHORT_FEATURE_NAMES",
     "EthtoolParseError",
+    "ethtool_k_args",
     "long_feature_name",
     "looks_like_ethtool_driver",
     "looks_like_ethtool_features",
@@ -47,6 +48,10 @@ SHORT_FEATURE_NAMES: dict[str, str] = {
     "rxhash": "receive-hashing",
 }
 _LONG_TO_SHORT = {long: short for short, long in SHORT_FEATURE_NAMES.items()}
+# DESIGN.md safety rules: interface names as the kernel allows them, feature names as ethtool
+# prints them; anything else never reaches a command line.
+_IFACE_NAME = re.compile(r"^[A-Za-z0-9_.:@-]{1,15}$")
+_FEATURE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 _FEATURE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9_.-]*):\s+(on|off)\b\s*(.*?)\s*$")
 _FEATURES_HEADER = re.compile(r"^\s*Features for (\S+?):\s*$")
@@ -141,6 +146,22 @@ def parse_k_args(args: Sequence[str]) -> tuple[str, dict[str, bool]]:
             raise EthtoolParseError(f"ethtool -K {device}: {name} {state!r} is not on/off")
         features[long_feature_name(name)] = state == "on"
     return device, features
+
+
+def ethtool_k_args(device: str, changes: Mapping[str, bool]) -> list[str]:
+    """Validated argv for ``ethtool -K``: ``("eno1", {"tso": False})`` ->
+    ``["ethtool", "-K", "eno1", "tso", "off"]``; short names where ethtool has one, so the
+    command reads like the one operators know. :class:`EthtoolParseError` on a bad name."""
+    if not _IFACE_NAME.match(device):
+        raise EthtoolParseError(f"{device!r} is not a valid interface name")
+    if not changes:
+        raise EthtoolParseError("ethtool -K without any feature to change")
+    argv = ["ethtool", "-K", device]
+    for name, on in changes.items():
+        if not _FEATURE_NAME.match(name):
+            raise EthtoolParseError(f"{name!r} is not a valid feature name")
+        argv += [short_feature_name(name) or name, "on" if on else "off"]
+    return argv
 
 
 def _pairs(words: Iterable[str]) -> Iterable[tuple[str, str]]:

@@ -12,6 +12,7 @@ from labconsole.model.offloads import GRO, GSO, TSO
 from labconsole.parse.ethtool import (
     SHORT_FEATURE_NAMES,
     EthtoolParseError,
+    ethtool_k_args,
     long_feature_name,
     looks_like_ethtool_driver,
     looks_like_ethtool_features,
@@ -124,6 +125,28 @@ def test_k_args() -> None:
         parse_k_args(["eno1", "tso", "of"])
     with pytest.raises(EthtoolParseError, match="without a device"):
         parse_k_args([])
+
+
+def test_k_command_is_built_from_validated_parts() -> None:
+    assert ethtool_k_args("eno1", {TSO: False, "gso": False, GRO: False}) == [
+        "ethtool", "-K", "eno1", "tso", "off", "gso", "off", "gro", "off",
+    ]  # fmt: skip
+    assert ethtool_k_args("eno1", {"rx-gro-hw": True}) == [
+        "ethtool",
+        "-K",
+        "eno1",
+        "rx-gro-hw",
+        "on",
+    ]
+    for device in ("eno1; reboot", "", "a" * 16, "$IFACE"):
+        with pytest.raises(EthtoolParseError, match="not a valid interface name"):
+            ethtool_k_args(device, {"tso": False})
+    with pytest.raises(EthtoolParseError, match="not a valid feature name"):
+        ethtool_k_args("eno1", {"tso off; rm": False})
+    with pytest.raises(EthtoolParseError, match="without any feature"):
+        ethtool_k_args("eno1", {})
+    device, features = parse_k_args(ethtool_k_args("eno1", {TSO: False, "sg": True})[2:])
+    assert (device, features) == ("eno1", {TSO: False, "scatter-gather": True})
 
 
 def test_sniffers(fixtures: Path) -> None:
