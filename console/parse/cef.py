@@ -1,10 +1,11 @@
 """CEF (ArcSight Common Event Format) records, as UniFi and other gear send them over syslog.
 
-Written by hand because ``pycef`` (the maintained Python CEF parser) fails the published
-vectors this console must read (``tests/realdata/test_cef_realdata.py`` runs it over them and
-asserts where): it returns nothing for a header with an empty field, never unescapes ``\\|``,
-``\\\\`` or ``\\=``, splits the header at an escaped pipe so the Name and Severity end up in an
-extension key, and raises ``IndexError`` on a short header instead of reporting it.
+Written by hand because ``pycef`` (the Python CEF parser on the package index) fails the
+published vectors this console must read (``tests/realdata/test_cef_realdata.py`` runs it over
+them and asserts where): it returns nothing for a header with an empty field, never unescapes
+``\\|``, ``\\\\`` or ``\\=``, cuts the header at an escaped pipe so that the Name and Severity
+end up inside an extension key, and raises ``IndexError`` when the escaped pipe is in the
+Signature ID instead of reporting a bad line.
 
 The rules this parser applies (each one has a test in ``tests/unit/test_cef.py``):
 
