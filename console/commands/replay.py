@@ -25,6 +25,8 @@ def add_replay_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--speed", type=_speed, default=1.0,
                         help="playback speed (default 1; 0 = as fast as possible)")
     parser.add_argument("--paused", action="store_true", help="start paused (p resumes)")
+    parser.add_argument("--year", type=int, default=None,
+                        help="year of log lines whose stamp has none (default: file's mtime)")
     parser.add_argument("--max-gap", type=float, default=DEFAULT_MAX_GAP, metavar="SECONDS",
                         help="play any quiet stretch longer than this as this long "
                              f"(default {DEFAULT_MAX_GAP}; 0 or less keeps real gaps)")
@@ -44,7 +46,8 @@ def build_replay(paths: list[Path], args: argparse.Namespace) -> tuple[ReplaySou
     control = ReplayControl(speed=args.speed, paused=args.paused,
                             max_gap=args.max_gap if args.max_gap > 0 else None)
     errors: list[RecordingError] = []
-    return ReplaySource.from_paths(paths, control=control, errors=errors), errors
+    source = ReplaySource.from_paths(paths, control=control, errors=errors, year=args.year)
+    return source, errors
 
 
 def play(paths: list[Path], args: argparse.Namespace, subtitle: str) -> int:

@@ -4,10 +4,11 @@ Any mix of files can be replayed: JSONL recordings (``labconsole.sources.recordi
 gzip-compressed) and plain kernel log files in any format the kernel reader knows (journalctl,
 syslog, dmesg). Lines of a plain file become ``KernelText`` events; the node is the syslog host
 where the line has one, else the file's name, and the time is the line's own wall-clock time
-(lines without one keep the previous line's time). All events are merged in time order.
+(lines without one, like the indented lines of a hang dump, keep the previous line's
+time and host). All events are merged in time order.
 
 Pacing: at speed ``s`` a gap of ``g`` seconds between consecutive events is played as
-``min(g, max_gap) / s`` seconds. Capping each quiet stretch at ``max_gap`` (0.5 s by default)
+``min(g, max_gap) / s`` seconds. Capping each quiet stretch at ``max_gap`` (0.75 s by default)
 is how a 17-minute incident plays in about a minute at speed 1 while bursts keep their rhythm;
 ``max_gap=None`` plays real time. Speed 0 plays as fast as possible.
 
@@ -35,7 +36,7 @@ from labconsole.sources.recording import (
     iter_recording,
 )
 
-DEFAULT_MAX_GAP = 0.5
+DEFAULT_MAX_GAP = 0.75
 _YIELD_EVERY = 200  # at speed 0, let the UI breathe every N events
 
 
@@ -47,6 +48,27 @@ def _utc(t: datetime) -> datetime:
     return t if t.tzinfo is not None else t.replace(tzinfo=timezone.utc)
 
 
+def replay_gap(prev: datetime | None, at: datetime, max_gap: float | None) -> float:
+    """Recording seconds to wait before an event at ``at`` after one at ``prev`` (capped)."""
+    if prev is None:
+        return 0.0
+    gap = max(0.0, (at - prev).total_seconds())
+    return gap if max_gap is None else min(gap, max_gap)
+
+
+def playing_time(events: Sequence[Event], *, speed: float = 1.0,
+                 max_gap: float | None = DEFAULT_MAX_GAP) -> float:
+    """Wall-clock seconds a replay of ``events`` takes at ``speed`` (0 = as fast as possible)."""
+    if speed == 0:
+        return 0.0
+    total, prev = 0.0, None
+    for ev in events:
+        at = _utc(ev.at)
+        total += replay_gap(prev, at, max_gap)
+        prev = at
+    return total / speed
+
+
 def iter_log_file(path: str | Path, *, node: str | None = None,
                   year: int | None = None) -> Iterable[KernelText]:
     """The lines of a plain log file as KernelText events (see the module docstring)."""
@@ -55,25 +77,29 @@ def iter_log_file(path: str | Path, *, node: str | None = None,
     mtime = datetime.fromtimestamp(p.stat().st_mtime, tz=timezone.utc)
     year = year or mtime.year
     last = mtime
+    host: str | None = None  # a continuation line belongs to the previous line's host
     with _open_binary(p) as fh:
         for raw in fh:
             text = raw.decode("utf-8", errors="replace").rstrip("\r\n")
             if not text.strip():
                 continue
-            host = None
             found = parse_syslog_header(text, default_year=year)
             if found is not None:
                 header = found[0]
-                host = header.host
+                host = header.host or host
                 if header.time is not None:
                     last = _utc(header.time)
             yield KernelText(at=last, source=f"file:{p.name}", node=node or host or fallback_node,
                              text=text)
 
 
-def load_events(paths: Sequence[str | Path],
-                errors: list[RecordingError] | None = None) -> list[Event]:
-    """Events of every input, merged in time order (stable: file order for equal times)."""
+def load_events(paths: Sequence[str | Path], errors: list[RecordingError] | None = None,
+                *, year: int | None = None) -> list[Event]:
+    """Events of every input, merged in time order (stable: file order for equal times).
+
+    ``year`` is for log lines whose stamp has none (syslog, journalctl short); by default the
+    year of the file's modification time.
+    """
     streams: list[list[Event]] = []
     for path in paths:
         p = Path(path)
@@ -82,7 +108,7 @@ def load_events(paths: Sequence[str | Path],
         if is_recording(p):
             streams.append([r.event for r in iter_recording(p, errors)])
         else:
-            streams.append(list(iter_log_file(p)))
+            streams.append(list(iter_log_file(p, year=year)))
     merged = [ev for stream in streams for ev in stream]
     merged.sort(key=lambda ev: _utc(ev.at))
     return merged
@@ -190,8 +216,9 @@ class ReplaySource:
 
     @classmethod
     def from_paths(cls, paths: Sequence[str | Path], *, control: ReplayControl | None = None,
-                   errors: list[RecordingError] | None = None) -> ReplaySource:
-        events = load_events(paths, errors)
+                   errors: list[RecordingError] | None = None,
+                   year: int | None = None) -> ReplaySource:
+        events = load_events(paths, errors, year=year)
         if not events:
             raise ReplayError("nothing to replay in " + ", ".join(str(p) for p in paths))
         return cls(events, control=control, name="replay")
@@ -241,9 +268,7 @@ class ReplaySource:
     async def _pace(self, at: datetime) -> None:
         """Wait the (capped, scaled) gap before the event at ``at``; honour pause and step."""
         c = self.control
-        gap = 0.0 if c.position is None else max(0.0, (at - c.position).total_seconds())
-        if c.max_gap is not None:
-            gap = min(gap, c.max_gap)
+        gap = replay_gap(c.position, at, c.max_gap)
         new_group = c.position is None or at != c.position
         loop = asyncio.get_running_loop()
         while True:

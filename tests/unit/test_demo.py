@@ -1,0 +1,113 @@
+"""The bundled demo: generated deterministically, and telling the pve03 story when played."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from labconsole.demo import DEMO_RECORDING
+from labconsole.demo.generate import main as generate
+from labconsole.events import KernelText
+from labconsole.pipeline import Pipeline
+from labconsole.sources.recording import RecordingError
+from labconsole.sources.replay import ReplayControl, ReplaySource, load_events, playing_time
+from labconsole.state.console_state import ConsoleState
+from labconsole.state.timeline import group_incidents
+
+REALDATA_MARKERS = ("pve-02", "Express-7", "prod-central")  # strings from ../shared samples
+
+
+def test_bundled_recording_is_what_the_generator_writes(tmp_path: Path) -> None:
+    out = tmp_path / "demo.jsonl"
+    assert generate([str(out)]) == 0
+    assert out.read_bytes() == DEMO_RECORDING.read_bytes(), (
+        "run `python -m labconsole.demo.generate` to refresh the bundled recording")
+
+
+def test_recording_is_clean_and_synthetic() -> None:
+    errors: list[RecordingError] = []
+    events = load_events([DEMO_RECORDING], errors)
+    assert errors == [] and len(events) > 500
+    text = DEMO_RECORDING.read_text()
+    assert not any(marker in text for marker in REALDATA_MARKERS)
+
+
+def test_demo_plays_in_about_a_minute_at_speed_one() -> None:
+    events = load_events([DEMO_RECORDING])
+    assert 45 <= playing_time(events, speed=1) <= 75
+    assert playing_time(events, speed=0) == 0
+
+
+@pytest.fixture(scope="module")
+def played() -> tuple[ConsoleState, list[tuple[str, str]]]:
+    """Play the demo at speed 0 through the real pipeline; record the votes seen over time."""
+    control = ReplayControl(speed=0)
+    source = ReplaySource.from_paths([DEMO_RECORDING], control=control)
+    pipeline = Pipeline([source])
+    votes: list[tuple[str, str]] = []
+
+    def seen(panels: set[str]) -> None:
+        c = pipeline.state.votes.clusters.get("homelab")
+        if "votes" in panels and c is not None and (not votes or votes[-1][1] != c.summary):
+            votes.append((f"{pipeline.state.latest:%H:%M}", c.summary))
+
+    pipeline.on_change = seen
+
+    async def play() -> None:
+        task = asyncio.create_task(pipeline.run())
+        for _ in range(10_000):
+            if control.finished:
+                break
+            await asyncio.sleep(0)
+        task.cancel()
+
+    asyncio.run(play())
+    assert control.finished
+    return pipeline.state, votes
+
+
+def test_votes_drop_twice_and_recover(played: tuple[ConsoleState, list[tuple[str, str]]]) -> None:
+    state, votes = played
+    assert votes == [("06:05", "3/3 quorate"), ("06:10", "2/3 quorate"),
+                     ("06:11", "3/3 quorate"), ("06:19", "2/3 quorate"),
+                     ("06:21", "3/3 quorate")]
+    assert state.error_count == 0, list(state.errors)
+
+
+def test_one_stuck_hang_episode_of_37_reports(
+        played: tuple[ConsoleState, list[tuple[str, str]]]) -> None:
+    state, _ = played
+    assert len(state.log.episodes) == 1
+    ref = state.log.episodes[0]
+    assert ref.node == "pve03"
+    assert ref.summary == "e1000e eno1 hang x 37, TDH stuck at <f6> since 06:19:02"
+    assert ref.episode.registers["next_to_clean"].strip("<>") == "f6"
+    assert ref.episode.registers["next_to_watch.status"].strip("<>") == "0"
+
+
+def test_two_separate_incidents_on_the_timeline(
+        played: tuple[ConsoleState, list[tuple[str, str]]]) -> None:
+    state, _ = played
+    incidents = group_incidents(state.timeline.entries)
+    assert [f"{i.start:%H:%M}" for i in incidents] == ["06:08", "06:19"]
+    assert any(e.kind == "cef" for e in incidents[0].entries)
+    assert any(e.kind == "hang" for e in incidents[1].entries)
+    assert any(e.kind == "action" for e in incidents[1].entries)
+
+
+def test_fix_turns_offloads_off_on_pve03_only(
+        played: tuple[ConsoleState, list[tuple[str, str]]]) -> None:
+    state, _ = played
+    pve03 = state.nics.nics[("pve03", "eno1")]
+    assert pve03.warning is None and pve03.offloads is not None and pve03.offloads.tso is False
+    assert state.nics.nics[("pve01", "eno1")].warning is not None
+
+
+def test_hang_lines_are_in_the_real_journal_shape() -> None:
+    texts = [e.text for e in load_events([DEMO_RECORDING]) if isinstance(e, KernelText)]
+    head = [t for t in texts if "Detected Hardware Unit Hang" in t]
+    assert len(head) == 37
+    assert head[0] == ("Nov 08 06:19:02 pve03 kernel: e1000e 0000:00:1f.6 eno1: "
+                       "Detected Hardware Unit Hang:")
