@@ -8,7 +8,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-
 from labconsole.events import ConnectionChange, KernelText, QuorumText
 from labconsole.sources.recording import (
     Recorder,
