@@ -53,6 +53,7 @@ _HOST_TAG = re.compile(r"(?P<host>\S+) " + _TAG)
 _SPACED_HOST_TAG = re.compile(
     r"(?P<host>[A-Za-z][\w.-]* +\d+) (?P<app>[^\s:\[\]]+)\[(?P<pid>\d+)\]:(?: |$)"
 )
+_MONTH_INITIALS = frozenset("JFMASOND")
 _HOST_ONLY = re.compile(r"(?P<host>\S+)(?: |$)")
 _TAG_ONLY = re.compile(_TAG)
 
@@ -105,7 +106,7 @@ def parse_syslog_header(
         if priority > 191:
             return None
         pos = m.end()
-    for parser in (_rfc5424, _openwrt, _talos, _iso, _bsd):
+    for parser in (_rfc5424, _iso, _bsd, _openwrt, _talos):
         found = parser(line, pos, priority, default_year)
         if found is not None:
             return found
@@ -123,14 +124,20 @@ def _frac_us(frac: str | None) -> int:
     return int((frac or "0")[:6].ljust(6, "0"))
 
 
+_TZ_CACHE: dict[str, timezone] = {"Z": timezone.utc}
+
+
 def _tz(text: str | None) -> timezone | None:
     if not text:
         return None
-    if text == "Z":
-        return timezone.utc
-    sign = -1 if text[0] == "-" else 1
-    digits = text[1:].replace(":", "")
-    return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:4])))
+    tz = _TZ_CACHE.get(text)
+    if tz is None:
+        sign = -1 if text[0] == "-" else 1
+        digits = text[1:].replace(":", "")
+        tz = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:4])))
+        if len(_TZ_CACHE) < 256:
+            _TZ_CACHE[text] = tz
+    return tz
 
 
 def _iso_time(m: re.Match[str]) -> datetime | None:
@@ -259,24 +266,26 @@ def _iso(
     time = _iso_time(m)
     if time is None:
         return None
-    stamp = line[pos : m.end() - 1]
-    fmt = "haos" if " " in stamp else "iso"
-    fac, lvl = _facility_level(priority)
     after = m.end()
-    hm = _HOST_ONLY.match(line, after)
-    if hm:
+    found = _host_and_tag(line, after)
+    if found is None:
+        return None
+    host, app, pid, end = found
+    fac, lvl = _facility_level(priority)
+    if app is None and end < len(line) and line[end] in _MONTH_INITIALS:
         # A relay in front of the device's own RFC 3164 header (double header); the relay's
         # stamp supplies the year the inner header lacks.
-        inner = _bsd(line, hm.end(), priority, time.year)
+        inner = _bsd(line, end, priority, time.year)
         if inner is not None:
             head, msg = inner
             relayed = SyslogHeader(
                 "relay+rfc3164", head.time, head.host, head.app, head.pid, priority, fac, lvl,
-                head.stamp, relay_host=hm["host"],
+                head.stamp, relay_host=host,
             )
             return relayed, msg
-    base = SyslogHeader(fmt, time, None, priority=priority, facility=fac, level=lvl, stamp=stamp)
-    return _with_host_and_tag(base, line, after)
+    stamp = line[pos : after - 1]
+    fmt = "haos" if " " in stamp else "iso"
+    return SyslogHeader(fmt, time, host, app, pid, priority, fac, lvl, stamp), line[end:]
 
 
 def _bsd(
@@ -285,25 +294,26 @@ def _bsd(
     m = _BSD_STAMP.match(line, pos)
     if not m:
         return None
+    found = _host_and_tag(line, m.end())
+    if found is None:
+        return None
+    host, app, pid, end = found
     fac, lvl = _facility_level(priority)
-    base = SyslogHeader(
-        "rfc3164", _bsd_time(m, year), None, priority=priority, facility=fac, level=lvl,
-        stamp=line[pos : m.end() - 1],
+    header = SyslogHeader(
+        "rfc3164", _bsd_time(m, year), host, app, pid, priority, fac, lvl,
+        line[pos : m.end() - 1],
     )
-    return _with_host_and_tag(base, line, m.end())
+    return header, line[end:]
 
 
-def _with_host_and_tag(
-    base: SyslogHeader, line: str, pos: int
-) -> tuple[SyslogHeader, str] | None:
+def _host_and_tag(line: str, pos: int) -> tuple[str, str | None, str | None, int] | None:
     m = _HOST_TAG.match(line, pos) or _SPACED_HOST_TAG.match(line, pos)
     if m:
-        header = dataclasses.replace(base, host=m["host"], app=m["app"], pid=m["pid"])
-        return header, line[m.end() :]
+        return m["host"], m["app"], m["pid"], m.end()
     hm = _HOST_ONLY.match(line, pos)
     if not hm:
         return None
-    return dataclasses.replace(base, host=hm["host"]), line[hm.end() :]
+    return hm["host"], None, None, hm.end()
 
 
 def _with_tag(base: SyslogHeader, line: str, pos: int) -> tuple[SyslogHeader, str]:
