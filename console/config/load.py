@@ -10,6 +10,7 @@ the file are relative to the file's folder; ``~`` is expanded.
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import ipaddress
 import re
@@ -65,7 +66,8 @@ PROXMOX_KEYS = ("host", "port", "token_id", "token_secret_file", "token_secret_e
 
 _TYPE_NAMES: dict[type, str] = {
     str: "a string", bool: "a boolean (true or false)", int: "an integer", float: "a number",
-    list: "an array", dict: "a table",
+    list: "an array", dict: "a table", datetime.datetime: "a date-time", datetime.date: "a date",
+    datetime.time: "a time",
 }
 
 
@@ -395,8 +397,15 @@ def _proxmox(check: _Checker, table: dict[str, Any], path: str) -> ProxmoxConfig
         token_secret_file=secret_file,
         token_secret_env=secret_env,
         verify_tls=verify_tls,
-        ca_file=check.path(table, path, "ca_file"),
+        ca_file=_existing_file(check, table, path, "ca_file"),
     )
+
+
+def _existing_file(check: _Checker, table: dict[str, Any], path: str, key: str) -> Path | None:
+    file = check.path(table, path, key)
+    if file is not None and not file.is_file():
+        check.add(_join(path, key), f"no such file: {file}")
+    return file
 
 
 def _check_secret_file(check: _Checker, file: Path, key: str) -> None:

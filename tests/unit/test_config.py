@@ -237,6 +237,20 @@ def test_inline_secret_is_refused(tmp_path: Path) -> None:
     ]
 
 
+def test_ca_file_must_exist_and_dates_are_named(tmp_path: Path) -> None:
+    text = NODE.replace('"lab"', "2026-11-25") + PROXMOX + (
+        'token_secret_env = "PVE_SECRET"\nca_file = "pve-ca.pem"\n')
+    assert problems(tmp_path, text) == [
+        "c.toml: clusters[0].name: expected a string, got a date",
+        f"c.toml: clusters[0].proxmox.ca_file: no such file: {tmp_path / 'pve-ca.pem'}",
+    ]
+    (tmp_path / "pve-ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
+    config_file = tmp_path / "c.toml"
+    config_file.write_text(NODE + PROXMOX + 'token_secret_env = "S"\nca_file = "pve-ca.pem"\n')
+    proxmox = load_config(config_file).clusters[0].proxmox
+    assert proxmox is not None and proxmox.ca_file == tmp_path / "pve-ca.pem"
+
+
 def test_proxmox_field_errors(tmp_path: Path) -> None:
     text = (NODE + '[clusters.proxmox]\nhost = "pve01.lab"\ntoken_id = "console"\nport = 0\n'
             'token_secret_env = "1BAD"\ntoken_secret_file = "s"\nverify_tls = "yes"\n')
