@@ -1,0 +1,129 @@
+"""Proxmox VE API source: cluster status, nodes, node networks -> ApiJson events.
+
+proxmoxer speaks the API (token auth header, ``{"data": ...}`` unwrapping, errors); it is
+synchronous (requests), so every call runs in a worker thread (``asyncio.to_thread``) and
+never blocks the event loop. TLS verification is on by default; ``verify`` may name a CA file
+(PVE's own ``pve-root-ca.pem``) instead of turning verification off. Reachability changes are
+ConnectionChange events like the SSH sources', so the UI shows them the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from labconsole.clock import Clock, system_clock
+from labconsole.events import ApiJson, ConnectionChange, ConnState
+from labconsole.sources.backoff import Backoff
+from labconsole.sources.base import Emit
+from labconsole.sources.remote_command import CommandError
+from proxmoxer import ProxmoxAPI
+
+CLUSTER_PATHS = ("/cluster/status", "/nodes")
+
+
+class PveApiError(ConnectionError):
+    """An API call failed (unreachable, TLS, auth, HTTP error), with the path and reason."""
+
+
+def split_token(token_id: str) -> tuple[str, str]:
+    """``root@pam!name`` -> (``root@pam``, ``name``); raises CommandError when malformed."""
+    user, sep, name = token_id.partition("!")
+    if not sep or not user or not name or "@" not in user:
+        raise CommandError(f"API token id {token_id!r} must look like USER@REALM!TOKENNAME")
+    return user, name
+
+
+def _node_name_ok(name: str) -> bool:
+    # node names end up in a URL path: DNS-label characters only
+    return bool(name) and len(name) <= 63 and all(c.isalnum() or c == "-" for c in name)
+
+
+@dataclass
+class PveApiSource:
+    host: str
+    token_id: str  # USER@REALM!TOKENNAME
+    token_secret: str
+    port: int = 8006
+    verify: bool | str = True  # True, False, or a CA file path
+    nodes: Sequence[str] = ()  # networks to fetch; empty: every node /nodes lists
+    interval: float = 10.0
+    timeout: float = 5.0
+    clock: Clock = system_clock
+    backoff: Backoff = field(default_factory=lambda: Backoff(base=1, cap=60))
+    name: str = "pve_api"
+    state: ConnState = "closed"
+    errors: list[str] = field(default_factory=list)
+    _api: Any = field(default=None, repr=False)
+    api_factory: Callable[..., Any] = field(default=ProxmoxAPI, repr=False)
+
+    def __post_init__(self) -> None:
+        self._user, self._token_name = split_token(self.token_id)
+        for node in self.nodes:
+            if not _node_name_ok(node):
+                raise CommandError(f"invalid node name {node!r} for the API")
+
+    def api(self) -> Any:
+        if self._api is None:
+            self._api = self.api_factory(
+                self.host, port=self.port, user=self._user, token_name=self._token_name,
+                token_value=self.token_secret, verify_ssl=self.verify, timeout=self.timeout,
+                service="PVE")
+        return self._api
+
+    def get(self, path: str) -> Any:
+        """One GET (blocking; call via ``to_thread``), ``data`` unwrapped by proxmoxer."""
+        try:
+            return self.api().get(path.lstrip("/"))
+        except Exception as exc:  # proxmoxer/requests raise many types; all mean "failed"
+            raise PveApiError(f"GET {path} on {self.host}:{self.port}: "
+                              f"{type(exc).__name__}: {exc}") from exc
+
+    async def fetch_all(self) -> list[ApiJson]:
+        """Cluster status, nodes and each node's network, in that order."""
+        out = []
+        for path in CLUSTER_PATHS:
+            out.append(await self._fetch(path))
+        nodes = list(self.nodes) or _node_names(out[1].body)
+        for node in nodes:
+            out.append(await self._fetch(f"/nodes/{node}/network", node))
+        return out
+
+    async def _fetch(self, path: str, node: str | None = None) -> ApiJson:
+        body = await asyncio.to_thread(self.get, path)
+        return ApiJson(at=self.clock(), source=self.name, node=node, path=path, body=body)
+
+    async def run(self, emit: Emit) -> None:
+        await self._set_state(emit, "connecting", "")
+        while True:
+            try:
+                events = await self.fetch_all()
+            except PveApiError as exc:
+                self.errors.append(str(exc))
+                del self.errors[:-50]
+                delay = self.backoff.next_delay()
+                await self._set_state(emit, "reconnecting", str(exc), delay)
+                await asyncio.sleep(delay)
+                continue
+            self.backoff.reset()
+            await self._set_state(emit, "connected", "")
+            for event in events:
+                await emit(event)
+            await asyncio.sleep(self.interval)
+
+    async def _set_state(self, emit: Emit, state: ConnState, detail: str,
+                         retry_in: float | None = None) -> None:
+        if state == self.state and state == "connected":
+            return
+        self.state = state
+        await emit(ConnectionChange(at=self.clock(), source=self.name, node=None, state=state,
+                                    detail=detail, retry_in=retry_in))
+
+
+def _node_names(body: Any) -> list[str]:
+    if not isinstance(body, list):
+        return []
+    names = [row.get("node") for row in body if isinstance(row, dict)]
+    return [n for n in names if isinstance(n, str) and _node_name_ok(n)]
