@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from labconsole import __version__
 
 # Subcommand modules under labconsole.commands, in the order shown by --help.
-COMMANDS: tuple[str, ...] = ("check", "run", "replay")
+COMMANDS: tuple[str, ...] = ("run", "replay", "scan", "check")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,114 @@
+"""``labconsole scan [--json] PATH...``: the headless summary operators script against."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import datetime, timezone
+from typing import Any, TextIO
+
+from labconsole.scan import FileReport, scan_input
+from labconsole.scan.opener import InputError
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "scan",
+        help="recognise log/status files by content and summarise hangs, votes, offloads, CEF",
+        description="Recognise each input by content (kernel logs in any common format, "
+        "pvecm/corosync-quorumtool status, ethtool -k/-i, /etc/network/interfaces, CEF "
+        "syslog, Proxmox API JSON; gzip'd too) and summarise what it holds. '-' reads stdin.",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="file to scan, or - for stdin")
+    p.add_argument("--json", action="store_true", help="print one JSON object (the contract)")
+    p.add_argument(
+        "--year",
+        type=int,
+        default=None,
+        help="year for timestamps that carry none (default: year the file was last modified)",
+    )
+    p.set_defaults(func=run)
+
+
+def _default_year(path: str, explicit: int | None) -> int:
+    """Year-less syslog stamps are most likely from the year the file was last written."""
+    if explicit is not None:
+        return explicit
+    try:
+        mtime = os.stat(path).st_mtime if path != "-" else None
+    except OSError:
+        mtime = None
+    when = datetime.fromtimestamp(mtime, timezone.utc) if mtime else datetime.now(timezone.utc)
+    return when.year
+
+
+def run(args: argparse.Namespace) -> int:
+    reports: list[FileReport] = []
+    unreadable = 0
+    for path in args.paths:
+        try:
+            reports.append(scan_input(path, default_year=_default_year(path, args.year)))
+        except InputError as exc:
+            unreadable += 1
+            print(f"labconsole scan: cannot read {exc}", file=sys.stderr)
+    if args.json:
+        json.dump({"files": [r.to_json() for r in reports]}, sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        for report in reports:
+            print_summary(report, sys.stdout)
+    return 2 if unreadable else 0
+
+
+def print_summary(report: FileReport, out: TextIO) -> None:
+    """A few lines per file an operator can read at a glance."""
+    kinds = ", ".join(report.kinds) or "no known format"
+    out.write(f"{report.path}: {kinds}, {report.lines} lines\n")
+    for hang in report.hangs:
+        where = " on " + hang.host if hang.host else ""
+        stuck = ""
+        if hang.stuck:
+            tdh = hang.registers.get("TDH", "?")
+            stuck = f", TX ring stuck (TDH <{tdh.strip('<>')}>)"
+        span = _span(hang.first, hang.last)
+        out.write(
+            f"  HANG {hang.driver} {hang.device}{where}: {hang.kind} x {hang.reports}"
+            f"{stuck}{span}\n"
+        )
+    for link in report.links:
+        when = f" at {link.time.isoformat()}" if link.time else ""
+        host = f" on {link.host}" if link.host else ""
+        out.write(f"  link {link.device}{host} {link.state}{when}\n")
+    if report.quorum is not None:
+        q = report.quorum
+        state = "quorate" if q.quorate else "NOT QUORATE"
+        names = ", ".join(n.name for n in q.nodes)
+        out.write(f"  votes {q.total_votes}/{q.expected_votes} {state}; members: {names}\n")
+    if report.offloads is not None:
+        o = report.offloads
+        flags = " ".join(f"{name}={_onoff(getattr(o, name))}" for name in ("tso", "gso", "gro"))
+        out.write(f"  offloads {o.device or '(device not shown)'}: {flags}\n")
+    if "driver" in report.extra:
+        d = report.extra["driver"]
+        out.write(f"  driver {d.get('driver')} {d.get('version')} firmware {d.get('firmware')}\n")
+    for cef in report.cef[:20]:
+        host = f" from {cef.host}" if cef.host else ""
+        out.write(f"  CEF {cef.vendor} {cef.product}: {cef.name} (sev {cef.severity}){host}\n")
+    if len(report.cef) > 20:
+        out.write(f"  ... {len(report.cef) - 20} more CEF records\n")
+    for error in report.errors:
+        out.write(f"  error: {error}\n")
+
+
+def _onoff(value: bool | None) -> str:
+    return "?" if value is None else ("on" if value else "off")
+
+
+def _span(first: datetime | None, last: datetime | None) -> str:
+    if first is None:
+        return ""
+    if last is None or last == first:
+        return f", at {first.isoformat()}"
+    return f", {first.isoformat()} .. {last.isoformat()}"

@@ -1,0 +1,54 @@
+"""What ``scan`` found in one input, in the JSON shape of the headless contract."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from labconsole.model import CefEvent, HangEpisode, LinkEvent, Offloads, QuorumStatus
+
+# Errors kept per file; the rest are counted so a garbage file cannot flood the output.
+MAX_ERRORS = 100
+
+
+@dataclass(slots=True)
+class FileReport:
+    path: str
+    kinds: list[str] = field(default_factory=list)
+    lines: int = 0
+    hangs: list[HangEpisode] = field(default_factory=list)
+    links: list[LinkEvent] = field(default_factory=list)
+    quorum: QuorumStatus | None = None
+    offloads: Offloads | None = None
+    cef: list[CefEvent] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+    errors_dropped: int = 0
+
+    def add_kind(self, kind: str) -> None:
+        if kind not in self.kinds:
+            self.kinds.append(kind)
+
+    def add_error(self, message: str) -> None:
+        if len(self.errors) < MAX_ERRORS:
+            self.errors.append(message)
+        else:
+            self.errors_dropped += 1
+
+    def to_json(self) -> dict[str, Any]:
+        errors = list(self.errors)
+        if self.errors_dropped:
+            errors.append(f"... and {self.errors_dropped} more errors not shown")
+        out: dict[str, Any] = {
+            "path": self.path,
+            "kinds": list(self.kinds),
+            "lines": self.lines,
+            "hangs": [h.to_json() for h in self.hangs],
+            "links": [link.to_json() for link in self.links],
+            "quorum": self.quorum.to_json() if self.quorum else None,
+            "offloads": self.offloads.to_json() if self.offloads else None,
+            "cef": [c.to_json() for c in self.cef],
+            "errors": errors,
+        }
+        out.update(self.extra)
+        return out

@@ -1,0 +1,154 @@
+"""Scan one input: sniff its content, then stream it (logs) or parse it whole (block formats)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from labconsole.model import CefEvent
+from labconsole.parse.cef import CefParseError, find_cef, parse_cef
+from labconsole.parse.ethtool import EthtoolParseError, parse_driver_info, parse_features_all
+from labconsole.parse.interfaces import InterfacesParseError, parse_interfaces
+from labconsole.parse.kernel_scan import scan_kernel_lines
+from labconsole.parse.pve_api import PveApiParseError, parse_pve_api, quorum_from_cluster_status
+from labconsole.parse.quorum import QuorumParseError, parse_quorum
+from labconsole.scan.opener import HEAD_BYTES, OpenedInput, open_input
+from labconsole.scan.report import FileReport
+from labconsole.scan.sniff import block_kinds, has_syslog_lines, is_line_log
+
+# Block formats are a few KiB; anything bigger than this is streamed as a log instead.
+MAX_BLOCK_BYTES = 8 * 1024 * 1024
+# CEF records kept in the report; the rest are counted (a busy controller logs thousands).
+MAX_CEF = 10_000
+
+
+def scan_input(path: str, *, default_year: int | None = None) -> FileReport:
+    """Scan ``path`` ("-" for stdin). Raises :class:`InputError` when it cannot be read.
+
+    ``default_year`` dates year-less timestamps (RFC 3164, journal short); the CLI passes the
+    year of the file's last modification unless told otherwise.
+    """
+    report = FileReport(path=path)
+    with open_input(path) as opened:
+        head_lines = opened.head_text().splitlines()
+        kinds = [] if is_line_log(head_lines) else block_kinds(opened.head_text())
+        if kinds and len(opened.head) < HEAD_BYTES:
+            _scan_blocks(opened.head_text(), kinds, report)
+        elif kinds and _scan_big_block(opened, kinds, report):
+            pass
+        else:
+            _scan_lines(opened.lines(), report, default_year)
+            if not report.kinds and has_syslog_lines(head_lines):
+                report.add_kind("syslog")
+        if opened.head_error is not None:
+            report.add_error(f"line {report.lines + 1}: input ends early: {opened.head_error}")
+    return report
+
+
+def _scan_big_block(opened: OpenedInput, kinds: list[str], report: FileReport) -> bool:
+    """A block format longer than the head: read it whole up to a bound, else stream it."""
+    rest = opened.stream.read(MAX_BLOCK_BYTES + 1 - len(opened.head))
+    data = opened.head + rest
+    if len(data) > MAX_BLOCK_BYTES:
+        report.add_error(f"larger than {MAX_BLOCK_BYTES} bytes: not read as {', '.join(kinds)}")
+        return False
+    _scan_blocks(data.decode("utf-8", errors="replace"), kinds, report)
+    return True
+
+
+def _scan_blocks(text: str, kinds: list[str], report: FileReport) -> None:
+    report.lines = _count_lines(text)
+    for kind in kinds:
+        try:
+            _parse_block(kind, text, report)
+        except (QuorumParseError, EthtoolParseError, InterfacesParseError,
+                PveApiParseError) as exc:
+            report.add_error(f"{kind}: {exc}")
+        else:
+            report.add_kind(kind)
+
+
+def _parse_block(kind: str, text: str, report: FileReport) -> None:
+    if kind == "quorum_status":
+        report.quorum = parse_quorum(text)
+    elif kind == "ethtool_features":
+        found = parse_features_all(text)
+        report.offloads = found[0]
+        if len(found) > 1:
+            report.extra["offloads_all"] = [o.to_json() for o in found]
+    elif kind == "ethtool_driver":
+        report.extra["driver"] = parse_driver_info(text).to_json()
+    elif kind == "interfaces":
+        model = parse_interfaces(text)
+        report.extra["interfaces"] = [
+            {"name": s.name, "family": s.family, "method": s.method} for s in model.ifaces()
+        ]
+    elif kind == "pve_api":
+        body = parse_pve_api(text)
+        report.extra["pve_api"] = body.to_json()
+        if body.cluster_status is not None:
+            quorum = quorum_from_cluster_status(body.cluster_status)
+            if quorum is not None:
+                report.quorum = quorum
+
+
+def _count_lines(text: str) -> int:
+    if not text:
+        return 0
+    return text.count("\n") + (0 if text.endswith("\n") else 1)
+
+
+def _scan_lines(lines: Iterable[str], report: FileReport, default_year: int | None) -> None:
+    """Stream every line: CEF records are parsed here, everything else goes to the kernel scan."""
+    counter = _LineCounter()
+    cef: list[CefEvent] = []
+    try:
+        result = scan_kernel_lines(
+            _divert_cef(counter.count(lines), cef, report, default_year),
+            default_year=default_year,
+        )
+    except (OSError, EOFError) as exc:  # a truncated or corrupt gzip stream
+        report.add_error(f"line {counter.n + 1}: input ends early: {exc}")
+        report.lines = counter.n
+        return
+    report.lines = counter.n
+    report.hangs = result.hangs
+    report.links = result.links
+    for error in result.errors:
+        report.add_error(error)
+    if result.kernel_lines or result.hangs or result.links:
+        report.add_kind("kernel_log")
+    report.cef = cef
+    if cef:
+        report.add_kind("syslog_cef")
+    dropped = report.extra.get("cef_not_listed")
+    if dropped:
+        report.add_error(f"{dropped} more CEF records not listed (limit {MAX_CEF})")
+
+
+class _LineCounter:
+    def __init__(self) -> None:
+        self.n = 0
+
+    def count(self, lines: Iterable[str]) -> Iterator[str]:
+        for line in lines:
+            self.n += 1
+            yield line
+
+
+def _divert_cef(
+    lines: Iterable[str], out: list[CefEvent], report: FileReport, default_year: int | None
+) -> Iterator[str]:
+    """Parse CEF records on the way past; pass every other line on to the kernel scan."""
+    for n, line in enumerate(lines, 1):
+        if "CEF:" not in line or find_cef(line) < 0:
+            yield line
+            continue
+        try:
+            event = parse_cef(line, default_year=default_year)
+        except CefParseError as exc:
+            report.add_error(f"line {n}: CEF: {exc}")
+            continue
+        if len(out) < MAX_CEF:
+            out.append(event)
+        else:
+            report.extra["cef_not_listed"] = report.extra.get("cef_not_listed", 0) + 1

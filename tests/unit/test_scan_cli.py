@@ -1,0 +1,161 @@
+"""``labconsole scan``: inputs by path, stdin and gzip; exit codes; the JSON contract's keys."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from labconsole.cli import main
+
+FIX = Path(__file__).resolve().parents[1] / "fixtures"
+FILE_KEYS = {"path", "kinds", "lines", "hangs", "links", "quorum", "offloads", "cef", "errors"}
+HANG_KEYS = {"kind", "driver", "device", "pci", "host", "first", "last", "reports", "stuck",
+             "registers"}
+
+PVE03_HANG = """\
+2026-03-14T06:19:02+0100 pve03 kernel: e1000e 0000:00:1f.6 eno1: Detected Hardware Unit Hang:
+                                  TDH                  <f6>
+                                  TDT                  <1a>
+                                  next_to_use          <1a>
+                                  next_to_clean        <f6>
+                                buffer_info[next_to_clean]:
+                                  time_stamp           <10a8b3c2d>
+                                  next_to_watch        <f6>
+                                  jiffies              <10a8b3e40>
+                                  next_to_watch.status <0>
+                                MAC Status             <40080083>
+                                PHY Status             <796d>
+                                PHY 1000BASE-T Status  <3800>
+                                PHY Extended Status    <3000>
+                                PCI Status             <10>
+"""
+
+
+def _hang_log(reports: int) -> str:
+    out = []
+    for i in range(reports):
+        out.append(PVE03_HANG.replace("06:19:02", f"06:19:{2 + 2 * i:02d}"))
+    out.append("2026-03-14T06:20:00+0100 pve03 kernel: e1000e: eno1 NIC Link is Down\n")
+    return "".join(out)
+
+
+def _scan_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict]:
+    code = main(["scan", "--json", "--year", "2026", *args])
+    out = capsys.readouterr().out
+    return code, json.loads(out)
+
+
+def test_kernel_log_with_stuck_hang_episode(tmp_path: Path, capsys) -> None:
+    log = tmp_path / "pve03-kern.log"
+    log.write_text(_hang_log(5))
+    code, data = _scan_json(capsys, str(log))
+    assert code == 0
+    (f,) = data["files"]
+    assert set(f) >= FILE_KEYS
+    assert f["kinds"] == ["kernel_log"]
+    assert f["lines"] == 5 * 15 + 1
+    (hang,) = f["hangs"]
+    assert set(hang) == HANG_KEYS
+    assert (hang["kind"], hang["driver"], hang["device"], hang["pci"], hang["host"]) == (
+        "unit_hang", "e1000e", "eno1", "0000:00:1f.6", "pve03")
+    assert hang["reports"] == 5
+    assert hang["stuck"] is True
+    assert hang["first"].startswith("2026-03-14T06:19:02")
+    assert hang["last"].startswith("2026-03-14T06:19:10")
+    assert f["links"] == [{"device": "eno1", "state": "down",
+                           "time": "2026-03-14T06:20:00+01:00", "host": "pve03"}]
+
+
+def test_gzip_is_recognised_by_content_not_name(tmp_path: Path, capsys) -> None:
+    plain = tmp_path / "a.log"
+    plain.write_text(_hang_log(3))
+    packed = tmp_path / "kern.log.1"  # no .gz suffix on purpose
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    _, a = _scan_json(capsys, str(plain))
+    _, b = _scan_json(capsys, str(packed))
+    a["files"][0].pop("path")
+    b["files"][0].pop("path")
+    assert a == b
+
+
+def test_stdin_and_several_paths(tmp_path: Path, capsys, monkeypatch) -> None:
+    quorum = FIX / "blocks" / "corosync3_pve01_2of3_quorumtool.txt"
+    stdin = io.TextIOWrapper(io.BytesIO(_hang_log(2).encode()))
+    monkeypatch.setattr(sys, "stdin", stdin)
+    code, data = _scan_json(capsys, "-", str(quorum))
+    assert code == 0
+    first, second = data["files"]
+    assert first["path"] == "-" and first["hangs"][0]["reports"] == 2
+    assert second["kinds"] == ["quorum_status"]
+    assert second["quorum"]["quorate"] is True
+    assert (second["quorum"]["total_votes"], second["quorum"]["expected_votes"]) == (2, 3)
+
+
+def test_block_formats(capsys) -> None:
+    paths = [FIX / "blocks" / n for n in (
+        "ethtool_k_eno1_e1000e_offloads_on.txt", "ethtool_i_eno1_e1000e.txt",
+        "interfaces_pve03_vmbr0_with_hook.txt", "pve_cluster_status_3of3_pvesh.json")]
+    _, data = _scan_json(capsys, *map(str, paths))
+    feats, drv, ifaces, api = data["files"]
+    assert feats["kinds"] == ["ethtool_features"]
+    assert feats["offloads"]["device"] == "eno1"
+    assert (feats["offloads"]["tso"], feats["offloads"]["gso"], feats["offloads"]["gro"]) == (
+        True, True, True)
+    assert drv["kinds"] == ["ethtool_driver"] and drv["driver"]["driver"] == "e1000e"
+    assert ifaces["kinds"] == ["interfaces"]
+    assert api["kinds"] == ["pve_api"]
+    assert api["quorum"]["expected_votes"] == 3
+
+
+def test_cef_lines_in_a_syslog_stream(tmp_path: Path, capsys) -> None:
+    log = tmp_path / "unifi.log"
+    log.write_text(
+        "Mar 14 06:08:41 usw-core CEF:0|Ubiquiti|UniFi Network|9.0.114|544|Device Offline|7|"
+        "UNIFIcategory=Monitoring UNIFIhost=usw-core msg=Switch went offline\n"
+        "Mar 14 06:08:42 usw-core CEF:0|broken header\n"
+    )
+    code, data = _scan_json(capsys, str(log))
+    (f,) = data["files"]
+    assert code == 0
+    assert f["kinds"] == ["syslog_cef"]
+    (cef,) = f["cef"]
+    assert (cef["vendor"], cef["signature_id"], cef["name"], cef["severity"], cef["host"]) == (
+        "Ubiquiti", "544", "Device Offline", "7", "usw-core")
+    assert cef["time"] == "2026-03-14T06:08:41"
+    assert cef["extensions"]["msg"] == "Switch went offline"
+    assert len(f["errors"]) == 1 and f["errors"][0].startswith("line 2: CEF:")
+
+
+def test_unreadable_path_exits_2_and_still_reports_the_rest(tmp_path: Path, capsys) -> None:
+    good = tmp_path / "ok.log"
+    good.write_text(_hang_log(1))
+    code = main(["scan", "--json", str(tmp_path / "missing.log"), str(good), str(tmp_path)])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "missing.log: no such file" in captured.err
+    assert "is a directory" in captured.err
+    assert [f["path"] for f in json.loads(captured.out)["files"]] == [str(good)]
+
+
+def test_corrupt_gzip_is_an_error_in_the_report_not_a_crash(tmp_path: Path, capsys) -> None:
+    packed = gzip.compress(_hang_log(40).encode())
+    bad = tmp_path / "cut.gz"
+    bad.write_bytes(packed[: len(packed) // 2])
+    code, data = _scan_json(capsys, str(bad))
+    (f,) = data["files"]
+    assert code == 0
+    assert any("input ends early" in e for e in f["errors"])
+    assert f["lines"] > 0
+
+
+def test_human_summary_names_the_stuck_ring(tmp_path: Path, capsys) -> None:
+    log = tmp_path / "k.log"
+    log.write_text(_hang_log(3))
+    assert main(["scan", "--year", "2026", str(log)]) == 0
+    out = capsys.readouterr().out
+    assert "kernel_log" in out
+    assert "HANG e1000e eno1 on pve03: unit_hang x 3, TX ring stuck (TDH <f6>)" in out
