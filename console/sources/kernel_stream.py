@@ -3,7 +3,8 @@
 The command is configurable per node; how a dropped stream resumes depends on the command
 (each strategy below is a small pure class, unit tested without SSH):
 
-- ``journalctl ... -o json`` (the default): every line carries ``__CURSOR``; on restart the
+- ``journalctl ... -o json`` (the default; started with ``--since=-10min`` unless the command
+  sets its own start): every line carries ``__CURSOR``; on restart the
   ``--since``/``--lines`` options are replaced by ``--after-cursor=<last cursor>``: the journal
   itself guarantees no duplicate and no gap. Lines are emitted as received (JSON); the domain
   core reads journal JSON.
@@ -35,7 +36,10 @@ from labconsole.sources.base import Emit
 from labconsole.sources.remote_command import join, split_configured
 from labconsole.sources.ssh import TRANSIENT_ERRORS, NodeConnection, SshError
 
-DEFAULT_COMMAND = "journalctl -k -f -o json --since=-10min"
+DEFAULT_COMMAND = "journalctl -k -f -o json"
+# First start of a journal stream without its own starting point: the last 10 minutes, enough
+# to show a hang that began just before the console started, without replaying the boot.
+JOURNAL_SINCE = "--since=-10min"
 FALLBACK_COMMAND = "dmesg -w"
 _DMESG_STAMP = re.compile(r"^\[\s*(\d+\.\d+)\]")
 # Signs that the node has no usable journal (then the dmesg fallback is used).
@@ -99,6 +103,8 @@ class JournalResume(ResumeStrategy):
                        "--after-cursor", "-e", "--pager-end")
 
     def __init__(self, argv: Sequence[str]) -> None:
+        if not any(a.split("=", 1)[0] in self._DROP_ON_RESUME for a in argv):
+            argv = [*argv, JOURNAL_SINCE]
         super().__init__(argv)
         self.cursor: str | None = None
 
@@ -144,23 +150,25 @@ class DmesgResume(ResumeStrategy):
         self.last: float | None = None
         self.at_last = 0  # lines emitted carrying stamp == last
         self._skip_same = 0  # on replay: lines with stamp == last still to drop
+        self._dropping = False
 
     def restarted(self) -> None:
         self._skip_same = self.at_last
 
     def accept(self, line: str) -> bool:
         m = _DMESG_STAMP.match(line)
-        if m is None:
-            # a continuation line: new unless we are still replaying known stamps
-            return self._skip_same == 0 or self.last is None
+        if m is None:  # a continuation line shares the fate of its stamped line
+            return not self._dropping
         stamp = float(m.group(1))
-        if self.last is not None and stamp < self.last:
-            return False
-        if self.last is not None and stamp == self.last and self._skip_same > 0:
-            self._skip_same -= 1
+        last = self.last
+        replayed = last is not None and (stamp < last or (stamp == last and self._skip_same))
+        self._dropping = bool(replayed)
+        if replayed:
+            if stamp == last:
+                self._skip_same -= 1
             return False
         self._skip_same = 0
-        if stamp == self.last:
+        if stamp == last:
             self.at_last += 1
         else:
             self.last, self.at_last = stamp, 1

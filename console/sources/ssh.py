@@ -54,6 +54,7 @@ class SshTarget:
     client_keys: tuple[str, ...] | None = None  # None: agent, ssh config, ~/.ssh/id_*
     known_hosts: str | None = None  # None: ~/.ssh/known_hosts
     ssh_config: tuple[str, ...] | None = None  # None: ~/.ssh/config
+    jump_host: str | None = None  # [user@]host[:port], as ssh -J (ProxyJump) takes it
     keepalive_interval: float = 5.0
     keepalive_count_max: int = 3
     connect_timeout: float = 10.0
@@ -74,6 +75,8 @@ class SshTarget:
             kwargs["agent_path"] = None  # explicit keys only: predictable in tests and ops
         if self.ssh_config is not None:
             kwargs["config"] = [os.path.expanduser(c) for c in self.ssh_config]
+        if self.jump_host is not None:
+            kwargs["tunnel"] = self.jump_host  # asyncssh opens the jump connection itself
         return kwargs
 
 
@@ -99,6 +102,8 @@ async def host_key_error(target: SshTarget, exc: Exception) -> HostKeyError:
         kwargs: dict[str, Any] = {}
         if target.ssh_config is not None:
             kwargs["config"] = list(target.ssh_config)
+        if target.jump_host is not None:
+            kwargs["tunnel"] = target.jump_host
         key = await asyncssh.get_server_host_key(
             target.host, target.port if target.port is not None else (), **kwargs)
         if key is not None:
