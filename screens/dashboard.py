@@ -48,12 +48,12 @@ DASHBOARD_KEYS: list[tuple[str, str, str, bool]] = [
 
 class DashboardScreen(Screen[None]):
     DEFAULT_CSS = """
-    #top { height: 9; }
-    #top VotesPanel { width: 1fr; }
-    #top NicPanel { width: 2fr; }
-    #timeline { height: 7; }
-    DashboardScreen.-wide #top { height: 12; }
-    DashboardScreen.-wide #timeline { height: 14; }
+    #top { height: 7; }
+    #top VotesPanel { width: 36; }
+    #top NicPanel { width: 1fr; }
+    #timeline { height: 6; }
+    DashboardScreen.-tall #top { height: 10; }
+    DashboardScreen.-tall #timeline { height: 14; }
     """
     BINDINGS = [Binding(k, a, d, show=s) for k, a, d, s in DASHBOARD_KEYS]
 
@@ -84,7 +84,8 @@ class DashboardScreen(Screen[None]):
         self.refresh_state({"votes", "nics", "log", "timeline", "health"})
 
     def on_resize(self) -> None:
-        self.set_class(self.size.width >= 160 and self.size.height >= 40, "-wide")
+        # At 80x24 the kernel log keeps most of the height; from 40 rows up the panels grow.
+        self.set_class(self.size.height >= 40, "-tall")
 
     @property
     def log_pane(self) -> KernelLogPane:

@@ -1,0 +1,33 @@
+"""Build the app on the bundled demo, deterministically: replay at speed 0 up to a fixed time."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from labconsole.app import LabConsoleApp
+from labconsole.demo import DEMO_RECORDING
+from labconsole.sources.replay import ReplayControl, ReplaySource, load_events
+from textual.pilot import Pilot
+
+END = datetime(2025, 11, 8, 6, 22, 0, tzinfo=timezone.utc)
+MID_INCIDENT = datetime(2025, 11, 8, 6, 19, 40, tzinfo=timezone.utc)
+
+
+def demo_app(until: datetime = END, *, speed: float = 0, paused: bool = False) -> LabConsoleApp:
+    events = [e for e in load_events([DEMO_RECORDING]) if e.at <= until]
+    control = ReplayControl(speed=speed, paused=paused)
+    source = ReplaySource(events, control=control)
+    return LabConsoleApp([source], replay=control, tick_seconds=0,
+                         subtitle="replay of pve03_incident.jsonl")
+
+
+async def settle(pilot: Pilot[int], turns: int = 400) -> None:
+    """Let the replay run to its end (bounded number of turns), then let the UI catch up."""
+    app = pilot.app
+    assert isinstance(app, LabConsoleApp) and app.replay is not None
+    for _ in range(turns):
+        if app.replay.finished:
+            break
+        await pilot.pause()
+    await pilot.pause()
+    await pilot.pause()
