@@ -169,6 +169,16 @@ class KernelLogReader:
 
     def _journal(self, entry: JournalEntry, lineno: int) -> list[KernelLine]:
         first, *more = entry.message.split("\n")
+        prev = self._block
+        if (
+            prev is not None and entry.is_kernel and prev.is_kernel and prev.host == entry.host
+            and (first[:1].isspace() or register_pairs(first) is not None)
+        ):
+            # a register line journald stored as an entry of its own
+            head = _continuation(prev, entry.message, first.strip(), lineno)
+            return [head] + [
+                _continuation(prev, text, text.strip(), lineno) for text in more if text.strip()
+            ]
         driver, device, pci = netdev_fields(first) if entry.is_kernel else (None, None, None)
         head = KernelLine(
             raw=entry.message, message=first, lineno=lineno, time=entry.time,
