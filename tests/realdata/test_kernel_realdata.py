@@ -267,3 +267,17 @@ def test_without_default_year_syslog_times_are_null(realdata: Path) -> None:
     # OpenWrt logread prints the year itself.
     result = scan_kernel_lines(_read(realdata / "logs" / "e1000e_03.log"), default_year=None)
     assert result.hangs[0].to_json()["first"] == "2018-12-31T10:48:48"
+
+
+def test_other_samples_are_not_kernel_logs_and_scan_cleanly(realdata: Path) -> None:
+    """Quorum, ethtool, interfaces, API and CEF samples: no hangs, no links, no crash."""
+    others = [p for p in sorted(realdata.glob("*/*"))
+              if p.is_file() and p.suffix != ".tsv" and p.name not in CASES
+              and p.name != "README.md"]
+    assert len(others) >= 30
+    for path in others:
+        lines = _read(path)
+        result = scan_kernel_lines(lines, default_year=YEAR)
+        assert (result.hangs, result.links, result.errors) == ([], [], []), path.name
+        assert result.lines == len(lines)
+        assert not looks_like_kernel_log(lines[:50]), path.name
