@@ -52,7 +52,9 @@ class KernelLogReader:
 
     Never raises on input: malformed input becomes an entry in ``errors`` ("line N: reason",
     the first ``MAX_ERRORS`` of them; ``errors_dropped`` counts the rest). ``skipped`` counts
-    blank and shell-prompt lines, which are neither content nor errors.
+    blank, shell-prompt and journalctl ``-- Boot ... --`` lines, which are neither content nor
+    errors. A line without any recognised header is taken as kernel text (``dmesg -t`` output
+    or a paste); when it is indented or a register line it continues the message before it.
     """
 
     def __init__(self, default_year: int | None = None) -> None:
@@ -202,8 +204,7 @@ class KernelLogReader:
     def _logical(self, head: LineHead, message: str, raw: str, lineno: int) -> KernelLine:
         prev = self._block
         if prev is not None and _continues(prev, head, message):
-            line = _continuation(prev, raw, message.strip(), lineno, head)
-            return line
+            return _continuation(prev, raw, message.strip(), lineno, head)
         is_kernel = head.is_kernel
         driver, device, pci = netdev_fields(message) if is_kernel else (None, None, None)
         line = KernelLine(
