@@ -13,6 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.screen import Screen
+
 from labconsole.clock import Clock, system_clock
 from labconsole.pipeline import Pipeline
 from labconsole.screens.dashboard import DASHBOARD_KEYS, DashboardScreen
@@ -23,10 +28,6 @@ from labconsole.sources.replay import ReplayControl
 from labconsole.state.console_state import ConsoleState
 from labconsole.widgets.kernel_log import KernelLogPane
 from labconsole.widgets.nic_panel import NicPanel
-from textual.app import App, SystemCommand
-from textual.binding import Binding, BindingType
-from textual.message import Message
-from textual.screen import Screen
 
 
 @dataclass

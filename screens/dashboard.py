@@ -6,6 +6,12 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, cast
 
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Header
+
 from labconsole.state.log_view import LogQuery, LogView, QueryError, compile_pattern
 from labconsole.state.timequery import TimeQueryError, parse_clock, parse_window
 from labconsole.widgets.kernel_log import KernelLogPane
@@ -14,11 +20,6 @@ from labconsole.widgets.query_prompt import QueryPrompt
 from labconsole.widgets.status_bar import StatusBar
 from labconsole.widgets.timeline_panel import TimelinePanel
 from labconsole.widgets.votes_panel import VotesPanel
-from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal
-from textual.screen import Screen
-from textual.widgets import Footer, Header
 
 if TYPE_CHECKING:
     from labconsole.app import LabConsoleApp

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from labconsole.state.log_view import LogQuery, LogView
-from labconsole.state.votes import VotesState
-from labconsole.widgets.kernel_log import KernelLogPane
-from labconsole.widgets.nic_panel import NicPanel
-from labconsole.widgets.style import ago
-from labconsole.widgets.timeline_panel import TimelinePanel
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
+
+from labconsole.state.log_view import LogQuery, LogView
+from labconsole.state.votes import VotesState
+from labconsole.widgets.kernel_log import KernelLogPane
+from labconsole.widgets.nic_panel import NicPanel
+from labconsole.widgets.style import ago
+from labconsole.widgets.timeline_panel import TimelinePanel
 
 if TYPE_CHECKING:
     from datetime import datetime

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from labconsole.state.log_view import LogView, Row
-from labconsole.widgets.style import CURSOR_STYLE, EPISODE_STYLE, SEVERITY_STYLE
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
@@ -18,6 +16,9 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
+from labconsole.state.log_view import LogView, Row
+from labconsole.widgets.style import CURSOR_STYLE, EPISODE_STYLE, SEVERITY_STYLE
 
 
 class KernelLogPane(ScrollView, can_focus=True):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from labconsole.state.nics import NicsState, NicState
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import Static
+
+from labconsole.state.nics import NicsState, NicState
 
 
 def _flag(value: bool | None) -> tuple[str, str]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from labconsole.state.health import SourceHealth
 from rich.text import Text
 from textual.widgets import Static
+
+from labconsole.state.health import SourceHealth
 
 
 def render_status(health: dict[str, SourceHealth], now: datetime, *, recording: str | None,

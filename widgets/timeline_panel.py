@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from labconsole.state.timeline import Timeline, group_incidents
-from labconsole.widgets.style import SEVERITY_STYLE
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
+
+from labconsole.state.timeline import Timeline, group_incidents
+from labconsole.widgets.style import SEVERITY_STYLE
 
 KIND_LABEL = {"cef": "CEF", "votes": "VOTE", "link": "LINK", "hang": "HANG", "conn": "CONN",
               "action": "ACT", "nic": "NIC"}

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from labconsole.state.votes import VotesState
-from labconsole.widgets.style import ago
 from rich.text import Text
 from textual.widgets import Static
+
+from labconsole.state.votes import VotesState
+from labconsole.widgets.style import ago
 
 
 class VotesPanel(Static):

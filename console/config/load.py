@@ -20,6 +20,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from platformdirs import user_data_dir
+
 from labconsole.config.errors import ConfigError, ConfigProblem
 from labconsole.config.model import (
     DEFAULT_KERNEL_LOG_COMMAND,
@@ -35,7 +37,6 @@ from labconsole.config.model import (
     SshSettings,
     SyslogConfig,
 )
-from platformdirs import user_data_dir
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import asyncssh
+
 from labconsole.clock import Clock, system_clock
 from labconsole.events import KernelText
 from labconsole.sources.backoff import Backoff

@@ -14,12 +14,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from proxmoxer import ProxmoxAPI
+
 from labconsole.clock import Clock, system_clock
 from labconsole.events import ApiJson, ConnectionChange, ConnState
 from labconsole.sources.backoff import Backoff
 from labconsole.sources.base import Emit
 from labconsole.sources.remote_command import CommandError
-from proxmoxer import ProxmoxAPI
 
 CLUSTER_PATHS = ("/cluster/status", "/nodes")
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncssh
+
 from labconsole.clock import Clock, system_clock
 from labconsole.events import ConnectionChange, ConnState, Event
 from labconsole.sources.backoff import Backoff

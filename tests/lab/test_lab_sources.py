@@ -10,6 +10,7 @@ import asyncio
 import subprocess
 
 import pytest
+
 from labconsole.events import ConnectionChange, KernelText, NicText, QuorumText
 from labconsole.parse.ethtool import parse_features
 from labconsole.parse.quorum import parse_quorum
@@ -18,7 +19,6 @@ from labconsole.sources.kernel_stream import KernelStreamSource
 from labconsole.sources.nic_poll import NicPollSource
 from labconsole.sources.quorum_poll import QuorumPollSource
 from labconsole.sources.ssh import HostKeyError, SshPool, SshTarget, connect
-
 from tests.lab.collect import Collector, running
 from tests.lab.labnet import Lab
 

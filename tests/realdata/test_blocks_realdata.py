@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from labconsole.parse.ethtool import (
     looks_like_ethtool_driver,
     looks_like_ethtool_features,

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+
 from labconsole.parse.cef import CefParseError, find_cef, looks_like_cef, parse_cef
 
 UTC = timezone.utc

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from labconsole.model.hang import HangEpisode
 from labconsole.model.link import LinkEvent
 from labconsole.parse.hang_detector import HangDetector

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from textual.pilot import Pilot
+
 from labconsole.app import LabConsoleApp
 from labconsole.demo import DEMO_RECORDING
 from labconsole.sources.replay import ReplayControl, ReplaySource, load_events
-from textual.pilot import Pilot
 
 END = datetime(2025, 11, 8, 6, 22, 0, tzinfo=timezone.utc)
 MID_INCIDENT = datetime(2025, 11, 8, 6, 19, 40, tzinfo=timezone.utc)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import io
 from datetime import datetime, timezone
 
+from rich.console import Console
+from textual.widgets import Static
+
 from labconsole.app import LabConsoleApp
 from labconsole.screens.dashboard import DASHBOARD_KEYS, DashboardScreen
 from labconsole.screens.help import HelpScreen
@@ -12,9 +15,6 @@ from labconsole.screens.node_detail import NodeDetailScreen
 from labconsole.widgets.kernel_log import KernelLogPane
 from labconsole.widgets.nic_panel import NicPanel
 from labconsole.widgets.status_bar import StatusBar
-from rich.console import Console
-from textual.widgets import Static
-
 from tests.ui.helpers import MID_INCIDENT, demo_app, settle
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
+
 from labconsole.parse.cef import CefParseError, find_cef, looks_like_cef, parse_cef, parse_cef_time
 
 BODY = "CEF:0|Ubiquiti|UniFi Network|9.0.1|20|Switch Offline|5|UNIFIdeviceName=usw lab msg=gone"

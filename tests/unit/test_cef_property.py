@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from labconsole.parse.cef import CefParseError, parse_cef
 
 # Any printable text (spaces, pipes, backslashes, '=', non-ASCII), no other whitespace: the

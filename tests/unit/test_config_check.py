@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from labconsole.cli import main
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_config.toml"

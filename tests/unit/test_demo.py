@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
+
 from labconsole.demo import DEMO_RECORDING
 from labconsole.demo.generate import main as generate
 from labconsole.events import KernelText

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from labconsole.model.offloads import GRO, GSO, TSO
 from labconsole.parse.ethtool import (
     SHORT_FEATURE_NAMES,

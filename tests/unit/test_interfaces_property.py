@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from labconsole.parse.interfaces import InterfacesEditError, InterfacesFile
 
 _PIECES = st.sampled_from(

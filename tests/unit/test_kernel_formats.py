@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+
 from labconsole.model.hang import HangEpisode
 from labconsole.parse.hang_detector import HangDetector
 from labconsole.parse.kernel_reader import KernelLogReader

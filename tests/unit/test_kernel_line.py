@@ -6,6 +6,7 @@ import json
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from labconsole.parse.hang_detector import HangDetector
 from labconsole.parse.kernel_line import (
     is_journal_marker,

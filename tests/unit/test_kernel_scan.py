@@ -6,6 +6,7 @@ from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from labconsole.parse.hang_detector import HangDetector
 from labconsole.parse.kernel_reader import KernelLogReader
 from labconsole.parse.kernel_scan import looks_like_kernel_log, scan_kernel_lines

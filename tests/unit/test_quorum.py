@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from labconsole.parse.quorum import QuorumParseError, looks_like_quorum, parse_quorum
 
 

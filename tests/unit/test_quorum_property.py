@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from labconsole.parse.quorum import parse_quorum
 
 

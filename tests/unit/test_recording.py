@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+
 from labconsole.events import ConnectionChange, KernelText, QuorumText
 from labconsole.sources.recording import (
     Recorder,

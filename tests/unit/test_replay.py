@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+
 from labconsole.events import Event, KernelText
 from labconsole.sources.recording import Recorder
 from labconsole.sources.replay import (

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from labconsole.cli import main
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures"

@@ -8,12 +8,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from labconsole.events import ApiJson, ConnectionChange, Event
 from labconsole.parse.pve_api import parse_pve_api
 from labconsole.sources.backoff import Backoff
 from labconsole.sources.pve_api import PveApiError, PveApiSource, split_token
 from labconsole.sources.remote_command import CommandError
-
 from tests.fixtures.pve_api_server import MockPve
 
 TOKEN_ID, SECRET = "root@pam!labconsole", "0f1e2d3c-0000-4000-8000-123456789abc"

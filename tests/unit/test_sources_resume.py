@@ -6,6 +6,7 @@ import json
 import shlex
 
 import pytest
+
 from labconsole.sources.kernel_stream import (
     DmesgResume,
     JournalResume,

@@ -8,6 +8,7 @@ import socket
 from collections.abc import AsyncIterator
 
 import pytest
+
 from labconsole.events import Event, SyslogText
 from labconsole.parse.cef import parse_cef
 from labconsole.sources.syslog_listener import SyslogListener

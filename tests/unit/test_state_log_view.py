@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+
 from labconsole.demo.generate import hang_block
 from labconsole.state.kernel_log import KernelLogStore
 from labconsole.state.log_view import LogQuery, LogView, QueryError

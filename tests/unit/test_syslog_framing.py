@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from labconsole.parse.syslog_framing import DatagramDecoder, FramingStats, StreamFramer
 
 CEF_A = "<134>Nov 25 06:19:02 usw CEF:0|Ubiquiti|UniFi Network|9.0.1|1|Switch Offline|5|msg=a"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from labconsole.parse.syslog_framing import StreamFramer
 
 MAX = 200

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+
 from labconsole.parse.syslog_header import parse_iso_time, parse_syslog_header
 
 TZ2 = timezone(timedelta(hours=2))
