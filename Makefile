@@ -21,7 +21,7 @@ deps:
 	@sh .ci/debian-deps.sh
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check console widgets screens tests bench
+	$(VENV)/bin/ruff check .
 	sh .ci/static-checks.sh $(VENV)
 
 # pytest exits 5 when it collected nothing: make treats that as a failure, as it should.
