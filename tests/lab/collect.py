@@ -30,12 +30,15 @@ class Collector:
     async def wait_for(self, predicate: Callable[[], bool], timeout: float, what: str) -> None:
         """Wait until ``predicate()`` holds; fail with ``what`` and the events seen."""
         async def until() -> None:
+            # woken by each event, and every 50 ms for predicates on state outside events
             async with self._changed:
-                await self._changed.wait_for(predicate)
+                while not predicate():
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(self._changed.wait(), 0.05)
 
         try:
             await asyncio.wait_for(until(), timeout)
-        except TimeoutError:
+        except asyncio.TimeoutError:
             tail = "\n".join(repr(e) for e in self.events[-10:])
             raise AssertionError(f"timed out after {timeout} s waiting for {what}; "
                                  f"last events:\n{tail}") from None
