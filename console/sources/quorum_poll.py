@@ -2,8 +2,9 @@
 
 Polling over the node's existing SSH connection costs one channel per poll (a few ms), so the
 default interval of 0.5 s keeps a vote change within 1 s of corosync reporting it. Monitor
-mode (``corosync-quorumtool -m``) was tried in the lab: it prints only on membership changes,
-so polling is what also notices the node we ask going silent; polling it is. When the node
+mode (``corosync-quorumtool -m``) was tried in the lab (corosync 3.1.7): with its output on a
+pipe, as over SSH without a pty, it printed nothing through a link down/up cycle (stdio
+buffering), so polling it is; polling also notices a node that stops answering. When the node
 asked is unreachable or its corosync does not answer, the next node in the list is asked
 (fail over), and the source remembers which node answered.
 

@@ -204,16 +204,14 @@ class NodeConnection:
         self._set_state("closed", "")
 
     async def _supervise(self) -> None:
-        first = True
+        self._set_state("connecting", "")
         while not self._closing:
-            self._set_state("connecting" if first else "reconnecting", self.last_error)
             try:
                 conn = await connect(self.target)
             except HostKeyError as exc:
                 await self._wait_retry("failed", str(exc))
                 continue
             except TRANSIENT_ERRORS as exc:
-                first = False
                 await self._wait_retry("reconnecting", _describe(exc))
                 continue
             self._conn, self.last_error = conn, ""
@@ -225,8 +223,8 @@ class NodeConnection:
                 return
             self._ready.clear()
             self._conn = None
-            first = False
             self.last_error = "connection lost"
+            self._set_state("reconnecting", self.last_error)
 
     async def _wait_retry(self, state: ConnState, detail: str) -> None:
         self.last_error = detail
