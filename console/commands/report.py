@@ -1,0 +1,94 @@
+"""``labconsole report [PATH...] [-o FILE] [--format md|json] [--audit AUDIT.jsonl]``.
+
+Correlates recordings and/or plain log files into incidents and writes the write-up: Markdown
+for people (terminal or git host), JSON for scripts. With no PATH it reports on the bundled
+demo recording of the pve03 incident. Headless: never imports Textual.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "report", help="incident report (Markdown or JSON) from recordings or log files",
+        description="Group the events of recordings or log files into incidents, name the "
+                    "likely cause of each with its evidence, downtime per node and the "
+                    "remediation steps of an audit log. No PATH: the bundled demo recording.")
+    p.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                   help="recording (.jsonl, .jsonl.gz) or plain log file")
+    p.add_argument("-o", "--output", type=Path, default=None, metavar="FILE",
+                   help="write the report here (atomically) instead of stdout")
+    p.add_argument("--format", choices=("md", "json"), default=None,
+                   help="md (default) or json; -o FILE.json implies json")
+    p.add_argument("--audit", type=Path, action="append", default=[], metavar="AUDIT.jsonl",
+                   help="runbook audit log with the remediation steps (repeatable)")
+    p.add_argument("--year", type=int, default=None,
+                   help="year of log lines whose stamp has none (default: file's mtime)")
+    p.set_defaults(func=run)
+
+
+def _format(args: argparse.Namespace) -> str:
+    if args.format:
+        return str(args.format)
+    if args.output is not None and args.output.suffix.lower() == ".json":
+        return "json"
+    return "md"
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """A report half-written by a crash would look complete: write a temp file, then rename."""
+    directory = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def render(args: argparse.Namespace) -> str:
+    """The report text for parsed arguments (raises ValueError/OSError on unusable input)."""
+    from labconsole.demo.generate import DEMO_PATH
+    from labconsole.incident.report import report_from_paths
+    from labconsole.incident.report_json import report_json
+    from labconsole.incident.report_md import render_markdown
+
+    paths = list(args.paths) or [DEMO_PATH]
+    for audit in args.audit:
+        if not audit.is_file():
+            raise ValueError(f"{audit}: no such audit log")
+    report = report_from_paths(paths, audit=list(args.audit), year=args.year)
+    if not args.paths:  # name the bundled file, not where this machine installed it
+        report.sources = [f"labconsole/demo/{DEMO_PATH.name}"]
+    if _format(args) == "json":
+        return json.dumps(report_json(report), ensure_ascii=False, indent=2) + "\n"
+    title = "Incident report" + ("" if args.paths else " (bundled demo recording)")
+    return render_markdown(report, title=title)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        text = render(args)
+    except (ValueError, OSError) as exc:
+        print(f"labconsole report: {exc}", file=sys.stderr)
+        return 2
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        _write_atomic(args.output, text)
+    except OSError as exc:
+        print(f"labconsole report: cannot write {args.output}: {exc}", file=sys.stderr)
+        return 2
+    print(f"labconsole report: wrote {args.output}", file=sys.stderr)
+    return 0

@@ -1,0 +1,237 @@
+"""Facts -> incidents, by explicit rules rather than a bare time gap.
+
+The question the operator had to answer by hand was "is this one outage or two?". A fixed gap
+cannot answer it (06:11 -> 06:19 is eight quiet minutes, but so is a slow flap). What separates
+two incidents is *full recovery*, so the rules are about state, with times only to say how long
+recovery must hold:
+
+1. **What opens an incident.** A trouble fact (``facts.TROUBLE``): a network device alert, a
+   link down, a node leaving the votes, the cluster losing quorum, a NIC hang report, the
+   console losing its connection to a node. Context facts (a client leaving a switch port) and
+   recoveries never open one.
+2. **What is outstanding.** Nodes out of the votes, links down, connections lost, quorum lost,
+   and network devices that alerted and have not said they are back. A device that never sends
+   its "online" stops counting after ``precursor`` (so it cannot hold an incident open forever).
+3. **When it ends.** When nothing is outstanding *and* no trouble was seen for ``settle`` (hang
+   reports come every 2 s while a ring is stuck, so two minutes of silence means they stopped).
+   Its ``end`` is the last trouble or recovery fact in it (e.g. the node rejoining).
+4. **What joins.** Until it ended, every trouble, recovery and context fact joins the open
+   incident: a flap within ``settle`` of recovery is the same incident; a device alert up to
+   ``precursor`` before a node drops is that drop's incident (the switch reboot), because the
+   alerting device is outstanding until then.
+5. **What splits.** A trouble fact after the open incident ended starts a new one: a new drop
+   after full recovery is a new incident (pve03 back at 06:11, dropping again at 06:19).
+6. **Remediation.** Operator actions join the open incident, or the last one if they came
+   within ``action_after`` of its end and before the next one began (persisting a fix after the
+   votes came back belongs to the incident it fixed). Actions never extend an incident.
+
+Everything overlapping in time is one incident: two independent failures at once are reported
+together, with each strand named in the cause.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from labconsole.incident.facts import RECOVERY, TROUBLE, ActionRecord, Fact
+
+IncidentStatus = Literal["ongoing", "recovered", "resolved"]
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """The time constants of the rules in the module docstring."""
+
+    settle: timedelta = timedelta(minutes=2)
+    precursor: timedelta = timedelta(minutes=5)
+    action_after: timedelta = timedelta(minutes=30)
+
+
+DEFAULT_RULES = Rules()
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    """One correlated incident: its facts (time order), nodes hit and remediation taken.
+
+    ``status``: "ongoing" while something is still outstanding at the end of the data,
+    "recovered" when all is back but not yet for ``settle``, "resolved" after that.
+    """
+
+    number: int
+    start: datetime
+    end: datetime
+    status: IncidentStatus
+    facts: tuple[Fact, ...]
+    nodes: tuple[str, ...]
+    outstanding: tuple[str, ...] = ()
+
+    @property
+    def id(self) -> str:
+        """Stable name for cross-references (an audit log's ``episode``): the start, UTC."""
+        return f"incident-{self.start:%Y%m%dT%H%M%SZ}"
+
+    @property
+    def duration(self) -> timedelta:
+        return self.end - self.start
+
+    @property
+    def actions(self) -> tuple[ActionRecord, ...]:
+        return tuple(f.action for f in self.facts if f.action is not None)
+
+    def of_kind(self, *kinds: str) -> list[Fact]:
+        return [f for f in self.facts if f.kind in kinds]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "number": self.number, "start": self.start.isoformat(),
+            "end": self.end.isoformat(), "status": self.status, "nodes": list(self.nodes),
+            "outstanding": list(self.outstanding),
+        }
+
+
+@dataclass(slots=True)
+class _Open:
+    """An incident being built, with what is still outstanding in it."""
+
+    facts: list[Fact] = field(default_factory=list)
+    out_nodes: set[str] = field(default_factory=set)
+    links: set[tuple[str, str]] = field(default_factory=set)
+    conns: set[str] = field(default_factory=set)
+    devices: dict[str, datetime] = field(default_factory=dict)
+    quorum_lost: bool = False
+    quiet_since: datetime | None = None  # last trouble or recovery seen (hang: its last report)
+
+    def take(self, f: Fact) -> None:
+        self.facts.append(f)
+        if f.kind in TROUBLE or f.kind in RECOVERY:
+            self.quiet_since = f.last if self.quiet_since is None else max(self.quiet_since,
+                                                                           f.last)
+        node, dev = f.node or "", f.device or ""
+        if f.kind == "vote_left":
+            self.out_nodes.add(node)
+        elif f.kind == "vote_joined":
+            self.out_nodes.discard(node)
+        elif f.kind == "link_down":
+            self.links.add((node, dev))
+        elif f.kind == "link_up":
+            self.links.discard((node, dev))
+        elif f.kind == "conn_lost":
+            self.conns.add(f.source or node)
+        elif f.kind == "conn_back":
+            self.conns.discard(f.source or node)
+        elif f.kind == "device_alert":
+            self.devices[dev] = f.at
+        elif f.kind == "device_back":
+            self.devices.pop(dev, None)
+        elif f.kind in ("quorum_lost", "quorum_back"):
+            self.quorum_lost = f.kind == "quorum_lost"
+
+    def outstanding(self, now: datetime, rules: Rules) -> list[str]:
+        """What is still not back at ``now`` (one phrase each)."""
+        items = [f"{n} out of the votes" for n in sorted(self.out_nodes)]
+        items += [f"{n} {d} link down" for n, d in sorted(self.links)]
+        items += [f"connection {c} lost" for c in sorted(self.conns)]
+        items += [f"{d} not back" for d, at in sorted(self.devices.items())
+                  if now - at < rules.precursor]
+        if self.quorum_lost:
+            items.append("cluster not quorate")
+        return items
+
+    def ended(self, now: datetime, rules: Rules) -> bool:
+        """Rule 3: nothing outstanding and quiet for ``settle``."""
+        if self.outstanding(now, rules) or self.quiet_since is None:
+            return False
+        return now - self.quiet_since >= rules.settle
+
+
+def _finish(number: int, o: _Open, data_end: datetime, rules: Rules,
+            closed: bool) -> Incident:
+    spans = [f for f in o.facts if f.kind != "action"]
+    start = min(f.at for f in spans)
+    end = max(f.last for f in spans)
+    left = o.outstanding(data_end, rules) if not closed else []
+    status: IncidentStatus
+    if left:
+        status = "ongoing"
+    elif closed or o.ended(data_end, rules):
+        status = "resolved"
+    else:
+        status = "recovered"
+    nodes = sorted({f.node for f in spans if f.node and f.kind != "device_alert"})
+    return Incident(number=number, start=start, end=end, status=status, facts=tuple(o.facts),
+                    nodes=tuple(nodes), outstanding=tuple(left))
+
+
+@dataclass(slots=True)
+class Correlation:
+    """Incidents in time order, and remediation that belongs to none of them."""
+
+    incidents: list[Incident] = field(default_factory=list)
+    unattached: list[Fact] = field(default_factory=list)
+
+
+def correlate(facts: Iterable[Fact], rules: Rules = DEFAULT_RULES,
+              data_end: datetime | None = None) -> Correlation:
+    """Group facts into incidents by the rules above.
+
+    ``data_end`` is how far the data goes (default: the last fact); it decides whether the last
+    incident is still ongoing. Facts of one instant may come in any order: they are sorted by
+    ``Fact.sort_key`` and the state rules do not depend on order within an instant beyond that.
+    """
+    ordered = sorted(facts, key=Fact.sort_key)
+    result = Correlation()
+    if not ordered:
+        return result
+    end_of_data = data_end or max(f.last for f in ordered)
+    current: _Open | None = None
+    last_closed: Incident | None = None
+    for f in ordered:
+        if current is not None and current.ended(f.at, rules):
+            last_closed = _close(result, current, end_of_data, rules)
+            current = None
+        if f.kind == "action":
+            _attach_action(result, current, last_closed, f, rules)
+        elif f.kind in TROUBLE:
+            current = current or _Open()
+            current.take(f)
+        elif current is not None:
+            current.take(f)  # a recovery or context fact of the open incident
+    if current is not None:
+        result.incidents.append(_finish(len(result.incidents) + 1, current, end_of_data, rules,
+                                        closed=False))
+    return result
+
+
+def _close(result: Correlation, o: _Open, data_end: datetime, rules: Rules) -> Incident:
+    inc = _finish(len(result.incidents) + 1, o, data_end, rules, closed=True)
+    result.incidents.append(inc)
+    return inc
+
+
+def _attach_action(result: Correlation, current: _Open | None, last_closed: Incident | None,
+                   f: Fact, rules: Rules) -> None:
+    """Rule 6. A closed incident is immutable, so it is rebuilt with the action added."""
+    if current is not None:
+        current.facts.append(f)
+        return
+    if last_closed is not None and f.at - last_closed.end <= rules.action_after:
+        index = last_closed.number - 1
+        inc = result.incidents[index]
+        result.incidents[index] = Incident(
+            number=inc.number, start=inc.start, end=inc.end, status=inc.status,
+            facts=(*inc.facts, f), nodes=inc.nodes, outstanding=inc.outstanding)
+        return
+    result.unattached.append(f)
+
+
+def incident_at(incidents: Sequence[Incident], when: datetime) -> Incident | None:
+    """The incident covering ``when``, else the latest one that started before it."""
+    best: Incident | None = None
+    for inc in incidents:
+        if inc.start <= when:
+            best = inc
+    return best

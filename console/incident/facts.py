@@ -1,0 +1,126 @@
+"""Facts: the normalised observations that correlation works on.
+
+Events carry raw text; the timeline carries display strings. Correlation needs neither: it needs
+to know *what kind* of thing happened, *to which node*, *when*, and whether it is trouble or a
+recovery. A ``Fact`` is that, plus the verbatim log lines that prove it (for the report).
+Facts are built from events (``extract.facts_from_events``), from the console's domain state
+(``from_state.facts_from_state``) or from an audit log (``audit_read``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from labconsole.model.cef import CefEvent
+from labconsole.model.hang import HangEpisode
+
+# What happened. "vote_left"/"vote_joined": a node left / rejoined the cluster's membership;
+# "quorum_lost"/"quorum_back": the cluster as a whole; "conn_lost"/"conn_back": the console's
+# connection to a node; "device_alert"/"device_back": a CEF alert about a network device;
+# "client_left": a CEF note that a client dropped off a switch port (context: it joins an open
+# incident as evidence but never opens one, since clients come and go all day).
+FactKind = Literal[
+    "device_alert", "device_back", "client_left", "link_down", "link_up", "vote_left",
+    "vote_joined", "quorum_lost", "quorum_back", "hang", "conn_lost", "conn_back", "action",
+]
+TROUBLE: frozenset[str] = frozenset(
+    {"device_alert", "link_down", "vote_left", "quorum_lost", "hang", "conn_lost"})
+RECOVERY: frozenset[str] = frozenset({"device_back", "link_up", "vote_joined", "quorum_back",
+                                      "conn_back"})
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """One observation on the incident time axis.
+
+    ``until`` is set for facts that last (a hang episode: first to last report). ``lines`` are
+    verbatim log lines backing the fact (a hang block, a CEF record); ``text`` is one sentence.
+    ``order`` breaks ties between facts of the same instant deterministically (see ``sort_key``),
+    so the result never depends on which source delivered first.
+    """
+
+    at: datetime
+    kind: FactKind
+    node: str | None
+    text: str
+    device: str | None = None
+    until: datetime | None = None
+    lines: tuple[str, ...] = ()
+    hang: HangEpisode | None = None
+    cef: CefEvent | None = None
+    action: ActionRecord | None = None
+    source: str = ""
+
+    @property
+    def last(self) -> datetime:
+        """When the fact was last true (``until`` for lasting facts, else ``at``)."""
+        return self.until if self.until is not None and self.until > self.at else self.at
+
+    @property
+    def is_trouble(self) -> bool:
+        return self.kind in TROUBLE
+
+    @property
+    def is_recovery(self) -> bool:
+        return self.kind in RECOVERY
+
+    def sort_key(self) -> tuple[datetime, str, str, str, str]:
+        """Time, then a content key: facts of one instant sort the same whatever their order."""
+        return (self.at, self.kind, self.node or "", self.device or "", self.text)
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "at": self.at.isoformat(), "kind": self.kind, "node": self.node,
+            "device": self.device, "text": self.text,
+        }
+        if self.until is not None:
+            data["until"] = self.until.isoformat()
+        if self.hang is not None:
+            data["hang"] = self.hang.to_json()
+        if self.cef is not None:
+            data["cef"] = self.cef.to_json()
+        if self.action is not None:
+            data["action"] = self.action.to_json()
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class ActionRecord:
+    """A remediation step that ran (from the audit log or an ``OperatorAction`` event)."""
+
+    at: datetime
+    runbook: str
+    step: str
+    command: str
+    result: str
+    node: str | None = None
+    kind: str = "action"
+    operator: str = ""
+    iface: str | None = None
+    dry_run: bool = False
+    exit_status: int | None = None
+    output: str = ""
+    detail: str = ""
+    episode: str | None = None
+
+    def dedup_key(self) -> tuple[str, str, str, str, str]:
+        """Same step, same command, same second: one record, whichever log it came from."""
+        return (self.at.replace(microsecond=0).isoformat(), self.runbook, self.step,
+                self.command, self.node or "")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "at": self.at.isoformat(), "operator": self.operator, "runbook": self.runbook,
+            "step": self.step, "kind": self.kind, "node": self.node, "iface": self.iface,
+            "command": self.command, "dry_run": self.dry_run, "exit_status": self.exit_status,
+            "result": self.result, "detail": self.detail, "episode": self.episode,
+        }
+
+
+def action_fact(record: ActionRecord, source: str = "audit") -> Fact:
+    """The fact of a remediation step (never trouble or recovery by itself)."""
+    text = f"{record.runbook}/{record.step}: {record.command or record.detail} [{record.result}]"
+    return Fact(at=record.at, kind="action", node=record.node, text=text, action=record,
+                source=source)
