@@ -492,7 +492,7 @@ def test_stdin_and_gzip_give_the_same_json(
     results = [by_gzip]
     for payload in (data, gzip.compress(data)):
         # A BufferedReader over the bytes, like the real sys.stdin.buffer (it can peek).
-        stdin = io.TextIOWrapper(io.BufferedReader(io.BytesIO(payload)))  # type: ignore[arg-type]
+        stdin = io.TextIOWrapper(io.BufferedReader(io.BytesIO(payload)))
         monkeypatch.setattr(sys, "stdin", stdin)
         (by_stdin,) = scan_json(capsys, "-")
         assert by_stdin["path"] == "-"
@@ -501,3 +501,36 @@ def test_stdin_and_gzip_give_the_same_json(
     for other in results:
         other.pop("path")
         assert other == by_path
+
+
+def test_all_samples_in_one_call_match_one_by_one(
+    realdata: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Several paths at once: one report per path, in order, each as when scanned alone."""
+    paths = [str(realdata / rel) for rel in sorted(EXPECT)]
+    together = scan_json(capsys, *paths)
+    assert [f["path"] for f in together] == paths
+    for path, got in zip(paths, together, strict=True):
+        (alone,) = scan_json(capsys, path)
+        assert got == alone
+
+
+def test_human_summary_names_every_sample_and_its_findings(
+    realdata: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without --json: a header line per file with its kinds, and a line per finding."""
+    paths = [str(realdata / rel) for rel in sorted(EXPECT)]
+    assert main(["scan", "--year", YEAR, *paths]) == 0
+    out = capsys.readouterr().out
+    headers = [line for line in out.splitlines() if not line.startswith("  ")]
+    assert len(headers) == len(paths)
+    for header, rel in zip(headers, sorted(EXPECT), strict=True):
+        want = EXPECT[rel]
+        kinds = ", ".join(want["kinds"]) or "no known format"
+        assert header == f"{realdata / rel}: {kinds}, {want['lines']} lines"
+    findings = [line.strip().split()[0] for line in out.splitlines() if line.startswith("  ")]
+    assert findings.count("HANG") == sum(len(w.get("hangs", [])) for w in EXPECT.values())
+    assert findings.count("link") == sum(len(w.get("links", [])) for w in EXPECT.values())
+    assert findings.count("votes") == sum("quorum" in w for w in EXPECT.values())
+    assert findings.count("CEF") == sum(len(w.get("cef", [])) for w in EXPECT.values())
+    assert "  HANG e1000e eno1 on pve-02: unit_hang x 1, at 2026-05-25T15:23:30\n" in out

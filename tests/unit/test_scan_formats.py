@@ -498,3 +498,16 @@ def test_all_formats_in_one_call(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert [f["path"] for f in files] == [str(p) for p in paths]
     assert {(f["hangs"][0]["device"], f["hangs"][0]["reports"]) for f in files} == {
         ("eno1", REPORTS)}
+
+
+def test_one_megabyte_cef_record(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A 1 MB extension value stays one record with the value intact."""
+    big = "z" * (1 << 20)
+    data = [UNIFI_ONLINE, UNIFI_OFFLINE.replace("is offline.", f"is offline {big}."),
+            UNIFI_ONLINE]
+    (f,) = scan(capsys, write(tmp_path, "bigcef.log", text(data)))
+    assert f["kinds"] == ["syslog_cef"]
+    assert [c["name"] for c in f["cef"]] == ["Device Online", "Device Offline", "Device Online"]
+    assert f["cef"][1]["extensions"]["msg"] == (
+        f"usw-lab-24 is offline {big}. Clients on ports 1=3 disconnected.")
+    assert f["errors"] == []
