@@ -1,0 +1,22 @@
+"""labconsole benchmarks (issue 9): ``python -m bench [names...] [--quick]``.
+
+Each benchmark is a module with ``NAME`` and ``run(BenchConfig) -> BenchResult``; results are
+printed as a table and written to ``bench/results/<name>-<date>.json``. Benchmarks are not part
+of the test suite's pass/fail (tests/unit/test_bench_smoke.py only runs each at tiny sizes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bench import scan_throughput, startup
+from bench.config import BenchConfig
+from bench.report import BenchResult
+
+Benchmark = Callable[[BenchConfig], BenchResult]
+
+# name -> run function, in the order a full run executes them
+BENCHMARKS: dict[str, Benchmark] = {
+    scan_throughput.NAME: scan_throughput.run,
+    startup.NAME: startup.run,
+}

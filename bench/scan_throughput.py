@@ -1,0 +1,277 @@
+"""Benchmark ``scan``: ``labconsole scan --json`` against ``grep -c`` and lnav on big logs.
+
+Three parts, all in one run so the ratios compare like with like on a noisy machine:
+
+1. At the main size (1M lines) in each format (journal short-iso, dmesg, journal JSON):
+   labconsole, ``grep -c 'Hardware Unit Hang'``, and lnav headless counting the same reports
+   two ways: ``;SELECT count(*) FROM all_logs WHERE log_body LIKE ...`` (needs a log format
+   lnav recognises; it has none for dmesg) and ``:filter-in`` printing the matching messages
+   (counted here by the lines holding the marker). Every tool's count must equal the
+   generator's, and labconsole's episodes and link events must too.
+2. Linearity on short-iso from 100k to 1M (and 10M in the full run): time and peak RSS per
+   size; the cost per line net of the interpreter's start (a scan of a 10-line file).
+3. When a target is missed, a cProfile of ``labconsole scan`` on the main file: the functions
+   where the time goes.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import pstats
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from bench.config import BenchConfig
+from bench.loggen import FORMATS, HANG_MARKER, LogStats, cached_log
+from bench.measure import Timing, measure
+from bench.report import BenchResult, Cell, Target
+from bench.tools import ensure_tool, labconsole_argv
+
+NAME = "scan"
+COLUMNS = ["format", "lines", "MB", "tool", "median s", "min s", "peak RSS MB", "count",
+           "count ok", "lnav/lc", "lc/grep"]
+LNAV_SQL = f";SELECT count(*) FROM all_logs WHERE log_body LIKE '%{HANG_MARKER}%'"
+LNAV_FILTER = f":filter-in {HANG_MARKER}"
+TINY_LINES = 10
+RSS_LIMIT_MB = 100.0
+
+
+def run(cfg: BenchConfig) -> BenchResult:
+    result = BenchResult(NAME, COLUMNS)
+    grep, why = ensure_tool("grep", install=cfg.install)
+    if grep is None:
+        result.note(f"grep comparison skipped: {why}")
+    lnav, why = ensure_tool("lnav", install=cfg.install)
+    if lnav is None:
+        result.note(f"lnav comparison skipped: {why}")
+    with tempfile.TemporaryDirectory(prefix="lc-bench-lnav-") as lnav_home:
+        bench = _ScanBench(cfg, result, grep, lnav, lnav_home)
+        bench.compare_formats()
+        bench.linearity()
+        bench.check_targets()
+    return result
+
+
+class _ScanBench:
+    def __init__(self, cfg: BenchConfig, result: BenchResult, grep: str | None,
+                 lnav: str | None, lnav_home: str) -> None:
+        self.cfg = cfg
+        self.result = result
+        self.grep = grep
+        self.lnav = lnav
+        # lnav reads and writes its config under $HOME: a private one keeps the machine's
+        # formats and settings out of the figures, and the machine's home untouched.
+        self.lnav_env = dict(os.environ, HOME=lnav_home, TERM="xterm")
+        self.main: dict[str, dict[str, Timing]] = {}  # format -> tool -> timing
+        self.series: list[tuple[LogStats, Timing]] = []
+        self.counts_ok = True
+        self.tiny_s: float | None = None
+
+    # -- measurements ----------------------------------------------------------------------
+
+    def _labconsole(self, path: Path, stats: LogStats) -> tuple[Timing, bool]:
+        timing = measure([*labconsole_argv(), "scan", "--json", str(path)],
+                         repeat=self.cfg.repeats(), timeout_s=self.cfg.timeout_s)
+        return timing, self._check_scan(timing.stdout, stats)
+
+    def _check_scan(self, stdout: str, stats: LogStats) -> bool:
+        """labconsole's reports, episodes and links equal the generator's; note any gap."""
+        try:
+            report = json.loads(stdout)["files"][0]
+        except (ValueError, KeyError, IndexError) as exc:
+            self.result.note(f"{stats.fmt}: scan --json output unreadable ({exc})")
+            return False
+        reports = sum(int(h["reports"]) for h in report["hangs"])
+        got = (reports, len(report["hangs"]), len(report["links"]), report["lines"])
+        want = (stats.hang_reports, stats.hang_episodes, stats.link_events, stats.lines)
+        if got != want:
+            self.result.note(f"{stats.fmt} {stats.lines} lines: labconsole found "
+                             f"(reports, episodes, links, lines) {got}, generator wrote {want}")
+            return False
+        return True
+
+    def _grep(self, path: Path) -> tuple[Timing, int] | None:
+        if self.grep is None:
+            return None
+        timing = measure([self.grep, "-c", HANG_MARKER, str(path)], repeat=self.cfg.repeats(),
+                         timeout_s=self.cfg.timeout_s, ok_codes=(0, 1))
+        return timing, int(timing.stdout.strip() or 0)
+
+    def _lnav_sql(self, path: Path) -> tuple[Timing, int | None] | None:
+        if self.lnav is None:
+            return None
+        timing = measure([self.lnav, "-n", "-c", LNAV_SQL, str(path)], env=self.lnav_env,
+                         repeat=self.cfg.repeats(), timeout_s=self.cfg.timeout_s)
+        return timing, _last_int(timing.stdout)
+
+    def _lnav_filter(self, path: Path) -> tuple[Timing, int] | None:
+        if self.lnav is None:
+            return None
+        timing = measure([self.lnav, "-n", "-c", LNAV_FILTER, str(path)], env=self.lnav_env,
+                         repeat=self.cfg.repeats(), timeout_s=self.cfg.timeout_s)
+        return timing, sum(1 for line in timing.stdout.splitlines() if HANG_MARKER in line)
+
+    def _row(self, stats: LogStats, tool: str, timing: Timing, count: int | None,
+             ok: bool, lc: Timing | None = None, grep: Timing | None = None) -> None:
+        row: dict[str, Cell] = {
+            "format": stats.fmt, "lines": stats.lines, "MB": round(stats.bytes / 1e6, 1),
+            "tool": tool, "median s": timing.median_s, "min s": timing.min_s,
+            "peak RSS MB": round(timing.peak_rss_kb / 1024, 1), "count": count,
+            "count ok": ok,
+        }
+        if lc is not None and tool.startswith("lnav"):
+            row["lnav/lc"] = round(timing.median_s / lc.median_s, 2)
+        if tool == "labconsole" and grep is not None:
+            row["lc/grep"] = round(timing.median_s / max(grep.median_s, 1e-4), 1)
+        self.result.rows.append(row)
+
+    # -- parts -----------------------------------------------------------------------------
+
+    def compare_formats(self) -> None:
+        size = self.cfg.main_size()
+        for fmt in FORMATS:
+            path, stats = cached_log(self.cfg.cache_dir, fmt, size)
+            self._compare_one(path, stats)
+
+    def _compare_one(self, path: Path, stats: LogStats) -> None:
+        tools: dict[str, Timing] = {}
+        lc, ok = self._labconsole(path, stats)
+        self.counts_ok &= ok
+        tools["labconsole"] = lc
+        grep = self._grep(path)
+        if grep is not None:
+            tools["grep"] = grep[0]
+            grep_ok = grep[1] == stats.hang_reports
+            self.counts_ok &= grep_ok
+            self._row(stats, "grep -c", grep[0], grep[1], grep_ok)
+        self._row(stats, "labconsole", lc, stats.hang_reports if ok else None, ok,
+                  grep=grep[0] if grep else None)
+        for tool, measured in (("lnav sql", self._lnav_sql(path)),
+                               ("lnav filter-in", self._lnav_filter(path))):
+            if measured is None:
+                continue
+            timing, count = measured
+            if count != stats.hang_reports:
+                self.result.note(f"{stats.fmt}: {tool} counted {count}, not "
+                                 f"{stats.hang_reports}" + (
+                                     " (lnav recognised no log format in it)"
+                                     if tool == "lnav sql" and not count else ""))
+            tools[tool] = timing
+            self._row(stats, tool, timing, count, count == stats.hang_reports, lc=lc)
+        self.main[stats.fmt] = tools
+
+    def linearity(self) -> None:
+        """short-iso at every size: labconsole's time per line and RSS as the file grows."""
+        tiny, _ = cached_log(self.cfg.cache_dir, "short-iso", TINY_LINES)
+        self.tiny_s = measure([*labconsole_argv(), "scan", "--json", str(tiny)],
+                              repeat=max(3, self.cfg.repeats())).median_s
+        main = self.cfg.main_size()
+        for size in self.cfg.scan_sizes():
+            path, stats = cached_log(self.cfg.cache_dir, "short-iso", size)
+            if size == main and "short-iso" in self.main:
+                timing = self.main["short-iso"]["labconsole"]
+            else:
+                timing, ok = self._labconsole(path, stats)
+                self.counts_ok &= ok
+                grep = self._grep(path)
+                self._row(stats, "labconsole", timing, stats.hang_reports if ok else None, ok,
+                          grep=grep[0] if grep else None)
+                if grep is not None:
+                    self._row(stats, "grep -c", grep[0], grep[1], grep[1] == stats.hang_reports)
+                lnav = self._lnav_filter(path)
+                if lnav is not None:
+                    self._row(stats, "lnav filter-in", lnav[0], lnav[1],
+                              lnav[1] == stats.hang_reports, lc=timing)
+            self.series.append((stats, timing))
+        self.result.extra["linearity"] = [
+            {"lines": s.lines, "median_s": round(t.median_s, 4),
+             "us_per_line": round(t.median_s / s.lines * 1e6, 3),
+             "net_us_per_line": round(max(t.median_s - (self.tiny_s or 0), 0) / s.lines * 1e6,
+                                      3),
+             "peak_rss_mb": round(t.peak_rss_kb / 1024, 1)}
+            for s, t in self.series
+        ]
+        self.result.extra["startup_s"] = round(self.tiny_s, 4)
+
+    # -- targets ---------------------------------------------------------------------------
+
+    def check_targets(self) -> None:
+        t = self.result.targets
+        tools = self.main.get("short-iso", {})
+        lc = tools.get("labconsole")
+        t.append(Target("counts", "labconsole reports/episodes/links = generator = grep -c",
+                        "all equal" if self.counts_ok else "mismatch (see notes)",
+                        self.counts_ok))
+        for name in ("lnav sql", "lnav filter-in"):
+            other = tools.get(name)
+            if lc is None or other is None:
+                t.append(Target(f"vs {name}", ">= 4x faster", "not measured", None))
+                continue
+            ratio = other.median_s / lc.median_s
+            t.append(Target(f"vs {name} (short-iso)", ">= 4x faster",
+                            f"{ratio:.2f}x", ratio >= 4.0))
+        grep = tools.get("grep")
+        if lc is not None and grep is not None:
+            ratio = lc.median_s / max(grep.median_s, 1e-4)
+            t.append(Target("vs grep -c (short-iso)", "within 20x",
+                            f"{ratio:.0f}x slower", ratio <= 20.0))
+        rss = max((tm.peak_rss_kb for _, tm in self.series), default=0) / 1024
+        t.append(Target("peak RSS, any size", f"< {RSS_LIMIT_MB:.0f} MB", f"{rss:.1f} MB",
+                        rss < RSS_LIMIT_MB if self.series else None))
+        t.append(self._linearity_target())
+        if self.cfg.profile and lc is not None and any(x.met is False for x in t):
+            path, _ = cached_log(self.cfg.cache_dir, "short-iso", self.cfg.main_size())
+            self.result.extra["profile"] = profile_scan(path)
+            self.result.note("profile of labconsole scan (short-iso, main size) in "
+                             "extra.profile of the JSON")
+
+    def _linearity_target(self) -> Target:
+        """Net cost per line (start-up removed) of the largest file vs the smallest."""
+        series = self.result.extra.get("linearity", [])
+        if len(series) < 2:
+            return Target("linear cost", "us/line constant", "one size only", None)
+        first, last = series[0]["net_us_per_line"], series[-1]["net_us_per_line"]
+        ratio = last / first if first else float("inf")
+        return Target("linear cost", "net us/line at largest within 1.5x of smallest",
+                      f"{first:.2f} -> {last:.2f} us/line ({ratio:.2f}x)", ratio <= 1.5)
+
+
+def _last_int(text: str) -> int | None:
+    """The number in lnav's one-cell result table (``count(*)`` header, then the value)."""
+    for line in reversed(text.splitlines()):
+        if line.strip().isdigit():
+            return int(line.strip())
+    return None
+
+
+def profile_scan(path: Path, top: int = 12) -> list[dict[str, object]]:
+    """cProfile ``labconsole scan --json`` on ``path`` in a child; the ``top`` functions by own
+    time, with their share of the total."""
+    with tempfile.TemporaryDirectory(prefix="lc-bench-prof-") as tmp:
+        out = Path(tmp) / "scan.prof"
+        try:
+            subprocess.run([sys.executable, "-m", "cProfile", "-o", str(out), "-m", "labconsole",
+                            "scan", "--json", str(path)], stdout=subprocess.DEVNULL,
+                           timeout=1800, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return [{"error": f"profile failed: {exc}"}]
+        if not out.exists():
+            return [{"error": "profile failed: no output"}]
+        return _summarise(out, top)
+
+
+def _summarise(prof: Path, top: int) -> list[dict[str, object]]:
+    stats = pstats.Stats(str(prof), stream=io.StringIO())
+    total = stats.total_tt  # type: ignore[attr-defined]
+    rows: list[tuple[float, dict[str, object]]] = []
+    for (file, line, func), (_cc, ncalls, tottime, cumtime, _callers) in (
+            stats.stats.items()):  # type: ignore[attr-defined]
+        rows.append((tottime, {"function": f"{Path(file).name}:{line}:{func}", "calls": ncalls,
+                               "own_s": round(tottime, 3), "cum_s": round(cumtime, 3),
+                               "own_share": round(tottime / total, 3) if total else 0.0}))
+    rows.sort(key=lambda r: -r[0])
+    return [entry for _, entry in rows[:top]]

@@ -1,0 +1,155 @@
+"""Smoke run of the benchmarks at tiny sizes: the harness works and its numbers are sane.
+
+Never a timing assertion: speed is what ``python -m bench`` reports, not a test verdict.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+from bench import BENCHMARKS, scan_throughput, startup
+from bench.__main__ import main as bench_main
+from bench.config import BenchConfig
+from bench.loggen import FORMATS, HANG_MARKER, cached_log, write_log
+from bench.measure import MeasureError, measure, run_once
+from bench.report import BenchResult, render
+
+SIZES = (4000, 8000)
+
+
+def _sane_timing_row(row: Mapping[str, object]) -> None:
+    median, low = float(row["median s"]), float(row["min s"])  # type: ignore[arg-type]
+    assert 0 < low <= median < 120, row
+
+
+# -- generator -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_generator_counts_are_the_truth(tmp_path: Path, fmt: str) -> None:
+    path, stats = cached_log(tmp_path, fmt, 20_000)
+    text = path.read_text()
+    assert stats.lines == text.count("\n") >= 20_000
+    assert stats.bytes == path.stat().st_size
+    assert stats.hang_reports == text.count(HANG_MARKER) > 0
+    assert stats.hang_episodes == text.count("Reset adapter unexpectedly") == stats.resets
+    assert stats.link_events == text.count("NIC Link is Down") + text.count("NIC Link is Up")
+    assert 0 < stats.hang_episodes < stats.hang_reports
+
+
+def test_generator_is_deterministic_and_seeded() -> None:
+    a, b, c = io.StringIO(), io.StringIO(), io.StringIO()
+    write_log(a, "short-iso", 3000, seed=1)
+    write_log(b, "short-iso", 3000, seed=1)
+    write_log(c, "short-iso", 3000, seed=2)
+    assert a.getvalue() == b.getvalue() != c.getvalue()
+
+
+def test_generator_formats_share_the_story() -> None:
+    """The same seed tells the same story in every format (only the rendering differs)."""
+    stats = []
+    for fmt in FORMATS:
+        stats.append(write_log(io.StringIO(), fmt, 10_000))
+    short, dmesg, _js = stats
+    assert (short.hang_reports, short.hang_episodes) == (dmesg.hang_reports, dmesg.hang_episodes)
+
+
+def test_generator_rejects_unknown_format() -> None:
+    with pytest.raises(ValueError, match="unknown log format"):
+        write_log(io.StringIO(), "syslog-ng", 10)
+
+
+def test_cached_log_is_reused(tmp_path: Path) -> None:
+    path, _ = cached_log(tmp_path, "dmesg", 1000)
+    stamp = path.stat().st_mtime_ns
+    again, _ = cached_log(tmp_path, "dmesg", 1000)
+    assert again == path and again.stat().st_mtime_ns == stamp
+
+
+# -- measuring -------------------------------------------------------------------------------
+
+def test_run_once_reports_the_childs_peak_rss_and_output() -> None:
+    code = "b = bytearray(80 * 1024 * 1024); b[::4096] = b'x' * len(b[::4096]); print('done')"
+    run = run_once([sys.executable, "-c", code])
+    assert run.returncode == 0 and run.stdout.strip() == "done"
+    assert run.peak_rss_kb > 80 * 1024  # the 80 MiB the child touched
+    small = run_once([sys.executable, "-c", "pass"])
+    assert small.peak_rss_kb < run.peak_rss_kb - 60 * 1024
+
+
+def test_measure_fails_on_unexpected_exit_and_on_timeout() -> None:
+    with pytest.raises(MeasureError, match="exited with 3"):
+        measure([sys.executable, "-c", "raise SystemExit(3)"], repeat=1)
+    assert measure([sys.executable, "-c", "raise SystemExit(1)"], repeat=1,
+                   ok_codes=(0, 1)).runs == 1
+    with pytest.raises(MeasureError, match="killed"):
+        measure([sys.executable, "-c", "import time; time.sleep(30)"], repeat=1,
+                timeout_s=0.3)
+
+
+def test_measure_summary_is_ordered() -> None:
+    t = measure([sys.executable, "-c", "pass"], repeat=3)
+    assert t.runs == 3 and 0 < t.min_s <= t.median_s <= t.max_s
+
+
+# -- the benchmarks at tiny sizes --------------------------------------------------------------
+
+def test_scan_benchmark_smoke(tmp_path: Path) -> None:
+    cfg = BenchConfig(sizes=SIZES, repeat=1, cache_dir=tmp_path, install=False, profile=False)
+    result = scan_throughput.run(cfg)
+    for fmt in FORMATS:
+        row = next(r for r in result.rows if r["format"] == fmt and r["tool"] == "labconsole")
+        assert row["count ok"] is True, result.notes
+        _sane_timing_row(row)
+        assert 5 < float(row["peak RSS MB"]) < 100  # type: ignore[arg-type]
+    counts = next(t for t in result.targets if t.name == "counts")
+    assert counts.met is True, result.notes
+    linear = result.extra["linearity"]
+    assert [p["lines"] for p in linear] == sorted(p["lines"] for p in linear)
+    assert len(linear) == len(SIZES) and all(p["us_per_line"] > 0 for p in linear)
+    if shutil.which("grep"):
+        grep_rows = [r for r in result.rows if r["tool"] == "grep -c"]
+        assert grep_rows and all(r["count ok"] for r in grep_rows)
+    if shutil.which("lnav"):
+        lnav = [r for r in result.rows if r["tool"] == "lnav filter-in"]
+        assert lnav and all(r["count ok"] for r in lnav)
+        assert all(float(r["lnav/lc"]) > 0 for r in lnav)  # type: ignore[arg-type]
+    else:
+        assert any("lnav comparison skipped" in n for n in result.notes)
+    assert "labconsole" in render(result)
+
+
+def test_startup_benchmark_smoke(tmp_path: Path) -> None:
+    cfg = BenchConfig(repeat=1, cache_dir=tmp_path, install=False,
+                      first_frame=shutil.which("tmux") is not None)
+    result = startup.run(cfg)
+    rows = {str(r["what"]): r for r in result.rows}
+    for what in ('python -c "import textual" (floor)', "labconsole --version",
+                 "labconsole scan (1k lines)", "run_test: import + mount"):
+        _sane_timing_row(rows[what])
+    assert len(result.targets) == 1 and result.targets[0].met is not None, result.notes
+
+
+def test_cli_writes_json_and_table(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    def fake(cfg: BenchConfig) -> BenchResult:
+        assert cfg.quick and cfg.repeat == 1
+        result = BenchResult("fake", ["what", "median s"])
+        result.rows.append({"what": "x", "median s": 0.5})
+        return result
+
+    monkeypatch.setitem(BENCHMARKS, "fake", fake)
+    out = tmp_path / "results"
+    assert bench_main(["fake", "--quick", "--repeat", "1", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "nproc=" in printed and "| x" not in printed and "x     0.50" in printed
+    (written,) = out.glob("fake-*.json")
+    body = json.loads(written.read_text())
+    assert body["machine"]["nproc"] and body["rows"] == [{"what": "x", "median s": 0.5}]
+    assert bench_main(["nope"]) == 2
