@@ -8,7 +8,8 @@ The command is configurable per node; how a dropped stream resumes depends on th
   ``--since``/``--lines`` options are replaced by ``--after-cursor=<last cursor>``: the journal
   itself guarantees no duplicate and no gap. Lines are emitted as received (JSON); the domain
   core reads journal JSON.
-- ``dmesg -w`` (fallback where there is no journal: journalctl missing or "No journal files"):
+- ``dmesg -w`` (fallback where there is no journal: journalctl missing or "No journal files",
+  found by a probe before the first start, or by the stream's own error):
   a restart replays the ring buffer, so lines are dropped up to the last ``[seconds]`` stamp
   seen (counting lines that share that stamp). Lines that left the ring meanwhile are lost:
   the ring is all there is.
@@ -42,6 +43,9 @@ DEFAULT_COMMAND = "journalctl -k -f -o json"
 # to show a hang that began just before the console started, without replaying the boot.
 JOURNAL_SINCE = "--since=-10min"
 FALLBACK_COMMAND = "dmesg -w"
+# ``journalctl -f`` on a node without journal files waits silently forever, so the journal is
+# probed once before streaming; this prints "No journal files were found." in that case.
+JOURNAL_PROBE = "journalctl --header 2>&1 | head -n 3"
 _DMESG_STAMP = re.compile(r"^\[\s*(\d+\.\d+)\]")
 # Signs that the node has no usable journal (then the dmesg fallback is used).
 _NO_JOURNAL = re.compile(r"No journal files|command not found|not found|No such file",
@@ -224,15 +228,15 @@ class KernelStreamSource:
                 conn = await self.conn.connection()
             except SshError:
                 return  # closed: the pool is shutting down
+            if not self.starts and await self._journal_missing():
+                self._fall_back("no journal on the node")
             if self.starts:
                 self.strategy.restarted()
             self.starts += 1
             got, status, stderr = await self._stream_once(conn, emit)
             if self._should_fall_back(got, status, stderr):
-                self.errors.append(f"{self.strategy.command()!r}: {stderr.strip()[:200]}; "
-                                   f"falling back to {self.fallback!r}")
-                self.strategy = strategy_for(self.fallback or "")
-                self.fallback = None
+                self._fall_back(stderr.strip()[:200])
+                self.starts = 0
                 continue
             if got:
                 self.restart_backoff.reset()
@@ -258,6 +262,21 @@ class KernelStreamSource:
                 return got, proc.exit_status, stderr
         except TRANSIENT_ERRORS as exc:
             return got, None, str(exc)
+
+    async def _journal_missing(self) -> bool:
+        if self.strategy.kind != "journal" or self.fallback is None:
+            return False
+        try:
+            res = await self.conn.run(JOURNAL_PROBE, timeout=10)
+        except SshError:
+            return False  # unreachable: the stream attempt will say more
+        return bool(_NO_JOURNAL.search(res.stdout + res.stderr))
+
+    def _fall_back(self, reason: str) -> None:
+        self.errors.append(f"{self.strategy.command()!r}: {reason}; "
+                           f"falling back to {self.fallback!r}")
+        self.strategy = strategy_for(self.fallback or "")
+        self.fallback = None
 
     def _should_fall_back(self, got: int, status: int | None, stderr: str) -> bool:
         return (self.fallback is not None and got == 0 and status not in (None, 0)
