@@ -269,8 +269,8 @@ def facts_from_events(events: Iterable[Event],
                       actions: Iterable[ActionRecord] = ()) -> Extraction:
     """All facts of ``events`` (any order) plus audit ``actions``, sorted canonically."""
     ex = _Extractor()
+    for record in actions:  # first: the audit log's record of a step is the richer one
+        ex.add_action(record, "audit")
     for event in canonical_order(events):
         ex.feed(event)
-    for record in actions:
-        ex.add_action(record, "audit")
     return ex.finish()
