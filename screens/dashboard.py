@@ -56,7 +56,16 @@ class DashboardScreen(Screen[None]):
     DashboardScreen.-tall #top { height: 10; }
     DashboardScreen.-tall #timeline { height: 14; }
     """
-    BINDINGS = [Binding(k, a, d, show=s) for k, a, d, s in DASHBOARD_KEYS]
+    # Priority bindings: the app runs them the moment the key arrives, in order, so text typed
+    # right after ``/`` (a fast typist, tmux send-keys) reaches the prompt instead of being
+    # queued for the widget that had focus. check_action turns them all off while the prompt
+    # is being typed into, so the letters go into the prompt.
+    BINDINGS = [Binding(k, a, d, show=s, priority=True) for k, a, d, s in DASHBOARD_KEYS]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if any(action == a.split("(")[0] for _, a, _, _ in DASHBOARD_KEYS):
+            return not self.query_one(QueryPrompt).has_focus
+        return True
 
     def __init__(self) -> None:
         super().__init__()

@@ -21,7 +21,7 @@ class QueryPrompt(Input):
     """Hidden until asked for; Enter submits an ``Asked`` message, Escape cancels."""
 
     DEFAULT_CSS = """
-    QueryPrompt { display: none; border: none; height: 1; padding: 0 1; }
+    QueryPrompt, QueryPrompt:focus { display: none; border: none; height: 1; padding: 0 1; }
     QueryPrompt.-active { display: block; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
@@ -40,7 +40,9 @@ class QueryPrompt(Input):
         self.placeholder = PROMPTS.get(kind, kind)
         self.value = value
         self.add_class("-active")
-        self.focus()
+        # Focus now, not via call_later as focus() does: keys typed right after the prompt
+        # key (a fast typist, tmux send-keys) must land here, not in the previous widget.
+        self.screen.set_focus(self)
 
     def action_cancel(self) -> None:
         self.remove_class("-active")

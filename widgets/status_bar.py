@@ -16,6 +16,8 @@ def render_status(health: dict[str, SourceHealth], now: datetime, *, recording: 
     if replay:
         text.append(f" {replay} ", style="bold black on cyan")
         text.append(" ")
+    if message:
+        text.append(f"{message}  ", style="bold")
     text.append("REC " if recording else "rec off ", style="bold red" if recording else "dim")
     for h in sorted(health.values(), key=lambda h: h.name):
         label = h.label(now)
@@ -27,8 +29,6 @@ def render_status(health: dict[str, SourceHealth], now: datetime, *, recording: 
         text.append(f"{label} ", style=style)
     if errors:
         text.append(f" {errors} input errors", style="bold red")
-    if message:
-        text.append(f"  {message}", style="bold")
     return text
 
 

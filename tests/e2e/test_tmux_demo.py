@@ -1,0 +1,93 @@
+"""End to end in tmux: ``labconsole replay`` of the demo, driven by send-keys, read by capture-pane.
+
+As an operator would: a detached tmux session (its own server socket, always killed at the end),
+keys sent, the screen read back as text (and with colours for the highlighted hang line).
+Every wait polls capture-pane a bounded number of times.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from labconsole.demo import DEMO_RECORDING
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+]
+
+POLLS = 160
+POLL_SECONDS = 0.25
+
+
+class Tmux:
+    def __init__(self, socket: str) -> None:
+        self.socket = socket
+
+    def run(self, *args: str) -> str:
+        out = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True,
+                             text=True, timeout=20, check=False)
+        return out.stdout
+
+    def screen(self, colours: bool = False) -> str:
+        return self.run("capture-pane", "-p", *(["-e"] if colours else []), "-t", "lc")
+
+    def keys(self, *keys: str) -> None:
+        self.run("send-keys", "-t", "lc", *keys)
+
+    def wait_for(self, check: Callable[[str], bool], what: str, colours: bool = False) -> str:
+        screen = ""
+        for _ in range(POLLS):
+            screen = self.screen(colours)
+            if check(screen):
+                return screen
+            time.sleep(POLL_SECONDS)
+        raise AssertionError(f"timed out waiting for {what}; screen was:\n{screen}")
+
+
+@pytest.fixture
+def tmux() -> Iterator[Tmux]:
+    t = Tmux(f"labconsole-e2e-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    command = (f"{shlex.quote(sys.executable)} -m labconsole replay --speed 4 "
+               f"{shlex.quote(str(DEMO_RECORDING))}; echo LABCONSOLE_EXIT=$?; sleep 60")
+    env = {**os.environ, "TERM": "xterm-256color"}
+    subprocess.run(["tmux", "-L", t.socket, "-f", os.devnull, "new-session", "-d", "-s", "lc",
+                    "-x", "100", "-y", "30", "sh", "-c", command], check=True, timeout=20,
+                   env=env)
+    try:
+        yield t
+    finally:
+        subprocess.run(["tmux", "-L", t.socket, "kill-server"], capture_output=True,
+                       timeout=20, check=False)
+
+
+def test_demo_replay_in_tmux(tmux: Tmux) -> None:
+    tmux.wait_for(lambda s: "homelab 3/3 quorate" in s, "3/3 votes")
+    tmux.wait_for(lambda s: "homelab 2/3 quorate" in s and "GONE" in s, "2/3 votes")
+    screen = tmux.wait_for(lambda s: "hang x 37, TDH stuck at <f6> since 06:19:02" in s,
+                           "the folded hang episode")
+    assert screen.count("Detected Hardware Unit Hang") == 0  # folded: one line, not 37 blocks
+    coloured = tmux.screen(colours=True)
+    hang_line = next(line for line in coloured.splitlines() if "hang x 37" in line
+                     and "▶" in line)
+    assert "48;5;88" in hang_line  # dark red background: highlighted
+    tmux.wait_for(lambda s: "replay 06:22:00/06:22:00 end" in s, "the end of the replay")
+
+    tmux.keys("f", "perf", "Enter")
+    screen = tmux.wait_for(lambda s: "filter 'perf'" in s, "the filter to apply")
+    log = [line for line in screen.splitlines() if line.startswith("│  06:")]
+    assert log and all("perf: interrupt" in line for line in log)
+
+    tmux.keys("x", "/", "Link is Down", "Enter")
+    tmux.wait_for(lambda s: "match for 'Link is Down'" in s, "the search to find a match")
+    tmux.keys("q")
+    tmux.wait_for(lambda s: "LABCONSOLE_EXIT=0" in s, "a clean exit")
