@@ -1,0 +1,134 @@
+"""The runbook audit log: append-only JSONL, one object per line, flushed and fsynced per line.
+
+The format is a contract with the incident report (``labconsole.incident``): keys ``at``
+(ISO 8601), ``operator``, ``runbook``, ``step``, ``kind`` (check|action|note|rollback),
+``node``, ``iface``, ``command`` (exact command line as sent, "" for a note), ``dry_run``,
+``exit_status``, ``output`` (the last 8 KiB), ``result`` (pass|fail|done|skipped|refused|
+aborted|dry-run|error), ``detail``, ``episode``. Readers ignore unknown keys and tolerate a
+truncated last line (a crash in the middle of a write).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+AuditKind = Literal["check", "action", "note", "rollback"]
+AuditResult = Literal["pass", "fail", "done", "skipped", "refused", "aborted", "dry-run",
+                      "error"]
+OUTPUT_LIMIT = 8 * 1024
+# Results after which a step counts as finished when a run is resumed.
+FINISHED: frozenset[str] = frozenset({"pass", "done", "skipped"})
+
+
+class AuditError(OSError):
+    """The audit log cannot be written: the engine refuses to run an action without it."""
+
+
+def tail_bytes(text: str, limit: int = OUTPUT_LIMIT) -> str:
+    """The last ``limit`` bytes of ``text`` (UTF-8), cut on a character boundary."""
+    data = text.encode("utf-8", "surrogateescape")
+    if len(data) <= limit:
+        return text
+    return data[-limit:].decode("utf-8", "ignore")
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    at: str
+    operator: str
+    runbook: str
+    step: str
+    kind: AuditKind
+    node: str | None
+    iface: str | None
+    command: str
+    dry_run: bool
+    exit_status: int | None
+    output: str
+    result: AuditResult
+    detail: str = ""
+    episode: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> AuditEntry:
+        known = {k: obj[k] for k in cls.__dataclass_fields__ if k in obj}
+        missing = [k for k in ("at", "runbook", "step", "result") if k not in known]
+        if missing:
+            raise ValueError(f"audit entry without {', '.join(missing)}")
+        defaults: dict[str, Any] = {"operator": "", "kind": "note", "node": None,
+                                    "iface": None, "command": "", "dry_run": False,
+                                    "exit_status": None, "output": ""}
+        return cls(**{**defaults, **known})
+
+    @property
+    def when(self) -> datetime:
+        return datetime.fromisoformat(self.at)
+
+
+class AuditLog:
+    """Append-only JSONL file. Each ``append`` is one ``write`` of a whole line on an
+    ``O_APPEND`` descriptor followed by ``fsync``: a crash leaves at most a partial last line,
+    which :func:`read_audit` skips."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def append(self, entry: AuditEntry) -> None:
+        line = json.dumps(entry.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n"
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                if os.fstat(fd).st_size and not _ends_with_newline(fd):
+                    # a previous crash cut the last line: start ours on a line of its own
+                    line = "\n" + line
+                os.write(fd, line.encode("utf-8", "surrogateescape"))
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise AuditError(exc.errno, f"cannot write audit log {self.path}: {exc.strerror}"
+                             ) from exc
+
+    def entries(self) -> list[AuditEntry]:
+        return list(read_audit(self.path))
+
+
+def _ends_with_newline(fd: int) -> bool:
+    size = os.fstat(fd).st_size
+    return os.pread(fd, 1, size - 1) == b"\n"
+
+
+def read_audit(path: Path) -> Iterator[AuditEntry]:
+    """Every complete entry; a missing file is empty, broken lines are skipped."""
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        return
+    for raw in data.splitlines():
+        try:
+            obj = json.loads(raw.decode("utf-8", "surrogateescape"))
+            if isinstance(obj, dict):
+                yield AuditEntry.from_json(obj)
+        except (ValueError, TypeError):
+            continue
+
+
+def finished_steps(entries: list[AuditEntry], runbook: str, episode: str | None) -> set[str]:
+    """Steps of this runbook and episode whose latest real (not dry-run) result finished them.
+    A later rollback of a step un-finishes it."""
+    latest: dict[str, AuditEntry] = {}
+    for entry in entries:
+        if entry.runbook != runbook or entry.episode != episode or entry.dry_run:
+            continue
+        latest[entry.step] = entry
+    return {step for step, e in latest.items() if e.result in FINISHED and e.kind != "rollback"}

@@ -1,0 +1,1 @@
+"""Runbooks shipped with labconsole (TOML data, read by labconsole.runbook.load)."""

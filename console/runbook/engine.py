@@ -1,0 +1,432 @@
+"""The runbook engine: checks run by themselves, actions wait for a confirm, everything audited.
+
+Pure asyncio, no UI: the runbook screen (and the tests) drive it through :meth:`start`,
+:meth:`confirm`, :meth:`skip`, :meth:`retry`, :meth:`abort` and :meth:`rollback`, and redraw
+on ``on_change``. Progress *is* the audit log: reopening a runbook on the same episode reads
+the log and resumes at the first step not finished (pass / done / skipped), so a crash of the
+console loses nothing that was done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import re
+import shlex
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from labconsole.clock import Clock
+from labconsole.parse.interfaces import InterfacesFile
+from labconsole.runbook.audit import (
+    AuditEntry,
+    AuditError,
+    AuditKind,
+    AuditLog,
+    AuditResult,
+    finished_steps,
+    tail_bytes,
+)
+from labconsole.runbook.executor import (
+    DETACHED_DIR,
+    Executor,
+    ExecutorError,
+    RunResult,
+    run_detached,
+)
+from labconsole.runbook.expect import count_hang_reports, evaluate
+from labconsole.runbook.interfaces_edit import (
+    EditRefused,
+    plan_post_up,
+    read_remote,
+    rollback,
+    write_atomic,
+)
+from labconsole.runbook.model import Runbook, Step
+from labconsole.runbook.placeholders import (
+    PlaceholderError,
+    RunbookContext,
+    check_iface,
+    parse_link_names,
+    render_command,
+)
+
+StepStatus = Literal["pending", "running", "waiting", "pass", "fail", "done", "skipped",
+                     "dry-run", "error", "refused", "aborted"]
+RunState = Literal["new", "running", "waiting", "failed", "finished", "aborted"]
+OK_STATUSES = frozenset({"pass", "done", "skipped", "dry-run"})
+_BACKUP = re.compile(r"backup (\S+) sha256 ([0-9a-f]{64})")
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass
+class StepRun:
+    """One step of this run: its state and what the last attempt printed."""
+
+    step: Step
+    status: StepStatus = "pending"
+    command: str = ""
+    output: str = ""
+    exit_status: int | None = None
+    detail: str = ""
+    resumed: bool = False  # finished in an earlier session (read from the audit log)
+
+
+class RunbookEngine:
+    def __init__(self, runbook: Runbook, ctx: RunbookContext, executor: Executor,
+                 audit: AuditLog, *, operator: str, clock: Clock, dry_run: bool = False,
+                 on_change: Callable[[], None] | None = None,
+                 on_audit: Callable[[AuditEntry], None] | None = None,
+                 sleep: Sleep = asyncio.sleep, reconnect_timeout: float = 60.0,
+                 settle_seconds: float | None = None, detached_dir: str = DETACHED_DIR,
+                 detached_delay: float = 1.0) -> None:
+        self.runbook = runbook
+        self.ctx = ctx
+        self.executor = executor
+        self.audit = audit
+        self.operator = operator
+        self.clock = clock
+        self.dry_run = dry_run
+        self.on_change = on_change
+        self.on_audit = on_audit
+        self.sleep = sleep
+        self.reconnect_timeout = reconnect_timeout
+        self.settle_seconds = settle_seconds  # overrides every settle step (tests, CLI)
+        self.detached_dir = detached_dir
+        self.detached_delay = detached_delay
+        self.runs = [StepRun(s, command=self.preview(s)) for s in runbook.steps]
+        self.index = 0
+        self.state: RunState = "new"
+        self.backup: str | None = None
+        self.written_digest: str | None = None
+        self._lock = asyncio.Lock()
+
+    # -- public --------------------------------------------------------------------------
+    @property
+    def current(self) -> StepRun | None:
+        return self.runs[self.index] if self.index < len(self.runs) else None
+
+    def preview(self, step: Step) -> str:
+        """The command a step will send, as far as it is known before it runs."""
+        try:
+            if step.op == "persist_post_up":
+                return (f"post-up {render_command(step.command, self.ctx)}  (in the "
+                        f"{self.ctx.bridge or 'bridge'} stanza of {self.ctx.interfaces_path})")
+            if step.op == "reload_network":
+                return reload_command(self.ctx.bridge or "vmbr0")
+            if step.kind == "note":
+                return ""
+            return render_command(step.command, self.ctx)
+        except PlaceholderError as exc:
+            return f"(cannot build the command: {exc})"
+
+    async def start(self) -> None:
+        """Resume from the audit log, then run checks up to the first action."""
+        async with self._lock:
+            self._resume()
+            await self._advance()
+
+    async def confirm(self) -> bool:
+        """Run the action waiting for confirmation (False when none is waiting)."""
+        async with self._lock:
+            run = self.current
+            if self.state != "waiting" or run is None or run.step.kind != "action":
+                return False
+            await self._execute(run)
+            if run.status in OK_STATUSES:
+                self.index += 1
+                await self._advance()
+            else:
+                self._set_state("failed")
+            return True
+
+    async def retry(self) -> bool:
+        """Run the failed step again (an action goes back to waiting for its confirm)."""
+        async with self._lock:
+            run = self.current
+            if self.state != "failed" or run is None:
+                return False
+            await self._advance()
+            return True
+
+    async def skip(self) -> bool:
+        async with self._lock:
+            run = self.current
+            if run is None or self.state not in ("waiting", "failed"):
+                return False
+            run.status, run.detail = "skipped", "skipped by the operator"
+            self._audit(run, "skipped", run.detail, command="")
+            self.index += 1
+            await self._advance()
+            return True
+
+    async def abort(self) -> bool:
+        async with self._lock:
+            run = self.current
+            if self.state in ("finished", "aborted"):
+                return False
+            if run is not None:
+                run.status, run.detail = "aborted", "runbook aborted by the operator"
+                self._audit(run, "aborted", run.detail, command="")
+            self._set_state("aborted")
+            return True
+
+    def rollback_step(self) -> StepRun | None:
+        """The persist step whose backup can be restored, if any."""
+        for run in self.runs:
+            if run.step.rollback and run.step.op == "persist_post_up" and self.backup:
+                return run
+        return None
+
+    async def rollback(self) -> bool:
+        """Restore the interfaces file from the backup taken by the persist step."""
+        async with self._lock:
+            run = self.rollback_step()
+            if run is None or self.backup is None or self.written_digest is None:
+                return False
+            command = f"restore {self.backup} over {self.ctx.interfaces_path}"
+            try:
+                res = await rollback(self.executor, self.ctx.node, self.ctx.interfaces_path,
+                                     self.backup, self.written_digest, self._stamp())
+            except (EditRefused, ExecutorError) as exc:
+                self._audit(run, "refused", str(exc), command=command, kind="rollback")
+                self._notify()
+                return False
+            run.detail = f"rolled back from {self.backup}"
+            self._audit(run, "done", run.detail, command=command, kind="rollback",
+                        res=res.result)
+            self.backup = self.written_digest = None
+            # back to the persist step: the operator persists again, or aborts
+            self.index = self.runs.index(run)
+            run.status = "waiting"
+            self._set_state("waiting")
+            return True
+
+    # -- running -------------------------------------------------------------------------
+    def _resume(self) -> None:
+        try:
+            entries = self.audit.entries()
+        except OSError:
+            entries = []
+        done = finished_steps(entries, self.runbook.id, self.ctx.episode)
+        for entry in entries:
+            if entry.runbook == self.runbook.id and entry.episode == self.ctx.episode:
+                m = _BACKUP.search(entry.detail)
+                if m and entry.kind == "action" and not entry.dry_run:
+                    self.backup, self.written_digest = m.group(1), m.group(2)
+                elif entry.kind == "rollback" and entry.result == "done":
+                    self.backup = self.written_digest = None
+        for run in self.runs:
+            if run.step.id in done:
+                run.status, run.resumed = "done" if run.step.kind == "action" else "pass", True
+                run.detail = "done in an earlier session (audit log)"
+        self.index = next((i for i, r in enumerate(self.runs) if r.step.id not in done),
+                          len(self.runs))
+
+    async def _advance(self) -> None:
+        """Run checks and notes from the current step until an action or a failure."""
+        while (run := self.current) is not None:
+            if run.step.kind == "action":
+                run.status = "waiting"
+                self._set_state("waiting")
+                return
+            self._set_state("running")
+            await self._execute(run)
+            if run.status not in OK_STATUSES:
+                self._set_state("failed")
+                return
+            self.index += 1
+        self._set_state("finished")
+
+    async def _execute(self, run: StepRun) -> None:
+        step = run.step
+        run.status, run.output, run.exit_status, run.detail = "running", "", None, ""
+        self._notify()
+        if step.kind == "note":
+            run.status, run.detail = "done", step.why
+            self._audit(run, "done", "", command="")
+            return
+        try:
+            await self._ensure_context(step)
+            handler = _HANDLERS[step.op]
+            await handler(self, run)
+        except (ExecutorError, PlaceholderError, EditRefused) as exc:
+            run.status = "refused" if isinstance(exc, (EditRefused, PlaceholderError)) \
+                else "error"
+            run.detail = str(exc)
+            self._audit(run, run.status, run.detail)
+        except AuditError:
+            raise
+        except Exception as exc:  # a bug must not kill the screen: report, audit, stop
+            run.status, run.detail = "error", f"{type(exc).__name__}: {exc}"
+            self._audit(run, "error", run.detail)
+        self._notify()
+
+    async def _ensure_context(self, step: Step) -> None:
+        """Check the interface against the node's real list (once), find its bridge."""
+        if self.ctx.verified or self.ctx.iface is None or step.on != "node":
+            return
+        res = await self.executor.run(self.ctx.node, "ip -o link show", timeout=15)
+        if res.exit_status != 0:
+            raise ExecutorError(f"{self.ctx.node}: cannot list interfaces: {res.output}")
+        known = parse_link_names(res.stdout)
+        check_iface(self.ctx.iface, known)
+        bridge = self.ctx.bridge
+        if bridge is None:
+            current = await read_remote(self.executor, self.ctx.node, self.ctx.interfaces_path)
+            bridge = InterfacesFile.parse(current.text).bridge_for(self.ctx.iface)
+        if bridge is not None:
+            check_iface(bridge, known)
+        self.ctx = replace(self.ctx, known_ifaces=tuple(known), bridge=bridge)
+        for other in self.runs:
+            if other.status in ("pending", "waiting", "running"):
+                other.command = self.preview(other.step)
+
+    def _targets(self, step: Step) -> list[str]:
+        if step.on == "peer" and self.ctx.peers:
+            return list(self.ctx.peers)
+        return [self.ctx.node]
+
+    async def _run_on_targets(self, run: StepRun, command: str) -> RunResult:
+        """Run a check on its node, or on the first peer that answers."""
+        errors = []
+        for node in self._targets(run.step):
+            try:
+                res = await self.executor.run(node, command, timeout=run.step.timeout)
+                run.detail = f"on {node}"
+                return res
+            except ExecutorError as exc:
+                errors.append(str(exc))
+        raise ExecutorError("; ".join(errors))
+
+    async def _op_command(self, run: StepRun) -> None:
+        step = run.step
+        run.command = render_command(step.command, self.ctx)
+        if step.kind == "action" and self.dry_run:
+            self._dry(run)
+            return
+        res = await self._run_on_targets(run, run.command)
+        ok, why = evaluate(step.expect, res, self.ctx)
+        run.output, run.exit_status = res.output, res.exit_status
+        run.status = ("pass" if step.kind == "check" else "done") if ok else "fail"
+        run.detail = f"{why} ({run.detail})" if run.detail else why
+        self._audit(run, run.status, run.detail, res=res)
+
+    async def _op_settle(self, run: StepRun) -> None:
+        step = run.step
+        run.command = render_command(step.command, self.ctx)
+        before = await self.executor.run(self.ctx.node, run.command, timeout=step.timeout)
+        n0 = count_hang_reports(before.stdout, self.ctx.iface)
+        wait = step.settle_seconds if self.settle_seconds is None else self.settle_seconds
+        run.detail = f"{n0} hang reports so far; waiting {wait:g} s"
+        self._notify()
+        await self.sleep(wait)
+        after = await self.executor.run(self.ctx.node, run.command, timeout=step.timeout)
+        n1 = count_hang_reports(after.stdout, self.ctx.iface)
+        ok = after.exit_status == 0 and n1 <= n0
+        run.output, run.exit_status = tail_bytes(after.output, 2048), after.exit_status
+        run.status = "pass" if ok else "fail"
+        run.detail = (f"hang reports of {self.ctx.iface}: {n0} before, {n1} after "
+                      f"{wait:g} s" + ("" if ok else ": NEW HANG REPORTS"))
+        self._audit(run, run.status, run.detail, res=after)
+
+    async def _op_persist(self, run: StepRun) -> None:
+        step = run.step
+        if self.ctx.iface is None:
+            raise PlaceholderError("no interface in this run's context")
+        hook = render_command(step.command, self.ctx)
+        current = await read_remote(self.executor, self.ctx.node, self.ctx.interfaces_path)
+        plan = plan_post_up(current, self.ctx.iface, shlex.split(hook), self.ctx.bridge)
+        run.command = (f"post-up {plan.line}  (in the {plan.bridge} stanza of "
+                       f"{self.ctx.interfaces_path})")
+        if not plan.changed:
+            run.status, run.detail = "done", f"nothing to do: {plan.reason}"
+            self._audit(run, "done", run.detail)
+            return
+        run.output = "".join(difflib.unified_diff(
+            current.text.splitlines(keepends=True), plan.new_text.splitlines(keepends=True),
+            self.ctx.interfaces_path, self.ctx.interfaces_path + " (new)"))
+        if self.dry_run:
+            self._dry(run)
+            return
+        written = await write_atomic(self.executor, current, plan.new_text, self._stamp())
+        self.backup, self.written_digest = written.backup, written.new_digest
+        run.status, run.exit_status = "done", written.result.exit_status
+        run.detail = f"backup {written.backup} sha256 {written.new_digest}"
+        self._audit(run, "done", run.detail, res=written.result)
+
+    async def _op_reload(self, run: StepRun) -> None:
+        bridge = self.ctx.bridge
+        if bridge is None:
+            raise PlaceholderError(f"no bridge carries {self.ctx.iface} on {self.ctx.node}")
+        run.command = reload_command(bridge)
+        if self.dry_run:
+            self._dry(run)
+            return
+        tag = f"reload-{self._stamp()}"
+        res = await run_detached(self.executor, self.ctx.node, run.command, tag,
+                                 timeout=run.step.timeout, sleep=self.sleep,
+                                 directory=self.detached_dir, delay=self.detached_delay)
+        await self.executor.wait_reachable(self.ctx.node, self.reconnect_timeout)
+        run.output, run.exit_status = res.output, res.exit_status
+        ok = res.exit_status == 0
+        run.status = "done" if ok else "fail"
+        run.detail = ("ran detached on the node; reconnected" if ok
+                      else f"reload exited {res.exit_status}")
+        self._audit(run, run.status, run.detail, res=res)
+
+    def _dry(self, run: StepRun) -> None:
+        run.status = "dry-run"
+        run.detail = "dry run: not sent" + (f"; {run.detail}" if run.detail else "")
+        self._audit(run, "dry-run", run.detail)
+
+    # -- bookkeeping ---------------------------------------------------------------------
+    def _stamp(self) -> str:
+        return self.clock().strftime("%Y%m%dT%H%M%SZ")
+
+    def _set_state(self, state: RunState) -> None:
+        self.state = state
+        self._notify()
+
+    def _notify(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
+
+    def _audit(self, run: StepRun, outcome: str, detail: str, *, command: str | None = None,
+               kind: AuditKind | None = None, res: RunResult | None = None) -> None:
+        out = res.output if res is not None else run.output
+        status = res.exit_status if res is not None else run.exit_status
+        entry = AuditEntry(
+            at=self.clock().isoformat(), operator=self.operator, runbook=self.runbook.id,
+            step=run.step.id, kind=kind or run.step.kind, node=self.ctx.node,
+            iface=self.ctx.iface, command=run.command if command is None else command,
+            dry_run=self.dry_run, exit_status=status, output=tail_bytes(out),
+            result=_result(outcome), detail=detail, episode=self.ctx.episode)
+        self.audit.append(entry)
+        if self.on_audit is not None:
+            self.on_audit(entry)
+
+
+def _result(status: str) -> AuditResult:
+    mapping: dict[str, AuditResult] = {
+        "pass": "pass", "fail": "fail", "done": "done", "skipped": "skipped",
+        "refused": "refused", "aborted": "aborted", "dry-run": "dry-run", "error": "error"}
+    return mapping.get(status, "error")
+
+
+def reload_command(bridge: str) -> str:
+    """``ifreload -a`` where ifupdown2 is installed, else ``ifdown BR && ifup BR``."""
+    br = shlex.quote(check_iface(bridge, None))
+    return (f"if command -v ifreload >/dev/null 2>&1; then ifreload -a; "
+            f"else ifdown {br} && ifup {br}; fi")
+
+
+_HANDLERS: dict[str, Callable[[RunbookEngine, StepRun], Awaitable[None]]] = {
+    "command": RunbookEngine._op_command,
+    "votes": RunbookEngine._op_command,
+    "kernel_log": RunbookEngine._op_command,
+    "settle": RunbookEngine._op_settle,
+    "persist_post_up": RunbookEngine._op_persist,
+    "reload_network": RunbookEngine._op_reload,
+}
