@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import sys
@@ -54,12 +55,26 @@ def run(args: argparse.Namespace) -> int:
             unreadable += 1
             print(f"labconsole scan: cannot read {exc}", file=sys.stderr)
     if args.json:
-        json.dump({"files": [r.to_json() for r in reports]}, sys.stdout, ensure_ascii=False)
-        sys.stdout.write("\n")
+        text = json.dumps({"files": [r.to_json() for r in reports]}, ensure_ascii=False)
+        _write_out(text + "\n")
     else:
+        buffer = io.StringIO()
         for report in reports:
-            print_summary(report, sys.stdout)
+            print_summary(report, buffer)
+        _write_out(buffer.getvalue())
     return 2 if unreadable else 0
+
+
+def _write_out(text: str) -> None:
+    """Write UTF-8; bytes that were not UTF-8 in the input (kept as surrogates) become U+FFFD."""
+    sys.stdout.flush()
+    data = text.encode("utf-8", errors="replace")
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:
+        sys.stdout.write(data.decode("utf-8"))
+        return
+    buffer.write(data)
+    buffer.flush()
 
 
 def print_summary(report: FileReport, out: TextIO) -> None:

@@ -193,8 +193,10 @@ def _parse_extension(rest: str, notes: list[str]) -> dict[str, str]:
         return {}
     keys = _key_positions(text)
     if not keys or keys[0][0] != 0:
+        # A valid header with junk where the extension should be (a vendor document's "..."
+        # placeholder, free text): the header is the alert, so keep it and say what was lost.
         end = keys[0][0] if keys else len(text)
-        raise CefParseError(f"extension does not start with key=value: {text[:end].strip()!r}")
+        notes.append(f"extension does not start with key=value: {text[:end].strip()!r} dropped")
     result: dict[str, str] = {}
     for index, (start, eq) in enumerate(keys):
         end = keys[index + 1][0] if index + 1 < len(keys) else len(text)

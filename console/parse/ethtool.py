@@ -55,6 +55,10 @@ _FEATURE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 _FEATURE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9_.-]*):\s+(on|off)\b\s*(.*?)\s*$")
 _FEATURES_HEADER = re.compile(r"^\s*Features for (\S+?):\s*$")
+# A pasted command line naming the device of grepped output that has no "Features for" header.
+_SHOW_COMMAND = re.compile(
+    r"\bethtool\s+(?:-k|--show-features|--show-offload)\s+([A-Za-z0-9_.:@-]{1,15})(?:\s|$)"
+)
 _DRIVER_FIELD = re.compile(r"^\s*([a-z][a-z0-9-]*):(?:[ \t](.*))?$")
 _SNIFF_FEATURES = re.compile(
     r"^\s*(?:Features for \S+:|(?:tcp-segmentation|generic-segmentation|generic-receive)"
@@ -95,10 +99,16 @@ def parse_features_all(text: str) -> list[Offloads]:
     "Cannot get ..." warnings) are skipped.
     """
     blocks: list[tuple[str | None, dict[str, str]]] = []
+    prompted: str | None = None  # device named by a pasted `ethtool -k DEV | grep` command
     for line in text.splitlines():
         header = _FEATURES_HEADER.match(line)
         if header:
             blocks.append((header.group(1), {}))
+            continue
+        command = _SHOW_COMMAND.search(line)
+        if command:
+            prompted = command.group(1)
+            blocks.append((prompted, {}))
             continue
         feature = _FEATURE.match(line)
         if feature is None:

@@ -34,14 +34,16 @@ class OpenedInput:
         return self.head.decode("utf-8", errors="replace")
 
     def lines(self) -> Iterator[str]:
-        """Every line of the input, decoded leniently, without its line terminator.
+        """Every line of the input without its line terminator.
 
-        Reads in binary and decodes per line so a stray invalid byte costs one replacement
-        character, not the file.
+        Decoded per line with ``surrogateescape``: a stray invalid byte costs nothing else, and
+        binary fields keep their exact bytes (``journalctl -o export`` prefixes them with an
+        8-byte length that "replace" would destroy). Writers must encode output with
+        ``errors="replace"``.
         """
         reader = io.BufferedReader(_Prepend(self.head, self.stream), buffer_size=1 << 20)
         for raw in reader:
-            yield raw.decode("utf-8", errors="replace").rstrip("\r\n")
+            yield raw.decode("utf-8", errors="surrogateescape").rstrip("\r\n")
 
 
 class _Prepend(io.RawIOBase):

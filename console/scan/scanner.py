@@ -8,7 +8,7 @@ from labconsole.model import CefEvent
 from labconsole.parse.cef import CefParseError, find_cef, parse_cef
 from labconsole.parse.ethtool import EthtoolParseError, parse_driver_info, parse_features_all
 from labconsole.parse.interfaces import InterfacesParseError, parse_interfaces
-from labconsole.parse.kernel_scan import scan_kernel_lines
+from labconsole.parse.kernel_scan import looks_like_kernel_log, scan_kernel_lines
 from labconsole.parse.pve_api import PveApiParseError, parse_pve_api, quorum_from_cluster_status
 from labconsole.parse.quorum import QuorumParseError, parse_quorum
 from labconsole.scan.opener import HEAD_BYTES, OpenedInput, open_input
@@ -36,7 +36,8 @@ def scan_input(path: str, *, default_year: int | None = None) -> FileReport:
         elif kinds and _scan_big_block(opened, kinds, report):
             pass
         else:
-            _scan_lines(opened.lines(), report, default_year)
+            _scan_lines(opened.lines(), report, default_year,
+                        kernel_head=looks_like_kernel_log(head_lines))
             if not report.kinds and has_syslog_lines(head_lines):
                 report.add_kind("syslog")
         if opened.head_error is not None:
@@ -97,25 +98,28 @@ def _count_lines(text: str) -> int:
     return text.count("\n") + (0 if text.endswith("\n") else 1)
 
 
-def _scan_lines(lines: Iterable[str], report: FileReport, default_year: int | None) -> None:
-    """Stream every line: CEF records are parsed here, everything else goes to the kernel scan."""
+def _scan_lines(
+    lines: Iterable[str], report: FileReport, default_year: int | None, *, kernel_head: bool
+) -> None:
+    """Stream every line: CEF records are parsed here, everything else goes to the kernel scan.
+
+    ``kernel_head`` says the head looked like a kernel log: without it (or a hang or link
+    found), stray lines that merely start like one (``[``) do not make a file a kernel log.
+    """
     counter = _LineCounter()
     cef: list[CefEvent] = []
-    try:
-        result = scan_kernel_lines(
-            _divert_cef(counter.count(lines), cef, report, default_year),
-            default_year=default_year,
-        )
-    except (OSError, EOFError) as exc:  # a truncated or corrupt gzip stream
-        report.add_error(f"line {counter.n + 1}: input ends early: {exc}")
-        report.lines = counter.n
-        return
+    result = scan_kernel_lines(
+        _divert_cef(counter.count(lines), cef, report, default_year),
+        default_year=default_year,
+    )
     report.lines = counter.n
+    if counter.error is not None:
+        report.add_error(f"line {counter.n + 1}: input ends early: {counter.error}")
     report.hangs = result.hangs
     report.links = result.links
     for error in result.errors:
         report.add_error(error)
-    if result.kernel_lines or result.hangs or result.links:
+    if result.hangs or result.links or (result.kernel_lines and kernel_head):
         report.add_kind("kernel_log")
     report.cef = cef
     if cef:
@@ -126,13 +130,20 @@ def _scan_lines(lines: Iterable[str], report: FileReport, default_year: int | No
 
 
 class _LineCounter:
+    """Counts lines on the way past and turns a read error (a truncated gzip) into the end
+    of the input, so everything read before the break is still scanned and reported."""
+
     def __init__(self) -> None:
         self.n = 0
+        self.error: str | None = None
 
     def count(self, lines: Iterable[str]) -> Iterator[str]:
-        for line in lines:
-            self.n += 1
-            yield line
+        try:
+            for line in lines:
+                self.n += 1
+                yield line
+        except (OSError, EOFError) as exc:
+            self.error = str(exc)
 
 
 def _divert_cef(

@@ -181,11 +181,17 @@ KASPERSKY = "cef_raw/cef_kaspersky_doc_header_example.txt"
 NON_CEF = "logs/unifi_noncef_01_ap_hostapd.log"
 
 
-def test_kaspersky_doc_example_placeholder_extension_is_reported(realdata: Path) -> None:
+def test_kaspersky_doc_example_placeholder_extension_keeps_the_header(realdata: Path) -> None:
     first, second = lines_of(realdata / KASPERSKY)
     assert find_cef(first) == -1  # the date line the document wrapped
-    with pytest.raises(CefParseError, match="extension does not start with key=value: '\u2026'"):
-        parse_cef(second)
+    event = parse_cef(second)
+    assert (event.vendor, event.product, event.version) == (
+        "AO Kaspersky Lab", "Kaspersky Web Traffic Security", "6.1.0.1234")
+    assert (event.signature_id, event.name, event.severity) == (
+        "LMS_EV_SETTINGS_CHANGED", "task settings changed", "Low")
+    assert event.host == "host.domain.com"
+    assert event.extensions == {}
+    assert event.notes == ("extension does not start with key=value: '\u2026' dropped",)
 
 
 def test_unifi_ap_debug_syslog_is_not_cef(realdata: Path) -> None:

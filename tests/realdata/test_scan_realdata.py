@@ -239,7 +239,7 @@ EXPECT: dict[str, dict[str, Any]] = {
     # Grepped for "offload": no "Features for" header, so no device; tso already off.
     "ethtool_raw/ethtool_k_grep_offload_01_pve03.txt": dict(
         kinds=["ethtool_features"], lines=19,
-        offloads=offloads(None, False, True, True, 18,
+        offloads=offloads("enp0s31f6", False, True, True, 18,
                           {"large-receive-offload": "off [fixed]", "rx-vlan-offload": "on",
                            "hsr-dup-offload": "off [fixed]"})),
     # ---- /etc/network/interfaces --------------------------------------------------------
@@ -364,9 +364,11 @@ EXPECT: dict[str, dict[str, Any]] = {
         cef("\u0435\u043d\u043e\u0442", "threatmanager", "1.0", "100",
             "detected a | in message", "10", ext={"act": "blocked message"}, next_=3)]),
     # A vendor document's example: wrapped date line, and "\u2026" as the whole extension,
-    # which is not key=value: reported as an error, no record, no kind.
-    "cef_raw/cef_kaspersky_doc_header_example.txt": dict(kinds=[], lines=2, errors=[
-        "line 2: CEF: extension does not start with key=value: '\u2026'"]),
+    # which is not key=value: the header is kept (it is the alert), the extension is empty.
+    "cef_raw/cef_kaspersky_doc_header_example.txt": dict(kinds=CEF, lines=2, cef=[
+        cef("AO Kaspersky Lab", "Kaspersky Web Traffic Security", "6.1.0.1234",
+            "LMS_EV_SETTINGS_CHANGED", "task settings changed", "Low",
+            host="host.domain.com", next_=0)]),
 }
 
 

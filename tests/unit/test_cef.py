@@ -129,16 +129,28 @@ def test_six_field_unifi_os_header_is_recovered_with_a_note() -> None:
 
 
 @pytest.mark.parametrize(
+    ("line", "dropped", "extensions"),
+    [
+        ("CEF:0|V|P|1|2|N|3|free text here", "'free text here'", {}),
+        ("CEF:0|V|P|1|2|N|3|lead text k=v", "'lead text'", {"k": "v"}),
+    ],
+)
+def test_text_before_the_first_key_keeps_the_header(
+    line: str, dropped: str, extensions: dict[str, str]
+) -> None:
+    event = parse_cef(line)
+    assert (event.vendor, event.name, event.severity) == ("V", "N", "3")
+    assert event.extensions == extensions
+    assert f"extension does not start with key=value: {dropped} dropped" in event.notes
+
+
+@pytest.mark.parametrize(
     ("line", "message"),
     [
         ("CEF:0|V|P|1|2|notasev|msg=x",
          "CEF header has 6 of 7 '|'-terminated fields"),
         ("CEF:0|V|P|1|2|N|3", "CEF header has 6 of 7 '|'-terminated fields"),
         ("CEF:0|V|P", "CEF header has 2 of 7 '|'-terminated fields"),
-        ("CEF:0|V|P|1|2|N|3|free text here", "extension does not start with key=value: "
-         "'free text here'"),
-        ("CEF:0|V|P|1|2|N|3|lead text k=v", "extension does not start with key=value: "
-         "'lead text'"),
         ("kernel: eno1 link down", "no 'CEF:<version>|' marker in the line"),
         ("CEF: missing version", "no 'CEF:<version>|' marker in the line"),
     ],

@@ -59,6 +59,6 @@ def test_not_cef_and_malformed_fixture(fixtures: Path) -> None:
     assert find_cef(kernel) == -1
     with pytest.raises(CefParseError, match="header has 3 of 7"):
         parse_cef(short)
-    with pytest.raises(CefParseError, match="extension does not start with key=value"):
-        parse_cef(free)
+    recovered = parse_cef(free)
+    assert any("extension does not start with key=value" in n for n in recovered.notes)
     assert looks_like_cef((fixtures / "cef" / "not_cef_and_malformed.log").read_bytes())

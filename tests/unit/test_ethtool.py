@@ -177,3 +177,16 @@ def test_arbitrary_text_raises_only_ethtool_parse_error(lines: list[str]) -> Non
     for parse in (parse_features, parse_driver_info):
         with contextlib.suppress(EthtoolParseError):
             parse(text)
+
+
+def test_grepped_output_takes_the_device_from_the_pasted_command() -> None:
+    text = (
+        "root@pve03:~# ethtool -k eno1 | grep -E 'segmentation|receive-offload'\n"
+        "tcp-segmentation-offload: on\n"
+        "generic-segmentation-offload: on\n"
+        "generic-receive-offload: off\n"
+    )
+    off = parse_features(text)
+    assert off.device == "eno1"
+    assert (off.tso, off.gso, off.gro) == (True, True, False)
+    assert parse_features("generic-receive-offload: on\n").device is None

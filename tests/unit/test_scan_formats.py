@@ -260,13 +260,7 @@ def inputs() -> dict[str, tuple[bytes, str | None, str | None]]:
 CASES = inputs()
 
 # Known scan bugs, reported to the lead; strict so each flips to a failure when fixed.
-EXPORT_BUG = (
-    "scan decodes input lines with errors='replace' (scan/opener.py), which destroys the "
-    "8-byte little-endian length of journal export binary fields (any length byte >= 0x80), "
-    "so multi-line kernel messages in `journalctl -o export` are lost; the reader alone is "
-    "fine with surrogateescape"
-)
-KNOWN_BROKEN = {"export": EXPORT_BUG}
+KNOWN_BROKEN: dict[str, str] = {}
 
 
 def format_params() -> list[Any]:
@@ -426,10 +420,6 @@ def test_binary_garbage_is_read_without_findings(
     assert f["lines"] == data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "scan/scanner.py adds kind kernel_log whenever KernelScanResult.kernel_lines > 0, and "
-    "kernel_scan._kernelish counts any line starting with '[' as a kernel line, so random "
-    "bytes (a line that happens to start with '[') are called a kernel log"))
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_binary_garbage_has_no_kind(
     seed: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -438,10 +428,6 @@ def test_binary_garbage_has_no_kind(
     assert f["kinds"] == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "scan/scanner.py _scan_lines: when the gzip stream breaks after the sniffing head, the "
-    "except branch returns before the kernel scan's result is stored, so every hang and link "
-    "read before the break is dropped (and the kind falls back to 'syslog')"))
 def test_truncated_gzip_keeps_what_was_read(tmp_path: Path,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     """A log rotated mid-write: the readable reports are scanned, the break is reported."""
