@@ -11,7 +11,8 @@ DEFAULT_KERNEL_LOG_COMMAND = "journalctl -k -f -o json"
 DEFAULT_SYSLOG_ADDRESS = "127.0.0.1"
 DEFAULT_SYSLOG_PORT = 5514  # unprivileged: the console need not run as root to listen
 DEFAULT_PROXMOX_PORT = 8006
-DEFAULT_QUORUM_POLL_INTERVAL = 2.0
+# Half a second keeps a vote change on screen within 1 s of corosync reporting it.
+DEFAULT_QUORUM_POLL_INTERVAL = 0.5
 DEFAULT_NIC_REFRESH_INTERVAL = 30.0
 
 
