@@ -25,8 +25,9 @@ lint: $(STAMP)
 	sh .ci/static-checks.sh $(VENV)
 
 # pytest exits 5 when it collected nothing: make treats that as a failure, as it should.
+# -rs lists every skip with its reason (lab tests skip without root or ip netns).
 test: $(STAMP) deps lint
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	$(PY) -m pytest -q -rs $(PYTEST_ARGS)
 
 bench: $(STAMP) deps
 	$(PY) -m bench $(ARGS)
