@@ -1,0 +1,161 @@
+"""The runbook screen: a guided diagnosis and fix, one step at a time.
+
+Checks run by themselves; an action shows its exact command and runs only on ``c``; ``s``
+skips, ``r`` retries a failed step, ``a`` aborts, ``R`` restores the interfaces file backup.
+The screen only drives :class:`~labconsole.runbook.engine.RunbookEngine` and draws it; every
+step goes to the audit log (the engine) and onto the timeline (an OperatorAction event fed to
+the app's pipeline, when there is one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Coroutine
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from labconsole.events import OperatorAction
+from labconsole.runbook.audit import AuditEntry
+from labconsole.runbook.engine import RunbookEngine
+from labconsole.widgets.runbook_step_detail import RunbookStepDetail
+from labconsole.widgets.runbook_steps import RunbookSteps
+
+RUNBOOK_KEYS: list[tuple[str, str, str, bool]] = [
+    ("c", "confirm", "Confirm action", True),
+    ("s", "skip", "Skip step", True),
+    ("r", "retry", "Retry step", True),
+    ("a", "abort", "Abort runbook", True),
+    ("R", "rollback", "Roll back interfaces", False),
+    ("up,k", "select(-1)", "Previous step", False),
+    ("down,j", "select(1)", "Next step", False),
+    ("escape", "close", "Back", True),
+]
+
+
+class RunbookScreen(Screen[None]):
+    DEFAULT_CSS = """
+    RunbookScreen #rb-context { height: auto; max-height: 3; padding: 0 1; }
+    RunbookScreen #rb-body { height: 1fr; }
+    RunbookScreen RunbookSteps { width: 44%; min-width: 30; }
+    RunbookScreen RunbookStepDetail { width: 1fr; }
+    RunbookScreen #rb-state { height: 1; padding: 0 1; }
+    """
+    BINDINGS = [Binding(k, a, d, show=s) for k, a, d, s in RUNBOOK_KEYS]
+
+    def __init__(self, engine: RunbookEngine) -> None:
+        super().__init__()
+        self.engine = engine
+        self.selected = 0
+        self.follow = True  # the selection follows the current step until the operator moves
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="rb-context")
+        with Horizontal(id="rb-body"):
+            yield RunbookSteps(id="rb-steps")
+            yield RunbookStepDetail(id="rb-detail")
+        yield Static(id="rb-state")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.engine.on_change = self.refresh_view
+        self.engine.on_audit = self._audited
+        self.query_one("#rb-context", Static).update(self._context_text())
+        self.refresh_view()
+        self._drive(self.engine.start())
+
+    # -- drawing -----------------------------------------------------------------------------
+    def _context_text(self) -> Text:
+        e, ctx = self.engine, self.engine.ctx
+        text = Text(no_wrap=False)
+        text.append(e.runbook.title, style="bold")
+        if e.dry_run:
+            text.append("  DRY RUN", style="bold cyan")
+        text.append(f"\nnode {ctx.node}", style="")
+        if ctx.iface:
+            text.append(f"  iface {ctx.iface}")
+        if ctx.since and ctx.until:
+            text.append(f"  window {ctx.since:%H:%M:%S}-{ctx.until:%H:%M:%S}Z")
+        if ctx.episode:
+            text.append(f"  episode {ctx.episode}", style="dim")
+        return text
+
+    def refresh_view(self) -> None:
+        if not self.is_mounted:
+            return
+        e = self.engine
+        current = min(e.index, len(e.runs) - 1)
+        if self.follow:
+            self.selected = current
+        self.query_one(RunbookSteps).show(e.runs, e.index, self.selected)
+        run = e.runs[self.selected]
+        self.query_one(RunbookStepDetail).show(
+            run, self.selected + 1, dry_run=e.dry_run,
+            waiting=e.state == "waiting" and self.selected == e.index)
+        self.query_one("#rb-state", Static).update(self._state_text())
+
+    def _state_text(self) -> Text:
+        e = self.engine
+        done = sum(1 for r in e.runs if r.status in ("pass", "done", "skipped", "dry-run"))
+        label = {
+            "new": ("starting", "dim"), "running": ("running checks...", "cyan"),
+            "waiting": ("waiting for your confirm (c)", "bold yellow"),
+            "failed": ("step failed: r retry, s skip, a abort", "bold red"),
+            "finished": ("finished", "bold green"), "aborted": ("aborted", "bold red"),
+        }[e.state]
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(f"{done}/{len(e.runs)} steps  ")
+        text.append(label[0], style=label[1])
+        if e.backup:
+            text.append(f"  backup {e.backup} (R restores)", style="dim")
+        return text
+
+    # -- engine plumbing ---------------------------------------------------------------------
+    def _drive(self, job: Coroutine[Any, Any, object]) -> None:
+        self.follow = True
+        self.run_worker(job, group="runbook", exit_on_error=False)
+
+    def _audited(self, entry: AuditEntry) -> None:
+        pipeline = getattr(self.app, "pipeline", None)
+        if pipeline is None:
+            return
+        event = OperatorAction(
+            at=entry.when, source="runbook", node=entry.node, runbook=entry.runbook,
+            step=entry.step, command=entry.command,
+            # "ok" is what the timeline colours green (labconsole.state)
+            status="ok" if entry.result in ("pass", "done") else entry.result,
+            output=entry.output,
+            exit_status=entry.exit_status)
+        self.run_worker(pipeline.emit(event), group="runbook-timeline", exit_on_error=False)
+
+    # -- actions -----------------------------------------------------------------------------
+    def action_confirm(self) -> None:
+        self._drive(self.engine.confirm())
+
+    def action_skip(self) -> None:
+        self._drive(self.engine.skip())
+
+    def action_retry(self) -> None:
+        self._drive(self.engine.retry())
+
+    def action_abort(self) -> None:
+        self._drive(self.engine.abort())
+
+    def action_rollback(self) -> None:
+        if self.engine.rollback_step() is None:
+            self.notify("nothing to roll back: no backup taken in this run", severity="warning")
+            return
+        self._drive(self.engine.rollback())
+
+    def action_select(self, delta: int) -> None:
+        self.follow = False
+        self.selected = max(0, min(len(self.engine.runs) - 1, self.selected + delta))
+        self.refresh_view()
+
+    def action_close(self) -> None:
+        self.app.pop_screen()
