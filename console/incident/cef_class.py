@@ -8,6 +8,10 @@ classes matter here, decided from the event name and severity, not from one vend
 * ``device_back``: the device is back (online / connected / restored / adopted);
 * ``client_left``: a *client* disconnected from a port: context for an open incident only.
 
+Security events (IPS blocks, threats) are left out even at high severity: they say nothing
+about the network carrying the cluster, and an IPS blocking a scan every minute would otherwise
+open an incident every minute.
+
 Everything else returns None and stays out of the correlation (it is still in the recording).
 """
 
@@ -23,6 +27,8 @@ _ALERT = re.compile(r"offline|restart|reboot|lost contact|disconnect|\bdown\b|un
                     r"isolated|power loss|failed", re.IGNORECASE)
 _BACK = re.compile(r"online|connected|restored|\bup\b|adopted|back", re.IGNORECASE)
 _CLIENT = re.compile(r"\bclient\b", re.IGNORECASE)
+_SECURITY = re.compile(r"threat|intrusion|\bips\b|\bids\b|blocked|honeypot|attack",
+                       re.IGNORECASE)
 _DEVICE_KEYS = ("UNIFIdeviceName", "deviceName", "dvchost", "UNIFIhost")
 ALERT_SEVERITY = 7
 
@@ -48,6 +54,8 @@ def classify(rec: CefEvent) -> FactKind | None:
     name = rec.name
     category = rec.extensions.get("UNIFIcategory", "")
     is_client = bool(_CLIENT.search(name)) or category.lower() == "client"
+    if _SECURITY.search(name) or category.lower() in ("security", "threat management"):
+        return None
     if _ALERT.search(name):
         return "client_left" if is_client else "device_alert"
     level = severity_level(rec.severity)
