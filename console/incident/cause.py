@@ -15,6 +15,7 @@ contributing strands):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +40,15 @@ class Cause:
 
 
 MAX_CEF_LINES = 8
+_GONE = re.compile(r"offline|restart|reboot|lost contact|unreachable", re.IGNORECASE)
+
+
+def _times(n: int) -> str:
+    return "once" if n == 1 else f"{n} times"
+
+
+def _reports(n: int) -> str:
+    return f"{n} report" + ("" if n == 1 else "s")
 
 
 def _hms(f: Fact) -> str:
@@ -57,13 +67,13 @@ def _hang_strand(f: Fact) -> tuple[str, str]:
     assert ep is not None
     where = f"{f.node} {ep.device or '?'} ({ep.driver or 'unknown driver'})"
     if ep.kind == "tx_timeout":
-        return "nic_hang", f"transmit queue timeout on {where}, {ep.reports} reports"
+        return "nic_hang", f"transmit queue timeout on {where}, {_reports(ep.reports)}"
     tdh = _reg(f, "TDH")
     if ep.stuck:
         frozen = f", TDH frozen at {tdh}" if tdh else ""
-        return "stuck_tx_ring", f"stuck TX ring on {where}{frozen} for {ep.reports} reports"
+        return "stuck_tx_ring", f"stuck TX ring on {where}{frozen} for {_reports(ep.reports)}"
     moving = ", TX ring still moving" if ep.stuck is False else ""
-    return "nic_hang", f"NIC transmit hang on {where}, {ep.reports} reports{moving}"
+    return "nic_hang", f"NIC transmit hang on {where}, {_reports(ep.reports)}{moving}"
 
 
 def _who_lost(inc: Incident, all_nodes: set[str]) -> str:
@@ -94,18 +104,26 @@ def _device_strand(inc: Incident, all_nodes: set[str]) -> str | None:
         if f.device == device and f.cef is not None and f.cef.name not in names:
             names.append(f.cef.name)
     offline = next((n for n in names if "offline" in n.lower()), None)
+    gone = offline or next((n for n in names if _GONE.search(n)), None)
     shown = f"CEF '{offline}'" if offline else ", ".join(f"CEF '{n}'" for n in names)
-    return f"{_device_word(alerts[0])} {device} offline ({shown}), {_who_lost(inc, all_nodes)}"
+    state = "offline" if gone else "alert"
+    return f"{_device_word(alerts[0])} {device} {state} ({shown}), {_who_lost(inc, all_nodes)}"
 
 
 def _strands(inc: Incident, all_nodes: set[str]) -> list[tuple[str, str]]:
     strands: list[tuple[str, str]] = []
     hangs = sorted(inc.of_kind("hang"), key=lambda f: (not (f.hang and f.hang.stuck), f.at))
     strands += [_hang_strand(f) for f in hangs]
+    resets: dict[tuple[str | None, str | None], list[Fact]] = {}
+    for f in inc.of_kind("nic_reset"):
+        resets.setdefault((f.node, f.device), []).append(f)
+    for (node, dev), found in resets.items():
+        strands.append(("nic_reset", f"{dev} on {node} reset by its driver "
+                                     f"{_times(len(found))} without a hang report"))
     device = _device_strand(inc, all_nodes)
     if device:
         strands.append(("device_offline", device))
-    flagged = {f.node for f in hangs}
+    flagged = {f.node for f in hangs} | {node for node, _ in resets}
     for f in inc.of_kind("link_down"):
         if not device and f.node not in flagged:
             strands.append(("link_down", f"link down on {f.node} {f.device} (cable, switch port"
@@ -185,6 +203,9 @@ def next_checks(kinds: list[str], inc: Incident) -> list[str]:
                 f"the bridge stanza of {f.node}'s /etc/network/interfaces (survives reboot)",
             ]
         checks.append(f"`journalctl -k | grep -i hang` on {f.node} stays quiet after the fix")
+    for f in inc.of_kind("nic_reset"):
+        checks.append(f"driver and firmware of {f.device} on {f.node} (`ethtool -i "
+                      f"{f.device}`) against known resets of that driver")
     if "device_offline" in kinds:
         checks += ["the switch's uptime and update schedule: a planned restart should not "
                    "surprise the cluster",

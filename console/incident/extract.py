@@ -225,7 +225,14 @@ class _Extractor:
                 cap.first_block.append(line.raw)
         elif k.current is not None:
             k.current.open = False  # the first report's block ended
-        for update in k.detector.feed(line):
+        resets = k.detector.unattached_resets
+        updates = k.detector.feed(line)
+        if k.detector.unattached_resets > resets and line.device:
+            self.out.facts.append(Fact(
+                at=when, kind="nic_reset", node=k.node, device=line.device, lines=(line.raw,),
+                text=f"{line.driver or 'NIC'} {line.device} reset adapter unexpectedly on "
+                     f"{k.node}", source=source))
+        for update in updates:
             if isinstance(update, EpisodeOpened):
                 k.current = k.captures[id(update.episode)] = _Capture(
                     node=k.node, first_block=[line.raw])

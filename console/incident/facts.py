@@ -19,14 +19,17 @@ from labconsole.model.hang import HangEpisode
 # What happened. "vote_left"/"vote_joined": a node left / rejoined the cluster's membership;
 # "quorum_lost"/"quorum_back": the cluster as a whole; "conn_lost"/"conn_back": the console's
 # connection to a node; "device_alert"/"device_back": a CEF alert about a network device;
-# "client_left": a CEF note that a client dropped off a switch port (context: it joins an open
-# incident as evidence but never opens one, since clients come and go all day).
+# "nic_reset": a NIC driver reset its adapter with no hang report open (the driver's own
+# recovery from something it did not dump); "client_left": a CEF note that a client dropped
+# off a switch port (context: it joins an open incident as evidence but never opens one, since
+# clients come and go all day).
 FactKind = Literal[
     "device_alert", "device_back", "client_left", "link_down", "link_up", "vote_left",
-    "vote_joined", "quorum_lost", "quorum_back", "hang", "conn_lost", "conn_back", "action",
+    "vote_joined", "quorum_lost", "quorum_back", "hang", "nic_reset", "conn_lost", "conn_back",
+    "action",
 ]
 TROUBLE: frozenset[str] = frozenset(
-    {"device_alert", "link_down", "vote_left", "quorum_lost", "hang", "conn_lost"})
+    {"device_alert", "link_down", "vote_left", "quorum_lost", "hang", "nic_reset", "conn_lost"})
 RECOVERY: frozenset[str] = frozenset({"device_back", "link_up", "vote_joined", "quorum_back",
                                       "conn_back"})
 

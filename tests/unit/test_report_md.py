@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 from pathlib import Path
 
 import pytest
 
-from labconsole.cli import main
+from labconsole.cli import COMMANDS
+from labconsole.commands import report as report_command
 from labconsole.demo.generate import events
 from labconsole.incident.from_state import current_incident, report_from_state
 from labconsole.incident.report import report_from_events
 from labconsole.incident.report_json import report_json
 from labconsole.incident.report_md import code, fenced, prose, render_markdown, table
 from labconsole.state.console_state import ConsoleState
+
+
+def main(argv: list[str]) -> int:
+    """``labconsole report ...`` through its own subcommand parser (the others' modules are
+    not needed to test this one)."""
+    parser = argparse.ArgumentParser(prog="labconsole")
+    report_command.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+def test_report_is_a_cli_command() -> None:
+    assert "report" in COMMANDS
 
 
 @pytest.fixture(scope="module")
