@@ -1,1 +1,12 @@
-"""Incident logic: timeline, correlation of events into incidents, the report."""
+"""Incident logic: events -> facts -> incidents (correlation) -> cause, downtime, the report.
+
+- ``extract.facts_from_events(events, actions)``: normalised facts from pipeline events.
+- ``from_state.facts_from_state(state)`` / ``current_incident(state)`` / ``report_from_state``:
+  the same from the console's live domain state.
+- ``correlate.correlate(facts, rules)``: incidents by explicit rules (see that module).
+- ``cause.explain(incident)``: likely cause, evidence, key log lines, next checks.
+- ``downtime.downtime(facts, until)``: time out of the votes (and link down) per node.
+- ``audit_read.read_audit(path)``: the runbook audit log (JSONL) as action records.
+- ``report.report_from_paths`` / ``report_from_events`` / ``build_report``; rendered by
+  ``report_md.render_markdown`` and ``report_json.report_json``.
+"""

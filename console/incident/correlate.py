@@ -23,7 +23,8 @@ recovery must hold:
    after full recovery is a new incident (pve03 back at 06:11, dropping again at 06:19).
 6. **Remediation.** Operator actions join the open incident, or the last one if they came
    within ``action_after`` of its end and before the next one began (persisting a fix after the
-   votes came back belongs to the incident it fixed). Actions never extend an incident.
+   votes came back belongs to the incident it fixed), or the incident whose ``id`` their audit
+   ``episode`` names. Actions never extend an incident.
 
 Everything overlapping in time is one incident: two independent failures at once are reported
 together, with each strand named in the cause.
@@ -203,7 +204,25 @@ def correlate(facts: Iterable[Fact], rules: Rules = DEFAULT_RULES,
     if current is not None:
         result.incidents.append(_finish(len(result.incidents) + 1, current, end_of_data, rules,
                                         closed=False))
+    _claim_by_episode(result)
     return result
+
+
+def _claim_by_episode(result: Correlation) -> None:
+    """An unattached step whose audit ``episode`` names an incident's ``id`` belongs to it
+    (the runbook was opened on that incident, e.g. a verification the next morning)."""
+    by_id = {inc.id: i for i, inc in enumerate(result.incidents)}
+    keep: list[Fact] = []
+    for f in result.unattached:
+        index = by_id.get(f.action.episode or "") if f.action is not None else None
+        if index is None:
+            keep.append(f)
+            continue
+        inc = result.incidents[index]
+        result.incidents[index] = Incident(
+            number=inc.number, start=inc.start, end=inc.end, status=inc.status,
+            facts=(*inc.facts, f), nodes=inc.nodes, outstanding=inc.outstanding)
+    result.unattached = keep
 
 
 def _close(result: Correlation, o: _Open, data_end: datetime, rules: Rules) -> Incident:

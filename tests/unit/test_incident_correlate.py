@@ -141,3 +141,15 @@ def test_incident_at_picks_the_covering_or_latest_one() -> None:
 def test_incident_id_names_the_start() -> None:
     (inc,) = correlate([fact(0, "vote_left")]).incidents
     assert inc.id == "incident-20250314T020000Z"
+
+
+def test_late_action_naming_the_incident_as_episode_joins_it() -> None:
+    late = ActionRecord(at=at(86400), runbook="rb", step="verify", command="true",
+                        result="pass", node="pve03", episode="incident-20250314T020000Z")
+    other = ActionRecord(at=at(86400), runbook="rb", step="other", command="true",
+                         result="pass", node="pve03", episode="incident-19990101T000000Z")
+    result = correlate([fact(0, "vote_left"), fact(60, "vote_joined"), action_fact(late),
+                        action_fact(other)])
+    assert [a.step for a in result.incidents[0].actions] == ["verify"]
+    assert [f.action.step for f in result.unattached if f.action] == ["other"]
+    assert result.incidents[0].end == at(60)
