@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bench import scan_throughput, startup
+from bench import prefilter, scan_throughput, startup
 from bench.config import BenchConfig
 from bench.report import BenchResult
 
@@ -19,4 +19,5 @@ Benchmark = Callable[[BenchConfig], BenchResult]
 BENCHMARKS: dict[str, Benchmark] = {
     scan_throughput.NAME: scan_throughput.run,
     startup.NAME: startup.run,
+    prefilter.NAME: prefilter.run,
 }

@@ -4,7 +4,7 @@ A node's kernel log as ``journalctl -k`` prints it, mostly ordinary chatter (bri
 states, tap devices, firewall drops, EXT4, perf, USB, IPv6 address configuration) with e1000e
 hang episodes and link flaps spread through it. Each episode is a run of ``Detected Hardware
 Unit Hang`` blocks every 2 s (TDH frozen), then ``Reset adapter unexpectedly`` and a link
-down/up; a few link flaps come without a hang. Episodes are at least 10 minutes apart, so the
+down/up; a few link flaps come without a hang. Episodes are at least 4 minutes apart, so the
 hang detector's 60 s quiet gap and the link-up both separate them: the generator's own counts
 (:class:`LogStats`) are the ground truth the benchmark checks ``labconsole scan`` against.
 
@@ -31,11 +31,13 @@ HOST = "pve03"
 NIC = "e1000e 0000:00:1f.6 eno1"
 START = datetime(2024, 6, 3, 0, 0, 0, tzinfo=timezone(timedelta(hours=2)))
 BOOT_UPTIME = 120.0  # seconds since boot at START, for dmesg stamps
-GENERATOR_VERSION = 1  # bump when the output changes: cached files are keyed by it
+GENERATOR_VERSION = 2  # bump when the output changes: cached files are keyed by it
 HANG_MARKER = "Hardware Unit Hang"
 # Per chatter message: chance that a hang episode / a bare link flap starts here.
-EPISODE_RATE = 1 / 2500
+EPISODE_RATE = 1 / 1500
 FLAP_RATE = 1 / 40000
+# Quiet seconds between episodes/flaps: well over the detector's 60 s gap.
+MIN_SPACING_S = 240.0
 BATCH = 4096
 
 
@@ -150,10 +152,10 @@ def _messages(seed: int) -> Iterator[_Msg]:
     while True:
         t += rng.expovariate(20.0)  # about 20 messages a second
         r = rng.random()
-        if r < EPISODE_RATE and t - last_special > 600:
+        if r < EPISODE_RATE and t - last_special > MIN_SPACING_S:
             t = yield from _episode(rng, t, chatter)
             last_special = t
-        elif r < EPISODE_RATE + FLAP_RATE and t - last_special > 600:
+        elif r < EPISODE_RATE + FLAP_RATE and t - last_special > MIN_SPACING_S:
             yield _Msg(t, (_DOWN,), "link")
             t += 3.1
             yield _Msg(t, (_UP,), "link")

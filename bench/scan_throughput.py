@@ -123,7 +123,7 @@ class _ScanBench:
             "peak RSS MB": round(timing.peak_rss_kb / 1024, 1), "count": count,
             "count ok": ok,
         }
-        if lc is not None and tool.startswith("lnav"):
+        if lc is not None and tool.startswith("lnav") and ok:  # no ratio for a wrong count
             row["lnav/lc"] = round(timing.median_s / lc.median_s, 2)
         if tool == "labconsole" and grep is not None:
             row["lc/grep"] = round(timing.median_s / max(grep.median_s, 1e-4), 1)

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from bench import BENCHMARKS, scan_throughput, startup
+from bench import BENCHMARKS, prefilter, scan_throughput, startup
 from bench.__main__ import main as bench_main
+from bench.chunked_scan import scan_kernel_stream
 from bench.config import BenchConfig
 from bench.loggen import FORMATS, HANG_MARKER, cached_log, write_log
 from bench.measure import MeasureError, measure, run_once
@@ -134,6 +135,31 @@ def test_startup_benchmark_smoke(tmp_path: Path) -> None:
                  "labconsole scan (1k lines)", "run_test: import + mount"):
         _sane_timing_row(rows[what])
     assert len(result.targets) == 1 and result.targets[0].met is not None, result.notes
+
+
+def test_prefilter_experiment_smoke(tmp_path: Path) -> None:
+    """The chunked prototype's result equals the real kernel scan's in every format."""
+    result = prefilter.run(BenchConfig(sizes=(6000,), repeat=1, cache_dir=tmp_path))
+    assert result.targets[0].met is True, result.rows
+    sames = [r["same result"] for r in result.rows if r["same result"] is not None]
+    assert len(sames) == 5 * len(FORMATS) and all(sames)
+    for row in result.rows:
+        _sane_timing_row(row)
+
+
+@pytest.mark.parametrize("text", [
+    "",
+    "no newline at the end",
+    "[    1.000000] e1000e 0000:00:1f.6 eno1: Detected Hardware Unit Hang:\n"
+    "[    1.000000]   TDH                  <f6>\n[    1.000000] PCI Status             <10>",
+    "__CURSOR=s=1\nMESSAGE=e1000e 0000:00:1f.6 eno1: NIC Link is Down\n_TRANSPORT=kernel\n",
+])
+def test_chunked_scan_edges_match_the_line_scan(text: str) -> None:
+    from labconsole.parse.kernel_scan import scan_kernel_lines
+
+    want = scan_kernel_lines(io.StringIO(text), default_year=2024)
+    got = scan_kernel_stream(io.BytesIO(text.encode()), default_year=2024)
+    assert got.to_json() == want.to_json() and got.kernel_lines == want.kernel_lines
 
 
 def test_cli_writes_json_and_table(tmp_path: Path, capsys: pytest.CaptureFixture[str],
