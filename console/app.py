@@ -48,13 +48,15 @@ class LabConsoleApp(App[int]):
     def __init__(self, sources: Sequence[Source], *, state: ConsoleState | None = None,
                  recorder: Recorder | None = None, replay: ReplayControl | None = None,
                  clock: Clock = system_clock, subtitle: str = "",
-                 tick_seconds: float = 1.0) -> None:
+                 tick_seconds: float = 1.0, problems: Sequence[str] = ()) -> None:
         super().__init__()
         self.state = state or ConsoleState()
         self.replay = replay
         self.clock = clock
         self.sub_title = subtitle
         self.recording_label = str(recorder.path) if recorder is not None else None
+        # Config/source problems that disabled part of the live set (shown in the status bar).
+        self.problems = list(problems)
         self.pipeline = Pipeline(sources=sources, state=self.state, recorder=recorder,
                                  on_change=self._changed, clock=clock)
         if replay is not None:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from labconsole import __version__
 
 # Subcommand modules under labconsole.commands, in the order shown by --help.
-COMMANDS: tuple[str, ...] = ("run", "replay", "scan", "check", "report")
+COMMANDS: tuple[str, ...] = ("run", "replay", "scan", "check", "report", "serve")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,9 +32,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        # ``labconsole`` alone is ``labconsole run`` (the demo when there is no config).
-        args = parser.parse_args(["run", *(argv if argv is not None else sys.argv[1:])])
+    words = list(sys.argv[1:] if argv is None else argv)
+    if not words or (words[0].startswith("-") and words[0] not in ("-h", "--help", "--version")):
+        # ``labconsole`` alone, or with run's options (``labconsole --speed 0``), is
+        # ``labconsole run`` (the demo when there is no config).
+        words = ["run", *words]
+    args = parser.parse_args(words)
     result: int = args.func(args)
     return result

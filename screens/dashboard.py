@@ -126,7 +126,7 @@ class DashboardScreen(Screen[None]):
         self.query_one(StatusBar).update(render_status(
             lc.state.health, lc.now(), recording=lc.recording_label,
             replay=lc.replay.label if lc.replay else None, errors=lc.state.error_count,
-            message=self.message))
+            message=self.message, problems=[*lc.problems, *lc.pipeline.failures]))
 
     def say(self, message: str) -> None:
         self.message = message

@@ -1,21 +1,26 @@
 """``labconsole run`` (also ``labconsole`` alone): live console, or the demo without a config.
 
 With a config file (found like ``labconsole.config.find_config_path`` says, or ``--config``) the
-live sources are built by ``labconsole.sources.live.build_live_sources``; without one the bundled
+live sources are built by ``labconsole.sources.live.build_live``; without one the bundled
 recording of the pve03 incident plays, so the first command a new user types shows something.
+Problems that disable only part of the live set (``LiveSet.problems``) are shown in the status
+bar rather than stopping the console; a config that does not load stops it with every problem.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from labconsole.commands.replay import add_replay_options, play
+from labconsole.config import ConfigError, find_config_path, load_config
 from labconsole.demo import DEMO_RECORDING
+
+if TYPE_CHECKING:
+    from labconsole.app import LabConsoleApp
 
 
 def register(subparsers: Any) -> None:
@@ -34,41 +39,32 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     add_replay_options(p)
 
 
-def _find_config(explicit: Path | None) -> Path | None:
-    try:
-        config_mod = importlib.import_module("labconsole.config")
-    except ImportError:
-        return explicit
-    found: Path | None = config_mod.find_config_path(
-        str(explicit) if explicit else None, os.environ)
-    return found
-
-
 def run_demo(args: argparse.Namespace) -> int:
     return play([DEMO_RECORDING], args, "demo: replay of the pve03 incident (no config found)")
 
 
-def run_live(config_path: Path, args: argparse.Namespace) -> int:
-    from labconsole.clock import system_clock
-
-    try:
-        config_mod = importlib.import_module("labconsole.config")
-        live = importlib.import_module("labconsole.sources.live")
-    except ImportError as exc:
-        print(f"labconsole: live sources are not available in this build ({exc}); "
-              "try `labconsole run --demo` or `labconsole replay FILE`", file=sys.stderr)
-        return 2
-    try:
-        config = config_mod.load_config(config_path)
-    except config_mod.ConfigError as exc:
-        print(f"labconsole: {config_path}: {exc}", file=sys.stderr)
-        return 2
-    sources = live.build_live_sources(config, system_clock)
+def build_live_app(config_path: Path, args: argparse.Namespace) -> LabConsoleApp:
+    """The app on the config's live sources (raises ConfigError when the config is bad)."""
     from labconsole.app import LabConsoleApp
+    from labconsole.sources.live import build_live
     from labconsole.sources.recording import Recorder
 
+    config = load_config(config_path)
+    live = build_live(config)
     recorder = Recorder(args.record) if args.record else None
-    app = LabConsoleApp(sources, recorder=recorder, subtitle=f"live ({config_path})")
+    return LabConsoleApp(live.sources, recorder=recorder, problems=live.problems,
+                         subtitle=f"live ({config_path})")
+
+
+def run_live(config_path: Path, args: argparse.Namespace) -> int:
+    try:
+        app = build_live_app(config_path, args)
+    except ConfigError as exc:
+        print(f"labconsole: {config_path}: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # the recording file cannot be opened
+        print(f"labconsole: {exc}", file=sys.stderr)
+        return 2
     app.run()
     return 0
 
@@ -76,7 +72,7 @@ def run_live(config_path: Path, args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     if args.demo:
         return run_demo(args)
-    config_path = _find_config(args.config)
+    config_path = find_config_path(str(args.config) if args.config else None, os.environ)
     if config_path is None:
         return run_demo(args)
     return run_live(config_path, args)

@@ -1,0 +1,144 @@
+"""``labconsole`` / ``labconsole run`` / ``labconsole serve``: dispatch, live app, problems."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from labconsole import cli
+from labconsole.commands import run as run_cmd
+from labconsole.commands import serve as serve_cmd
+from labconsole.sources.ssh import SshPool
+from labconsole.state.health import SourceHealth
+from labconsole.widgets.status_bar import render_status
+
+CONFIG = """
+[syslog]
+enabled = false
+
+[[clusters]]
+name = "lab"
+[clusters.ssh]
+key_file = "id_lab"
+known_hosts = "known_hosts"
+[clusters.proxmox]
+host = "pve01.lab.test"
+token_id = "labconsole@pve!console"
+token_secret_env = "LC_TEST_SECRET_NEVER_SET"
+
+[[clusters.nodes]]
+name = "pve01"
+address = "10.99.0.11"
+interfaces = ["eno1"]
+"""
+
+
+def _config(tmp_path: Path, text: str = CONFIG) -> Path:
+    for name in ("id_lab", "known_hosts"):
+        (tmp_path / name).write_text("x\n")
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    return path
+
+
+def _captured(monkeypatch: pytest.MonkeyPatch, module: object) -> list[argparse.Namespace]:
+    seen: list[argparse.Namespace] = []
+
+    def fake(args: argparse.Namespace) -> int:
+        seen.append(args)
+        return 7
+
+    monkeypatch.setattr(module, "run", fake)
+    return seen
+
+
+@pytest.mark.parametrize("argv", [[], ["--speed", "0"], ["--paused", "--speed", "2.5"],
+                                  ["run", "--speed", "0"]])
+def test_bare_labconsole_takes_runs_options(monkeypatch: pytest.MonkeyPatch,
+                                            argv: list[str]) -> None:
+    seen = _captured(monkeypatch, run_cmd)
+    assert cli.main(argv) == 7
+    assert seen and seen[0].command == "run"
+    if "--speed" in argv:
+        assert seen[0].speed == float(argv[argv.index("--speed") + 1])
+    assert seen[0].paused == ("--paused" in argv)
+
+
+def test_version_and_help_are_not_sent_to_run(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["--version"])
+    assert exc.value.code == 0
+    assert "labconsole" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    assert "serve" in capsys.readouterr().out
+
+
+def test_bad_option_for_bare_labconsole_is_an_argparse_error(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["--speed", "-1"])
+    assert exc.value.code == 2
+    assert "speed must be >= 0" in capsys.readouterr().err
+
+
+def test_live_app_is_built_from_the_config_and_carries_its_problems(tmp_path: Path) -> None:
+    args = cli.build_parser().parse_args(["run", "--config", str(_config(tmp_path))])
+    app = run_cmd.build_live_app(args.config, args)
+    names = [s.name for s in app.pipeline.sources]
+    assert any(isinstance(s, SshPool) for s in app.pipeline.sources)
+    assert len(names) == len(set(names)) >= 3  # pool, quorum, kernel stream, NIC poller
+    assert len(app.problems) == 1
+    assert "Proxmox API disabled" in app.problems[0]
+    assert "LC_TEST_SECRET_NEVER_SET" in app.problems[0]
+
+
+def test_bad_config_stops_with_every_problem(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    path = _config(tmp_path, CONFIG.replace('address = "10.99.0.11"', 'address = 5'))
+    args = cli.build_parser().parse_args(["run", "--config", str(path)])
+    assert run_cmd.run(args) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and "address" in err
+
+
+def test_missing_explicit_config_is_an_error_not_the_demo(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = cli.build_parser().parse_args(["run", "--config", str(tmp_path / "nope.toml")])
+    assert run_cmd.run(args) == 2
+    assert "nope.toml" in capsys.readouterr().err
+
+
+def test_status_bar_shows_the_newest_problem_and_how_many_more() -> None:
+    now = datetime(2025, 11, 8, 6, 19, tzinfo=timezone.utc)
+    health = {"ssh:pve01": SourceHealth(name="ssh:pve01", state="connected", last_event=now)}
+    text = render_status(health, now, recording=None, replay=None, errors=0,
+                         problems=["cluster lab: Proxmox API disabled: x", "quorum: failed"])
+    plain = text.plain
+    assert "PROBLEM: quorum: failed (+1 more)" in plain
+    assert plain.index("PROBLEM") < plain.index("ssh:pve01")
+    assert "PROBLEM" not in render_status(health, now, recording=None, replay=None,
+                                          errors=0).plain
+
+
+def test_serve_defaults_to_loopback_and_passes_run_options(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    args = cli.build_parser().parse_args(["serve", "--config", str(config), "--speed", "0",
+                                          "--paused"])
+    assert (args.host, args.port) == ("127.0.0.1", serve_cmd.DEFAULT_PORT)
+    argv = shlex.split(serve_cmd.run_command(args))
+    assert argv[:4] == [sys.executable, "-m", "labconsole", "run"]
+    assert argv[argv.index("--config") + 1] == str(config.resolve())
+    assert float(argv[argv.index("--speed") + 1]) == 0
+    assert "--paused" in argv and "--demo" not in argv
+
+
+@pytest.mark.parametrize("port", ["0", "65536", "http"])
+def test_serve_rejects_bad_ports(port: str) -> None:
+    with pytest.raises(SystemExit):
+        cli.build_parser().parse_args(["serve", "--port", port])
