@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from labconsole import __version__
 
 # Subcommand modules under labconsole.commands, in the order shown by --help.
-COMMANDS: tuple[str, ...] = ("run", "replay", "scan", "check", "report", "serve")
+COMMANDS: tuple[str, ...] = ("run", "replay", "scan", "check", "report", "serve", "runbook")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -114,7 +114,10 @@ class RunbookEngine:
                 return (f"post-up {render_command(step.command, self.ctx)}  (in the "
                         f"{self.ctx.bridge or 'bridge'} stanza of {self.ctx.interfaces_path})")
             if step.op == "reload_network":
-                return reload_command(self.ctx.bridge or "vmbr0")
+                if self.ctx.bridge is None:
+                    return "ifreload -a, or ifdown/ifup of the bridge that carries " \
+                        f"{self.ctx.iface or 'the interface'} (found when the node is read)"
+                return reload_command(self.ctx.bridge)
             if step.kind == "note":
                 return ""
             return render_command(step.command, self.ctx)

@@ -53,7 +53,7 @@ else:  # pragma: no cover
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _DEFAULT_COMMAND = {"votes": ("{quorum}",), "kernel_log": ("{kernel_log}",),
-                    "settle": ("{kernel_log}",)}
+                    "settle": ("{kernel_log_now}",)}
 _RUNBOOK_KEYS = {"id", "title", "description", "applies", "steps"}
 _STEP_KEYS = {"id", "kind", "op", "title", "why", "on", "command", "timeout", "settle_seconds",
               "rollback", "expect"}

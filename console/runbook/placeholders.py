@@ -7,8 +7,9 @@ and the argv is then quoted with :func:`shlex.join`. Nothing that came from a lo
 a shell unquoted, whatever it contains.
 
 Placeholders: ``{node}``, ``{iface}``, ``{bridge}``, ``{since}``, ``{until}`` inside an argv
-element, and ``{kernel_log}`` / ``{quorum}`` which must be a whole element and expand to the
-node's configured kernel log / quorum command (several argv elements).
+element, and ``{kernel_log}`` (the episode's window), ``{kernel_log_now}`` (from the window's
+start up to now: what a settle check must see) and ``{quorum}``, which must be a whole element
+and expand to the node's configured kernel log / quorum command (several argv elements).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from labconsole.sources.remote_command import CommandError, join, split_configur
 
 NODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$")
 SCALAR_NAMES = frozenset({"node", "iface", "bridge", "since", "until"})
-SPLICE_NAMES = frozenset({"kernel_log", "quorum"})
+SPLICE_NAMES = frozenset({"kernel_log", "kernel_log_now", "quorum"})
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 DEFAULT_QUORUM_COMMAND = ("corosync-quorumtool", "-s")
 # Margin around a hang episode for the kernel log window: the lines that led up to it.
@@ -74,6 +75,7 @@ class RunbookContext:
     since: datetime | None = None
     until: datetime | None = None
     kernel_log: tuple[str, ...] = ()
+    kernel_log_now: tuple[str, ...] = ()
     quorum: tuple[str, ...] = DEFAULT_QUORUM_COMMAND
     interfaces_path: str = "/etc/network/interfaces"
     episode: str | None = None
@@ -115,14 +117,15 @@ def make_context(node: str, *, iface: str | None = None,
     if not posixpath.isabs(interfaces_path) or "\x00" in interfaces_path:
         raise PlaceholderError(f"interfaces path {interfaces_path!r} must be absolute")
     try:
-        klog = tuple(kernel_log_query(kernel_log_command, start, end)) \
-            if kernel_log_command else tuple(kernel_log_query("journalctl -k", start, end))
+        configured = kernel_log_command or "journalctl -k"
+        klog = tuple(kernel_log_query(configured, start, end))
+        klog_now = tuple(kernel_log_query(configured, start, None))
         quorum = tuple(split_configured(quorum_command)) if quorum_command else \
             DEFAULT_QUORUM_COMMAND
     except CommandError as exc:
         raise PlaceholderError(str(exc)) from exc
     return RunbookContext(node=node, iface=iface, bridge=bridge, peers=peer_list, since=start,
-                          until=end, kernel_log=klog, quorum=quorum,
+                          until=end, kernel_log=klog, kernel_log_now=klog_now, quorum=quorum,
                           interfaces_path=interfaces_path, episode=episode,
                           known_ifaces=known or ())
 
@@ -185,8 +188,9 @@ def render_argv(template: Sequence[str], ctx: RunbookContext) -> list[str]:
     values = ctx.values()
     out: list[str] = []
     for arg in template:
-        if arg in ("{kernel_log}", "{quorum}"):
-            splice = ctx.kernel_log if arg == "{kernel_log}" else ctx.quorum
+        if arg[1:-1] in SPLICE_NAMES and arg == "{" + arg[1:-1] + "}":
+            splice = {"{kernel_log}": ctx.kernel_log, "{kernel_log_now}": ctx.kernel_log_now,
+                      "{quorum}": ctx.quorum}[arg]
             if not splice:
                 raise PlaceholderError(f"{arg} is not configured for node {ctx.node}")
             out.extend(splice)

@@ -228,3 +228,21 @@ async def test_rollback_restores_the_backup_byte_for_byte(node: FakeNode,
     again = make_engine(node, audit)
     await again.start()
     assert again.current is not None and again.current.step.id == "persist"
+
+
+async def test_settle_fails_when_a_new_hang_report_arrives(node: FakeNode,
+                                                           tmp_path: Path) -> None:
+    from tests.unit.test_runbook_support import HANG
+
+    async def hang_again(_: float) -> None:  # the NIC hangs again during the settle period
+        with open(node.kern_log, "a") as fh:
+            fh.write(HANG.replace("9001.", "9031."))
+
+    engine = RunbookEngine(e1000e(), node.context(), node.executor(),
+                           AuditLog(tmp_path / "audit.jsonl"), operator="alice",
+                           clock=TickClock(), sleep=hang_again, settle_seconds=5)
+    await engine.start()
+    await engine.confirm()
+    assert engine.state == "failed" and engine.current is not None
+    assert engine.current.step.id == "settle"
+    assert "1 before, 2 after 5 s: NEW HANG REPORTS" in engine.current.detail

@@ -1,0 +1,183 @@
+"""``labconsole runbook list|validate|show|run``: runbooks from the command line.
+
+``show`` prints every step's exact command for a node and interface without contacting
+anything (the dry run of the plan); ``run`` opens the console on the live sources with the
+runbook screen on top (``--dry-run``: actions are recorded, never sent).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from platformdirs import user_data_dir
+
+from labconsole.config import ConfigError, find_config_path, load_config
+from labconsole.runbook.load import RunbookError, load_all, load_file
+from labconsole.runbook.model import Runbook
+from labconsole.runbook.placeholders import PlaceholderError, RunbookContext, make_context
+
+
+def default_audit_path() -> Path:
+    return Path(user_data_dir("labconsole")) / "audit.jsonl"
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "runbook", help="list, validate, show or run runbooks",
+        description="Runbooks are TOML data: the bundled ones plus the config's runbook_dir.")
+    sub = parser.add_subparsers(dest="runbook_command", metavar="ACTION", required=True)
+    lst = sub.add_parser("list", help="list the runbooks")
+    lst.add_argument("--config", metavar="PATH")
+    val = sub.add_parser("validate", help="check runbook files; every error names file and key")
+    val.add_argument("files", nargs="+", type=Path)
+    for name, text in (("show", "print each step's exact command (contacts nothing)"),
+                       ("run", "open the console with the runbook screen")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("id")
+        p.add_argument("--config", metavar="PATH")
+        p.add_argument("--node", required=True)
+        p.add_argument("--iface")
+        p.add_argument("--since", type=_iso, help="ISO 8601 start of the episode window")
+        p.add_argument("--until", type=_iso, help="ISO 8601 end of the episode window")
+        p.add_argument("--episode", help="progress key (default: derived from node/iface/"
+                       "since); reopening with the same key resumes")
+    runp = sub.choices["run"]
+    runp.add_argument("--dry-run", action="store_true", help="record actions, send none")
+    runp.add_argument("--audit", type=Path, default=None,
+                      help=f"audit log (default {default_audit_path()})")
+    runp.add_argument("--operator", default=None, help="name in the audit log (default: "
+                      "the login name)")
+    runp.add_argument("--settle", type=float, default=None,
+                      help="seconds for every settle step (default: the runbook's)")
+    parser.set_defaults(func=run)
+
+
+def _iso(text: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from exc
+    if when.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} needs a time zone (e.g. +00:00 or Z)")
+    return when
+
+
+def run(args: argparse.Namespace) -> int:
+    action = args.runbook_command
+    if action == "validate":
+        return _validate(args.files)
+    try:
+        config = _config(getattr(args, "config", None))
+    except ConfigError as exc:
+        print(f"labconsole: {exc}", file=sys.stderr)
+        return 2
+    books, errors = load_all(config.runbook_dir if config else None)
+    for error in errors:
+        print(f"warning: {error}", file=sys.stderr)
+    if action == "list":
+        for each in books.values():
+            print(f"{each.id:<22} {each.title}  [{each.source}]")
+        return 0
+    book = books.get(args.id)
+    if book is None:
+        print(f"labconsole: no runbook {args.id!r} (have: {', '.join(books)})",
+              file=sys.stderr)
+        return 2
+    try:
+        ctx = _context(args, config)
+    except PlaceholderError as exc:
+        print(f"labconsole: {exc}", file=sys.stderr)
+        return 2
+    if action == "show":
+        return _show(book, ctx)
+    if config is None:
+        print("labconsole: runbook run needs a configuration (the nodes to reach)",
+              file=sys.stderr)
+        return 2
+    return _run_app(book, ctx, config, args)
+
+
+def _config(explicit: str | None) -> Any:
+    path = find_config_path(explicit, os.environ)
+    return load_config(path) if path is not None else None
+
+
+def _context(args: argparse.Namespace, config: Any) -> RunbookContext:
+    node_cfg = next((n for n in config.nodes if n.name == args.node), None) if config else None
+    cluster = next((c for c in config.clusters if node_cfg in c.nodes), None) if config \
+        else None
+    peers = [n.name for n in cluster.nodes] if cluster else []
+    since = args.since
+    episode = args.episode or "-".join(
+        p for p in (args.node, args.iface, since.strftime("%Y%m%dT%H%M%S") if since else "")
+        if p)
+    return make_context(
+        args.node, iface=args.iface, peers=peers, since=since, until=args.until,
+        kernel_log_command=node_cfg.kernel_log_command if node_cfg else None,
+        bridge=node_cfg.bridge if node_cfg else None, episode=episode)
+
+
+def _validate(files: list[Path]) -> int:
+    bad = 0
+    for path in files:
+        try:
+            book = load_file(path)
+        except RunbookError as exc:
+            print(exc)
+            bad += 1
+            continue
+        print(f"OK: {path}: {book.id}, {len(book.steps)} steps")
+    return 1 if bad else 0
+
+
+def _show(book: Runbook, ctx: RunbookContext) -> int:
+    from labconsole.runbook.engine import RunbookEngine
+
+    class _Nothing:  # the plan contacts nothing: any call is a bug
+        async def run(self, *a: object, **k: object) -> Any:
+            raise AssertionError("show must not run commands")
+
+        async def wait_reachable(self, *a: object, **k: object) -> None:
+            raise AssertionError("show must not connect")
+
+    engine = RunbookEngine(book, ctx, _Nothing(), None,  # type: ignore[arg-type]
+                           operator="", clock=datetime.now)
+    print(f"{book.title}\nnode {ctx.node}" + (f", iface {ctx.iface}" if ctx.iface else ""))
+    for i, run in enumerate(engine.runs, start=1):
+        print(f"{i:>2}. [{run.step.kind}] {run.step.title}")
+        if run.command:
+            print(f"      on {run.step.on}: {run.command}")
+    return 0
+
+
+def _run_app(book: Runbook, ctx: RunbookContext, config: Any, args: argparse.Namespace
+             ) -> int:
+    from labconsole.app import LabConsoleApp
+    from labconsole.clock import system_clock
+    from labconsole.runbook.audit import AuditLog
+    from labconsole.runbook.engine import RunbookEngine
+    from labconsole.runbook.executor import SshExecutor
+    from labconsole.screens.runbook import RunbookScreen
+    from labconsole.sources.live import build_live
+
+    live = build_live(config)
+    engine = RunbookEngine(
+        book, ctx, SshExecutor(live.pool.nodes), AuditLog(args.audit or default_audit_path()),
+        operator=args.operator or getpass.getuser(), clock=system_clock,
+        dry_run=args.dry_run, settle_seconds=args.settle)
+
+    class RunbookApp(LabConsoleApp):
+        def on_mount(self) -> None:
+            super().on_mount()
+            self.push_screen(RunbookScreen(engine))
+
+    app = RunbookApp(live.sources, problems=live.problems,
+                     subtitle=f"runbook {book.id} on {ctx.node}")
+    app.run()
+    return 0
