@@ -1,0 +1,150 @@
+"""The real console, live, against the real lab: ``labconsole run --config`` in tmux.
+
+The console process runs in the lab's ops namespace (the tmux server is started there, so the
+pane's shell and labconsole inherit it) with a config generated for the lab: the nodes'
+addresses, the lab client key and known_hosts (host keys checked), and each node's kernel log
+command. The test writes e1000e hang blocks into pve03's kernel log, takes pve03's link down and
+back up, and reads the screen with capture-pane, as an operator would. Every wait is a bounded
+number of polls; nothing asserts on speed.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from tests.lab.labnet import Lab
+
+pytestmark = [
+    pytest.mark.lab,
+    pytest.mark.e2e,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+]
+
+POLLS = 240
+POLL_SECONDS = 0.25
+HANG_START = datetime(2026, 11, 25, 6, 19, 2, tzinfo=timezone.utc)
+HANG_REPORTS = 6
+# Not a substring of the demo's "homelab": a screen of the demo can never pass for this one.
+CLUSTER = "netlab"
+
+
+def lab_config(lab: Lab, cluster: str = CLUSTER) -> str:
+    """A labconsole config for the lab: SSH with the lab key, host keys checked, tail -F logs."""
+    nodes = "".join(
+        f'\n[[clusters.nodes]]\nname = "{name}"\naddress = "{lab.node(name).addr}"\n'
+        f'interfaces = ["eno1"]\nbridge = "vmbr0"\n'
+        f"kernel_log_command = {_toml_str(lab.kernel_log_command(name))}\n"
+        for name in lab.nodes)
+    return (
+        "[console]\nquorum_poll_interval = 0.5\nnic_refresh_interval = 5\n\n"
+        "[syslog]\nenabled = false\n\n"
+        f'[[clusters]]\nname = "{cluster}"\n'
+        f'[clusters.ssh]\nuser = "root"\nkey_file = {_toml_str(str(lab.client_key))}\n'
+        f"known_hosts = {_toml_str(str(lab.known_hosts))}\n" + nodes)
+
+
+def _toml_str(text: str) -> str:
+    return "'" + text + "'" if "'" not in text else '"' + text.replace('"', '\\"') + '"'
+
+
+def hang_blocks(start: datetime, reports: int) -> str:
+    """``journalctl -k -o short-iso`` rendering of an e1000e TX hang every 2 s, TDH stuck."""
+    out = []
+    for i in range(reports):
+        at = start + timedelta(seconds=2 * i)
+        head = f"{at:%Y-%m-%dT%H:%M:%S%z} pve03 kernel: "
+        pad = " " * len(head)
+        out.append(head + "e1000e 0000:00:1f.6 eno1: Detected Hardware Unit Hang:")
+        for reg, value in (("TDH", "f6"), ("TDT", "1a"), ("next_to_use", "1a"),
+                           ("next_to_clean", "f6")):
+            out.append(f"{pad}  {reg:<20} <{value}>")
+        out.append(f"{pad}buffer_info[next_to_clean]:")
+        out.append(f"{pad}  {'next_to_watch':<20} <f7>")
+        out.append(f"{pad}  {'jiffies':<20} <1004a{3 + i:x}d40>")
+        out.append(f"{pad}  next_to_watch.status <0>")
+    return "\n".join(out) + "\n"
+
+
+class LabTmux:
+    """A detached tmux session whose server runs in the ops namespace."""
+
+    def __init__(self, socket: str) -> None:
+        self.socket = socket
+
+    def run(self, *args: str) -> str:
+        out = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True,
+                             text=True, timeout=20, check=False)
+        return out.stdout
+
+    def screen(self, colours: bool = False) -> str:
+        return self.run("capture-pane", "-p", *(["-e"] if colours else []), "-t", "lc")
+
+    def keys(self, *keys: str) -> None:
+        self.run("send-keys", "-t", "lc", *keys)
+
+    def wait_for(self, check: Callable[[str], bool], what: str) -> str:
+        screen = ""
+        for _ in range(POLLS):
+            screen = self.screen()
+            if check(screen):
+                return screen
+            time.sleep(POLL_SECONDS)
+        raise AssertionError(f"timed out waiting for {what}; screen was:\n{screen}")
+
+
+@pytest.fixture
+def live_console(healthy_lab: Lab, tmp_path: Path) -> Iterator[LabTmux]:
+    lab = healthy_lab
+    config = tmp_path / "config.toml"
+    config.write_text(lab_config(lab))
+    t = LabTmux(f"labconsole-live-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    command = (f"{shlex.quote(sys.executable)} -m labconsole run --config "
+               f"{shlex.quote(str(config))}; echo LABCONSOLE_EXIT=$?; sleep 60")
+    env = {k: v for k, v in os.environ.items() if k != "LABCONSOLE_CONFIG"}
+    env["TERM"] = "xterm-256color"
+    subprocess.run(["ip", "netns", "exec", lab.ops_ns, "tmux", "-L", t.socket, "-f",
+                    os.devnull, "new-session", "-d", "-s", "lc", "-x", "110", "-y", "32",
+                    "sh", "-c", command], check=True, timeout=20, env=env)
+    try:
+        yield t
+    finally:
+        t.run("kill-server")
+
+
+def test_live_console_shows_the_hang_and_the_vote_loss(healthy_lab: Lab,
+                                                       live_console: LabTmux) -> None:
+    lab, tmux = healthy_lab, live_console
+    screen = tmux.wait_for(lambda s: f"{CLUSTER} 3/3 quorate" in s, "3/3 votes from the lab")
+    assert "PROBLEM" not in screen and "live (" in screen and "replay" not in screen
+
+    lab.write_kernel_lines("pve03", hang_blocks(HANG_START, HANG_REPORTS))
+    summary = f"hang x {HANG_REPORTS}, TDH stuck at <f6> since 06:19:02"
+    screen = tmux.wait_for(lambda s: summary in s, "the folded hang episode")
+    assert "pve03" in next(line for line in screen.splitlines() if summary in line)
+    assert "Detected Hardware Unit Hang" not in screen  # folded: one line, not six blocks
+    hang_line = next(line for line in tmux.screen(colours=True).splitlines()
+                     if summary in line and "▶" in line)
+    assert "48;5;88" in hang_line  # dark red background: highlighted
+
+    lab.link_down("pve03")
+    screen = tmux.wait_for(lambda s: f"{CLUSTER} 2/3 quorate" in s and "GONE" in s, "2/3 votes")
+    gone = [line for line in screen.splitlines() if "GONE" in line]
+    assert len(gone) == 1 and "pve03" in gone[0]
+    assert summary in screen  # the episode stays on screen while the node is gone
+
+    lab.link_up("pve03")
+    tmux.wait_for(lambda s: f"{CLUSTER} 3/3 quorate" in s and "GONE" not in s,
+                           "3/3 votes after link up")
+    tmux.keys("q")
+    tmux.wait_for(lambda s: "LABCONSOLE_EXIT=0" in s, "a clean exit")
