@@ -60,7 +60,8 @@ TOP_KEYS = ("console", "syslog", "clusters")
 CONSOLE_KEYS = ("recording_dir", "runbook_dir", "quorum_poll_interval", "nic_refresh_interval")
 SYSLOG_KEYS = ("enabled", "address", "port", "protocols")
 CLUSTER_KEYS = ("name", "ssh", "proxmox", "nodes")
-NODE_KEYS = ("name", "address", "ssh", "kernel_log_command", "interfaces", "bridge")
+NODE_KEYS = ("name", "address", "ssh", "kernel_log_command", "interfaces", "bridge",
+             "trust_on_first_use")
 SSH_KEYS = ("user", "port", "key_file", "jump_host", "known_hosts")
 PROXMOX_KEYS = ("host", "port", "token_id", "token_secret_file", "token_secret_env",
                 "verify_tls", "ca_file")
@@ -236,6 +237,9 @@ def _read_toml(file: Path) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([_syntax_problem(file, exc)]) from exc
+    except RecursionError:  # tomllib recurses per nesting level: "a = [[[[..." kills it
+        raise ConfigError([ConfigProblem(str(file), "", "invalid TOML: nested too deeply")]
+                          ) from None
 
 
 def _syntax_problem(file: Path, exc: Exception) -> ConfigProblem:
@@ -364,6 +368,7 @@ def _node(check: _Checker, table: dict[str, Any], path: str, ssh: SshSettings) -
     interfaces = check.names(table, path, "interfaces", INTERFACE_RE, iface)
     bridge = check.text(table, path, "bridge", pattern=INTERFACE_RE, what=iface)
     command = check.text(table, path, "kernel_log_command")
+    tofu = _or(check.typed(table, path, "trust_on_first_use", bool), False)
     return NodeConfig(
         name=name or "",
         address=address or "",
@@ -371,6 +376,7 @@ def _node(check: _Checker, table: dict[str, Any], path: str, ssh: SshSettings) -
         kernel_log_command=command or DEFAULT_KERNEL_LOG_COMMAND,
         interfaces=interfaces,
         bridge=bridge,
+        trust_on_first_use=tofu,
     )
 
 

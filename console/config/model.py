@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,9 @@ class NodeConfig:
     kernel_log_command: str = DEFAULT_KERNEL_LOG_COMMAND
     interfaces: tuple[str, ...] = ()
     bridge: str | None = None
+    # Accept and record this node's host key the first time it is seen (never a changed one).
+    # Per node, off by default: an explicit choice for a freshly installed node.
+    trust_on_first_use: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +58,17 @@ class ProxmoxConfig:
     ca_file: Path | None = None
 
     def token_secret(self, env: Mapping[str, str] | None = None) -> str:
-        """Read the secret now (file or environment variable), stripped of surrounding space."""
+        """Read the secret now (file or environment variable), stripped of surrounding space.
+
+        The file's mode is checked again here, not only when the config was loaded: a file
+        made group/world-readable since then is refused, as at load time."""
         if self.token_secret_file is not None:
             try:
+                mode = self.token_secret_file.stat().st_mode
+                if mode & (stat.S_IRGRP | stat.S_IROTH):
+                    raise SecretUnavailableError(
+                        f"token secret file {self.token_secret_file} is readable by group or "
+                        f"others (mode {stat.S_IMODE(mode):04o}): chmod 600 it")
                 return self.token_secret_file.read_text(encoding="utf-8").strip()
             except OSError as exc:
                 raise SecretUnavailableError(

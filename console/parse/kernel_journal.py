@@ -64,6 +64,8 @@ def parse_json_entry(text: str) -> JournalEntry:
         data = json.loads(text)
     except ValueError as exc:
         raise JournalError(f"bad JSON: {exc}") from None
+    except RecursionError:  # json.loads recurses per nesting level: "[[[[..." kills it
+        raise JournalError("bad JSON: nested too deeply") from None
     if not isinstance(data, dict):
         raise JournalError("JSON line is not an object")
     if "MESSAGE" not in data and "__REALTIME_TIMESTAMP" not in data:

@@ -63,6 +63,10 @@ def load_pve_json(text: str) -> list[dict[str, Any]]:
         data = json.loads(text)
     except json.JSONDecodeError as first_error:
         data = _trimmed_rows(text, first_error)
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise PveApiParseError(f"not JSON: {exc}") from None
+    except RecursionError:  # json.loads recurses per nesting level: "[[[[..." kills it
+        raise PveApiParseError("not JSON: nested too deeply") from None
     if isinstance(data, dict) and "data" in data:
         if data["data"] is None:
             raise PveApiParseError(f"API envelope without data (errors: {data.get('errors')!r})")
@@ -81,7 +85,7 @@ def _trimmed_rows(text: str, first_error: json.JSONDecodeError) -> Any:
         raise PveApiParseError(f"not JSON: {first_error}") from None
     try:
         return json.loads(f"[{body}]")
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):
         raise PveApiParseError(f"not JSON: {first_error}") from None
 
 

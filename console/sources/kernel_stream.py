@@ -33,6 +33,7 @@ import asyncssh
 
 from labconsole.clock import Clock, system_clock
 from labconsole.events import KernelText
+from labconsole.parse.line_limit import DEFAULT_MAX_LINE, LineSplitter
 from labconsole.sources.backoff import Backoff
 from labconsole.sources.base import Emit
 from labconsole.sources.remote_command import join, split_configured
@@ -43,6 +44,8 @@ DEFAULT_COMMAND = "journalctl -k -f -o json"
 # to show a hang that began just before the console started, without replaying the boot.
 JOURNAL_SINCE = "--since=-10min"
 FALLBACK_COMMAND = "dmesg -w"
+READ_CHUNK = 65536
+MAX_STDERR = 65536  # only the start of stderr is kept (it explains a failed start)
 # ``journalctl -f`` on a node without journal files waits silently forever, so the journal is
 # probed once before streaming; this prints "No journal files were found." in that case.
 JOURNAL_PROBE = "journalctl --header 2>&1 | head -n 3"
@@ -121,7 +124,7 @@ class JournalResume(ResumeStrategy):
 
     def accept(self, line: str) -> bool:
         self.seen += 1
-        with contextlib.suppress(ValueError):
+        with contextlib.suppress(ValueError, RecursionError):  # deep nesting: RecursionError
             data = json.loads(line)
             if isinstance(data, dict) and isinstance(data.get("__CURSOR"), str):
                 self.cursor = data["__CURSOR"]
@@ -217,6 +220,8 @@ class KernelStreamSource:
     strategy: ResumeStrategy = field(init=False)
     errors: list[str] = field(default_factory=list)
     starts: int = 0
+    max_line: int = DEFAULT_MAX_LINE  # longer lines are cut and marked (LineSplitter)
+    truncated: int = 0  # lines cut so far
 
     def __post_init__(self) -> None:
         self.strategy = strategy_for(self.command)
@@ -246,22 +251,29 @@ class KernelStreamSource:
                            emit: Emit) -> tuple[int, int | None, str]:
         """Run the command until it ends or the connection drops; returns lines, status."""
         got = 0
+        splitter = LineSplitter(self.max_line)
         try:
             async with conn.create_process(self.strategy.command(), encoding="utf-8",
                                            errors="replace") as proc:
-                async for raw in proc.stdout:
-                    if not raw:  # end of stream (a real empty line is "\n")
-                        break
-                    line = raw.rstrip("\r\n")
-                    if self.strategy.accept(line):
-                        got += 1
-                        await emit(KernelText(at=self.clock(), source=self.name,
-                                              node=self.conn.node, text=line))
-                stderr = await asyncio.wait_for(proc.stderr.read(), 2)
+                while chunk := await proc.stdout.read(READ_CHUNK):
+                    got += await self._emit_lines(splitter.feed(chunk), emit)
+                got += await self._emit_lines(splitter.close(), emit)
+                stderr = await asyncio.wait_for(proc.stderr.read(MAX_STDERR), 2)
                 await asyncio.wait_for(proc.wait(), 2)
                 return got, proc.exit_status, stderr
         except TRANSIENT_ERRORS as exc:
             return got, None, str(exc)
+        finally:
+            self.truncated += splitter.truncated
+
+    async def _emit_lines(self, lines: list[str], emit: Emit) -> int:
+        got = 0
+        for line in lines:
+            if self.strategy.accept(line):
+                got += 1
+                await emit(KernelText(at=self.clock(), source=self.name,
+                                      node=self.conn.node, text=line))
+        return got
 
     async def _journal_missing(self) -> bool:
         if self.strategy.kind != "journal" or self.fallback is None:

@@ -23,7 +23,7 @@ def link_state(ip_json: str) -> str | None:
     """``up``/``down`` from ``ip -j link show dev IF`` output; None when it says neither."""
     try:
         data = json.loads(ip_json)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested too deeply
         return None
     if not isinstance(data, list) or not data or not isinstance(data[0], dict):
         return None

@@ -10,6 +10,7 @@ ConnectionChange events like the SSH sources', so the UI shows them the same way
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,16 +38,20 @@ def split_token(token_id: str) -> tuple[str, str]:
     return user, name
 
 
+# Node names end up in a URL path: ASCII DNS-label characters only (str.isalnum would let
+# unicode lookalikes such as fullwidth letters through).
+_NODE_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+
+
 def _node_name_ok(name: str) -> bool:
-    # node names end up in a URL path: DNS-label characters only
-    return bool(name) and len(name) <= 63 and all(c.isalnum() or c == "-" for c in name)
+    return _NODE_NAME.fullmatch(name) is not None
 
 
 @dataclass
 class PveApiSource:
     host: str
     token_id: str  # USER@REALM!TOKENNAME
-    token_secret: str
+    token_secret: str = field(repr=False)  # never in a repr, log line or error message
     port: int = 8006
     verify: bool | str = True  # True, False, or a CA file path
     nodes: Sequence[str] = ()  # networks to fetch; empty: every node /nodes lists
@@ -79,8 +84,16 @@ class PveApiSource:
         try:
             return self.api().get(path.lstrip("/"))
         except Exception as exc:  # proxmoxer/requests raise many types; all mean "failed"
-            raise PveApiError(f"GET {path} on {self.host}:{self.port}: "
-                              f"{type(exc).__name__}: {exc}") from exc
+            text = f"{exc}"
+            message = (f"GET {path} on {self.host}:{self.port}: {type(exc).__name__}: "
+                       f"{self._hide(text)}")
+            if self.token_secret and self.token_secret in text:
+                # the cause would show the secret in a traceback: do not chain it
+                raise PveApiError(message) from None
+            raise PveApiError(message) from exc
+
+    def _hide(self, text: str) -> str:
+        return text.replace(self.token_secret, "***") if self.token_secret else text
 
     async def fetch_all(self) -> list[ApiJson]:
         """Cluster status, nodes and each node's network, in that order."""

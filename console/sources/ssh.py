@@ -5,7 +5,9 @@ agent and default keys, and known_hosts checking. This module adds what asyncssh
 caller: a connection that comes back by itself (capped exponential backoff with jitter), its
 state as :class:`~labconsole.events.ConnectionChange` events, and a host key refusal that names
 the SHA256 fingerprint the server offered (asyncssh only says "not trusted"), so the operator
-can compare it out of band. Host keys are never auto-accepted.
+can compare it out of band. Host keys are never auto-accepted, except for a node configured
+with ``trust_on_first_use``: then a host *unknown* to known_hosts has the key it offers
+written there (and the fingerprint reported); a *changed* key is refused all the same.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ class SshTarget:
     keepalive_interval: float = 5.0
     keepalive_count_max: int = 3
     connect_timeout: float = 10.0
+    trust_on_first_use: bool = False  # accept and record an unknown (never a changed) key
 
     def connect_kwargs(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
@@ -88,27 +91,80 @@ class CommandResult:
     exit_status: int | None
 
 
-async def connect(target: SshTarget) -> asyncssh.SSHClientConnection:
-    """One connection attempt; a host key refusal becomes :class:`HostKeyError`."""
+TrustListener = Callable[[str], None]
+
+
+async def connect(target: SshTarget,
+                  on_trust: TrustListener | None = None) -> asyncssh.SSHClientConnection:
+    """One connection attempt; a host key refusal becomes :class:`HostKeyError`.
+
+    With ``trust_on_first_use`` an unknown host's key is recorded (``on_trust`` gets the
+    fingerprint) and the connection retried: it is then verified against that entry."""
     try:
         return await asyncssh.connect(target.host, **target.connect_kwargs())
     except asyncssh.HostKeyNotVerifiable as exc:
+        trusted = await trust_first_use(target) if target.trust_on_first_use else None
+        if trusted is None:
+            raise await host_key_error(target, exc) from exc
+    if on_trust is not None:
+        on_trust(trusted)
+    try:
+        return await asyncssh.connect(target.host, **target.connect_kwargs())
+    except asyncssh.HostKeyNotVerifiable as exc:  # the key changed between the two connects
         raise await host_key_error(target, exc) from exc
 
 
-async def host_key_error(target: SshTarget, exc: Exception) -> HostKeyError:
-    """Build the refusal message: offered key's fingerprint, and whether it *changed*."""
-    offered = None
+def known_hosts_pattern(host: str, port: int | None) -> str:
+    """How OpenSSH names a host in known_hosts (``[host]:port`` for a non-default port)."""
+    return host if port in (None, 22) else f"[{host}]:{port}"
+
+
+async def trust_first_use(target: SshTarget) -> str | None:
+    """Append the key an *unknown* host offers to known_hosts; its fingerprint, else None.
+
+    Refuses (None) when known_hosts already has a key for the host (a changed key is never
+    trusted) or when the offered key cannot be fetched."""
+    known_path = Path(os.path.expanduser(target.known_hosts or DEFAULT_KNOWN_HOSTS))
+    if _known_fingerprints(str(known_path), target):
+        return None
+    key = await _offered_key(target)
+    if key is None:
+        return None
+    algorithm, blob = key.export_public_key("openssh").decode("ascii").split()[:2]
+    line = f"{known_hosts_pattern(target.host, target.port)} {algorithm} {blob}\n"
+    known_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(known_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    with os.fdopen(fd, "a", encoding="ascii") as out:
+        if known_path.stat().st_size and not _ends_with_newline(known_path):
+            out.write("\n")
+        out.write(line)
+    return f"{key.get_algorithm()} {key.get_fingerprint('sha256')}"
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with path.open("rb") as f:
+        f.seek(-1, os.SEEK_END)
+        return f.read(1) == b"\n"
+
+
+async def _offered_key(target: SshTarget) -> asyncssh.SSHKey | None:
     with contextlib.suppress(*TRANSIENT_ERRORS):
         kwargs: dict[str, Any] = {}
         if target.ssh_config is not None:
             kwargs["config"] = list(target.ssh_config)
         if target.jump_host is not None:
             kwargs["tunnel"] = target.jump_host
-        key = await asyncssh.get_server_host_key(
+        return await asyncssh.get_server_host_key(
             target.host, target.port if target.port is not None else (), **kwargs)
-        if key is not None:
-            offered = f"{key.get_algorithm()} {key.get_fingerprint('sha256')}"
+    return None
+
+
+async def host_key_error(target: SshTarget, exc: Exception) -> HostKeyError:
+    """Build the refusal message: offered key's fingerprint, and whether it *changed*."""
+    offered = None
+    key = await _offered_key(target)
+    if key is not None:
+        offered = f"{key.get_algorithm()} {key.get_fingerprint('sha256')}"
     known_path = os.path.expanduser(target.known_hosts or DEFAULT_KNOWN_HOSTS)
     known = _known_fingerprints(known_path, target)
     where = f"{target.node} ({target.host}:{target.port or 22})"
@@ -207,7 +263,7 @@ class NodeConnection:
         self._set_state("connecting", "")
         while not self._closing:
             try:
-                conn = await connect(self.target)
+                conn = await self._connect()
             except HostKeyError as exc:
                 await self._wait_retry("failed", str(exc))
                 continue
@@ -225,6 +281,15 @@ class NodeConnection:
             self._conn = None
             self.last_error = "connection lost"
             self._set_state("reconnecting", self.last_error)
+
+    async def _connect(self) -> asyncssh.SSHClientConnection:
+        if self.target.trust_on_first_use:
+            return await connect(self.target, on_trust=self._trusted)
+        return await connect(self.target)
+
+    def _trusted(self, fingerprint: str) -> None:
+        self._set_state("connecting", f"host key trusted on first use and added to "
+                                      f"known_hosts: {fingerprint}")
 
     async def _wait_retry(self, state: ConnState, detail: str) -> None:
         self.last_error = detail
@@ -246,14 +311,23 @@ class SshPool:
     name = "ssh"
 
     def __init__(self, targets: Iterable[SshTarget], *, clock: Clock = system_clock,
-                 backoff: Callable[[], Backoff] = Backoff) -> None:
-        self._events: asyncio.Queue[Event] = asyncio.Queue()
+                 backoff: Callable[[], Backoff] = Backoff, queue_size: int = 1000) -> None:
+        # Bounded: when nobody drains it (UI stalled) the oldest state changes are dropped
+        # and counted; the newest state of each node is the one that matters.
+        self._events: asyncio.Queue[Event] = asyncio.Queue(queue_size)
+        self.overflow = 0
         self.nodes: dict[str, NodeConnection] = {}
         for t in targets:
             if t.node in self.nodes:
                 raise ValueError(f"node {t.node!r} configured twice")
             self.nodes[t.node] = NodeConnection(t, clock=clock, backoff=backoff(),
-                                                on_state=self._events.put_nowait)
+                                                on_state=self._push)
+
+    def _push(self, event: Event) -> None:
+        if self._events.full():
+            self._events.get_nowait()
+            self.overflow += 1
+        self._events.put_nowait(event)
 
     def node(self, name: str) -> NodeConnection:
         try:
