@@ -9,8 +9,12 @@ the app's pipeline, when there is one).
 
 from __future__ import annotations
 
+import getpass
+import os
+import tempfile
 from collections.abc import Coroutine
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -22,8 +26,12 @@ from textual.widgets import Footer, Header, Static
 from labconsole.events import OperatorAction
 from labconsole.runbook.audit import AuditEntry
 from labconsole.runbook.engine import RunbookEngine
+from labconsole.runbook.session import RunbookLauncher
 from labconsole.widgets.runbook_step_detail import RunbookStepDetail
 from labconsole.widgets.runbook_steps import RunbookSteps
+
+if TYPE_CHECKING:
+    from labconsole.screens.dashboard import DashboardScreen
 
 RUNBOOK_KEYS: list[tuple[str, str, str, bool]] = [
     ("c", "confirm", "Confirm action", True),
@@ -159,3 +167,42 @@ class RunbookScreen(Screen[None]):
 
     def action_close(self) -> None:
         self.app.pop_screen()
+
+
+def launcher_for(app: Any) -> RunbookLauncher:
+    """The app's launcher (set by the live console), else an offline one: in a replay or the
+    demo the runbook opens, shows every exact command, and runs none."""
+    launcher = getattr(app, "runbook_launcher", None)
+    if isinstance(launcher, RunbookLauncher):
+        return launcher
+    scratch = Path(tempfile.gettempdir()) / f"labconsole-offline-audit-{os.getuid()}.jsonl"
+    launcher = RunbookLauncher.offline(operator=getpass.getuser(), clock=app.clock,
+                                       audit_path=scratch)
+    app.runbook_launcher = launcher
+    return launcher
+
+
+def open_runbook(dashboard: DashboardScreen) -> str:
+    """Open the runbook for the dashboard's selection: the hang episode under the kernel log
+    cursor, else a node that lost its vote. Returns what happened (for the status line)."""
+    app = dashboard.lc
+    launcher = launcher_for(app)
+    row = dashboard.log_pane.current_row
+    engine = None
+    if row is not None and row.episode is not None:
+        ref = row.episode
+        engine = launcher.for_episode(ref.node, ref.episode)
+        if engine is None:
+            return f"no runbook for a {ref.episode.driver} hang"
+    else:
+        gone = [(n.name, n.since) for c in app.state.votes.clusters.values()
+                for n in c.nodes.values() if not n.present]
+        if not gone:
+            return "select a hang episode in the kernel log, or wait for a node to leave"
+        chosen = dashboard.selected_node()
+        name, since = next(((n, s) for n, s in gone if n == chosen), gone[0])
+        engine = launcher.for_missing_node(name, since)
+        if engine is None:
+            return "no runbook for a node that left the cluster"
+    app.push_screen(RunbookScreen(engine))
+    return f"runbook {engine.runbook.id} on {engine.ctx.node}"

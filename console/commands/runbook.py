@@ -15,16 +15,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from platformdirs import user_data_dir
-
 from labconsole.config import ConfigError, find_config_path, load_config
 from labconsole.runbook.load import RunbookError, load_all, load_file
 from labconsole.runbook.model import Runbook
 from labconsole.runbook.placeholders import PlaceholderError, RunbookContext, make_context
-
-
-def default_audit_path() -> Path:
-    return Path(user_data_dir("labconsole")) / "audit.jsonl"
+from labconsole.runbook.session import default_audit_path
 
 
 def register(subparsers: Any) -> None:

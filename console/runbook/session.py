@@ -8,18 +8,22 @@ progress, so reopening on the same episode resumes), and picks the runbook that 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from platformdirs import user_data_dir
+
 from labconsole.clock import Clock
-from labconsole.config import NodeConfig
+from labconsole.config import Config, NodeConfig
 from labconsole.model.hang import HangEpisode
 from labconsole.runbook.audit import AuditLog
 from labconsole.runbook.engine import RunbookEngine
-from labconsole.runbook.executor import Executor
-from labconsole.runbook.load import applicable
+from labconsole.runbook.executor import Executor, ExecutorError, RunResult, SshExecutor
+from labconsole.runbook.load import applicable, load_all
 from labconsole.runbook.model import Runbook
 from labconsole.runbook.placeholders import RunbookContext, episode_window, make_context
+from labconsole.sources.ssh import NodeConnection
 
 
 def episode_key(node: str, ep: HangEpisode) -> str:
@@ -75,3 +79,77 @@ def _aware(when: datetime | None) -> datetime | None:
     if when is None:
         return None
     return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+class NoNodeExecutor:
+    """For replays and the demo: there is no node to run on; the runbook is shown, every
+    command says so instead of running (and nothing pretends to have passed)."""
+
+    async def run(self, node: str, command: str, *, input: str | None = None,
+                  timeout: float = 30.0) -> RunResult:
+        raise ExecutorError(f"{node}: no live connection (replay or demo): command shown, "
+                            "not run")
+
+    async def wait_reachable(self, node: str, timeout: float) -> None:
+        raise ExecutorError(f"{node}: no live connection (replay or demo)")
+
+
+@dataclass
+class RunbookLauncher:
+    """What the console needs to open a runbook on a selection: the runbooks, a way to run
+    commands on nodes, the audit log, who is operating, and each node's configuration."""
+
+    books: Mapping[str, Runbook]
+    executor: Executor
+    audit_path: Path
+    operator: str
+    clock: Clock
+    nodes: Mapping[str, NodeConfig] = field(default_factory=dict)
+    peers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    dry_run: bool = False
+    problems: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_config(cls, config: Config, connections: Mapping[str, NodeConnection], *,
+                    operator: str, clock: Clock, audit_path: Path | None = None,
+                    dry_run: bool = False) -> RunbookLauncher:
+        books, problems = load_all(config.runbook_dir)
+        peers = {n.name: tuple(m.name for m in c.nodes if m.name != n.name)
+                 for c in config.clusters for n in c.nodes}
+        return cls(books, SshExecutor(connections), audit_path or default_audit_path(),
+                   operator, clock, {n.name: n for n in config.nodes}, peers, dry_run,
+                   problems)
+
+    @classmethod
+    def offline(cls, *, operator: str, clock: Clock, audit_path: Path | None = None,
+                runbook_dir: Path | None = None) -> RunbookLauncher:
+        """No live nodes (replay, demo): runbooks open, commands are shown, none run."""
+        books, problems = load_all(runbook_dir)
+        return cls(books, NoNodeExecutor(), audit_path or default_audit_path(), operator,
+                   clock, problems=problems)
+
+    def for_episode(self, node: str, ep: HangEpisode) -> RunbookEngine | None:
+        """The runbook for a hang episode (None when none applies to its driver)."""
+        ctx = context_for_episode(node, ep, now=self.clock(), config=self.nodes.get(node),
+                                  peers=self.peers.get(node, ()))
+        return self._engine(ctx, driver=ep.driver, hang=True)
+
+    def for_missing_node(self, node: str, since: datetime | None = None
+                         ) -> RunbookEngine | None:
+        ctx = context_for_missing_node(node, now=self.clock(), since=since,
+                                       config=self.nodes.get(node),
+                                       peers=self.peers.get(node, ()))
+        return self._engine(ctx, driver=None, hang=False)
+
+    def _engine(self, ctx: RunbookContext, *, driver: str | None, hang: bool
+                ) -> RunbookEngine | None:
+        book = choose(self.books.values(), driver=driver, hang=hang, node_missing=not hang)
+        if book is None:
+            return None
+        return RunbookEngine(book, ctx, self.executor, AuditLog(self.audit_path),
+                             operator=self.operator, clock=self.clock, dry_run=self.dry_run)
+
+
+def default_audit_path() -> Path:
+    """``<user data dir>/labconsole/audit.jsonl`` (next to the default recordings)."""
+    return Path(user_data_dir("labconsole")) / "audit.jsonl"

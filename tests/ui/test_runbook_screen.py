@@ -110,3 +110,37 @@ async def test_dry_run_screen_says_so_and_sends_nothing(tmp_path: Path) -> None:
         await pilot.press("c")
         await wait_state(pilot, engine, "failed")
     assert node.flag("tso") == "on" and not (node.state / "ethtool-K.log").exists()
+
+
+async def test_demo_hang_episode_opens_the_e1000e_runbook_offline(tmp_path: Path) -> None:
+    """In the demo there is no node: the runbook opens on the selected episode, shows the
+    exact commands, and every command reports it was not run (none pretends to pass)."""
+    from labconsole.runbook.session import RunbookLauncher
+    from labconsole.screens.dashboard import DashboardScreen
+    from labconsole.screens.runbook import open_runbook
+    from labconsole.widgets.kernel_log import KernelLogPane
+    from tests.ui.helpers import demo_app, settle
+
+    app = demo_app()
+    app.runbook_launcher = RunbookLauncher.offline(  # type: ignore[attr-defined]
+        operator="alice", clock=app.clock, audit_path=tmp_path / "audit.jsonl")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        dash = app.screen
+        assert isinstance(dash, DashboardScreen)
+        pane = dash.query_one(KernelLogPane)
+        index = next(i for i, r in enumerate(pane.view.rows) if r.episode is not None)
+        pane.follow = False
+        pane.move_to(index)
+        said = open_runbook(dash)
+        assert said == "runbook e1000e-tx-hang on pve03"
+        screen = app.screen
+        assert isinstance(screen, RunbookScreen)
+        engine = screen.engine
+        await wait_state(pilot, engine, "failed")
+        assert engine.ctx.iface == "eno1" and engine.ctx.episode is not None
+        assert engine.ctx.episode.startswith("pve03-eno1-2025")
+        assert engine.runs[0].status == "error"
+        assert "no live connection" in engine.runs[0].detail
+        text = screen_text(app)
+        assert "node pve03  iface eno1" in text
