@@ -45,7 +45,9 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 T = TypeVar("T")
 
-INTERFACE_RE = re.compile(r"^[A-Za-z0-9_.:@-]{1,15}$")
+# Not starting with "-": the name is passed to ethtool/ip, where it would read as an option
+# (the sources refuse such a name too; refusing it here makes it a config error, not a crash).
+INTERFACE_RE = re.compile(r"^(?!-)[A-Za-z0-9_.:@-]{1,15}$")
 # A node name is one DNS label (what corosync and Proxmox call the node).
 NODE_NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"

@@ -162,13 +162,15 @@ def ethtool_k_args(device: str, changes: Mapping[str, bool]) -> list[str]:
     """Validated argv for ``ethtool -K``: ``("eno1", {"tso": False})`` ->
     ``["ethtool", "-K", "eno1", "tso", "off"]``; short names where ethtool has one, so the
     command reads like the one operators know. :class:`EthtoolParseError` on a bad name."""
-    if not _IFACE_NAME.match(device):
+    # fullmatch: with match() "$" also matches before a trailing newline ("eno1\n" passed);
+    # a leading "-" would read as an ethtool option.
+    if not _IFACE_NAME.fullmatch(device) or device.startswith("-"):
         raise EthtoolParseError(f"{device!r} is not a valid interface name")
     if not changes:
         raise EthtoolParseError("ethtool -K without any feature to change")
     argv = ["ethtool", "-K", device]
     for name, on in changes.items():
-        if not _FEATURE_NAME.match(name):
+        if not _FEATURE_NAME.fullmatch(name):
             raise EthtoolParseError(f"{name!r} is not a valid feature name")
         argv += [short_feature_name(name) or name, "on" if on else "off"]
     return argv

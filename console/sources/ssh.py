@@ -100,6 +100,8 @@ async def connect(target: SshTarget,
 
     With ``trust_on_first_use`` an unknown host's key is recorded (``on_trust`` gets the
     fingerprint) and the connection retried: it is then verified against that entry."""
+    if target.trust_on_first_use:
+        _ensure_known_hosts(Path(os.path.expanduser(target.known_hosts or DEFAULT_KNOWN_HOSTS)))
     try:
         return await asyncssh.connect(target.host, **target.connect_kwargs())
     except asyncssh.HostKeyNotVerifiable as exc:
@@ -132,13 +134,19 @@ async def trust_first_use(target: SshTarget) -> str | None:
         return None
     algorithm, blob = key.export_public_key("openssh").decode("ascii").split()[:2]
     line = f"{known_hosts_pattern(target.host, target.port)} {algorithm} {blob}\n"
-    known_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(known_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    _ensure_known_hosts(known_path)
+    fd = os.open(known_path, os.O_WRONLY | os.O_APPEND)
     with os.fdopen(fd, "a", encoding="ascii") as out:
         if known_path.stat().st_size and not _ends_with_newline(known_path):
             out.write("\n")
         out.write(line)
     return f"{key.get_algorithm()} {key.get_fingerprint('sha256')}"
+
+
+def _ensure_known_hosts(path: Path) -> None:
+    """An empty, private known_hosts (asyncssh fails on a missing file before any key)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.close(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
 
 
 def _ends_with_newline(path: Path) -> bool:
