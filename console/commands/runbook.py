@@ -168,8 +168,9 @@ def _run_app(book: Runbook, ctx: RunbookContext, config: Any, args: argparse.Nam
         dry_run=args.dry_run, settle_seconds=args.settle)
 
     class RunbookApp(LabConsoleApp):
-        def on_mount(self) -> None:
-            super().on_mount()
+        # Ready, not Mount: Textual runs every class's on_mount, and the base one pushes the
+        # dashboard; the runbook screen goes on top of it once the app is up.
+        def on_ready(self) -> None:
             self.push_screen(RunbookScreen(engine))
 
     app = RunbookApp(live.sources, problems=live.problems,
