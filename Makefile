@@ -32,5 +32,10 @@ test: $(STAMP) deps lint
 bench: $(STAMP) deps
 	$(PY) -m bench $(ARGS)
 
+# Coverage-guided fuzzing of every parser (atheris): FUZZ_SECONDS each, two at a time.
+FUZZ_SECONDS ?= 60
+fuzz: $(STAMP)
+	$(PY) -m tests.fuzz.run --seconds $(FUZZ_SECONDS) --jobs 2
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .typecheck build *.egg-info
