@@ -132,22 +132,15 @@ def _validate(files: list[Path]) -> int:
 
 
 def _show(book: Runbook, ctx: RunbookContext) -> int:
-    from labconsole.runbook.engine import RunbookEngine
+    """The plan: every step and its exact command; nothing is contacted."""
+    from labconsole.runbook.engine import preview_command
 
-    class _Nothing:  # the plan contacts nothing: any call is a bug
-        async def run(self, *a: object, **k: object) -> Any:
-            raise AssertionError("show must not run commands")
-
-        async def wait_reachable(self, *a: object, **k: object) -> None:
-            raise AssertionError("show must not connect")
-
-    engine = RunbookEngine(book, ctx, _Nothing(), None,  # type: ignore[arg-type]
-                           operator="", clock=datetime.now)
     print(f"{book.title}\nnode {ctx.node}" + (f", iface {ctx.iface}" if ctx.iface else ""))
-    for i, run in enumerate(engine.runs, start=1):
-        print(f"{i:>2}. [{run.step.kind}] {run.step.title}")
-        if run.command:
-            print(f"      on {run.step.on}: {run.command}")
+    for i, step in enumerate(book.steps, start=1):
+        print(f"{i:>2}. [{step.kind}] {step.title}")
+        command = preview_command(step, ctx)
+        if command:
+            print(f"      on {step.on}: {command}")
     return 0
 
 

@@ -109,20 +109,7 @@ class RunbookEngine:
 
     def preview(self, step: Step) -> str:
         """The command a step will send, as far as it is known before it runs."""
-        try:
-            if step.op == "persist_post_up":
-                return (f"post-up {render_command(step.command, self.ctx)}  (in the "
-                        f"{self.ctx.bridge or 'bridge'} stanza of {self.ctx.interfaces_path})")
-            if step.op == "reload_network":
-                if self.ctx.bridge is None:
-                    return "ifreload -a, or ifdown/ifup of the bridge that carries " \
-                        f"{self.ctx.iface or 'the interface'} (found when the node is read)"
-                return reload_command(self.ctx.bridge)
-            if step.kind == "note":
-                return ""
-            return render_command(step.command, self.ctx)
-        except PlaceholderError as exc:
-            return f"(cannot build the command: {exc})"
+        return preview_command(step, self.ctx)
 
     async def start(self) -> None:
         """Resume from the audit log, then run checks up to the first action."""
@@ -409,6 +396,24 @@ class RunbookEngine:
         self.audit.append(entry)
         if self.on_audit is not None:
             self.on_audit(entry)
+
+
+def preview_command(step: Step, ctx: RunbookContext) -> str:
+    """What a step will send, shown before it runs (and by ``labconsole runbook show``)."""
+    try:
+        if step.op == "persist_post_up":
+            return (f"post-up {render_command(step.command, ctx)}  (in the "
+                    f"{ctx.bridge or 'bridge'} stanza of {ctx.interfaces_path})")
+        if step.op == "reload_network":
+            if ctx.bridge is None:
+                return "ifreload -a, or ifdown/ifup of the bridge that carries " \
+                    f"{ctx.iface or 'the interface'} (found when the node is read)"
+            return reload_command(ctx.bridge)
+        if step.kind == "note":
+            return ""
+        return render_command(step.command, ctx)
+    except PlaceholderError as exc:
+        return f"(cannot build the command: {exc})"
 
 
 def _result(status: str) -> AuditResult:

@@ -246,3 +246,23 @@ async def test_settle_fails_when_a_new_hang_report_arrives(node: FakeNode,
     assert engine.state == "failed" and engine.current is not None
     assert engine.current.step.id == "settle"
     assert "1 before, 2 after 5 s: NEW HANG REPORTS" in engine.current.detail
+
+
+async def test_node_left_cluster_tells_a_dead_corosync_from_the_network(
+        node: FakeNode, tmp_path: Path) -> None:
+    book = next(b for b in bundled() if b.id == "node-left-cluster")
+    engine = RunbookEngine(book, node.context(episode="left-1"), node.executor(),
+                           AuditLog(tmp_path / "audit.jsonl"), operator="alice",
+                           clock=TickClock(), sleep=no_sleep)
+    await engine.start()
+    by_id = {r.step.id: r for r in engine.runs}
+    # missing from the votes, but reachable and with carrier: not the cable, not the switch
+    assert [by_id[s].status for s in ("confirm-votes", "reachable", "link")] == ["pass"] * 3
+    assert engine.state == "failed" and engine.current is by_id["corosync-running"]
+    assert by_id["corosync-running"].exit_status == 1
+    (node.state / "running-corosync").write_text("")
+    assert await engine.retry()
+    assert by_id["corosync-running"].status == "pass"
+    assert engine.current is by_id["own-view"] and by_id["own-view"].status == "fail"
+    assert await engine.skip()
+    assert engine.state == "finished" and by_id["next"].status == "done"
