@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench import BENCHMARKS
+from bench import BENCHMARKS, DEFAULT
 from bench.config import BenchConfig, default_cache_dir
 from bench.report import render, write_json
 from bench.tools import ensure_tool, machine_info
@@ -18,7 +18,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     p.add_argument("names", nargs="*", metavar="NAME",
-                   help=f"benchmarks to run (default: all): {', '.join(BENCHMARKS)}")
+                   help=f"benchmarks to run (default: {', '.join(DEFAULT)}; also: lab, which "
+                   "builds the real 3-node lab as root)")
     p.add_argument("--quick", action="store_true",
                    help="fewer repeats, no 10M-line file")
     p.add_argument("--sizes", type=lambda s: tuple(int(x) for x in s.split(",")),
@@ -47,7 +48,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"note: GNU time unavailable ({why}): peak RSS may include the harness's own")
     machine = machine_info()
     print(" ".join(f"{k}={v}" for k, v in machine.items()))
-    for name in args.names or list(BENCHMARKS):
+    for name in args.names or list(DEFAULT):
+        print(f"\nrunning {name} ...", flush=True)
         result = BENCHMARKS[name](cfg)
         machine["loadavg_1m_after"] = machine_info()["loadavg_1m"]
         print()

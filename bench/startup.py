@@ -5,7 +5,8 @@
 - First frame of the dashboard (demo), two ways:
   * in tmux, as an operator starts it: a detached session on a private socket
     (``tmux -L``), polling ``capture-pane`` until the Votes panel's title is on screen
-    (bounded); the same poll on ``echo`` gives tmux's own overhead, reported beside it;
+    (bounded); the same poll on a ``print`` gives tmux's own overhead, and on a one-widget
+    Textual app the least any Textual app pays, both reported beside it;
   * in process, with Textual's headless ``run_test``: import time plus time to the mounted
     dashboard, which has no terminal in the way.
 """
@@ -59,6 +60,19 @@ async def main():
 
 t2 = asyncio.run(main())
 print(json.dumps({"import_s": t1 - t0, "mount_s": t2 - t1}))
+"""
+
+
+# The least a Textual app can do before its first frame: one Static showing the marker.
+_BARE_TEXTUAL = f"""
+from textual.app import App
+from textual.widgets import Static
+
+class Bare(App):
+    def compose(self):
+        yield Static({FRAME_MARKER!r})
+
+Bare().run()
 """
 
 
@@ -119,9 +133,11 @@ def _tmux_first_frame(result: BenchResult, cfg: BenchConfig, repeat: int) -> Non
         return
     socket = f"lc-bench-{os.getpid()}"
     floor = [sys.executable, "-c", f"print({FRAME_MARKER!r}); import time; time.sleep(30)"]
+    bare = [sys.executable, "-c", _BARE_TEXTUAL]
     app = [*labconsole_argv(), "run", "--demo"]
     for what, argv, markers in (
             ("tmux: python prints the marker (tmux floor)", floor, (FRAME_MARKER,)),
+            ("tmux: one-widget Textual app (Textual floor)", bare, (FRAME_MARKER,)),
             ("tmux: labconsole run --demo", app, (FRAME_MARKER, DATA_MARKER))):
         times: dict[str, list[float]] = {m: [] for m in markers}
         for i in range(repeat):

@@ -179,3 +179,29 @@ def test_cli_writes_json_and_table(tmp_path: Path, capsys: pytest.CaptureFixture
     body = json.loads(written.read_text())
     assert body["machine"]["nproc"] and body["rows"] == [{"what": "x", "median s": 0.5}]
     assert bench_main(["nope"]) == 2
+
+
+# -- lab benchmark helpers (the lab itself is too slow for a smoke run) ------------------------
+
+def test_lab_hang_block_is_one_complete_report_with_its_tdh() -> None:
+    from bench.lab_latency import hang_block
+    from labconsole.parse.kernel_scan import scan_kernel_lines
+
+    texts = [hang_block(i, 100.0 + i)[0] for i in (7, 8)]
+    result = scan_kernel_lines("".join(texts).splitlines(), default_year=2024)
+    (episode,) = result.hangs
+    assert episode.reports == 2 and episode.registers["TDH"] == hang_block(8, 0)[1] == "8"
+
+
+def test_lab_percentiles_nearest_rank() -> None:
+    from bench.lab_latency import percentiles
+
+    p = percentiles([i / 1000 for i in range(1, 101)])  # 1..100 ms
+    assert (p["p50 ms"], p["p90 ms"], p["p99 ms"], p["max ms"]) == pytest.approx((50, 90, 99, 100))
+    assert percentiles([0.005])["p99 ms"] == pytest.approx(5)
+
+
+def test_lab_benchmark_is_not_in_the_default_run() -> None:
+    from bench import DEFAULT
+
+    assert "lab" in BENCHMARKS and "lab" not in DEFAULT
