@@ -44,6 +44,7 @@ DASHBOARD_KEYS: list[tuple[str, str, str, bool]] = [
     ("right_square_bracket", "replay_seek(60)", "Replay ahead 60 s", False),
     ("S", "ask('seek')", "Replay seek to time", False),
     ("l", "focus_log", "Focus kernel log", False),
+    ("b", "runbook", "Runbook for the selected hang or lost node", False),
 ]
 
 
@@ -225,6 +226,11 @@ class DashboardScreen(Screen[None]):
             self.say("no node known yet")
             return
         self.app.push_screen(NodeDetailScreen(node))
+
+    def action_runbook(self) -> None:
+        from labconsole.screens.runbook import open_runbook
+
+        self.say(open_runbook(self))
 
     def _replay_or_say(self) -> bool:
         if self.lc.replay is None:

@@ -117,7 +117,6 @@ async def test_demo_hang_episode_opens_the_e1000e_runbook_offline(tmp_path: Path
     exact commands, and every command reports it was not run (none pretends to pass)."""
     from labconsole.runbook.session import RunbookLauncher
     from labconsole.screens.dashboard import DashboardScreen
-    from labconsole.screens.runbook import open_runbook
     from labconsole.widgets.kernel_log import KernelLogPane
     from tests.ui.helpers import demo_app, settle
 
@@ -132,8 +131,9 @@ async def test_demo_hang_episode_opens_the_e1000e_runbook_offline(tmp_path: Path
         index = next(i for i, r in enumerate(pane.view.rows) if r.episode is not None)
         pane.follow = False
         pane.move_to(index)
-        said = open_runbook(dash)
-        assert said == "runbook e1000e-tx-hang on pve03"
+        await pilot.press("b")  # the dashboard's runbook key
+        await pilot.pause()
+        assert dash.message == "runbook e1000e-tx-hang on pve03"
         screen = app.screen
         assert isinstance(screen, RunbookScreen)
         engine = screen.engine
