@@ -84,8 +84,11 @@ class KernelLogPane(ScrollView, can_focus=True):
             until = f"{q.until:%H:%M:%S}" if q.until else ""
             parts.append(f"window {since}..{until}")
         parts.append(f"{len(self.view.rows)} rows")
-        if self.view.store.dropped:
-            parts.append(f"{self.view.store.dropped} older on disk")
+        store = self.view.store
+        if store.archived:
+            parts.append(f"{store.archived} older on disk")
+        if store.dropped > store.archived:
+            parts.append(f"{store.dropped - store.archived} oldest dropped")
         parts.append("following" if self.follow else "PAUSED")
         self.border_title = " | ".join(parts)
 

@@ -2,22 +2,35 @@
 
 Physical lines go through one ``KernelLogReader`` and one ``HangDetector`` per node (the same
 parsers ``labconsole scan`` uses). Each stored entry knows the hang episode it belongs to, so the
-log view can fold a whole episode into one line. Memory is bounded: the store keeps the newest
-``capacity`` entries and counts what it dropped; the full text stays in the recording or log file
-on disk.
+log view can fold a whole episode into one line.
+
+Memory is bounded: the store keeps the newest ``capacity`` entries as objects; each older one is
+spilled to a ``LineArchive`` (a temporary file, mmap-read) and stays readable by sequence number
+through ``entry(seq)``. What filtering needs without reading text (node, time, episode) is kept
+per line in compact arrays (16 bytes a line), so a node or time-window query over the archived
+part never touches the disk; only a text filter or search reads the archived lines back.
 """
 
 from __future__ import annotations
 
+from array import array
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 
 from labconsole.model.hang import HangEpisode
 from labconsole.model.kernel_line import KernelLine
 from labconsole.model.link import LinkEvent
 from labconsole.parse.hang_detector import HangDetector
 from labconsole.parse.kernel_reader import KernelLogReader
+from labconsole.state.line_archive import (
+    ArchiveError,
+    LineArchive,
+    decode_line,
+    encode_line,
+    timestamp,
+)
 from labconsole.state.timeline import Severity
 
 _ERROR_WORDS = ("hang", "timed out", "error", "fail", "bug:", "call trace")
@@ -115,16 +128,27 @@ class _NodeLog:
 class KernelLogStore:
     """Bounded store of parsed kernel lines of every node, plus their hang episodes."""
 
-    def __init__(self, capacity: int = 200_000) -> None:
+    def __init__(self, capacity: int = 200_000, *, spill: bool = True,
+                 spill_dir: Path | str | None = None) -> None:
+        """``spill=False`` drops evicted lines instead of archiving them (then they are gone)."""
         if capacity <= 0:
             raise ValueError(f"capacity must be positive, got {capacity}")
         self.capacity = capacity
         self.entries: deque[LogEntry] = deque(maxlen=capacity)
         self.episodes: list[EpisodeRef] = []
-        self.dropped = 0
+        self.dropped = 0  # evicted from memory (archived, or lost when spilling is off/failed)
         self.errors: list[str] = []
+        self.spill = spill
+        self.spill_dir = spill_dir
+        self.archive: LineArchive | None = None
         self._seq = 0
         self._nodes: dict[str, _NodeLog] = {}
+        # Per line (index seq - 1): node number, time (epoch seconds), episode id or -1.
+        self._node_names: list[str] = []
+        self._node_ix: dict[str, int] = {}
+        self._line_node = array("I")
+        self._line_at = array("d")
+        self._line_episode = array("i")
 
     @property
     def nodes(self) -> list[str]:
@@ -132,7 +156,97 @@ class KernelLogStore:
 
     @property
     def first_seq(self) -> int:
+        """Oldest line held in memory."""
         return self.entries[0].seq if self.entries else self._seq + 1
+
+    @property
+    def oldest_seq(self) -> int:
+        """Oldest line that can still be read (from the archive, else from memory)."""
+        return self.archive.base if self.archive is not None and len(self.archive) \
+            else self.first_seq
+
+    @property
+    def last_seq(self) -> int:
+        return self._seq
+
+    @property
+    def archived(self) -> int:
+        return len(self.archive) if self.archive is not None else 0
+
+    def close(self) -> None:
+        """Delete the spill file (the store keeps working, without its archived part)."""
+        if self.archive is not None:
+            self.archive.close()
+            self.archive = None
+
+    # Cheap per-line facts (no disk) -------------------------------------------------------
+    def node_of(self, seq: int) -> str:
+        return self._node_names[self._line_node[seq - 1]]
+
+    def time_of(self, seq: int) -> float:
+        """The line's time as epoch seconds."""
+        return self._line_at[seq - 1]
+
+    def episode_of(self, seq: int) -> int | None:
+        eid = self._line_episode[seq - 1]
+        return None if eid < 0 else eid
+
+    def entry(self, seq: int) -> LogEntry:
+        """Line ``seq``, from memory or read back from the archive (IndexError if gone)."""
+        first = self.first_seq
+        if seq >= first:
+            if seq > self._seq:
+                raise IndexError(f"line {seq} does not exist yet (last is {self._seq})")
+            return self.entries[seq - first]
+        if self.archive is None or seq < self.archive.base:
+            raise IndexError(f"line {seq} was dropped from memory and is not archived")
+        f = self.archive.fields(seq)
+        try:
+            return LogEntry(seq=seq, node=f[0], at=datetime.fromisoformat(f[1]), severity=f[2],
+                            episode_id=f[3], line=decode_line(f[4:]))
+        except (IndexError, TypeError, ValueError) as exc:
+            raise ArchiveError(f"archived line {seq} cannot be decoded: {exc}") from exc
+
+    def shown_entry(self, seq: int) -> LogEntry:
+        """``entry(seq)``, or a line saying why it cannot be read (never raises for a seq the
+        view holds: a damaged spill file must not take the pane down)."""
+        try:
+            return self.entry(seq)
+        except ArchiveError as exc:
+            if not any(e.startswith("kernel log archive:") for e in self.errors):
+                self.errors.append(f"kernel log archive: {exc}")
+            text = f"<line {seq} cannot be read back from the archive: {exc}>"
+        except IndexError as exc:  # dropped since the view last synced (spilling off)
+            if not 1 <= seq <= self._seq:
+                raise
+            text = f"<{exc}>"
+        at = datetime.fromtimestamp(self.time_of(seq), timezone.utc)
+        return LogEntry(seq=seq, node=self.node_of(seq), at=at, severity="error",
+                        line=KernelLine(raw=text, message=text),
+                        episode_id=self.episode_of(seq))
+
+    def raw(self, seq: int) -> str:
+        """Just the text of line ``seq`` (what filters and searches match)."""
+        if seq >= self.first_seq or self.archive is None:
+            return self.shown_entry(seq).line.raw
+        try:
+            return str(self.archive.fields(seq)[4])
+        except (ArchiveError, IndexError):
+            return self.shown_entry(seq).line.raw
+
+    def _evict(self, entry: LogEntry) -> None:
+        self.dropped += 1
+        if not self.spill:
+            return
+        try:
+            if self.archive is None:
+                self.archive = LineArchive(entry.seq, self.spill_dir)
+            self.archive.append([entry.node, entry.at.isoformat(), entry.severity,
+                                 entry.episode_id, *encode_line(entry.line)])
+        except OSError as exc:
+            # Out of disk or no temp dir: keep going in memory only, and say so once.
+            self.errors.append(f"kernel log archive stopped, older lines are lost: {exc}")
+            self.spill = False
 
     def add(self, node: str, text: str, at: datetime) -> StoreChange:
         """Feed one physical line received from ``node`` at ``at``."""
@@ -165,8 +279,9 @@ class KernelLogStore:
                          at=aware(line.time) or at,
                          severity=line_severity(line, ref is not None),
                          episode_id=None if ref is None else ref.id)
+        self._index(entry)
         if len(self.entries) == self.capacity:
-            self.dropped += 1
+            self._evict(self.entries[0])
         self.entries.append(entry)
         change.entries.append(entry)
 
@@ -195,6 +310,15 @@ class KernelLogStore:
                 change.grown.append(ref)
             found = ref
         return found
+
+    def _index(self, entry: LogEntry) -> None:
+        ix = self._node_ix.get(entry.node)
+        if ix is None:
+            ix = self._node_ix[entry.node] = len(self._node_names)
+            self._node_names.append(entry.node)
+        self._line_node.append(ix)
+        self._line_at.append(timestamp(entry.at))
+        self._line_episode.append(-1 if entry.episode_id is None else entry.episode_id)
 
     def episode(self, episode_id: int) -> EpisodeRef:
         return self.episodes[episode_id]

@@ -4,6 +4,11 @@ Pure view model, no Textual: the widget asks for ``rows`` and draws row ``y`` on
 ``render_line``), so the pane costs the same with 30 lines or 300 000. Rows are rebuilt only when
 the query or folding changes; new lines are appended incrementally.
 
+Rows are stored as one integer each (``array('q')``: a line's sequence number, or ``-(id + 1)``
+for an episode header) and turned into ``Row`` objects only when asked for, so that 300 000
+rows cost 2.4 MB, and rows of lines the store has archived to disk are read back only when they
+are drawn, searched or filtered by text.
+
 A hang episode folds into one row at the place of its first report; unfolded, that row is
 followed by every line of the episode.
 """
@@ -11,10 +16,14 @@ followed by every line of the episode.
 from __future__ import annotations
 
 import re
+from array import array
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from typing import overload
 
 from labconsole.state.kernel_log import EpisodeRef, KernelLogStore, LogEntry, aware
+from labconsole.state.line_archive import timestamp
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -76,6 +85,31 @@ class Row:
         return self.episode.summary
 
 
+class RowList(Sequence[Row]):
+    """The rows of a view, built on demand from their integer codes (see the module doc)."""
+
+    __slots__ = ("_view",)
+
+    def __init__(self, view: LogView) -> None:
+        self._view = view
+
+    def __len__(self) -> int:
+        return len(self._view.codes)
+
+    @overload
+    def __getitem__(self, index: int) -> Row: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Row]: ...
+    def __getitem__(self, index: int | slice) -> Row | list[Row]:
+        if isinstance(index, slice):
+            return [self._view.row(code) for code in self._view.codes[index]]
+        return self._view.row(self._view.codes[index])
+
+    def __iter__(self) -> Iterator[Row]:
+        for code in self._view.codes:
+            yield self._view.row(code)
+
+
 @dataclass(slots=True)
 class LogView:
     """Rows of the pane for one query over one store."""
@@ -83,15 +117,29 @@ class LogView:
     store: KernelLogStore
     query: LogQuery = field(default_factory=LogQuery)
     expanded: set[int] = field(default_factory=set)
-    rows: list[Row] = field(default_factory=list)
+    codes: array[int] = field(default_factory=lambda: array("q"))
     _pattern: re.Pattern[str] | None = None
     _last_seq: int = 0
     _episode_rows: dict[int, int] = field(default_factory=dict)
+    _since: float | None = None
+    _until: float | None = None
+
+    @property
+    def rows(self) -> RowList:
+        return RowList(self)
+
+    def row(self, code: int) -> Row:
+        if code > 0:
+            return Row(entry=self.store.shown_entry(code))
+        eid = -code - 1
+        return Row(episode=self.store.episode(eid), folded=eid not in self.expanded)
 
     def set_query(self, query: LogQuery) -> None:
         """Change the query; raises QueryError (and keeps the old one) on a bad pattern."""
         self._pattern = query.matcher()
         self.query = query
+        self._since = None if query.since is None else timestamp(query.since)
+        self._until = None if query.until is None else timestamp(query.until)
         self.rebuild()
 
     def filter_text(self, text: str, *, regex: bool = False) -> None:
@@ -107,62 +155,65 @@ class LogView:
         self.rebuild()
 
     def rebuild(self) -> None:
-        self.rows = []
+        """Rows from the oldest line still readable (archived ones included)."""
+        self.codes = array("q")
         self._episode_rows = {}
-        self._last_seq = 0
+        self._last_seq = self.store.oldest_seq - 1
         self.sync()
 
     def sync(self) -> int:
-        """Take in entries added to the store since the last call; returns rows added."""
-        first = self.store.first_seq
-        if self.rows and self.rows[0].seq < first:
-            self._trim(first)
-        before = len(self.rows)
-        entries = self.store.entries
-        if not entries or entries[-1].seq <= self._last_seq:
-            return 0
-        start = max(0, len(entries) - (entries[-1].seq - self._last_seq))
-        for i in range(start, len(entries)):
-            self._take(entries[i])
-        self._last_seq = entries[-1].seq
-        return len(self.rows) - before
+        """Take in lines added to the store since the last call; returns rows added."""
+        oldest = self.store.oldest_seq
+        if self.codes and self._code_seq(self.codes[0]) < oldest:
+            self._trim(oldest)
+        before = len(self.codes)
+        last = self.store.last_seq
+        for seq in range(max(self._last_seq + 1, oldest), last + 1):
+            self._take(seq)
+        self._last_seq = max(self._last_seq, last)
+        return len(self.codes) - before
+
+    def _code_seq(self, code: int) -> int:
+        return code if code > 0 else self.store.episode(-code - 1).first_seq
 
     def _trim(self, first_seq: int) -> None:
-        keep = [r for r in self.rows if r.seq >= first_seq]
-        self.rows = keep
-        self._episode_rows = {r.episode.id: i for i, r in enumerate(keep)
-                              if r.episode is not None}
+        """Lines gone for good (a store that does not spill): drop their rows."""
+        keep = array("q", (c for c in self.codes if self._code_seq(c) >= first_seq))
+        self.codes = keep
+        self._episode_rows = {-c - 1: i for i, c in enumerate(keep) if c < 0}
 
-    def _visible(self, entry: LogEntry) -> bool:
-        q = self.query
-        if q.node is not None and entry.node != q.node:
+    def _visible(self, seq: int) -> bool:
+        store = self.store
+        if self.query.node is not None and store.node_of(seq) != self.query.node:
             return False
-        if q.since is not None and entry.at < q.since:
+        at = store.time_of(seq)
+        if self._since is not None and at < self._since:
             return False
-        return q.until is None or entry.at <= q.until
+        return self._until is None or at <= self._until
 
-    def _matches(self, entry: LogEntry) -> bool:
+    def _matches(self, seq: int, eid: int | None) -> bool:
         if self._pattern is None:
             return True
-        if self._pattern.search(entry.line.raw):
+        if self._pattern.search(self.store.raw(seq)):
             return True
-        if entry.episode_id is not None:
-            return bool(self._pattern.search(self.store.episode(entry.episode_id).summary))
+        if eid is not None:
+            return bool(self._pattern.search(self.store.episode(eid).summary))
         return False
 
-    def _take(self, entry: LogEntry) -> None:
-        if not self._visible(entry) or not self._matches(entry):
+    def _take(self, seq: int) -> None:
+        if not self._visible(seq):
             return
-        eid = entry.episode_id
+        eid = self.store.episode_of(seq)
+        if not self._matches(seq, eid):
+            return
         if eid is None:
-            self.rows.append(Row(entry=entry))
+            self.codes.append(seq)
             return
-        folded = eid not in self.expanded
         if eid not in self._episode_rows:
-            self._episode_rows[eid] = len(self.rows)
-            self.rows.append(Row(episode=self.store.episode(eid), folded=folded))
-        if not folded:
-            self.rows.append(Row(entry=entry))
+            self._episode_rows[eid] = len(self.codes)
+            self.codes.append(-eid - 1)
+        if eid in self.expanded:
+            self.codes.append(seq)
 
     # Navigation helpers (pure: they return row indexes, the widget moves the cursor).
 
@@ -170,21 +221,28 @@ class LogView:
              regex: bool = False) -> int | None:
         """Index of the next (or previous) row from ``start`` whose text matches."""
         pattern = compile_pattern(text, regex)
-        if pattern is None or not self.rows:
+        codes = self.codes
+        if pattern is None or not codes:
             return None
-        n = len(self.rows)
+        n = len(codes)
         step = 1 if forward else -1
         for k in range(1, n + 1):
             i = (start + step * k) % n
-            row = self.rows[i]
-            if pattern.search(row.text()):
+            code = codes[i]
+            found = (pattern.search(self.store.raw(code)) if code > 0
+                     else pattern.search(self.store.episode(-code - 1).summary))
+            if found:
                 return i
         return None
 
     def index_at(self, when: datetime) -> int | None:
         """First row at or after ``when`` (rows are in arrival order, nearly time order)."""
-        for i, row in enumerate(self.rows):
-            if row.at >= when:
+        target = timestamp(when)
+        for i, code in enumerate(self.codes):
+            if code > 0:
+                if self.store.time_of(code) >= target:
+                    return i
+            elif timestamp(self.row(code).at) >= target:
                 return i
         return None
 

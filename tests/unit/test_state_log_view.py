@@ -83,12 +83,22 @@ def test_search_wraps_both_ways_and_jump_finds_time() -> None:
 
 
 def test_trimmed_store_trims_rows() -> None:
-    store = KernelLogStore(capacity=3)
+    store = KernelLogStore(capacity=3, spill=False)
     view = LogView(store)
     for i in range(5):
         store.add("pve01", f"Nov 08 06:19:0{i} pve01 kernel: n{i}", T0)
         view.sync()
     assert [r.text()[-2:] for r in view.rows] == ["n2", "n3", "n4"]
+
+
+def test_spilling_store_keeps_every_row_readable() -> None:
+    store = KernelLogStore(capacity=3)
+    view = LogView(store)
+    for i in range(5):
+        store.add("pve01", f"Nov 08 06:19:0{i} pve01 kernel: n{i}", T0)
+        view.sync()
+    assert len(store.entries) == 3 and store.archived == 2
+    assert [r.text()[-2:] for r in view.rows] == ["n0", "n1", "n2", "n3", "n4"]
 
 
 def test_typed_times_and_windows() -> None:

@@ -1,0 +1,140 @@
+"""The kernel log store's spill file: entries that left memory, re-readable by sequence number.
+
+The store keeps only its newest lines in memory; each line it evicts is appended here as one
+JSON record (ASCII only: ``ensure_ascii`` keeps journal bytes held as surrogate escapes, and
+makes byte offsets safe). An index of byte offsets (8 bytes a line, in an ``array``) finds a
+record, and reads go through an ``mmap`` of the file, so scrolling back touches only the pages
+of the lines on screen (the approach of toolong). The file is an anonymous temporary file:
+nothing is left behind when the console exits.
+
+Why our own file rather than the recording or the replayed log: a live session need not record
+at all, recordings may be gzip (no random access), and a record here carries what parsing found
+(episode, severity, times), which re-reading the raw source would have to recompute.
+"""
+
+from __future__ import annotations
+
+import json
+import mmap
+import tempfile
+from array import array
+from collections import OrderedDict
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO, Any
+
+from labconsole.model.kernel_line import KernelLine
+
+_CACHE = 4096  # decoded records kept: a few screens of scrolling back and forth
+
+
+class ArchiveError(RuntimeError):
+    """A record could not be read back (the spill file is damaged or was truncated)."""
+
+
+class LineArchive:
+    """Append-only records numbered ``base``, ``base + 1``, ...; random reads by number."""
+
+    def __init__(self, base: int, directory: Path | str | None = None) -> None:
+        self.base = base
+        # Lives as long as the archive (closed by close()); the OS deletes it on close or exit.
+        self._fh: IO[bytes] = tempfile.TemporaryFile(  # noqa: SIM115
+            prefix="labconsole-log-", dir=directory)
+        self._offsets = array("Q")
+        self._size = 0
+        self._map: mmap.mmap | None = None
+        self._mapped = 0
+        self._raw_cache: OrderedDict[int, list[Any]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._offsets)
+
+    @property
+    def end(self) -> int:
+        """One past the last number stored."""
+        return self.base + len(self._offsets)
+
+    @property
+    def size(self) -> int:
+        """Bytes on disk."""
+        return self._size
+
+    def append(self, fields: list[Any]) -> int:
+        """Store one record (JSON-able fields); returns its number."""
+        data = json.dumps(fields, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+        self._fh.write(data + b"\n")
+        self._offsets.append(self._size)
+        self._size += len(data) + 1
+        return self.end - 1
+
+    def fields(self, number: int) -> list[Any]:
+        """The fields of record ``number`` (raises IndexError outside the archive)."""
+        cached = self._raw_cache.get(number)
+        if cached is not None:
+            self._raw_cache.move_to_end(number)
+            return cached
+        index = number - self.base
+        if not 0 <= index < len(self._offsets):
+            raise IndexError(f"record {number} is not in the archive ({self.base}..{self.end})")
+        start = self._offsets[index]
+        stop = self._offsets[index + 1] if index + 1 < len(self._offsets) else self._size
+        view = self._view(stop)
+        try:
+            value = json.loads(view[start:stop - 1])
+        except ValueError as exc:
+            raise ArchiveError(f"record {number} at byte {start} is damaged: {exc}") from exc
+        if not isinstance(value, list):
+            raise ArchiveError(f"record {number} at byte {start} is not a list")
+        self._raw_cache[number] = value
+        if len(self._raw_cache) > _CACHE:
+            self._raw_cache.popitem(last=False)
+        return value
+
+    def _view(self, needed: int) -> mmap.mmap:
+        """The mapping, remapped after appends: writes are buffered until a read needs them."""
+        if self._map is None or self._mapped < needed:
+            if self._map is not None:
+                self._map.close()
+                self._map = None
+            try:
+                self._fh.flush()
+                self._map = mmap.mmap(self._fh.fileno(), 0, access=mmap.ACCESS_READ)
+            except (OSError, ValueError) as exc:  # ValueError: an empty file cannot be mapped
+                raise ArchiveError(f"spill file cannot be mapped: {exc}") from exc
+            self._mapped = len(self._map)
+            if self._mapped < needed:
+                raise ArchiveError(f"spill file is {self._mapped} bytes, {needed} expected")
+        return self._map
+
+    def close(self) -> None:
+        if self._map is not None:
+            self._map.close()
+            self._map = None
+        self._fh.close()
+
+
+# KernelLine <-> record fields. Positional lists keep the file small; the order is fixed here.
+
+def _iso(t: datetime | None) -> str | None:
+    return None if t is None else t.isoformat()
+
+
+def _time(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def encode_line(line: KernelLine) -> list[Any]:
+    return [line.raw, line.message, line.lineno, _iso(line.time), line.uptime, line.host,
+            line.facility, line.priority, line.driver, line.device, line.pci,
+            line.continuation, line.is_kernel]
+
+
+def decode_line(f: list[Any]) -> KernelLine:
+    return KernelLine(raw=f[0], message=f[1], lineno=f[2], time=_time(f[3]), uptime=f[4],
+                      host=f[5], facility=f[6], priority=f[7], driver=f[8], device=f[9],
+                      pci=f[10], continuation=f[11], is_kernel=f[12])
+
+
+def timestamp(t: datetime) -> float:
+    """Seconds since the epoch (times without a zone count as UTC, as everywhere on screen)."""
+    return (t if t.tzinfo is not None else t.replace(tzinfo=timezone.utc)).timestamp()
