@@ -27,6 +27,7 @@ from labconsole.events import OperatorAction
 from labconsole.runbook.audit import AuditEntry
 from labconsole.runbook.engine import RunbookEngine
 from labconsole.runbook.session import RunbookLauncher
+from labconsole.sources.ssh import SshPool
 from labconsole.widgets.runbook_step_detail import RunbookStepDetail
 from labconsole.widgets.runbook_steps import RunbookSteps
 
@@ -175,6 +176,13 @@ def launcher_for(app: Any) -> RunbookLauncher:
     launcher = getattr(app, "runbook_launcher", None)
     if isinstance(launcher, RunbookLauncher):
         return launcher
+    sources = getattr(getattr(app, "pipeline", None), "sources", ())
+    pool = next((s for s in sources if isinstance(s, SshPool)), None)
+    if pool is not None:  # live console: the same SSH connections its sources use
+        launcher = RunbookLauncher.from_pool(pool.nodes, operator=getpass.getuser(),
+                                             clock=app.clock)
+        app.runbook_launcher = launcher
+        return launcher
     scratch = Path(tempfile.gettempdir()) / f"labconsole-offline-audit-{os.getuid()}.jsonl"
     launcher = RunbookLauncher.offline(operator=getpass.getuser(), clock=app.clock,
                                        audit_path=scratch)
@@ -188,10 +196,14 @@ def open_runbook(dashboard: DashboardScreen) -> str:
     app = dashboard.lc
     launcher = launcher_for(app)
     row = dashboard.log_pane.current_row
-    engine = None
+
+    def peers(node: str) -> list[str]:  # members the votes show next to the node
+        return [n for c in app.state.votes.clusters.values() if node in c.nodes
+                for n, v in c.nodes.items() if n != node and v.present]
+
     if row is not None and row.episode is not None:
         ref = row.episode
-        engine = launcher.for_episode(ref.node, ref.episode)
+        engine = launcher.for_episode(ref.node, ref.episode, peers(ref.node))
         if engine is None:
             return f"no runbook for a {ref.episode.driver} hang"
     else:
@@ -201,7 +213,7 @@ def open_runbook(dashboard: DashboardScreen) -> str:
             return "select a hang episode in the kernel log, or wait for a node to leave"
         chosen = dashboard.selected_node()
         name, since = next(((n, s) for n, s in gone if n == chosen), gone[0])
-        engine = launcher.for_missing_node(name, since)
+        engine = launcher.for_missing_node(name, since, peers(name))
         if engine is None:
             return "no runbook for a node that left the cluster"
     app.push_screen(RunbookScreen(engine))

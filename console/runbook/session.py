@@ -121,6 +121,15 @@ class RunbookLauncher:
                    problems)
 
     @classmethod
+    def from_pool(cls, connections: Mapping[str, NodeConnection], *, operator: str,
+                  clock: Clock, audit_path: Path | None = None) -> RunbookLauncher:
+        """Live, without the config at hand: bundled runbooks, each node's default kernel
+        log (journalctl) and the peers the caller passes in."""
+        books, problems = load_all(None)
+        return cls(books, SshExecutor(connections), audit_path or default_audit_path(),
+                   operator, clock, problems=problems)
+
+    @classmethod
     def offline(cls, *, operator: str, clock: Clock, audit_path: Path | None = None,
                 runbook_dir: Path | None = None) -> RunbookLauncher:
         """No live nodes (replay, demo): runbooks open, commands are shown, none run."""
@@ -128,17 +137,19 @@ class RunbookLauncher:
         return cls(books, NoNodeExecutor(), audit_path or default_audit_path(), operator,
                    clock, problems=problems)
 
-    def for_episode(self, node: str, ep: HangEpisode) -> RunbookEngine | None:
-        """The runbook for a hang episode (None when none applies to its driver)."""
+    def for_episode(self, node: str, ep: HangEpisode, peers: Iterable[str] = ()
+                    ) -> RunbookEngine | None:
+        """The runbook for a hang episode (None when none applies to its driver).
+        ``peers`` (e.g. the other members seen in the votes) when the config names none."""
         ctx = context_for_episode(node, ep, now=self.clock(), config=self.nodes.get(node),
-                                  peers=self.peers.get(node, ()))
+                                  peers=self.peers.get(node) or tuple(peers))
         return self._engine(ctx, driver=ep.driver, hang=True)
 
-    def for_missing_node(self, node: str, since: datetime | None = None
-                         ) -> RunbookEngine | None:
+    def for_missing_node(self, node: str, since: datetime | None = None,
+                         peers: Iterable[str] = ()) -> RunbookEngine | None:
         ctx = context_for_missing_node(node, now=self.clock(), since=since,
                                        config=self.nodes.get(node),
-                                       peers=self.peers.get(node, ()))
+                                       peers=self.peers.get(node) or tuple(peers))
         return self._engine(ctx, driver=None, hang=False)
 
     def _engine(self, ctx: RunbookContext, *, driver: str | None, hang: bool

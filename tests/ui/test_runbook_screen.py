@@ -139,6 +139,7 @@ async def test_demo_hang_episode_opens_the_e1000e_runbook_offline(tmp_path: Path
         engine = screen.engine
         await wait_state(pilot, engine, "failed")
         assert engine.ctx.iface == "eno1" and engine.ctx.episode is not None
+        assert engine.ctx.peers == ("pve01", "pve02")  # from the votes: who to ask
         assert engine.ctx.episode.startswith("pve03-eno1-2025")
         assert engine.runs[0].status == "error"
         assert "no live connection" in engine.runs[0].detail
