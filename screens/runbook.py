@@ -24,7 +24,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from labconsole.events import OperatorAction
-from labconsole.runbook.audit import AuditEntry
+from labconsole.runbook.audit import AuditEntry, AuditError
 from labconsole.runbook.engine import RunbookEngine
 from labconsole.runbook.session import RunbookLauncher
 from labconsole.sources.ssh import SshPool
@@ -127,7 +127,16 @@ class RunbookScreen(Screen[None]):
     # -- engine plumbing ---------------------------------------------------------------------
     def _drive(self, job: Coroutine[Any, Any, object]) -> None:
         self.follow = True
-        self.run_worker(job, group="runbook", exit_on_error=False)
+        self.run_worker(self._guarded(job), group="runbook", exit_on_error=False)
+
+    async def _guarded(self, job: Coroutine[Any, Any, object]) -> None:
+        """The engine stops itself on command failures; what is left (the audit log became
+        unwritable mid-run) is shown instead of vanishing into a worker."""
+        try:
+            await job
+        except AuditError as exc:
+            self.notify(f"runbook stopped: {exc}", severity="error", timeout=30)
+        self.refresh_view()
 
     def _audited(self, entry: AuditEntry) -> None:
         pipeline = getattr(self.app, "pipeline", None)

@@ -99,6 +99,15 @@ class AuditLog:
             raise AuditError(exc.errno, f"cannot write audit log {self.path}: {exc.strerror}"
                              ) from exc
 
+    def check_writable(self) -> None:
+        """AuditError now, rather than after an action ran, when the log cannot be appended."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            os.close(os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
+        except OSError as exc:
+            raise AuditError(exc.errno, f"cannot write audit log {self.path}: {exc.strerror}"
+                             ) from exc
+
     def entries(self) -> list[AuditEntry]:
         return list(read_audit(self.path))
 

@@ -237,6 +237,13 @@ class RunbookEngine:
             run.status, run.detail = "done", step.why
             self._audit(run, "done", "", command="")
             return
+        if step.kind == "action" and not self.dry_run:
+            try:
+                self.audit.check_writable()
+            except AuditError as exc:  # no action without its audit trail
+                run.status, run.detail = "refused", f"not run: {exc}"
+                self._notify()
+                return
         try:
             await self._ensure_context(step)
             handler = _HANDLERS[step.op]

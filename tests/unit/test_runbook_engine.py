@@ -266,3 +266,19 @@ async def test_node_left_cluster_tells_a_dead_corosync_from_the_network(
     assert engine.current is by_id["own-view"] and by_id["own-view"].status == "fail"
     assert await engine.skip()
     assert engine.state == "finished" and by_id["next"].status == "done"
+
+
+async def test_no_action_runs_when_the_audit_log_cannot_be_written(node: FakeNode,
+                                                                  tmp_path: Path) -> None:
+    audit_dir = tmp_path / "auditdir"
+    audit = AuditLog(audit_dir / "audit.jsonl")
+    engine = make_engine(node, audit)
+    await engine.start()
+    assert engine.state == "waiting"
+    (audit_dir / "audit.jsonl").unlink()
+    audit_dir.rmdir()
+    audit_dir.write_text("not a directory any more")
+    await engine.confirm()
+    run = engine.runs[4]
+    assert run.status == "refused" and "cannot write audit log" in run.detail
+    assert node.flag("tso") == "on" and not (node.state / "ethtool-K.log").exists()
