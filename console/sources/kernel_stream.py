@@ -256,15 +256,19 @@ class KernelStreamSource:
             async with conn.create_process(self.strategy.command(), encoding="utf-8",
                                            errors="replace") as proc:
                 while chunk := await proc.stdout.read(READ_CHUNK):
-                    got += await self._emit_lines(splitter.feed(chunk), emit)
+                    got += await self._emit_lines(self._split(splitter, chunk), emit)
                 got += await self._emit_lines(splitter.close(), emit)
                 stderr = await asyncio.wait_for(proc.stderr.read(MAX_STDERR), 2)
                 await asyncio.wait_for(proc.wait(), 2)
                 return got, proc.exit_status, stderr
         except TRANSIENT_ERRORS as exc:
             return got, None, str(exc)
-        finally:
-            self.truncated += splitter.truncated
+
+    def _split(self, splitter: LineSplitter, chunk: str) -> list[str]:
+        cut_before = splitter.truncated
+        lines = splitter.feed(chunk)
+        self.truncated += splitter.truncated - cut_before  # counted live, not at stream end
+        return lines
 
     async def _emit_lines(self, lines: list[str], emit: Emit) -> int:
         got = 0
