@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, get_args
 
 ConnState = Literal["connecting", "connected", "reconnecting", "failed", "closed"]
 
@@ -104,6 +104,16 @@ class OperatorAction(Event):
     exit_status: int | None = None
 
 
+# What each annotated field of an event may hold once decoded from JSON.
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "str": (str,),
+    "str | None": (str, type(None)),
+    "int | None": (int, type(None)),
+    "float | None": (int, float, type(None)),
+    "ConnState": (str,),
+}
+_CONN_STATES = frozenset(get_args(ConnState))
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
     for cls in (KernelText, QuorumText, NicText, SyslogText, ConnectionChange, ApiJson,
@@ -122,7 +132,7 @@ def event_from_json(obj: Any) -> Event:
     kwargs: dict[str, Any] = {}
     for f in fields(cls):
         if f.name in obj:
-            kwargs[f.name] = obj[f.name]
+            kwargs[f.name] = _checked(kind, f.name, str(f.type), obj[f.name])
     try:
         kwargs["at"] = datetime.fromisoformat(str(obj["at"]))
     except KeyError as exc:
@@ -133,3 +143,18 @@ def event_from_json(obj: Any) -> Event:
         return cls(**kwargs)
     except TypeError as exc:
         raise EventDecodeError(f"{kind} event: {exc}") from exc
+
+
+def _checked(kind: str, name: str, annotation: str, value: Any) -> Any:
+    """The field's value if JSON gave it the declared type; EventDecodeError otherwise."""
+    if name == "at":
+        return value
+    allowed = _JSON_TYPES.get(annotation)
+    if allowed is not None and (
+        not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed)
+    ):
+        raise EventDecodeError(f"{kind} event: field {name!r} must be {annotation}, "
+                               f"got {type(value).__name__}")
+    if annotation == "ConnState" and value not in _CONN_STATES:
+        raise EventDecodeError(f"{kind} event: unknown connection state {value!r}")
+    return value
