@@ -124,6 +124,15 @@ class LogView:
     _since: float | None = None
     _until: float | None = None
 
+    def __post_init__(self) -> None:
+        # A view made with a query (a replay reset keeps the pane's) filters like set_query.
+        self._compile(self.query)
+
+    def _compile(self, query: LogQuery) -> None:
+        self._pattern = query.matcher()
+        self._since = None if query.since is None else timestamp(query.since)
+        self._until = None if query.until is None else timestamp(query.until)
+
     @property
     def rows(self) -> RowList:
         return RowList(self)
@@ -136,10 +145,8 @@ class LogView:
 
     def set_query(self, query: LogQuery) -> None:
         """Change the query; raises QueryError (and keeps the old one) on a bad pattern."""
-        self._pattern = query.matcher()
+        self._compile(query)
         self.query = query
-        self._since = None if query.since is None else timestamp(query.since)
-        self._until = None if query.until is None else timestamp(query.until)
         self.rebuild()
 
     def filter_text(self, text: str, *, regex: bool = False) -> None:

@@ -111,3 +111,11 @@ def test_typed_times_and_windows() -> None:
     for bad in ("6pm", "25:00", "06:21..06:18"):
         with pytest.raises(TimeQueryError):
             parse_window(bad if ".." in bad else bad + "..", T0)
+
+
+def test_a_view_made_with_a_query_applies_all_of_it() -> None:
+    for query in (LogQuery(text="perf"), LogQuery(since=T0 + timedelta(minutes=1))):
+        view = LogView(_store(), query=query)
+        view.sync()
+        texts = [r.text() for r in view.rows]
+        assert len(texts) == 1 and texts[0].endswith("perf: interrupt took too long")
