@@ -22,8 +22,7 @@ from pathlib import Path
 import pytest
 
 from labconsole.runbook.audit import AuditEntry, read_audit
-from tests.lab.conftest import healthy_lab, lab  # noqa: F401  (fixtures)
-from tests.lab.labnet import Lab, interfaces_text
+from tests.lab.labnet import Lab, cleanup_stale, interfaces_text, missing_requirements
 from tests.lab.test_lab_sources import HANG_BLOCK
 
 pytestmark = [
@@ -92,9 +91,25 @@ def _entries(path: Path) -> list[AuditEntry]:
     return list(read_audit(path))
 
 
+@pytest.fixture(scope="module")
+def e2e_lab() -> Iterator[Lab]:
+    """A lab of its own (prefix ``lc<pid>-e2e``): the lab tests' session lab may run in the
+    same process, and fixtures of tests/lab/conftest.py are not visible here."""
+    reason = missing_requirements()
+    if reason:
+        pytest.skip(reason)
+    cleanup_stale()
+    lab = Lab(prefix=f"lc{os.getpid()}-e2e")
+    lab.start()
+    try:
+        yield lab
+    finally:
+        lab.stop()
+
+
 @pytest.fixture
-def tmux(healthy_lab: Lab, tmp_path: Path) -> Iterator[tuple[Tmux, Path]]:  # noqa: F811
-    config = lab_config(healthy_lab, tmp_path)
+def tmux(e2e_lab: Lab, tmp_path: Path) -> Iterator[tuple[Tmux, Path]]:
+    config = lab_config(e2e_lab, tmp_path)
     audit = tmp_path / "audit.jsonl"
     assert config.exists()
     t = Tmux(f"labconsole-rb-{os.getpid()}-{uuid.uuid4().hex[:8]}")
@@ -103,9 +118,9 @@ def tmux(healthy_lab: Lab, tmp_path: Path) -> Iterator[tuple[Tmux, Path]]:  # no
 
 
 def test_operator_fixes_pve03_with_keys_in_tmux(
-        tmux: tuple[Tmux, Path], healthy_lab: Lab, tmp_path: Path) -> None:  # noqa: F811
+        tmux: tuple[Tmux, Path], e2e_lab: Lab, tmp_path: Path) -> None:
     t, audit = tmux
-    the_lab = healthy_lab
+    the_lab = e2e_lab
     node = the_lab.node("pve03")
     original = interfaces_text(node.addr)
     assert node.interfaces_file.read_text() == original

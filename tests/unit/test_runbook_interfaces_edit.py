@@ -81,7 +81,7 @@ async def test_crash_between_temp_write_and_rename_leaves_the_old_file(path: Pat
     """A ``mv`` that SIGKILLs the script that called it: the crash right before the rename."""
     fakebin = tmp_path / "crashbin"
     fakebin.mkdir()
-    (fakebin / "mv").write_text("#!/bin/sh\nkill -KILL $PPID\nsleep 5\n")
+    (fakebin / "mv").write_text("#!/bin/sh\nkill -KILL $PPID\nexit 1\n")
     (fakebin / "mv").chmod(0o755)
     env = dict(os.environ, PATH=f"{fakebin}:{os.environ['PATH']}")
     ex = LocalExecutor(env=env)
