@@ -125,10 +125,15 @@ class _NodeLog:
         self.current: EpisodeRef | None = None
 
 
+# Lines kept as objects (about 650 bytes each, so ~33 MB); older ones cost ~40 bytes of index and
+# are read back from the spill file (measured by bench/ui_memory.py).
+DEFAULT_CAPACITY = 50_000
+
+
 class KernelLogStore:
     """Bounded store of parsed kernel lines of every node, plus their hang episodes."""
 
-    def __init__(self, capacity: int = 200_000, *, spill: bool = True,
+    def __init__(self, capacity: int = DEFAULT_CAPACITY, *, spill: bool = True,
                  spill_dir: Path | str | None = None) -> None:
         """``spill=False`` drops evicted lines instead of archiving them (then they are gone)."""
         if capacity <= 0:
