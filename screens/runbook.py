@@ -222,7 +222,15 @@ def open_runbook(dashboard: DashboardScreen) -> str:
             return "select a hang episode in the kernel log, or wait for a node to leave"
         chosen = dashboard.selected_node()
         name, since = next(((n, s) for n, s in gone if n == chosen), gone[0])
-        engine = launcher.for_missing_node(name, since, peers(name))
+        hangs = [ref for ref in app.state.log.episodes if ref.node == name]
+        if hangs:  # it left because its NIC hung: the hang runbook, on the latest episode
+            engine = launcher.for_episode(name, hangs[-1].episode, peers(name))
+            if engine is not None:
+                app.push_screen(RunbookScreen(engine))
+                return f"runbook {engine.runbook.id} on {name}"
+        nics = [iface for (node, iface) in app.state.nics.nics if node == name]
+        engine = launcher.for_missing_node(name, since, peers(name),
+                                           iface=nics[0] if nics else None)
         if engine is None:
             return "no runbook for a node that left the cluster"
     app.push_screen(RunbookScreen(engine))

@@ -104,6 +104,11 @@ class RunbookEngine:
 
     # -- public --------------------------------------------------------------------------
     @property
+    def busy(self) -> bool:
+        """A step is running (keys pressed now wait for it)."""
+        return self._lock.locked()
+
+    @property
     def current(self) -> StepRun | None:
         return self.runs[self.index] if self.index < len(self.runs) else None
 

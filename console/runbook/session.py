@@ -146,10 +146,15 @@ class RunbookLauncher:
         return self._engine(ctx, driver=ep.driver, hang=True)
 
     def for_missing_node(self, node: str, since: datetime | None = None,
-                         peers: Iterable[str] = ()) -> RunbookEngine | None:
-        ctx = context_for_missing_node(node, now=self.clock(), since=since,
-                                       config=self.nodes.get(node),
-                                       peers=self.peers.get(node) or tuple(peers))
+                         peers: Iterable[str] = (), iface: str | None = None
+                         ) -> RunbookEngine | None:
+        """``iface``: the NIC to check when the config names none (e.g. one the NIC panel
+        watches on that node)."""
+        config = self.nodes.get(node)
+        ctx = context_for_missing_node(
+            node, now=self.clock(), since=since, config=config,
+            peers=self.peers.get(node) or tuple(peers),
+            iface=None if config is not None and config.interfaces else iface)
         return self._engine(ctx, driver=None, hang=False)
 
     def _engine(self, ctx: RunbookContext, *, driver: str | None, hang: bool

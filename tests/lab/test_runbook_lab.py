@@ -67,7 +67,7 @@ async def until(pilot: Pilot[int], what: str, cond, rounds: int = 600,  # type: 
 
 
 def idle(engine: RunbookEngine, *states: str):  # type: ignore[no-untyped-def]
-    return lambda: engine.state in states and not engine._lock.locked()
+    return lambda: engine.state in states and not engine.busy
 
 
 def trace(engine: RunbookEngine) -> str:

@@ -31,7 +31,7 @@ async def wait_state(pilot: Pilot[int], engine: RunbookEngine, *states: str,
                      rounds: int = 400) -> None:
     for _ in range(rounds):
         await pilot.pause(0.01)
-        if engine.state in states and not engine._lock.locked():
+        if engine.state in states and not engine.busy:
             return
     raise AssertionError(f"engine state {engine.state}, wanted {states}: "
                          f"{[(r.step.id, r.status, r.detail) for r in engine.runs]}")
@@ -145,3 +145,39 @@ async def test_demo_hang_episode_opens_the_e1000e_runbook_offline(tmp_path: Path
         assert "no live connection" in engine.runs[0].detail
         text = screen_text(app)
         assert "node pve03  iface eno1" in text
+
+
+async def test_lost_node_opens_hang_runbook_if_it_hung_else_node_left(tmp_path: Path) -> None:
+    """'b' away from any episode: pve03 lost its vote; with its hang in the log the e1000e
+    runbook opens, with no kernel log at all the node-left-cluster one."""
+    from labconsole.demo import DEMO_RECORDING
+    from labconsole.events import KernelText
+    from labconsole.runbook.session import RunbookLauncher
+    from labconsole.screens.dashboard import DashboardScreen
+    from labconsole.sources.replay import ReplayControl, ReplaySource, load_events
+    from tests.ui.helpers import MID_INCIDENT, settle
+
+    events = [e for e in load_events([DEMO_RECORDING]) if e.at <= MID_INCIDENT]
+    results = []
+    for keep_kernel in (True, False):
+        chosen = [e for e in events if keep_kernel or not isinstance(e, KernelText)]
+        control = ReplayControl(speed=0)
+        app = LabConsoleApp([ReplaySource(chosen, control=control)], replay=control,
+                            tick_seconds=0)
+        app.runbook_launcher = RunbookLauncher.offline(  # type: ignore[attr-defined]
+            operator="alice", clock=app.clock, audit_path=tmp_path / "audit.jsonl")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            dash = app.screen
+            assert isinstance(dash, DashboardScreen)
+            pane = dash.log_pane
+            plain = [i for i, r in enumerate(pane.view.rows) if r.episode is None]
+            if plain:
+                pane.follow = False
+                pane.move_to(plain[0])
+            await pilot.press("b")
+            await pilot.pause()
+            results.append(dash.message)
+            if isinstance(app.screen, RunbookScreen):
+                assert app.screen.engine.ctx.peers == ("pve01", "pve02")
+    assert results == ["runbook e1000e-tx-hang on pve03", "runbook node-left-cluster on pve03"]
