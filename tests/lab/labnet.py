@@ -206,11 +206,21 @@ class Lab:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def _remove_leftovers(self) -> None:
+        """Namespaces with exactly this lab's names can only be leftovers of a killed run whose
+        pid this process now reuses (cleanup_stale spares them: the pid is alive)."""
+        mine = {self.sw_ns, self.ops_ns, *(node.ns for node in self.nodes.values())}
+        listed = _run(["ip", "netns", "list"], check=False).stdout.split("\n")
+        for name in {line.split()[0] for line in listed if line.split()} & mine:
+            _kill_netns_pids(name)
+            _run(["ip", "netns", "del", name], check=False)
+
     def start(self, quorum_timeout: float = 20.0) -> None:
         for i, name in enumerate(self.nodes_names, start=1):
             ns = f"{self.prefix}-{name}"
             self.nodes[name] = LabNode(name, i, f"{SUBNET}.{10 + i}", ns, self.root / name)
         self.started = True
+        self._remove_leftovers()
         try:
             self._make_keys()
             self._make_switch()
