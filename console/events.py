@@ -132,7 +132,7 @@ def event_from_json(obj: Any) -> Event:
     kwargs: dict[str, Any] = {}
     for f in fields(cls):
         if f.name in obj:
-            kwargs[f.name] = _checked(kind, f.name, str(f.type), obj[f.name])
+            kwargs[f.name] = _checked(cls.type, f.name, str(f.type), obj[f.name])
     try:
         kwargs["at"] = datetime.fromisoformat(str(obj["at"]))
     except KeyError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 import zipfile
@@ -36,9 +37,14 @@ def test_core_never_imports_textual() -> None:
     for path in (ROOT / "console").rglob("*.py"):
         if path.name == "app.py" and path.parent == ROOT / "console":
             continue
-        text = path.read_text()
-        if "import textual" in text or "from textual" in text:
-            offenders.append(str(path.relative_to(ROOT)))
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names = [node.module]
+            if any(n == "textual" or n.startswith("textual.") for n in names):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert offenders == []
 
 
