@@ -154,8 +154,7 @@ class DashboardScreen(Screen[None]):
         pane = self.log_pane
         ref = self.lc.now()
         if kind == "filter":
-            pane.view.filter_text(text, regex=regex)
-            pane.refresh_rows()
+            pane.show_query(replace(pane.log_query, text=text, regex=regex))
             self.say(f"filter {value!r}" if value else "filter cleared")
         elif kind == "search":
             compile_pattern(text, regex)
@@ -171,8 +170,7 @@ class DashboardScreen(Screen[None]):
                 self.say(f"at {value}")
         elif kind == "window":
             since, until = parse_window(text, ref)
-            pane.view.set_query(replace(pane.view.query, since=since, until=until))
-            pane.refresh_rows()
+            pane.show_query(replace(pane.log_query, since=since, until=until))
             self.say(f"window {value}")
         elif kind == "seek" and self.lc.replay is not None:
             self.lc.replay.seek(parse_clock(text, ref))
@@ -194,18 +192,16 @@ class DashboardScreen(Screen[None]):
 
     def action_clear_query(self) -> None:
         pane = self.log_pane
-        pane.view.set_query(LogQuery(node=pane.view.query.node))
-        pane.refresh_rows()
+        pane.show_query(LogQuery(node=pane.log_query.node))
         self.say("filter and window cleared")
 
     def action_cycle_node(self) -> None:
         nodes: list[str | None] = [None, *self.lc.state.nodes]
         pane = self.log_pane
-        current = pane.view.query.node
+        current = pane.log_query.node
         nxt = nodes[(nodes.index(current) + 1) % len(nodes)] if current in nodes else None
-        pane.view.set_query(replace(pane.view.query, node=nxt))
         pane.merged = nxt is None
-        pane.refresh_rows()
+        pane.show_query(replace(pane.log_query, node=nxt))
         self.say(f"kernel log: {nxt or 'all nodes'}")
 
     def selected_node(self) -> str | None:

@@ -8,6 +8,7 @@ search all come from ``labconsole.state.log_view``; this only draws and moves a 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from rich.segment import Segment
 from rich.style import Style
@@ -17,7 +18,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from labconsole.state.log_view import LogView, Row
+from labconsole.state.log_view import LogQuery, LogView, Row
 from labconsole.widgets.style import CURSOR_STYLE, EPISODE_STYLE, SEVERITY_STYLE
 
 
@@ -53,13 +54,44 @@ class KernelLogPane(ScrollView, can_focus=True):
         self.follow = True
         self.merged = True
         self._all_folded = True
+        self.building: LogView | None = None  # a view being built in a worker thread
 
     def on_mount(self) -> None:
         self._update_title()
 
     def set_view(self, view: LogView) -> None:
         self.view = view
+        self.building = None
         self.refresh_rows()
+
+    @property
+    def log_query(self) -> LogQuery:
+        """The query asked for last (maybe still being built)."""
+        return (self.building or self.view).query
+
+    def show_query(self, query: LogQuery) -> None:
+        """Show the rows of ``query`` (raises QueryError at once for a bad pattern).
+
+        Built here, or, when that means reading many lines back from the spill file, in a
+        worker thread while the pane keeps showing the old rows ("filtering..." in its title).
+        """
+        view = self.view.with_query(query)
+        if not view.costly():
+            view.rebuild()
+            self.set_view(view)
+            return
+        self.building = view
+        self._update_title()
+        self.run_worker(partial(self._build, view), thread=True, group="log-rebuild",
+                        exit_on_error=False)
+
+    def _build(self, view: LogView) -> None:
+        view.rebuild()
+        self.app.call_from_thread(self._built, view)
+
+    def _built(self, view: LogView) -> None:
+        if view is self.building:  # else a newer query replaced it meanwhile
+            self.set_view(view)
 
     # Called by the screen when the store grew or the query changed.
     def refresh_rows(self) -> None:
@@ -89,6 +121,8 @@ class KernelLogPane(ScrollView, can_focus=True):
             parts.append(f"{store.archived} older on disk")
         if store.dropped > store.archived:
             parts.append(f"{store.dropped - store.archived} oldest dropped")
+        if self.building is not None:
+            parts.append("filtering...")
         parts.append("following" if self.follow else "PAUSED")
         self.border_title = " | ".join(parts)
 

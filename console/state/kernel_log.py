@@ -198,11 +198,18 @@ class KernelLogStore:
 
     def entry(self, seq: int) -> LogEntry:
         """Line ``seq``, from memory or read back from the archive (IndexError if gone)."""
+        if seq > self._seq:
+            raise IndexError(f"line {seq} does not exist yet (last is {self._seq})")
         first = self.first_seq
         if seq >= first:
-            if seq > self._seq:
-                raise IndexError(f"line {seq} does not exist yet (last is {self._seq})")
-            return self.entries[seq - first]
+            try:
+                found = self.entries[seq - first]
+            except IndexError:
+                found = None
+            if found is not None and found.seq == seq:
+                return found
+            # Evicted between the two reads (a view rebuilt in a worker thread while the
+            # pipeline adds lines): eviction archives a line before it leaves memory.
         if self.archive is None or seq < self.archive.base:
             raise IndexError(f"line {seq} was dropped from memory and is not archived")
         f = self.archive.fields(seq)

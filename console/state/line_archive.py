@@ -7,6 +7,9 @@ record, and reads go through an ``mmap`` of the file, so scrolling back touches 
 of the lines on screen (the approach of toolong). The file is an anonymous temporary file:
 nothing is left behind when the console exits.
 
+Thread safety: one lock around appends and reads, so that a view can be rebuilt in a worker
+thread (a text filter over the whole archive) while the pipeline keeps appending.
+
 Why our own file rather than the recording or the replayed log: a live session need not record
 at all, recordings may be gzip (no random access), and a record here carries what parsing found
 (episode, severity, times), which re-reading the raw source would have to recompute.
@@ -17,6 +20,7 @@ from __future__ import annotations
 import json
 import mmap
 import tempfile
+import threading
 from array import array
 from collections import OrderedDict
 from datetime import datetime, timezone
@@ -45,6 +49,7 @@ class LineArchive:
         self._map: mmap.mmap | None = None
         self._mapped = 0
         self._raw_cache: OrderedDict[int, list[Any]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._offsets)
@@ -62,13 +67,18 @@ class LineArchive:
     def append(self, fields: list[Any]) -> int:
         """Store one record (JSON-able fields); returns its number."""
         data = json.dumps(fields, ensure_ascii=True, separators=(",", ":")).encode("ascii")
-        self._fh.write(data + b"\n")
-        self._offsets.append(self._size)
-        self._size += len(data) + 1
-        return self.end - 1
+        with self._lock:
+            self._fh.write(data + b"\n")
+            self._offsets.append(self._size)
+            self._size += len(data) + 1
+            return self.end - 1
 
     def fields(self, number: int) -> list[Any]:
         """The fields of record ``number`` (raises IndexError outside the archive)."""
+        with self._lock:
+            return self._fields(number)
+
+    def _fields(self, number: int) -> list[Any]:
         cached = self._raw_cache.get(number)
         if cached is not None:
             self._raw_cache.move_to_end(number)
@@ -107,10 +117,11 @@ class LineArchive:
         return self._map
 
     def close(self) -> None:
-        if self._map is not None:
-            self._map.close()
-            self._map = None
-        self._fh.close()
+        with self._lock:
+            if self._map is not None:
+                self._map.close()
+                self._map = None
+            self._fh.close()
 
 
 # KernelLine <-> record fields. Positional lists keep the file small; the order is fixed here.

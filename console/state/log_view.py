@@ -26,6 +26,9 @@ from labconsole.state.kernel_log import EpisodeRef, KernelLogStore, LogEntry, aw
 from labconsole.state.line_archive import timestamp
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+# A text query over more archived lines than this reads them all back from disk (about 1 s per
+# 300 000): worth building in a worker thread rather than freezing the pane.
+COSTLY_ARCHIVED = 20_000
 
 
 class QueryError(ValueError):
@@ -136,6 +139,17 @@ class LogView:
     @property
     def rows(self) -> RowList:
         return RowList(self)
+
+    def costly(self) -> bool:
+        """Whether rebuilding means reading many archived lines back (see COSTLY_ARCHIVED)."""
+        return self._pattern is not None and self.store.archived > COSTLY_ARCHIVED
+
+    def with_query(self, query: LogQuery) -> LogView:
+        """A new, not yet built view of the same store and folding (QueryError if bad).
+
+        ``rebuild()`` it where it suits (a worker thread when ``costly()``), then show it:
+        the store may grow meanwhile, the next ``sync()`` takes in what came since."""
+        return LogView(self.store, query=query, expanded=set(self.expanded))
 
     def row(self, code: int) -> Row:
         if code > 0:

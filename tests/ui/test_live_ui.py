@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from rich.console import Console
 from textual.widgets import Static
 
@@ -15,6 +16,7 @@ from labconsole.sources.base import Emit
 from labconsole.sources.replay import ReplayControl, ReplaySource, load_events
 from labconsole.state.console_state import ConsoleState
 from labconsole.state.kernel_log import KernelLogStore
+from labconsole.state.log_view import LogQuery, LogView
 from labconsole.widgets.kernel_log import KernelLogPane
 from labconsole.widgets.status_bar import StatusBar
 from tests.ui.helpers import settle
@@ -77,3 +79,38 @@ async def test_scrolling_back_past_memory_reads_lines_from_disk() -> None:
         await pilot.press("enter")  # unfold: its 37 reports are mostly on disk by now
         assert len(pane.view.rows) == rows + 37 * 15
         assert sum("Detected Hardware Unit Hang" in r.text() for r in pane.view.rows) == 37
+
+
+async def test_costly_filter_is_built_in_a_worker_and_then_shown(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import labconsole.state.log_view as log_view
+
+    monkeypatch.setattr(log_view, "COSTLY_ARCHIVED", 100)
+    built: list[LogQuery] = []
+    original = KernelLogPane._build
+
+    def counting(self: KernelLogPane, view: LogView) -> None:
+        built.append(view.query)
+        original(self, view)
+
+    monkeypatch.setattr(KernelLogPane, "_build", counting)
+    app = _small_store_app(capacity=50)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        pane = app.screen.query_one(KernelLogPane)
+        assert app.state.log.archived > 100
+        await pilot.press("f", *"perf", "enter")
+        for _ in range(200):
+            if pane.building is None and pane.view.query.text == "perf":
+                break
+            await pilot.pause(0.01)
+        assert [q.text for q in built] == ["perf"]
+        assert len(pane.view.rows) == 2 and all("perf" in r.text() for r in pane.view.rows)
+        await pilot.press("o")  # node filter on top of the text filter: a worker again
+        for _ in range(200):
+            if pane.building is None and pane.view.query.node is not None:
+                break
+            await pilot.pause(0.01)
+        assert len(built) == 2 and built[1].text == "perf" and built[1].node == "pve01"
+        await pilot.press("x")  # no text: built at once, no worker
+        assert len(built) == 2 and pane.view.query == LogQuery(node="pve01")

@@ -210,3 +210,25 @@ def test_rows_of_lines_dropped_since_the_last_sync_still_draw() -> None:
     assert all("dropped from memory" in r.text() for r in view.rows)
     view.sync()
     assert [r.text() for r in view.rows] == [plain(i)[1] for i in range(3, 6)]
+
+
+def test_view_built_in_a_thread_while_lines_arrive_matches_a_fresh_one() -> None:
+    import threading
+
+    store = KernelLogStore(capacity=500)
+    for i in range(20_000):
+        node, text, at = plain(i)
+        store.add(node, text, at)
+    view = LogView(store).with_query(LogQuery(text=r"chatter \d*7 end", regex=True))
+    worker = threading.Thread(target=view.rebuild)
+    worker.start()
+    for i in range(20_000, 30_000):  # evicting and archiving while the worker reads
+        node, text, at = plain(i)
+        store.add(node, text, at)
+    worker.join(timeout=120)
+    assert not worker.is_alive()
+    view.sync()
+    fresh = LogView(store, query=view.query)
+    fresh.sync()
+    assert list(view.codes) == list(fresh.codes)
+    assert len(view.rows) == 3_000 and all(r.text().endswith("7 end") for r in view.rows)
