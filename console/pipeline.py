@@ -5,6 +5,12 @@ then written to the recorder (if any), then the callback is told which panels ch
 turns that into a Textual message (coalesced there, so a flood of kernel lines costs one redraw
 per refresh, not one per line). A source that fails is reported as a ConnectionChange-like
 error in the state and the others keep running.
+
+The recorder never stops the console: a write that fails (disk full) puts a ``recorder``
+ConnectionChange ("failed") into the state and one problem line into ``failures``
+("rec: disk full, N events not recorded", its count kept current); every later event tries
+again, and the first that gets through records and shows the gap ("recording resumed after
+disk full: N events not recorded"). A ticker fsyncs a quiet recorder on its interval.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from dataclasses import dataclass, field
 from labconsole.clock import Clock, system_clock
 from labconsole.events import ConnectionChange, Event
 from labconsole.sources.base import Source
-from labconsole.sources.recording import Recorder
+from labconsole.sources.recording import RECORDER_SOURCE, Recorder, describe_os_error
 from labconsole.state.console_state import ConsoleState
 
 OnChange = Callable[[set[str]], None]
@@ -31,19 +37,61 @@ class Pipeline:
     on_change: OnChange | None = None
     clock: Clock = system_clock
     failures: list[str] = field(default_factory=list)
+    _rec_problem: int | None = None  # index of the recorder's entry in failures
 
     async def emit(self, event: Event) -> None:
         """Apply one event; the Emit every source is given."""
         changed = self.state.apply(event)
         if self.recorder is not None:
-            try:
-                self.recorder.write(event)
-            except OSError as exc:
-                self.failures.append(f"recording stopped: {exc}")
-                self.recorder = None
-                changed.add("health")
+            changed |= self._record(self.recorder, event)
         if changed and self.on_change is not None:
             self.on_change(changed)
+
+    def _record(self, recorder: Recorder, event: Event) -> set[str]:
+        """Write one event; a failed write is shown, not fatal: the state keeps updating and
+        the next event tries again (recording resumes by itself when space returns)."""
+        was_down = recorder.outage is not None
+        try:
+            notice = recorder.write(event)
+        except OSError as exc:
+            outage = recorder.outage
+            problem = outage.problem() if outage else f"rec: {describe_os_error(exc)}"
+            self._set_rec_problem(problem)
+            if was_down:
+                return {"health"}
+            return self.state.apply(ConnectionChange(
+                at=event.at, source=RECORDER_SOURCE, node=None, state="failed",
+                detail=f"{describe_os_error(exc)}: {exc}")) | {"health"}
+        if notice is None:
+            return set()
+        self._set_rec_problem(f"rec: {notice.detail}")
+        return self.state.apply(notice) | {"health"}
+
+    def _set_rec_problem(self, text: str) -> None:
+        """One entry in ``failures`` for the recorder, updated in place (the count moves)."""
+        if self._rec_problem is None:
+            self._rec_problem = len(self.failures)
+            self.failures.append(text)
+        else:
+            self.failures[self._rec_problem] = text
+
+    async def _sync_recorder(self, recorder: Recorder) -> None:
+        """fsync a quiet recorder too: without this, the last events of a burst would wait
+        for the next event (or exit) to reach the disk."""
+        while True:
+            await asyncio.sleep(max(recorder.fsync_interval, 0.05))
+            try:
+                recorder.sync_if_due()
+            except OSError as exc:
+                self._set_rec_problem(f"rec: fsync failed: {describe_os_error(exc)}")
+
+    def _close_recorder(self) -> None:
+        if self.recorder is None:
+            return
+        try:
+            self.recorder.close()
+        except OSError as exc:
+            self._set_rec_problem(f"rec: not synced on exit: {describe_os_error(exc)}")
 
     def reset_state(self) -> None:
         """Start the domain state over (replay seek backwards)."""
@@ -63,8 +111,11 @@ class Pipeline:
 
     async def run(self) -> None:
         """Run every source until all finish (or the task is cancelled)."""
+        ticker = (asyncio.create_task(self._sync_recorder(self.recorder))
+                  if self.recorder is not None else None)
         try:
             await asyncio.gather(*(self._run_one(s) for s in self.sources))
         finally:
-            if self.recorder is not None:
-                self.recorder.close()
+            if ticker is not None:
+                ticker.cancel()
+            self._close_recorder()

@@ -1,9 +1,23 @@
 """Append-only JSONL recordings of pipeline events, and reading them back.
 
-One event per line (``Event.to_json()``), flushed after every event so that a crash loses at
-most the line being written. Reading tolerates exactly that damage: a truncated or otherwise
-undecodable line is skipped and reported (with its line number), never a crash. Recordings may
-be gzip-compressed (``.gz``), which is how the bundled demo ships.
+Durability (what a crash or a full disk can cost):
+
+- One event per line (``Event.to_json()``), each line handed to the kernel in one ``write`` on
+  an ``O_APPEND`` descriptor: there is no user-space buffer, so ``kill -9`` loses at most the
+  line being written (a partial last line), never a complete one.
+- ``fsync`` runs when ``fsync_interval`` seconds (default 1 s, on an injectable monotonic
+  clock) have passed since the last one or ``fsync_every`` events are unsynced, whichever comes
+  first, and on :meth:`Recorder.close` (the pipeline closes it on exit) and on rotation. Per
+  event would cost a disk flush per kernel line during a hang storm; a second bounds what a
+  power cut can take. :meth:`Recorder.sync_if_due` lets a ticker sync a quiet recorder.
+- A failed write (disk full, I/O error) is undone (the file is cut back to its last complete
+  line), counted in ``outage.lost`` and raised; the next write tries again. The first write that
+  succeeds after an outage is preceded, in the same ``write``, by a ``ConnectionChange`` from
+  source ``recorder`` saying how many events are missing, so a replay shows the gap.
+
+Reading tolerates exactly that damage: a truncated or otherwise undecodable line (also one
+nested too deeply for the JSON decoder) is skipped and reported with its line number, never a
+crash. Recordings may be gzip-compressed (``.gz``), which is how the bundled demo ships.
 
 Rotation: when the current file would exceed ``max_bytes`` it is renamed to ``NAME.1`` (older
 ones shift to ``.2`` ... ``.backups``) and a fresh file is started, so a console left running for
@@ -12,15 +26,23 @@ weeks keeps a bounded amount of disk.
 
 from __future__ import annotations
 
+import errno
 import gzip
 import io
 import json
-from collections.abc import Iterator
+import os
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, cast
 
-from labconsole.events import Event, EventDecodeError, event_from_json
+from labconsole.events import ConnectionChange, Event, event_from_json
+
+RECORDER_SOURCE = "recorder"  # source name of the recorder's own ConnectionChange events
+
+WriteFn = Callable[[int, bytes], int]
+SyncFn = Callable[[int], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,28 +66,76 @@ class RecordedEvent:
     offset: int
 
 
+@dataclass(slots=True)
+class RecordingOutage:
+    """The recorder cannot write: why, and how many events it has not recorded since."""
+
+    reason: str
+    lost: int = 0
+
+    def problem(self) -> str:
+        """One line for the status bar: ``rec: disk full, 12 events not recorded``."""
+        return f"rec: {self.reason}, {self.lost} event{'s' * (self.lost != 1)} not recorded"
+
+
+def describe_os_error(exc: OSError) -> str:
+    """Short words for why a write failed (``disk full`` for ENOSPC and EDQUOT)."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "disk full"
+    return exc.strerror or type(exc).__name__
+
+
 class Recorder:
-    """Append-only JSONL writer with per-event flush and size-based rotation."""
+    """Append-only JSONL writer: one ``write`` per event, fsync on an interval, rotation,
+    and recovery from a full disk (see the module docstring for the guarantees).
+
+    ``write_fn`` and ``fsync_fn`` are the system calls used (``os.write``/``os.fsync``),
+    injectable so that a test can fill the disk or count the syncs without root.
+    """
 
     def __init__(self, path: str | Path, *, max_bytes: int = 64 * 1024 * 1024,
-                 backups: int = 3) -> None:
+                 backups: int = 3, fsync_interval: float = 1.0, fsync_every: int = 256,
+                 clock: Callable[[], float] = time.monotonic, write_fn: WriteFn = os.write,
+                 fsync_fn: SyncFn = os.fsync) -> None:
         if max_bytes <= 0:
             raise ValueError(f"max_bytes must be positive, got {max_bytes}")
         if backups < 0:
             raise ValueError(f"backups must be >= 0, got {backups}")
+        if fsync_interval < 0 or fsync_every < 1:
+            raise ValueError(f"fsync_interval must be >= 0 and fsync_every >= 1, got "
+                             f"{fsync_interval} and {fsync_every}")
         self.path = Path(path)
         self.max_bytes = max_bytes
         self.backups = backups
-        self.written = 0
-        self._fh: IO[str] | None = None
+        self.fsync_interval = fsync_interval
+        self.fsync_every = fsync_every
+        self.written = 0  # events on disk (the recorder's own notices not counted)
+        self.lost = 0  # events never recorded, over the recorder's life
+        self.syncs = 0
+        self.outage: RecordingOutage | None = None
+        self._clock = clock
+        self._write_fn = write_fn
+        self._fsync_fn = fsync_fn
+        self._fd: int | None = None
         self._size = 0
+        self._unsynced = 0
+        self._synced_at = 0.0
+        self._cut = False  # a partial line could not be removed: start the next on its own
 
-    def _open(self) -> IO[str]:
-        if self._fh is None:
+    @property
+    def unsynced(self) -> int:
+        """Events written to the kernel but not yet fsynced."""
+        return self._unsynced
+
+    def _open(self) -> int:
+        if self._fd is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fh = self.path.open("a", encoding="utf-8")
-            self._size = self.path.stat().st_size
-        return self._fh
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC,
+                         0o644)
+            size = os.fstat(fd).st_size
+            self._fd, self._size, self._synced_at = fd, size, self._clock()
+            self._cut = size > 0 and not _ends_with_newline(self.path, size)
+        return self._fd
 
     def _rotate(self) -> None:
         self.close()
@@ -78,29 +148,111 @@ class Recorder:
                 older.replace(self.path.with_name(f"{self.path.name}.{n + 1}"))
         self.path.replace(self.path.with_name(f"{self.path.name}.1"))
 
-    def write(self, event: Event) -> None:
-        """Append one event as one line and flush it to the OS."""
-        line = json.dumps(event.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n"
-        size = len(line.encode("utf-8"))
-        fh = self._open()
-        if self._size > 0 and self._size + size > self.max_bytes:
-            self._rotate()
-            fh = self._open()
-        fh.write(line)
-        fh.flush()
-        self._size += size
+    def write(self, event: Event) -> ConnectionChange | None:
+        """Append one event as one line (one ``write``), fsync when due.
+
+        Raises OSError when it cannot (the event is counted in ``outage.lost``). When this
+        write ends an outage, the notice of the gap written just before the event is returned,
+        so that the caller can show it too.
+        """
+        notice = self._resume_notice(event)
+        data = b"".join(_line(e) for e in (notice, event) if e is not None)
+        try:
+            self._append(data)
+        except OSError as exc:
+            if self.outage is None:
+                self.outage = RecordingOutage(describe_os_error(exc))
+            self.outage.lost += 1
+            self.lost += 1
+            raise
+        self.outage = None
         self.written += 1
+        self._unsynced += 1
+        self.sync_if_due()
+        return notice
+
+    def _resume_notice(self, event: Event) -> ConnectionChange | None:
+        if self.outage is None:
+            return None
+        lost = self.outage.lost
+        return ConnectionChange(
+            at=event.at, source=RECORDER_SOURCE, node=None, state="connected",
+            detail=f"recording resumed after {self.outage.reason}: {lost} "
+                   f"event{'s' * (lost != 1)} not recorded")
+
+    def _append(self, data: bytes) -> None:
+        fd = self._open()
+        if self._size > 0 and self._size + len(data) > self.max_bytes:
+            self._rotate()
+            fd = self._open()
+        if self._cut:
+            data = b"\n" + data
+        done = 0
+        try:
+            while done < len(data):  # a short write is not an error yet: the next one says why
+                done += self._write_fn(fd, data[done:])
+        except OSError:
+            if done:
+                self._undo(fd)
+            raise
+        self._size += len(data)
+        self._cut = False
+
+    def _undo(self, fd: int) -> None:
+        """Cut a half-written line off again; if even that fails, the next line starts fresh."""
+        try:
+            os.ftruncate(fd, self._size)
+        except OSError:
+            self._size = os.fstat(fd).st_size
+            self._cut = True
+
+    def sync_if_due(self) -> bool:
+        """fsync if the interval has passed or enough events wait; True if it synced."""
+        if not self._unsynced or self._fd is None:
+            return False
+        if (self._unsynced < self.fsync_every
+                and self._clock() - self._synced_at < self.fsync_interval):
+            return False
+        self.sync()
+        return True
+
+    def sync(self) -> None:
+        """fsync now (a no-op when nothing is waiting)."""
+        if self._fd is None or not self._unsynced:
+            return
+        self._fsync_fn(self._fd)
+        self._unsynced = 0
+        self._synced_at = self._clock()
+        self.syncs += 1
 
     def close(self) -> None:
-        if self._fh is not None:
-            self._fh.close()
-            self._fh = None
+        """fsync what is waiting and close; the descriptor is closed even if fsync fails."""
+        if self._fd is None:
+            return
+        fd = self._fd
+        try:
+            self.sync()
+        finally:
+            self._fd = None
+            self._unsynced = 0
+            os.close(fd)
 
     def __enter__(self) -> Recorder:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _line(event: Event) -> bytes:
+    text = json.dumps(event.to_json(), ensure_ascii=False, separators=(",", ":"))
+    return (text + "\n").encode("utf-8", "surrogateescape")
+
+
+def _ends_with_newline(path: Path, size: int) -> bool:
+    with path.open("rb") as fh:
+        fh.seek(size - 1)
+        return fh.read(1) == b"\n"
 
 
 def _open_binary(path: Path) -> IO[bytes]:
@@ -121,12 +273,27 @@ def is_recording(path: str | Path) -> bool:
                     continue
                 try:
                     event_from_json(json.loads(raw))
-                except (ValueError, EventDecodeError):
+                except (ValueError, RecursionError):  # EventDecodeError is a ValueError
                     return False
                 return True
     except (OSError, EOFError, gzip.BadGzipFile):
         return False
     return False
+
+
+def _decode(raw: bytes) -> Event:
+    """One recording line -> event; ValueError (or a subclass) saying why not."""
+    try:
+        obj = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8: {exc.reason}") from exc
+    except json.JSONDecodeError as exc:
+        truncated = not raw.endswith(b"\n")
+        raise ValueError("truncated last line" if truncated else f"not JSON: {exc.msg}"
+                         ) from exc
+    except RecursionError as exc:  # json.loads recurses per level: "[[[[..." exhausts the stack
+        raise ValueError("not an event: JSON nested too deeply") from exc
+    return event_from_json(obj)
 
 
 def iter_recording(path: str | Path,
@@ -146,17 +313,8 @@ def iter_recording(path: str | Path,
             if not raw.strip():
                 continue
             try:
-                obj = json.loads(raw.decode("utf-8"))
-                event = event_from_json(obj)
-            except UnicodeDecodeError as exc:
-                _report(errors, p, lineno, f"not UTF-8: {exc.reason}")
-                continue
-            except json.JSONDecodeError as exc:
-                truncated = not raw.endswith(b"\n")
-                why = "truncated last line" if truncated else f"not JSON: {exc.msg}"
-                _report(errors, p, lineno, why)
-                continue
-            except EventDecodeError as exc:
+                event = _decode(raw)
+            except ValueError as exc:
                 _report(errors, p, lineno, str(exc))
                 continue
             yield RecordedEvent(event=event, lineno=lineno, offset=start)
