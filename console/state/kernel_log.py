@@ -58,7 +58,7 @@ class EpisodeRef:
     episode: HangEpisode
     first_seq: int
     last_seq: int
-    seqs: list[int] = field(default_factory=list)
+    seqs: array[int] = field(default_factory=lambda: array("Q"))  # 8 bytes a line
 
     @property
     def summary(self) -> str:

@@ -4,8 +4,9 @@ The store keeps only its newest lines in memory; each line it evicts is appended
 JSON record (ASCII only: ``ensure_ascii`` keeps journal bytes held as surrogate escapes, and
 makes byte offsets safe). An index of byte offsets (8 bytes a line, in an ``array``) finds a
 record, and reads go through an ``mmap`` of the file, so scrolling back touches only the pages
-of the lines on screen (the approach of toolong). The file is an anonymous temporary file:
-nothing is left behind when the console exits.
+of the lines on screen (the approach of toolong). The file is an anonymous temporary file
+(nothing is left behind when the console exits) in the user's cache folder rather than /tmp,
+which is a RAM-backed tmpfs on many systems and would defeat the point.
 
 Thread safety: one lock around appends and reads, so that a view can be rebuilt in a worker
 thread (a text filter over the whole archive) while the pipeline keeps appending.
@@ -27,6 +28,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
+import platformdirs
+
 from labconsole.model.kernel_line import KernelLine
 
 _CACHE = 4096  # decoded records kept: a few screens of scrolling back and forth
@@ -40,7 +43,10 @@ class LineArchive:
     """Append-only records numbered ``base``, ``base + 1``, ...; random reads by number."""
 
     def __init__(self, base: int, directory: Path | str | None = None) -> None:
+        """``directory`` None: the user cache folder, else the system temp folder."""
         self.base = base
+        if directory is None:
+            directory = default_directory()
         # Lives as long as the archive (closed by close()); the OS deletes it on close or exit.
         self._fh: IO[bytes] = tempfile.TemporaryFile(  # noqa: SIM115
             prefix="labconsole-log-", dir=directory)
@@ -122,6 +128,16 @@ class LineArchive:
                 self._map.close()
                 self._map = None
             self._fh.close()
+
+
+def default_directory() -> Path | None:
+    """The user cache folder (made if missing), or None (the system temp folder) if unusable."""
+    try:
+        path = platformdirs.user_cache_path("labconsole")
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return path
 
 
 # KernelLine <-> record fields. Positional lists keep the file small; the order is fixed here.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -232,3 +233,25 @@ def test_view_built_in_a_thread_while_lines_arrive_matches_a_fresh_one() -> None
     fresh.sync()
     assert list(view.codes) == list(fresh.codes)
     assert len(view.rows) == 3_000 and all(r.text().endswith("7 end") for r in view.rows)
+
+
+def test_spill_file_goes_to_the_user_cache_folder_not_tmp(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import labconsole.state.line_archive as line_archive
+
+    cache = tmp_path / "cache" / "labconsole"
+    monkeypatch.setattr(line_archive.platformdirs, "user_cache_path", lambda name: cache)
+    archive = LineArchive(base=1)
+    try:
+        archive.append(["x"])
+        if Path("/proc/self/fd").is_dir():
+            where = os.readlink(f"/proc/self/fd/{archive._fh.fileno()}")
+            assert where.startswith(str(cache))
+        assert cache.is_dir()
+    finally:
+        archive.close()
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setattr(line_archive.platformdirs, "user_cache_path",
+                        lambda name: blocker / "labconsole")
+    assert line_archive.default_directory() is None  # unusable: the system temp folder
