@@ -22,7 +22,12 @@ from dataclasses import dataclass, field
 from labconsole.clock import Clock, system_clock
 from labconsole.events import ConnectionChange, Event
 from labconsole.sources.base import Source
-from labconsole.sources.recording import RECORDER_SOURCE, Recorder, describe_os_error
+from labconsole.sources.recording import (
+    RECORDER_SOURCE,
+    Recorder,
+    UnrecordableEvent,
+    describe_os_error,
+)
 from labconsole.state.console_state import ConsoleState
 
 OnChange = Callable[[set[str]], None]
@@ -53,6 +58,9 @@ class Pipeline:
         was_down = recorder.outage is not None
         try:
             notice = recorder.write(event)
+        except UnrecordableEvent as exc:
+            self._set_rec_problem(f"rec: an event was not recorded: {exc}")
+            return {"health"}
         except OSError as exc:
             outage = recorder.outage
             problem = outage.problem() if outage else f"rec: {describe_os_error(exc)}"

@@ -17,7 +17,8 @@ Durability (what a crash or a full disk can cost):
 
 Reading tolerates exactly that damage: a truncated or otherwise undecodable line (also one
 nested too deeply for the JSON decoder) is skipped and reported with its line number, never a
-crash. Recordings may be gzip-compressed (``.gz``), which is how the bundled demo ships.
+crash; a gzip stream cut short yields every line before the damage, then reports it.
+Recordings may be gzip-compressed (``.gz``), which is how the bundled demo ships.
 
 Rotation: when the current file would exceed ``max_bytes`` it is renamed to ``NAME.1`` (older
 ones shift to ``.2`` ... ``.backups``) and a fresh file is started, so a console left running for
@@ -32,6 +33,7 @@ import io
 import json
 import os
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,8 +43,15 @@ from labconsole.events import ConnectionChange, Event, event_from_json
 
 RECORDER_SOURCE = "recorder"  # source name of the recorder's own ConnectionChange events
 
+# What reading a damaged gzip stream raises (BadGzipFile is an OSError, named for clarity).
+_GZIP_DAMAGE: tuple[type[Exception], ...] = (EOFError, gzip.BadGzipFile, zlib.error)
+
 WriteFn = Callable[[int, bytes], int]
 SyncFn = Callable[[int], None]
+
+
+class UnrecordableEvent(ValueError):
+    """An event that has no JSON line (a value JSON cannot hold): it is not recorded."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,12 +160,18 @@ class Recorder:
     def write(self, event: Event) -> ConnectionChange | None:
         """Append one event as one line (one ``write``), fsync when due.
 
-        Raises OSError when it cannot (the event is counted in ``outage.lost``). When this
-        write ends an outage, the notice of the gap written just before the event is returned,
-        so that the caller can show it too.
+        Raises OSError when it cannot (the event is counted in ``outage.lost``) and
+        UnrecordableEvent for an event with no JSON form (counted in ``lost`` only: the disk
+        is fine). When this write ends an outage, the notice of the gap written just before
+        the event is returned, so that the caller can show it too.
         """
+        try:
+            line = _line(event)
+        except UnrecordableEvent:
+            self.lost += 1
+            raise
         notice = self._resume_notice(event)
-        data = b"".join(_line(e) for e in (notice, event) if e is not None)
+        data = line if notice is None else _line(notice) + line
         try:
             self._append(data)
         except OSError as exc:
@@ -245,8 +260,18 @@ class Recorder:
 
 
 def _line(event: Event) -> bytes:
-    text = json.dumps(event.to_json(), ensure_ascii=False, separators=(",", ":"))
-    return (text + "\n").encode("utf-8", "surrogateescape")
+    """One JSON line; UnrecordableEvent when the event has no JSON form."""
+    try:
+        obj = event.to_json()
+        text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+        try:
+            return (text + "\n").encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate (read back from a "\ud800" escape):
+            # ASCII JSON escapes it again, so it reads back exactly as it was
+            return (json.dumps(obj, separators=(",", ":")) + "\n").encode("ascii")
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise UnrecordableEvent(f"{event.type} event has no JSON form: "
+                                f"{type(exc).__name__}: {exc}") from exc
 
 
 def _ends_with_newline(path: Path, size: int) -> bool:
@@ -276,7 +301,7 @@ def is_recording(path: str | Path) -> bool:
                 except (ValueError, RecursionError):  # EventDecodeError is a ValueError
                     return False
                 return True
-    except (OSError, EOFError, gzip.BadGzipFile):
+    except (OSError, EOFError, zlib.error):  # OSError covers gzip.BadGzipFile
         return False
     return False
 
@@ -305,9 +330,17 @@ def iter_recording(path: str | Path,
     stream, so a viewer can re-read a line later without keeping it in memory.
     """
     p = Path(path)
-    offset = 0
+    offset = lineno = 0
     with _open_binary(p) as fh:
-        for lineno, raw in enumerate(fh, start=1):
+        while True:
+            try:
+                raw = fh.readline()
+            except _GZIP_DAMAGE as exc:  # a .gz cut short (copied mid-write): keep what we had
+                _report(errors, p, lineno + 1, f"compressed stream damaged: {exc}")
+                return
+            if not raw:
+                return
+            lineno += 1
             start = offset
             offset += len(raw)
             if not raw.strip():

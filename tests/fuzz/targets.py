@@ -10,6 +10,7 @@ and is a bug. Seeds are the project's own synthetic fixtures (never the real sam
 from __future__ import annotations
 
 import contextlib
+import gzip
 import json
 import os
 import tempfile
@@ -35,11 +36,21 @@ from labconsole.parse.pve_api import PveApiParseError, parse_pve_api
 from labconsole.parse.quorum import QuorumParseError, parse_quorum
 from labconsole.parse.syslog_framing import DatagramDecoder, StreamFramer
 from labconsole.parse.syslog_header import parse_syslog_header
+from labconsole.runbook.load import RunbookError, load_file
 from labconsole.scan.opener import InputError
 from labconsole.scan.scanner import scan_input
+from labconsole.sources.recording import (
+    Recorder,
+    RecordingError,
+    UnrecordableEvent,
+    is_recording,
+    iter_recording,
+    read_line_at,
+)
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 DEMO = Path(__file__).resolve().parents[2] / "console" / "demo" / "pve03_incident.jsonl"
+BUNDLED_RUNBOOKS = Path(__file__).resolve().parents[2] / "console" / "runbook" / "bundled"
 
 
 class CatchAllUsed(AssertionError):
@@ -51,6 +62,7 @@ class Target:
     name: str
     run: Callable[[bytes], None]
     seed_globs: tuple[str, ...]
+    extra_seeds: Callable[[], list[bytes]] | None = None  # seeds from outside tests/fixtures
 
     def seeds(self) -> list[bytes]:
         out: list[bytes] = []
@@ -58,7 +70,20 @@ class Target:
             out.extend(p.read_bytes() for p in sorted(FIXTURES.glob(pattern)) if p.is_file())
         if self.name == "events":
             out.extend(DEMO.read_bytes().splitlines()[:40])
+        if self.extra_seeds is not None:
+            out.extend(self.extra_seeds())
         return out
+
+
+def _bundled_runbooks() -> list[bytes]:
+    return [p.read_bytes() for p in sorted(BUNDLED_RUNBOOKS.glob("*.toml"))]
+
+
+def _recording_heads() -> list[bytes]:
+    """The demo recording's first lines, whole and cut mid-line (a crash), plain and gzip."""
+    head = b"\n".join(DEMO.read_bytes().splitlines()[:30]) + b"\n"
+    return [head, head[:len(head) * 2 // 3], gzip.compress(head),
+            gzip.compress(head)[:200]]
 
 
 def text(data: bytes) -> str:
@@ -179,6 +204,43 @@ def events(data: bytes) -> None:
     json.dumps(event.to_json(), default=str)
 
 
+def runbook(data: bytes) -> None:
+    """The runbook loader as the console calls it on an operator's file."""
+    try:
+        book = load_file(_scratch("runbook.toml", data))
+    except RunbookError as exc:
+        assert str(exc).startswith(str(_TMP))  # its errors name the file
+        return
+    assert book.steps and len({s.id for s in book.steps}) == len(book.steps)
+
+
+def recording(data: bytes) -> None:
+    """Replay reading: every non-blank line is an event or a reported error, never a crash;
+    whatever it yields the recorder can write again and read back."""
+    path = _scratch("recording.jsonl", data)
+    is_recording(path)
+    errors: list[RecordingError] = []
+    got = list(iter_recording(path, errors))
+    if not data.startswith(b"\x1f\x8b"):  # plain text: count the lines it must account for
+        lines = [ln for ln in data.split(b"\n") if ln.strip()]
+        assert len(got) + len(errors) == len(lines), (len(got), errors)
+        for r in got:
+            read_line_at(path, r.offset)
+    again = _TMP / "again.jsonl"
+    again.unlink(missing_ok=True)
+    written = 0
+    with Recorder(again, fsync_interval=3600) as rec:
+        for r in got:
+            try:
+                rec.write(r.event)
+                written += 1
+            except UnrecordableEvent:  # its own error: e.g. JSON too deep to encode again
+                pass
+    back_errors: list[RecordingError] = []
+    back = list(iter_recording(again, back_errors)) if written else []
+    assert len(back) == written and not back_errors, back_errors
+
+
 TARGETS: dict[str, Target] = {t.name: t for t in (
     Target("kernel_log", kernel_log, ("kernel/*.log", "kernel/journal.*")),
     Target("syslog_header", syslog_header, ("kernel/*.log", "cef/*")),
@@ -193,4 +255,13 @@ TARGETS: dict[str, Target] = {t.name: t for t in (
     Target("config", config, ("config/*.toml",)),
     Target("scan", scan, ("blocks/*.txt", "kernel/short.log", "cef/unifi*")),
     Target("events", events, ()),
+    Target("recording", recording, (), _recording_heads),
+)}
+
+# Written and seeded, but not yet in TARGETS: the runbook loader still lets tomllib's
+# RecursionError out on deep nesting ("a = [[[[..."), which the adversarial test and any fuzz
+# run find at once. tests/property/test_hardening_runbook.py runs it meanwhile (the deep
+# nesting case as a strict xfail); it joins TARGETS when labconsole.runbook.load catches it.
+PENDING: dict[str, Target] = {t.name: t for t in (
+    Target("runbook", runbook, (), _bundled_runbooks),
 )}

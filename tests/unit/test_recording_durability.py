@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import gzip
 import json
 import os
 import random
@@ -358,3 +359,39 @@ def test_kill_9_mid_write_loses_at_most_the_last_line(tmp_path: Path, seed: int)
     else:  # the line being written when the process died: reported, nothing else
         assert len(errors) == 1 and "truncated last line" in errors[0].reason
         assert errors[0].lineno == len(seqs) + 1
+
+
+# -- damage that is not a bad line ------------------------------------------------------------
+
+def test_a_gzip_recording_cut_short_yields_every_line_before_the_cut(tmp_path: Path) -> None:
+    plain = tmp_path / "r.jsonl"
+    with Recorder(plain) as rec:
+        for i in range(400):
+            rec.write(_kernel(i, pad=random.Random(i).randrange(0, 300)))
+    packed = gzip.compress(plain.read_bytes())
+    cut = tmp_path / "r.jsonl.gz"
+    cut.write_bytes(packed[: len(packed) // 2])  # copied off the node mid-transfer
+    errors: list[RecordingError] = []
+    seqs = _seqs([r.event for r in iter_recording(cut, errors)])
+    assert 0 < len(seqs) < 400 and seqs == list(range(len(seqs)))
+    assert len(errors) == 1 and "compressed stream damaged" in errors[0].reason
+    assert errors[0].lineno == len(seqs) + 1
+    cut.write_bytes(packed[:2] + b"junk")
+    assert not is_recording(cut)
+
+
+def test_an_event_without_a_json_form_is_counted_and_the_console_goes_on(tmp_path: Path
+                                                                         ) -> None:
+    from labconsole.events import ApiJson
+
+    rec = Recorder(tmp_path / "r.jsonl")
+    pipeline = Pipeline(sources=[], recorder=rec)
+    odd = ApiJson(at=T0, source="pve_api:lab", node=None, path="/x", body={1j})
+    asyncio.run(pipeline.emit(odd))
+    asyncio.run(pipeline.emit(_kernel(1)))
+    assert rec.lost == 1 and rec.written == 1
+    assert pipeline.failures and "not recorded" in pipeline.failures[0]
+    lone = KernelText(at=T0, source="s", node=None, text="a\ud800b")  # from a "\ud800" escape
+    rec.write(lone)
+    rec.close()
+    assert [r.event for r in iter_recording(rec.path)][-1] == lone
