@@ -6,6 +6,10 @@ The format is a contract with the incident report (``labconsole.incident``): key
 ``exit_status``, ``output`` (the last 8 KiB), ``result`` (pass|fail|done|skipped|refused|
 aborted|dry-run|error), ``detail``, ``episode``. Readers ignore unknown keys and tolerate a
 truncated last line (a crash in the middle of a write).
+
+fsync per entry, not on an interval as recordings do: actions are rare (a few per incident)
+and each is a command on a node taking far longer than a disk flush, while an action that ran
+but is missing from the log after a power cut is exactly what the log exists to prevent.
 """
 
 from __future__ import annotations
@@ -128,7 +132,7 @@ def read_audit(path: Path) -> Iterator[AuditEntry]:
             obj = json.loads(raw.decode("utf-8", "surrogateescape"))
             if isinstance(obj, dict):
                 yield AuditEntry.from_json(obj)
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, RecursionError):  # RecursionError: "[[[[..." too deep
             continue
 
 
