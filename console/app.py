@@ -12,13 +12,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
 
+from platformdirs import user_data_dir
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
 
 from labconsole.clock import Clock, system_clock
+from labconsole.incident.from_state import IncidentMark, incident_marks
 from labconsole.pipeline import Pipeline
 from labconsole.screens.dashboard import DASHBOARD_KEYS, DashboardScreen
 from labconsole.screens.help import HelpScreen
@@ -28,6 +32,9 @@ from labconsole.sources.replay import ReplayControl
 from labconsole.state.console_state import ConsoleState
 from labconsole.widgets.kernel_log import KernelLogPane
 from labconsole.widgets.nic_panel import NicPanel
+
+if TYPE_CHECKING:
+    from labconsole.runbook.session import RunbookLauncher
 
 
 @dataclass
@@ -48,8 +55,15 @@ class LabConsoleApp(App[int]):
     def __init__(self, sources: Sequence[Source], *, state: ConsoleState | None = None,
                  recorder: Recorder | None = None, replay: ReplayControl | None = None,
                  clock: Clock = system_clock, subtitle: str = "",
-                 tick_seconds: float = 1.0, problems: Sequence[str] = ()) -> None:
+                 tick_seconds: float = 1.0, problems: Sequence[str] = (),
+                 runbook_launcher: RunbookLauncher | None = None,
+                 report_dir: Path | None = None) -> None:
         super().__init__()
+        # Opens runbooks on what the dashboard selects (``b``); None: the runbook screen makes
+        # one from the SSH pool (live) or an offline one (replay, demo) on first use.
+        self.runbook_launcher = runbook_launcher
+        # Where ``w`` on the incident report screen writes (the recording directory).
+        self.report_dir = report_dir or default_report_dir()
         self.state = state or ConsoleState()
         self.replay = replay
         self.clock = clock
@@ -63,6 +77,7 @@ class LabConsoleApp(App[int]):
             replay.on_reset = self.pipeline.reset_state
         self._pending: set[str] = set()
         self._tick_seconds = tick_seconds
+        self._marks: list[IncidentMark] | None = None  # None: the timeline changed since
 
     def now(self) -> datetime:
         """Recording time in a replay (so ages read as they did then), else the clock."""
@@ -88,13 +103,27 @@ class LabConsoleApp(App[int]):
         panels, self._pending = self._pending, set()
         if not panels:
             return
+        if panels & {"timeline", "reset"}:
+            self._marks = None
         for screen in self.screen_stack:
             refresh = getattr(screen, "refresh_state", None)
             if refresh is not None and screen.is_mounted:
                 refresh(panels if screen is self.screen else panels | {"later"})
 
+    def incident_marks(self) -> list[IncidentMark]:
+        """The correlated incidents heading the timeline. Recomputed at most once per batch of
+        state changes that touched the timeline (``on_state_changed`` coalesces a flood of
+        events into one batch), however many panels show it; never per kernel line that
+        leaves the timeline alone."""
+        if self._marks is None:
+            self._marks = incident_marks(self.state)
+        return self._marks
+
     def key_groups(self) -> list[tuple[str, list[BindingType]]]:
         """Every binding of the console, grouped as the help screen lists them."""
+        from labconsole.screens.incident_report import INCIDENT_REPORT_KEYS
+        from labconsole.screens.runbook import RUNBOOK_KEYS
+
         return [
             ("Everywhere", [*self.BINDINGS, Binding("ctrl+p", "command_palette",
                                                     "Command palette"),
@@ -103,6 +132,8 @@ class LabConsoleApp(App[int]):
             ("Kernel log pane", list(KernelLogPane.BINDINGS)),
             ("NIC panel", list(NicPanel.BINDINGS)),
             ("Node detail", [Binding("escape", "app.pop_screen", "Back to dashboard")]),
+            ("Runbook", [Binding(k, a, d) for k, a, d, _ in RUNBOOK_KEYS]),
+            ("Incident report", [Binding(k, a, d) for k, a, d, _ in INCIDENT_REPORT_KEYS]),
         ]
 
     def action_help(self) -> None:
@@ -110,8 +141,19 @@ class LabConsoleApp(App[int]):
             self.push_screen(HelpScreen(self.key_groups()))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        from labconsole.screens.incident_report import INCIDENT_REPORT_KEYS, IncidentReportScreen
+        from labconsole.screens.runbook import RUNBOOK_KEYS, RunbookScreen
+
         yield from super().get_system_commands(screen)
         yield SystemCommand("Help: list every key", "Show the help screen", self.action_help)
+        screens: list[tuple[str, type[Screen[None]], list[tuple[str, str, str, bool]]]] = [
+            ("Runbook", RunbookScreen, RUNBOOK_KEYS),
+            ("Report", IncidentReportScreen, INCIDENT_REPORT_KEYS)]
+        for group, screen_cls, keys in screens:
+            if isinstance(screen, screen_cls):
+                for _key, action, description, _show in keys:
+                    yield SystemCommand(f"{group}: {description}", f"{group} action {action}",
+                                        partial(self.run_action, f"screen.{action}"))
         if isinstance(screen, DashboardScreen):
             for _key, action, description, _show in DASHBOARD_KEYS:
                 yield SystemCommand(description, f"Dashboard action {action}",
@@ -125,3 +167,8 @@ class LabConsoleApp(App[int]):
     async def _panel_action(self, cls: type[KernelLogPane] | type[NicPanel], action: str) -> None:
         """Run a panel's own action from the command palette."""
         await self.screen.query_one(cls).run_action(action)
+
+
+def default_report_dir() -> Path:
+    """The config's default recording directory (replay and demo have no config)."""
+    return Path(user_data_dir("labconsole")) / "recordings"

@@ -45,6 +45,7 @@ DASHBOARD_KEYS: list[tuple[str, str, str, bool]] = [
     ("S", "ask('seek')", "Replay seek to time", False),
     ("l", "focus_log", "Focus kernel log", False),
     ("b", "runbook", "Runbook for the selected hang or lost node", False),
+    ("i", "incident_report", "Incident report (latest, or at the log cursor)", False),
 ]
 
 
@@ -117,7 +118,7 @@ class DashboardScreen(Screen[None]):
         if panels & {"log", "reset"}:
             self.log_pane.refresh_rows()
         if panels & {"timeline", "reset"}:
-            self.query_one(TimelinePanel).show(state.timeline)
+            self.query_one(TimelinePanel).show(state.timeline, self.lc.incident_marks())
         self.refresh_status()
 
     def refresh_status(self) -> None:
@@ -227,6 +228,11 @@ class DashboardScreen(Screen[None]):
         from labconsole.screens.runbook import open_runbook
 
         self.say(open_runbook(self))
+
+    def action_incident_report(self) -> None:
+        from labconsole.screens.incident_report import open_incident_report
+
+        self.say(open_incident_report(self))
 
     def _replay_or_say(self) -> bool:
         if self.lc.replay is None:

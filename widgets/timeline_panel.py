@@ -1,6 +1,9 @@
-"""Timeline panel: one time axis of everything notable, cut into incidents."""
+"""Timeline panel: one time axis of everything notable, headed by the correlated incidents."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -8,24 +11,51 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from labconsole.state.timeline import Timeline, group_incidents
+from labconsole.incident.from_state import IncidentMark
+from labconsole.state.timeline import Timeline, TimelineEntry
 from labconsole.widgets.style import SEVERITY_STYLE
 
 KIND_LABEL = {"cef": "CEF", "votes": "VOTE", "link": "LINK", "hang": "HANG", "conn": "CONN",
               "action": "ACT", "nic": "NIC"}
 
 
-def render_timeline(timeline: Timeline, node: str | None = None) -> Text:
+@runtime_checkable
+class IncidentSource(Protocol):
+    """What the panel asks for the incidents when its caller does not pass them (the app
+    keeps them, recomputed once per timeline change for every panel showing them)."""
+
+    def incident_marks(self) -> list[IncidentMark]: ...
+
+
+def place_marks(entries: Sequence[TimelineEntry], marks: Sequence[IncidentMark]
+                ) -> dict[int, IncidentMark]:
+    """Entry seq -> the incident headed just above it: the first shown entry at or after the
+    incident's start, provided it comes before the next incident starts (a node's timeline may
+    show nothing of an incident that did not touch it)."""
+    placed: dict[int, IncidentMark] = {}
+    i = 0
+    for n, mark in enumerate(marks):
+        while i < len(entries) and entries[i].at < mark.start:
+            i += 1
+        if i == len(entries):
+            break
+        nxt = marks[n + 1].start if n + 1 < len(marks) else None
+        if nxt is None or entries[i].at < nxt:
+            placed[entries[i].seq] = mark
+    return placed
+
+
+def render_timeline(timeline: Timeline, node: str | None = None,
+                    incidents: Sequence[IncidentMark] = ()) -> Text:
     entries = [e for e in timeline.entries if node is None or e.node in (None, node)]
     if not entries:
         return Text("nothing yet", style="dim")
-    incidents = {e.seq: inc for inc in group_incidents(entries) for e in inc.entries[:1]}
+    heads = place_marks(entries, incidents)
     text = Text(no_wrap=True, overflow="ellipsis")
     for entry in entries:
-        inc = incidents.get(entry.seq)
-        if inc is not None:
-            text.append(f"── incident {inc.number} from {inc.start:%H:%M:%S} ──\n",
-                        style="bold magenta")
+        mark = heads.get(entry.seq)
+        if mark is not None:
+            text.append(f"── {mark.header(entry.at.tzinfo)} ──\n", style="bold magenta")
         style = SEVERITY_STYLE.get(entry.severity, "")
         text.append(f"{entry.at:%H:%M:%S} ", style="dim")
         text.append(f"{KIND_LABEL.get(entry.kind, entry.kind):<4} ", style="bold " + style)
@@ -55,8 +85,14 @@ class TimelinePanel(VerticalScroll, can_focus=True):
     def on_mount(self) -> None:
         self.border_title = "Timeline"
 
-    def show(self, timeline: Timeline) -> None:
+    def show(self, timeline: Timeline, incidents: Sequence[IncidentMark] | None = None) -> None:
+        """``incidents`` default: the app's (when it keeps them), so every screen showing a
+        timeline heads it the same way."""
+        if incidents is None:
+            app = self.app
+            incidents = app.incident_marks() if isinstance(app, IncidentSource) else []
         at_end = self.scroll_y >= self.max_scroll_y - 1
-        self.query_one("#timeline-body", Static).update(render_timeline(timeline, self.node))
+        self.query_one("#timeline-body", Static).update(
+            render_timeline(timeline, self.node, incidents))
         if at_end:
             self.call_after_refresh(self.scroll_end, animate=False)

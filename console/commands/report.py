@@ -29,7 +29,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("--format", choices=("md", "json"), default=None,
                    help="md (default) or json; -o FILE.json implies json")
     p.add_argument("--audit", type=Path, action="append", default=[], metavar="AUDIT.jsonl",
-                   help="runbook audit log with the remediation steps (repeatable)")
+                   help="runbook audit log with the remediation steps (repeatable; default: "
+                        "the runbooks' own audit log when it exists, for PATHs given)")
+    p.add_argument("--no-audit", action="store_true",
+                   help="no remediation steps from any audit log, not even the default one")
     p.add_argument("--year", type=int, default=None,
                    help="year of log lines whose stamp has none (default: file's mtime)")
     p.set_defaults(func=run)
@@ -43,7 +46,7 @@ def _format(args: argparse.Namespace) -> str:
     return "md"
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str) -> None:
     """A report half-written by a crash would look complete: write a temp file, then rename."""
     directory = path.parent if str(path.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
@@ -56,6 +59,22 @@ def _write_atomic(path: Path, text: str) -> None:
         raise
 
 
+def audit_paths(args: argparse.Namespace) -> list[Path]:
+    """``--audit`` as given; without it, the runbook's default audit log when it exists.
+
+    Not for the bundled demo: its incidents are synthetic (2025-11-08), and the operator's
+    real steps would only show up as remediation outside any incident.
+    """
+    if args.no_audit:
+        return []
+    if args.audit or not args.paths:
+        return list(args.audit)
+    from labconsole.runbook.session import default_audit_path
+
+    default = default_audit_path()
+    return [default] if default.is_file() else []
+
+
 def render(args: argparse.Namespace) -> str:
     """The report text for parsed arguments (raises ValueError/OSError on unusable input)."""
     from labconsole.demo.generate import DEMO_PATH
@@ -64,10 +83,14 @@ def render(args: argparse.Namespace) -> str:
     from labconsole.incident.report_md import render_markdown
 
     paths = list(args.paths) or [DEMO_PATH]
-    for audit in args.audit:
+    audits = audit_paths(args)
+    for audit in audits:
         if not audit.is_file():
             raise ValueError(f"{audit}: no such audit log")
-    report = report_from_paths(paths, audit=list(args.audit), year=args.year)
+    if audits and not args.audit:
+        print(f"labconsole report: remediation steps from the runbook audit log {audits[0]} "
+              "(--no-audit leaves them out)", file=sys.stderr)
+    report = report_from_paths(paths, audit=audits, year=args.year)
     if not args.paths:  # name the bundled file, not where this machine installed it
         report.sources = [f"labconsole/demo/{DEMO_PATH.name}"]
     if _format(args) == "json":
@@ -86,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
         return 0
     try:
-        _write_atomic(args.output, text)
+        write_atomic(args.output, text)
     except OSError as exc:
         print(f"labconsole report: cannot write {args.output}: {exc}", file=sys.stderr)
         return 2

@@ -10,11 +10,13 @@ bar rather than stopping the console; a config that does not load stops it with 
 from __future__ import annotations
 
 import argparse
+import getpass
 import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from labconsole.clock import system_clock
 from labconsole.commands.replay import add_replay_options, play
 from labconsole.config import ConfigError, find_config_path, load_config
 from labconsole.demo import DEMO_RECORDING
@@ -46,14 +48,30 @@ def run_demo(args: argparse.Namespace) -> int:
 def build_live_app(config_path: Path, args: argparse.Namespace) -> LabConsoleApp:
     """The app on the config's live sources (raises ConfigError when the config is bad)."""
     from labconsole.app import LabConsoleApp
+    from labconsole.runbook.session import RunbookLauncher
     from labconsole.sources.live import build_live
     from labconsole.sources.recording import Recorder
 
     config = load_config(config_path)
     live = build_live(config)
+    # Runbooks over the console's own SSH connections, with each node's configured kernel
+    # log command and bridge, the operator's runbook_dir, and peers from the config.
+    launcher = RunbookLauncher.from_config(config, live.pool.nodes, operator=operator_name(),
+                                           clock=system_clock)
     recorder = Recorder(args.record) if args.record else None
-    return LabConsoleApp(live.sources, recorder=recorder, problems=live.problems,
-                         subtitle=f"live ({config_path})")
+    problems = [*live.problems, *(f"runbooks: {p}" for p in launcher.problems)]
+    return LabConsoleApp(live.sources, recorder=recorder, problems=problems,
+                         subtitle=f"live ({config_path})", runbook_launcher=launcher,
+                         report_dir=args.record.parent if args.record else config.recording_dir)
+
+
+def operator_name() -> str:
+    """Who runs the console, for the audit log (a uid when the system has no name for it,
+    e.g. a container user without a passwd entry: the audit trail must not stop the console)."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return f"uid{os.getuid()}"
 
 
 def run_live(config_path: Path, args: argparse.Namespace) -> int:
