@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import errno
 import gzip
-import io
 import json
 import os
 import time
@@ -41,6 +40,7 @@ from typing import IO, cast
 
 from labconsole.events import ConnectionChange, Event, event_from_json
 
+MAX_LINE = 16 * 1024 * 1024  # longest recording line read back (a PVE API body is ~100 KiB)
 RECORDER_SOURCE = "recorder"  # source name of the recorder's own ConnectionChange events
 
 # What reading a damaged gzip stream raises (BadGzipFile is an OSError, named for clarity).
@@ -293,11 +293,13 @@ def is_recording(path: str | Path) -> bool:
     """True when the file's first non-blank line is a JSON object with a known event type."""
     try:
         with _open_binary(Path(path)) as fh:
-            for raw in io.TextIOWrapper(fh, encoding="utf-8", errors="replace"):
+            while raw := fh.readline(MAX_LINE + 1):
+                if len(raw) > MAX_LINE:
+                    return False  # not read into memory: no recording line is that long
                 if not raw.strip():
                     continue
                 try:
-                    event_from_json(json.loads(raw))
+                    event_from_json(json.loads(raw.decode("utf-8", errors="replace")))
                 except (ValueError, RecursionError):  # EventDecodeError is a ValueError
                     return False
                 return True
@@ -321,12 +323,13 @@ def _decode(raw: bytes) -> Event:
     return event_from_json(obj)
 
 
-def iter_recording(path: str | Path,
-                   errors: list[RecordingError] | None = None) -> Iterator[RecordedEvent]:
+def iter_recording(path: str | Path, errors: list[RecordingError] | None = None, *,
+                   max_line: int = MAX_LINE) -> Iterator[RecordedEvent]:
     """Yield the events of a recording in file order.
 
     Undecodable lines (a truncated last line after a crash, a hand edit) are appended to
-    ``errors`` and skipped. ``offset`` is the byte offset of the line in the (decompressed)
+    ``errors`` and skipped; so is a line longer than ``max_line`` bytes, read past in chunks
+    rather than into memory. ``offset`` is the byte offset of the line in the (decompressed)
     stream, so a viewer can re-read a line later without keeping it in memory.
     """
     p = Path(path)
@@ -334,7 +337,8 @@ def iter_recording(path: str | Path,
     with _open_binary(p) as fh:
         while True:
             try:
-                raw = fh.readline()
+                raw = fh.readline(max_line + 1)
+                extra = _skip_rest_of_line(fh, max_line) if len(raw) > max_line else 0
             except _GZIP_DAMAGE as exc:  # a .gz cut short (copied mid-write): keep what we had
                 _report(errors, p, lineno + 1, f"compressed stream damaged: {exc}")
                 return
@@ -342,7 +346,11 @@ def iter_recording(path: str | Path,
                 return
             lineno += 1
             start = offset
-            offset += len(raw)
+            offset += len(raw) + extra
+            if len(raw) > max_line:
+                _report(errors, p, lineno, f"line of {len(raw) + extra} bytes, longer than "
+                                           f"{max_line}: skipped")
+                continue
             if not raw.strip():
                 continue
             try:
@@ -351,6 +359,16 @@ def iter_recording(path: str | Path,
                 _report(errors, p, lineno, str(exc))
                 continue
             yield RecordedEvent(event=event, lineno=lineno, offset=start)
+
+
+def _skip_rest_of_line(fh: IO[bytes], chunk: int) -> int:
+    """Read up to and including the next newline without keeping it; bytes read."""
+    skipped = 0
+    while True:
+        part = fh.readline(chunk)
+        skipped += len(part)
+        if not part or part.endswith(b"\n"):
+            return skipped
 
 
 def read_line_at(path: str | Path, offset: int) -> str:

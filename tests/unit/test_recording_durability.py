@@ -28,6 +28,7 @@ from labconsole.sources.recording import (
     RecordingError,
     is_recording,
     iter_recording,
+    read_line_at,
 )
 from labconsole.widgets.status_bar import render_status
 
@@ -395,3 +396,21 @@ def test_an_event_without_a_json_form_is_counted_and_the_console_goes_on(tmp_pat
     rec.write(lone)
     rec.close()
     assert [r.event for r in iter_recording(rec.path)][-1] == lone
+
+
+def test_an_overlong_line_is_skipped_without_reading_it_into_memory(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    with Recorder(path) as rec:
+        rec.write(_kernel(0))
+        rec.write(_kernel(1, pad=5000))
+        rec.write(_kernel(2))
+    errors: list[RecordingError] = []
+    got = list(iter_recording(path, errors, max_line=1000))
+    assert _seqs([r.event for r in got]) == [0, 2]
+    assert [e.lineno for e in errors] == [2] and "longer than 1000" in errors[0].reason
+    assert json.loads(read_line_at(path, got[1].offset))["text"].startswith("seq 2 ")
+    cut = tmp_path / "cut.jsonl"  # an endless last line (no newline at all)
+    cut.write_bytes(path.read_bytes().splitlines(keepends=True)[0] + b"[" * 5000)
+    errors = []
+    assert _seqs([r.event for r in iter_recording(cut, errors, max_line=1000)]) == [0]
+    assert len(errors) == 1 and "5000 bytes" in errors[0].reason
