@@ -42,7 +42,7 @@ class Pipeline:
     on_change: OnChange | None = None
     clock: Clock = system_clock
     failures: list[str] = field(default_factory=list)
-    _rec_problem: int | None = None  # index of the recorder's entry in failures
+    _rec_problem: int | None = field(default=None, init=False, repr=False)  # its failures[i]
 
     async def emit(self, event: Event) -> None:
         """Apply one event; the Emit every source is given."""
