@@ -96,6 +96,8 @@ def parse_audit(text: str, name: str = "audit") -> AuditRead:
             last = lineno == len(lines)  # no newline after it: the writer was cut off
             why = "truncated last line" if last else f"not JSON ({exc.msg})"
             out.errors.append(f"{name}:{lineno}: {why}, skipped")
+        except RecursionError:
+            out.errors.append(f"{name}:{lineno}: JSON nested too deeply, skipped")
         except AuditLineError as exc:
             out.errors.append(f"{name}:{lineno}: {exc}, skipped")
     return out

@@ -124,6 +124,8 @@ def parse_runbook(text: str, source: str = "<runbook>") -> Runbook:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise w.fail("", f"not valid TOML: {exc}") from exc
+    except RecursionError as exc:  # tomllib recurses per nesting level
+        raise w.fail("", "not valid TOML: nested too deeply") from exc
     w.table(data, "", _RUNBOOK_KEYS)
     rid = w.string(data, "id", "", required=True)
     if not ID_RE.fullmatch(rid):

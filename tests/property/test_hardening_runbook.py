@@ -15,11 +15,11 @@ from hypothesis import strategies as st
 
 from labconsole.runbook.load import RunbookError, load_file, parse_runbook
 from labconsole.runbook.model import STEP_KINDS, STEP_OPS
-from tests.fuzz.targets import PENDING
+from tests.fuzz.targets import TARGETS
 from tests.property.test_hardening_parsers import ADVERSARIAL, hang_guard, mutated
 
 SOURCE = "fuzz.toml"
-TARGET = PENDING["runbook"]
+TARGET = TARGETS["runbook"]
 
 
 def _load(text: str) -> None:
@@ -160,9 +160,6 @@ def test_adversarial_inputs(label: str) -> None:
         TARGET.run(ADVERSARIAL[label])
 
 
-@pytest.mark.xfail(strict=True, raises=RecursionError,
-                   reason="labconsole.runbook.load.parse_runbook lets tomllib's RecursionError "
-                          "out on deep nesting; it must become a RunbookError (as config does)")
 @pytest.mark.parametrize("label", sorted(NESTING))
 def test_deep_nesting_is_a_runbook_error(label: str) -> None:
     _load(NESTING[label].decode())
