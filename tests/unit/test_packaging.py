@@ -82,3 +82,14 @@ def test_editable_install_imports_all_packages(tmp_path: Path) -> None:
     """The dev venv is an editable install (``pip install -e .``): import from outside the repo."""
     where = _import_all(sys.executable, None, tmp_path)
     assert Path(where).resolve() == (ROOT / "console" / "__init__.py").resolve()
+
+
+def test_console_script_and_python_m_agree(tmp_path: Path) -> None:
+    """``labconsole`` and ``python -m labconsole`` are the same entry point."""
+    script = Path(sys.executable).with_name("labconsole")
+    via_m = subprocess.run([sys.executable, "-m", "labconsole", "--version"], cwd=tmp_path,
+                           capture_output=True, text=True, check=True)
+    via_script = subprocess.run([str(script), "--version"], cwd=tmp_path, capture_output=True,
+                                text=True, check=True)
+    assert via_m.stdout == via_script.stdout
+    assert via_m.stdout.startswith("labconsole ")
