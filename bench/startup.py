@@ -6,7 +6,8 @@
   * in tmux, as an operator starts it: a detached session on a private socket
     (``tmux -L``), polling ``capture-pane`` until the Votes panel's title is on screen
     (bounded); the same poll on a ``print`` gives tmux's own overhead, and on a one-widget
-    Textual app the least any Textual app pays, both reported beside it;
+    Textual app the least any Textual app pays, both reported beside it; the same demo app
+    started without the CLI shows what the CLI's imports add;
   * in process, with Textual's headless ``run_test``: import time plus time to the mounted
     dashboard, which has no terminal in the way.
 """
@@ -76,6 +77,20 @@ Bare().run()
 """
 
 
+# The demo app as ``labconsole run --demo`` builds it, minus the CLI: what the first frame
+# would cost if building the argument parser imported no command's dependencies.
+_NO_CLI = """
+from pathlib import Path
+from labconsole.app import LabConsoleApp
+from labconsole.demo import DEMO_RECORDING
+from labconsole.sources.replay import ReplayControl, ReplaySource
+
+control = ReplayControl(speed=1.0)
+source = ReplaySource.from_paths([Path(DEMO_RECORDING)], control=control, errors=[], year=None)
+LabConsoleApp([source], replay=control, subtitle="demo").run()
+"""
+
+
 def run(cfg: BenchConfig) -> BenchResult:
     result = BenchResult(NAME, COLUMNS)
     repeat = 3 if cfg.quick else 7
@@ -135,9 +150,11 @@ def _tmux_first_frame(result: BenchResult, cfg: BenchConfig, repeat: int) -> Non
     floor = [sys.executable, "-c", f"print({FRAME_MARKER!r}); import time; time.sleep(30)"]
     bare = [sys.executable, "-c", _BARE_TEXTUAL]
     app = [*labconsole_argv(), "run", "--demo"]
+    no_cli = [sys.executable, "-c", _NO_CLI]
     for what, argv, markers in (
             ("tmux: python prints the marker (tmux floor)", floor, (FRAME_MARKER,)),
             ("tmux: one-widget Textual app (Textual floor)", bare, (FRAME_MARKER,)),
+            ("tmux: demo app without the CLI", no_cli, (FRAME_MARKER,)),
             ("tmux: labconsole run --demo", app, (FRAME_MARKER, DATA_MARKER))):
         times: dict[str, list[float]] = {m: [] for m in markers}
         for i in range(repeat):
