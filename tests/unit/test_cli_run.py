@@ -11,8 +11,13 @@ from pathlib import Path
 import pytest
 
 from labconsole import cli
+from labconsole.app import LabConsoleApp
 from labconsole.commands import run as run_cmd
 from labconsole.commands import serve as serve_cmd
+from labconsole.model.hang import HangEpisode
+from labconsole.runbook.executor import SshExecutor
+from labconsole.runbook.session import RunbookLauncher, default_audit_path
+from labconsole.screens.runbook import launcher_for
 from labconsole.sources.ssh import SshPool
 from labconsole.state.health import SourceHealth
 from labconsole.widgets.status_bar import render_status
@@ -142,3 +147,103 @@ def test_serve_defaults_to_loopback_and_passes_run_options(tmp_path: Path) -> No
 def test_serve_rejects_bad_ports(port: str) -> None:
     with pytest.raises(SystemExit):
         cli.build_parser().parse_args(["serve", "--port", port])
+
+
+RUNBOOK_CONFIG = """
+[console]
+runbook_dir = "runbooks"
+recording_dir = "recs"
+
+[syslog]
+enabled = false
+
+[[clusters]]
+name = "lab"
+[clusters.ssh]
+key_file = "id_lab"
+known_hosts = "known_hosts"
+
+[[clusters.nodes]]
+name = "pve01"
+address = "10.99.0.11"
+interfaces = ["eno1"]
+
+[[clusters.nodes]]
+name = "pve03"
+address = "10.99.0.13"
+interfaces = ["eno1"]
+bridge = "vmbr9"
+kernel_log_command = "tail -F /var/log/lab-kern.log"
+"""
+
+OPERATOR_RUNBOOK = """
+id = "site-hang"
+title = "Our own hang runbook"
+[applies]
+hang = true
+drivers = ["e1000e"]
+
+[[steps]]
+id = "look"
+kind = "note"
+title = "Look at it"
+"""
+
+
+def _runbook_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                 extra: dict[str, str] | None = None) -> LabConsoleApp:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    (tmp_path / "runbooks").mkdir()
+    for name, text in (extra or {}).items():
+        (tmp_path / "runbooks" / name).write_text(text)
+    monkeypatch.chdir(tmp_path)  # the config's relative paths
+    args = cli.build_parser().parse_args(
+        ["run", "--config", str(_config(tmp_path, RUNBOOK_CONFIG))])
+    return run_cmd.build_live_app(args.config, args)
+
+
+def test_live_app_gets_a_runbook_launcher_built_from_the_config(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = _runbook_app(tmp_path, monkeypatch, {"site.toml": OPERATOR_RUNBOOK})
+    launcher = app.runbook_launcher
+    assert isinstance(launcher, RunbookLauncher)
+    assert launcher_for(app) is launcher  # what ``b`` opens runbooks with
+    pool = next(s for s in app.pipeline.sources if isinstance(s, SshPool))
+    assert isinstance(launcher.executor, SshExecutor)
+    assert launcher.executor.nodes is pool.nodes  # the console's own connections
+    assert set(launcher.nodes) == {"pve01", "pve03"}
+    assert launcher.peers == {"pve01": ("pve03",), "pve03": ("pve01",)}
+    assert "site-hang" in launcher.books and "e1000e-tx-hang" in launcher.books
+    assert launcher.audit_path == default_audit_path()
+    assert str(tmp_path / "data") in str(launcher.audit_path)
+    assert launcher.operator and not launcher.dry_run
+    assert app.report_dir.resolve() == (tmp_path / "recs").resolve()
+
+
+def test_a_runbook_opened_live_uses_the_nodes_configuration(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = _runbook_app(tmp_path, monkeypatch)
+    assert app.runbook_launcher is not None
+    ep = HangEpisode(kind="unit_hang", driver="e1000e", device="eno1", pci="0000:00:1f.6",
+                     first=datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc),
+                     last=datetime(2026, 3, 1, 9, 1, tzinfo=timezone.utc), reports=30,
+                     stuck=True, registers={"TDH": "<f6>"})
+    engine = app.runbook_launcher.for_episode("pve03", ep)
+    assert engine is not None and engine.runbook.id == "e1000e-tx-hang"
+    assert "/var/log/lab-kern.log" in engine.ctx.kernel_log  # not journalctl -k
+    assert engine.ctx.bridge == "vmbr9" and list(engine.ctx.peers) == ["pve01"]
+
+
+def test_broken_operator_runbook_is_a_problem_in_the_status_bar(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = _runbook_app(tmp_path, monkeypatch, {"broken.toml": "id = [\n"})
+    assert [p for p in app.problems if p.startswith("runbooks: ")]
+    assert any("broken.toml" in p for p in app.problems)
+
+
+def test_operator_name_falls_back_to_the_uid(monkeypatch: pytest.MonkeyPatch) -> None:
+    def nameless() -> str:
+        raise OSError("no user name")
+
+    monkeypatch.setattr(run_cmd.getpass, "getuser", nameless)
+    assert run_cmd.operator_name().startswith("uid")

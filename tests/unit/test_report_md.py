@@ -19,6 +19,14 @@ from labconsole.incident.report_md import code, fenced, prose, render_markdown, 
 from labconsole.state.console_state import ConsoleState
 
 
+@pytest.fixture(autouse=True)
+def _no_user_audit_log(tmp_path_factory: pytest.TempPathFactory,
+                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """``report PATH`` reads the runbooks' default audit log when it exists: keep this
+    machine's own out of these tests."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data")))
+
+
 def main(argv: list[str]) -> int:
     """``labconsole report ...`` through its own subcommand parser (the others' modules are
     not needed to test this one)."""
