@@ -1,8 +1,11 @@
-"""Timeline entries: everything notable on one time axis, grouped into incidents.
+"""Timeline entries: everything notable on one time axis.
 
 The timeline is where "two separate events" becomes visible (DESIGN.md step 3): CEF alerts, vote
-changes, link changes, hang episodes, connection state and operator actions, in time order, cut
-into incidents wherever nothing notable happened for ``gap``.
+changes, link changes, hang episodes, connection state and operator actions, in time order. The
+console heads it with the incidents of the real correlation
+(``labconsole.incident.from_state.incident_marks``: full recovery separates incidents, not a
+quiet stretch). ``group_incidents`` below is the older time-gap cut, kept only while a demo test
+still checks against it; nothing in the console uses it.
 """
 
 from __future__ import annotations
@@ -64,9 +67,6 @@ class Timeline:
         if len(self.entries) > self.capacity:
             del self.entries[: len(self.entries) - self.capacity]
         return entry
-
-    def incidents(self, gap: timedelta = DEFAULT_INCIDENT_GAP) -> list[Incident]:
-        return group_incidents(self.entries, gap)
 
 
 def group_incidents(entries: list[TimelineEntry],

@@ -232,3 +232,12 @@ async def test_palette_offers_b_i_and_the_keys_of_the_screen_shown(tmp_path: Pat
             await done
         await pilot.pause()
         assert isinstance(app.screen, DashboardScreen)
+
+
+async def test_node_detail_timeline_is_headed_by_the_same_incidents() -> None:
+    app = demo_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("t", *"06:19", "enter", "d")
+        body = _text(app.screen.query_one("#node-timeline #timeline-body", Static))
+        assert "── incident 2 from 06:19:02: stuck TX ring on pve03 eno1 (e1000e)" in body
