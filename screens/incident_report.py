@@ -66,7 +66,7 @@ def report_file(out_dir: Path, report: Report) -> Path:
 
 class IncidentReportScreen(Screen[None]):
     DEFAULT_CSS = """
-    IncidentReportScreen #ir-state { height: 1; padding: 0 1; }
+    IncidentReportScreen #ir-state { height: auto; max-height: 3; padding: 0 1; }
     IncidentReportScreen #ir-scroll { height: 1fr; }
     """
     BINDINGS = [Binding(k, a, d, show=s) for k, a, d, s in INCIDENT_REPORT_KEYS]

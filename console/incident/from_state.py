@@ -218,12 +218,16 @@ def incident_marks(state: ConsoleState, rules: Rules = DEFAULT_RULES) -> list[In
 
 
 def single_incident(report: Report, number: int) -> Report:
-    """``report`` cut down to incident ``number`` (its facts on the timeline, its downtime),
-    for the console's write-up of one incident. KeyError when there is no such incident."""
+    """``report`` cut down to incident ``number``, for the console's write-up of one incident:
+    its facts on the timeline, its downtime, and as the data span its own (first fact to last,
+    remediation included), so the summary's "1 incident found in the data" stays true.
+    KeyError when there is no such incident."""
     found = [r for r in report.incidents if r.incident.number == number]
     if not found:
         raise KeyError(f"no incident {number} (the console has {len(report.incidents)})")
     chosen = found[0]
-    mine = {id(f) for f in chosen.incident.facts}
+    facts = chosen.incident.facts
+    mine = {id(f) for f in facts}
     return replace(report, incidents=[chosen], downtime=dict(chosen.downtime),
-                   timeline=[f for f in report.timeline if id(f) in mine], unattached=[])
+                   timeline=[f for f in report.timeline if id(f) in mine], unattached=[],
+                   start=min(f.at for f in facts), end=max(f.last for f in facts))

@@ -140,6 +140,11 @@ async def test_i_opens_the_latest_incident_report_with_audit_steps(
         assert isinstance(screen.query_one("#ir-body"), Markdown)
         state = _text(screen.query_one("#ir-state", Static))
         assert "incident-20251108T061902Z.md" in state
+        scroll = screen.query_one("#ir-scroll")
+        assert scroll.has_focus and scroll.scroll_y == 0 and scroll.max_scroll_y > 0
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert scroll.scroll_y > 0
         await pilot.press("escape")
         assert isinstance(app.screen, DashboardScreen)
 
