@@ -1,8 +1,9 @@
 """The ``labconsole`` command line: subcommands dispatch to the domain core or the app.
 
 Each subcommand lives in ``labconsole.commands.<name>`` and exposes ``register(subparsers)``
-(which sets ``func``) and ``run(args) -> int``. Modules are imported lazily by name so that
-``labconsole scan`` never pays for importing Textual.
+(which sets ``func``) and ``run(args) -> int``. Only the module of the command being run is
+imported (all of them only for ``--help``), so ``labconsole scan`` never pays for Textual or
+asyncssh and the console's first frame is not delayed by commands it does not use.
 """
 
 from __future__ import annotations
@@ -18,25 +19,28 @@ from labconsole import __version__
 COMMANDS: tuple[str, ...] = ("run", "replay", "scan", "check", "report", "serve", "runbook")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser with every subcommand, or with just ``only`` when that is a command name."""
     parser = argparse.ArgumentParser(
         prog="labconsole",
         description="Operations console for small Proxmox/corosync clusters.",
     )
     parser.add_argument("--version", action="version", version=f"labconsole {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    if only == "--version":
+        return parser  # answers before any subcommand is needed
+    for name in (only,) if only in COMMANDS else COMMANDS:
         importlib.import_module(f"labconsole.commands.{name}").register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
     words = list(sys.argv[1:] if argv is None else argv)
     if not words or (words[0].startswith("-") and words[0] not in ("-h", "--help", "--version")):
         # ``labconsole`` alone, or with run's options (``labconsole --speed 0``), is
         # ``labconsole run`` (the demo when there is no config).
         words = ["run", *words]
+    parser = build_parser(words[0])
     args = parser.parse_args(words)
     result: int = args.func(args)
     return result

@@ -2,8 +2,9 @@
 
 Speed comes from not parsing what cannot matter. A physical line is parsed only when it holds
 one of a few substrings every hang / reset / link message contains (``Hang``, ``WATCHDOG``,
-``Reset adapter``, ``ink ``), and then the lines right after it are parsed too while they are
-continuation lines (the register block). Everything else costs a handful of substring tests.
+``Reset adapter``, ``Link is``, ``link up/down``), and then the lines right after it are parsed
+too while they are continuation lines (the register block). Everything else costs a handful
+of substring tests.
 ``journalctl -o export`` input (first line ``__CURSOR=``...) is parsed in full because its
 fields span several lines. Known blind spot: a journal JSON ``MESSAGE`` stored as a byte array
 (non-UTF-8 text) hides its keywords from the prefilter.
@@ -51,7 +52,16 @@ class KernelScanResult:
 
 
 def _hit(line: str) -> bool:
-    return "Hang" in line or "WATCHDOG" in line or "ink " in line or "Reset adapter" in line
+    # Link keywords are exactly what link_events accepts: a looser "ink " also caught every
+    # IPv6 "link becomes ready" notice and made them (and the line after) fully parsed.
+    return (
+        "Hang" in line
+        or "WATCHDOG" in line
+        or "Link is " in line
+        or "link up" in line
+        or "link down" in line
+        or "Reset adapter" in line
+    )
 
 
 def _kernelish(line: str) -> bool:

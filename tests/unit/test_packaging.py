@@ -8,6 +8,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
 import tomllib
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,3 +94,19 @@ def test_console_script_and_python_m_agree(tmp_path: Path) -> None:
                                 text=True, check=True)
     assert via_m.stdout == via_script.stdout
     assert via_m.stdout.startswith("labconsole ")
+
+
+@pytest.mark.parametrize(("command", "absent"), [
+    ("scan", ("textual", "asyncssh")),
+    ("check", ("textual", "asyncssh")),
+    ("--version", ("textual", "asyncssh", "labconsole.commands.run")),
+])
+def test_a_command_imports_only_what_it_needs(command: str, absent: tuple[str, ...]) -> None:
+    """The CLI imports only the chosen command's module (startup time of every command)."""
+    code = (
+        "import sys\nfrom labconsole import cli\n"
+        f"cli.build_parser({command!r})\n"
+        f"print([m for m in {absent!r} if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
