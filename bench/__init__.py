@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bench import lab_latency, prefilter, scan_throughput, startup
+from bench import lab_latency, prefilter, scan_throughput, startup, ui_memory
 from bench.config import BenchConfig
 from bench.report import BenchResult
 
@@ -20,7 +20,8 @@ BENCHMARKS: dict[str, Benchmark] = {
     scan_throughput.NAME: scan_throughput.run,
     startup.NAME: startup.run,
     prefilter.NAME: prefilter.run,
+    ui_memory.NAME: ui_memory.run,
     lab_latency.NAME: lab_latency.run,
 }
 # Run when no name is given; the lab one builds network namespaces as root, so only on request.
-DEFAULT = (scan_throughput.NAME, startup.NAME, prefilter.NAME)
+DEFAULT = (scan_throughput.NAME, startup.NAME, prefilter.NAME, ui_memory.NAME)
