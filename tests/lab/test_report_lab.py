@@ -77,12 +77,12 @@ def make_engine(lab: Lab, session: RecordingSession, audit: Path) -> RunbookEngi
                          reconnect_timeout=30)
 
 
-async def write_hangs(lab: Lab, written: list[int]) -> None:
+async def write_hangs(lab: Lab, sent: list[int]) -> None:
     """An e1000e TX hang on pve03: one report every 2 s stamped with the wall clock, TDH
     frozen at <f6>, until cancelled (the fix) or MAX_REPORTS."""
     for _ in range(MAX_REPORTS):
         lab.write_kernel_lines("pve03", hang_blocks(utc_now().replace(microsecond=0), 1))
-        written.append(1)
+        sent.append(1)
         await asyncio.sleep(HANG_EVERY)
 
 
@@ -96,12 +96,12 @@ async def idle(engine: RunbookEngine, *states: str, rounds: int = 300) -> None:
 
 async def incident(lab: Lab, session: RecordingSession, audit: Path) -> dict[str, Any]:
     """The scenario while recording; returns what the assertions outside need."""
-    written: list[int] = []
+    sent: list[int] = []
     await session.wait_recorded(lambda ev: recorded_votes(ev)[-1:] == [3], 20,
                                 "3/3 quorate")
     await session.wait_recorded(lambda ev: any(isinstance(e, NicText) for e in ev), 15,
                                 "pve03 NIC snapshot")
-    writer = asyncio.create_task(write_hangs(lab, written))
+    writer = asyncio.create_task(write_hangs(lab, sent))
     try:
         await session.wait_recorded(lambda ev: hang_headers(ev) >= 2, 15,
                                     "two hang reports from pve03")
@@ -148,10 +148,10 @@ async def incident(lab: Lab, session: RecordingSession, audit: Path) -> dict[str
     await session.wait_recorded(lambda ev: recorded_votes(ev)[-1:] == [3], 20,
                                 "3/3 again")
     # reports written while pve03 was cut off arrive when its stream resumes
-    await session.wait_recorded(lambda ev: hang_headers(ev) == len(written), 15,
-                                f"all {len(written)} hang reports")
+    await session.wait_recorded(lambda ev: hang_headers(ev) == len(sent), 15,
+                                f"all {len(sent)} hang reports")
     await session.stop()
-    return {"symptom": symptom, "reports": len(written),
+    return {"symptom": symptom, "reports": len(sent),
             "written": session.pipeline.recorder.written if session.pipeline.recorder else 0,
             "failures": list(session.pipeline.failures)}
 
@@ -167,6 +167,7 @@ def test_report_of_a_lab_recording_lists_the_audited_runbook_steps(
     lab = healthy_lab
     node = lab.node("pve03")
     recording, audit = tmp_path / "lab.jsonl", tmp_path / "audit.jsonl"
+    logs_before = {name: n.kern_log.read_bytes() for name, n in lab.nodes.items()}
     lab.node_exec("pve03", ["ethtool", "-K", "eno1", "tso", "on", "gso", "on", "gro", "on"])
     try:
         with fresh_kernel_logs(lab):
@@ -176,6 +177,7 @@ def test_report_of_a_lab_recording_lists_the_audited_runbook_steps(
         lab.node_exec("pve03", ["ethtool", "-K", "eno1", "tso", "on", "gso", "on", "gro",
                                 "on"])
     assert node.interfaces_file.read_text() == interfaces_text(node.addr)  # left alone
+    assert {name: n.kern_log.read_bytes() for name, n in lab.nodes.items()} == logs_before
     assert seen["failures"] == []
     assert "pve03 missing" in seen["symptom"] and "votes 2/3" in seen["symptom"]
     reports = seen["reports"]
