@@ -51,6 +51,11 @@ class KernelScanResult:
         }
 
 
+# Every hang / reset / link message holds one of these (ASCII: the block scan finds them in
+# bytes). ``_hit`` spells the same test out: an ``or`` chain of ``in`` is the fastest on str.
+HIT_WORDS = ("Hang", "WATCHDOG", "Link is ", "link up", "link down", "Reset adapter")
+
+
 def _hit(line: str) -> bool:
     # Link keywords are exactly what link_events accepts: a looser "ink " also caught every
     # IPv6 "link becomes ready" notice and made them (and the line after) fully parsed.

@@ -14,6 +14,8 @@ from typing import BinaryIO
 GZIP_MAGIC = b"\x1f\x8b"
 # How much of an input the content sniffers see.
 HEAD_BYTES = 64 * 1024
+# Read size of the block scan: big enough that per-read costs vanish, small enough for RSS.
+BLOCK_BYTES = 1 << 20
 
 
 class InputError(OSError):
@@ -44,6 +46,18 @@ class OpenedInput:
         reader = io.BufferedReader(_Prepend(self.head, self.stream), buffer_size=1 << 20)
         for raw in reader:
             yield raw.decode("utf-8", errors="surrogateescape").rstrip("\r\n")
+
+
+    def blocks(self, size: int | None = None) -> Iterator[bytes]:
+        """The whole input as binary chunks of at most ``size`` bytes (default
+        ``BLOCK_BYTES``; the head first), read from the stream without seeking
+        (stdin and gzip are streams). A read error (truncated gzip) propagates to the caller
+        after every chunk read before it."""
+        size = size or BLOCK_BYTES
+        for at in range(0, len(self.head), size):
+            yield self.head[at:at + size]
+        while chunk := self.stream.read(size):
+            yield chunk
 
 
 class _Prepend(io.RawIOBase):

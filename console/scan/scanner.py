@@ -8,7 +8,13 @@ from labconsole.model import CefEvent
 from labconsole.parse.cef import CefParseError, find_cef, parse_cef
 from labconsole.parse.ethtool import EthtoolParseError, parse_driver_info, parse_features_all
 from labconsole.parse.interfaces import InterfacesParseError, parse_interfaces
-from labconsole.parse.kernel_scan import looks_like_kernel_log, scan_kernel_lines
+from labconsole.parse.kernel_journal import EXPORT_START
+from labconsole.parse.kernel_scan import (
+    KernelScanResult,
+    looks_like_kernel_log,
+    scan_kernel_lines,
+)
+from labconsole.parse.kernel_scan_blocks import KernelBlockScan, whole_line_blocks
 from labconsole.parse.pve_api import PveApiParseError, parse_pve_api, quorum_from_cluster_status
 from labconsole.parse.quorum import QuorumParseError, parse_quorum
 from labconsole.scan.opener import HEAD_BYTES, OpenedInput, open_input
@@ -36,8 +42,11 @@ def scan_input(path: str, *, default_year: int | None = None) -> FileReport:
         elif kinds and _scan_big_block(opened, kinds, report):
             pass
         else:
-            _scan_lines(opened.lines(), report, default_year,
-                        kernel_head=looks_like_kernel_log(head_lines))
+            kernel_head = looks_like_kernel_log(head_lines)
+            if _is_journal_export(opened.head):
+                _scan_lines(opened.lines(), report, default_year, kernel_head=kernel_head)
+            else:
+                _scan_line_blocks(opened, report, default_year, kernel_head=kernel_head)
             if not report.kinds and has_syslog_lines(head_lines):
                 report.add_kind("syslog")
         if opened.head_error is not None:
@@ -98,6 +107,32 @@ def _count_lines(text: str) -> int:
     return text.count("\n") + (0 if text.endswith("\n") else 1)
 
 
+def _is_journal_export(head: bytes) -> bool:
+    """``journalctl -o export``: its fields span lines, so it is scanned line by line."""
+    start = head[:64].decode(errors="replace")
+    return start.startswith("__") and EXPORT_START.match(start) is not None
+
+
+def _scan_line_blocks(
+    opened: OpenedInput, report: FileReport, default_year: int | None, *, kernel_head: bool
+) -> None:
+    """The fast path of :func:`_scan_lines`, same result: the input is read in binary blocks
+    and only lines holding a keyword (``CEF:`` among them) are decoded and parsed."""
+    cef = _CefDivert(report, default_year)
+    scan = KernelBlockScan(default_year=default_year, divert=cef.take, divert_word=b"CEF:",
+                           exact_kernel_lines=False)  # only "is there one" is asked below
+    error = None
+    try:
+        for block in whole_line_blocks(opened.blocks()):
+            scan.feed(block)
+    except (OSError, EOFError) as exc:  # a truncated gzip: keep what was read
+        error = str(exc)
+    report.lines = scan.lines
+    if error is not None:
+        report.add_error(f"line {scan.lines + 1}: input ends early: {error}")
+    _report_kernel(scan.finish(), cef.events, report, kernel_head=kernel_head)
+
+
 def _scan_lines(
     lines: Iterable[str], report: FileReport, default_year: int | None, *, kernel_head: bool
 ) -> None:
@@ -115,6 +150,12 @@ def _scan_lines(
     report.lines = counter.n
     if counter.error is not None:
         report.add_error(f"line {counter.n + 1}: input ends early: {counter.error}")
+    _report_kernel(result, cef, report, kernel_head=kernel_head)
+
+
+def _report_kernel(
+    result: KernelScanResult, cef: list[CefEvent], report: FileReport, *, kernel_head: bool
+) -> None:
     report.hangs = result.hangs
     report.links = result.links
     for error in result.errors:
@@ -150,16 +191,34 @@ def _divert_cef(
     lines: Iterable[str], out: list[CefEvent], report: FileReport, default_year: int | None
 ) -> Iterator[str]:
     """Parse CEF records on the way past; pass every other line on to the kernel scan."""
+    cef = _CefDivert(report, default_year, out)
     for n, line in enumerate(lines, 1):
-        if "CEF:" not in line or find_cef(line) < 0:
+        if "CEF:" not in line or not cef.take(line, n):
             yield line
-            continue
+
+
+class _CefDivert:
+    """Takes CEF records out of a log: parsed into ``events`` (the first ``MAX_CEF``), or an
+    error for the report; either way the line is not a kernel line."""
+
+    def __init__(self, report: FileReport, default_year: int | None,
+                 events: list[CefEvent] | None = None) -> None:
+        self.report = report
+        self.default_year = default_year
+        self.events: list[CefEvent] = [] if events is None else events
+
+    def take(self, line: str, n: int) -> bool:
+        """True when line ``n`` is a CEF record (and so leaves the kernel stream)."""
+        if find_cef(line) < 0:
+            return False
         try:
-            event = parse_cef(line, default_year=default_year)
+            event = parse_cef(line, default_year=self.default_year)
         except CefParseError as exc:
-            report.add_error(f"line {n}: CEF: {exc}")
-            continue
-        if len(out) < MAX_CEF:
-            out.append(event)
+            self.report.add_error(f"line {n}: CEF: {exc}")
+            return True
+        if len(self.events) < MAX_CEF:
+            self.events.append(event)
         else:
-            report.extra["cef_not_listed"] = report.extra.get("cef_not_listed", 0) + 1
+            extra = self.report.extra
+            extra["cef_not_listed"] = extra.get("cef_not_listed", 0) + 1
+        return True

@@ -1,0 +1,210 @@
+"""The kernel log scan of :func:`~labconsole.parse.kernel_scan.scan_kernel_lines`, fed binary
+blocks instead of decoded lines: the same result, several times faster on big files.
+
+The line scan already parses only lines holding a keyword, but it still pays about 2 us per
+physical line to decode it and test it in Python. Here a block of whole lines is searched with
+one ``bytes.find`` per keyword (in C, at memory speed); the lines between two hits are only
+counted (``bytes.count``) and their kernel prefixes matched with one multiline regex. A hit line
+and the continuation lines after it are decoded exactly as the opener does (``surrogateescape``,
+trailing ``\\r\\n`` stripped) and fed to the same :class:`KernelLogReader` and
+:class:`HangDetector` with the same follow/skip rules, so episodes, links, errors and their line
+numbers are identical.
+
+Lines holding ``divert_word`` (``CEF:`` for ``labconsole scan``) are offered to a ``divert``
+callback first; a line it takes is removed from the kernel stream, as if it was never there
+(the line scan's caller filters them the same way before the kernel scan sees them).
+
+Keyword tests on bytes equal the line scan's tests on text because every keyword is ASCII and
+neither UTF-8 nor ``surrogateescape`` ever maps other bytes to ASCII characters.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+
+from labconsole.parse.hang_detector import HangDetector
+from labconsole.parse.kernel_journal import EXPORT_START
+from labconsole.parse.kernel_reader import KernelLogReader
+from labconsole.parse.kernel_scan import FOLLOW_MAX, HIT_WORDS, KernelScanResult
+
+BLOCK_SIZE = 1 << 20
+HIT_KEYWORDS: tuple[bytes, ...] = tuple(w.encode() for w in HIT_WORDS)
+# kernel_scan._kernelish per line, on bytes. At most one match per line: both branches are
+# anchored at a line start and a match never crosses a newline.
+KERNELISH = re.compile(rb'^(?:\[|kernel: )|^[^\n]*?(?: kernel: |: kern:|"kernel")', re.M)
+
+# Called with a decoded line holding ``divert_word`` and its 1-based physical line number;
+# returns True when it took the line (it then never reaches the kernel scan).
+Divert = Callable[[str, int], bool]
+
+
+def decode_line(raw: bytes) -> str:
+    """One physical line as :meth:`labconsole.scan.opener.OpenedInput.lines` yields it."""
+    return raw.decode("utf-8", errors="surrogateescape").rstrip("\r\n")
+
+
+def whole_line_blocks(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Re-cut ``chunks`` (any sizes) into blocks that end at a newline; the last block may
+    lack one (the file's last line). A line longer than a chunk waits, whole, for its end.
+
+    An exception from ``chunks`` (a truncated gzip) propagates and the partial line read
+    before it is dropped, as a buffered line reader drops it.
+    """
+    carry = b""
+    for chunk in chunks:
+        if not chunk:
+            continue
+        cut = chunk.rfind(b"\n") + 1
+        if cut == 0:
+            carry += chunk
+            continue
+        yield carry + chunk[:cut] if carry else chunk[:cut]
+        carry = chunk[cut:]
+    if carry:
+        yield carry
+
+
+class _Finder:
+    """The next keyword position in a block. One ``bytes.find`` per keyword, each remembered
+    until passed: ``find`` runs at memory speed in C, while an alternation regex
+    (``Hang|WATCHDOG|..``) steps through every byte in the regex engine (5x slower here)."""
+
+    __slots__ = ("block", "keywords", "next")
+
+    def __init__(self, block: bytes, keywords: tuple[bytes, ...]) -> None:
+        self.block = block
+        self.keywords = keywords
+        self.next = [block.find(k) for k in keywords]
+
+    def search(self, pos: int) -> int:
+        """Start of the first keyword at or after ``pos``, or -1."""
+        best = -1
+        nxt = self.next
+        for i, at in enumerate(nxt):
+            if 0 <= at < pos:
+                at = nxt[i] = self.block.find(self.keywords[i], pos)
+            if at >= 0 and (best < 0 or at < best):
+                best = at
+        return best
+
+
+class KernelBlockScan:
+    """Feed blocks of whole lines (see :func:`whole_line_blocks`), then :meth:`finish`.
+
+    ``lines`` counts every physical line fed so far (diverted ones too): it is what a caller
+    reports when the input breaks off. ``exact_kernel_lines=False`` stops counting
+    kernel-prefixed lines at the first one, for callers that only ask "is it a kernel log".
+    """
+
+    def __init__(self, *, default_year: int | None = None,
+                 keywords: tuple[bytes, ...] = HIT_KEYWORDS,
+                 divert: Divert | None = None, divert_word: bytes = b"CEF:",
+                 exact_kernel_lines: bool = True) -> None:
+        self.lines = 0
+        self.diverted = 0
+        self._hit = keywords
+        self._divert = divert
+        self._divert_word = divert_word
+        self._finder_words = keywords + ((divert_word,) if divert is not None else ())
+        self._exact = exact_kernel_lines
+        self._reader = KernelLogReader(default_year=default_year)
+        self._detector = HangDetector()
+        self._result = KernelScanResult()
+        self._follow = 0
+        self._skipped = True
+        self._full = False  # journal export: every line is parsed
+        self._first = True  # the first kernel line decides ``_full``
+
+    def feed(self, block: bytes) -> None:
+        """All lines of ``block``; it must end at a newline unless it is the input's end."""
+        pos, size = 0, len(block)
+        finder = _Finder(block, self._finder_words)
+        while pos < size:
+            if self._follow or self._full or self._first:
+                end = block.find(b"\n", pos)
+                end = size if end < 0 else end + 1
+                self._line(block[pos:end])
+                pos = end
+                continue
+            at = finder.search(pos)
+            start = size if at < 0 else max(pos, block.rfind(b"\n", pos, at) + 1)
+            if start > pos:
+                self._skip(block, pos, start)
+                newlines = block.count(b"\n", pos, start)
+                self.lines += newlines if block[start - 1] == 0x0A else newlines + 1
+            if at < 0:
+                return
+            end = block.find(b"\n", at)
+            end = size if end < 0 else end + 1
+            self._line(block[start:end])
+            pos = end
+
+    def finish(self) -> KernelScanResult:
+        """End of input: flush the reader and the detector; the scan's result."""
+        result = self._result
+        tail = self._reader.close()
+        if any(k.is_kernel for k in tail):
+            result.kernel_lines += 1
+        for k in tail:
+            self._detector.feed(k)
+        self._detector.finish()
+        result.lines = self.lines - self.diverted
+        result.hangs = self._detector.episodes
+        result.links = self._detector.links
+        result.errors = self._reader.error_report()
+        return result
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _skip(self, block: bytes, pos: int, end: int) -> None:
+        """Whole lines the kernel scan skips: only their kernel prefixes are counted."""
+        result = self._result
+        if self._exact:
+            result.kernel_lines += len(KERNELISH.findall(block, pos, end))
+        elif not result.kernel_lines and KERNELISH.search(block, pos, end):
+            result.kernel_lines = 1
+        self._skipped = True
+
+    def _line(self, raw: bytes) -> None:
+        """One physical line (with its newline, if any): the line scan's loop body."""
+        self.lines += 1
+        text: str | None = None
+        if self._divert is not None and self._divert_word in raw:
+            text = decode_line(raw)
+            if self._divert(text, self.lines):
+                self.diverted += 1
+                return
+        if self._first:
+            self._first = False
+            self._full = raw.startswith(b"__") and EXPORT_START.match(decode_line(raw)) is not None
+        is_hit = any(k in raw for k in self._hit)
+        if not (self._full or self._follow or is_hit):
+            self._skip(raw, 0, len(raw))
+            return
+        reader = self._reader
+        if self._skipped:
+            reader.lineno = self.lines - self.diverted - 1
+            reader.forget()
+            self._skipped = False
+        out = reader.feed(decode_line(raw) if text is None else text)
+        if is_hit:
+            self._follow = FOLLOW_MAX
+        elif self._follow:
+            self._follow = self._follow - 1 if out and out[-1].continuation else 0
+        if any(k.is_kernel for k in out):
+            self._result.kernel_lines += 1
+        for k in out:
+            self._detector.feed(k)
+
+
+def scan_kernel_blocks(chunks: Iterable[bytes], *, default_year: int | None = None,
+                       keywords: tuple[bytes, ...] = HIT_KEYWORDS,
+                       exact_kernel_lines: bool = True) -> KernelScanResult:
+    """:func:`~labconsole.parse.kernel_scan.scan_kernel_lines` over binary chunks of any size
+    (a file's or a stream's reads): the same result. Read errors propagate."""
+    scan = KernelBlockScan(default_year=default_year, keywords=keywords,
+                           exact_kernel_lines=exact_kernel_lines)
+    for block in whole_line_blocks(chunks):
+        scan.feed(block)
+    return scan.finish()
