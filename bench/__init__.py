@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bench import lab_latency, prefilter, scan_throughput, startup, ui_memory
+from bench import flood, lab_latency, prefilter, scan_throughput, startup, ui_memory
 from bench.config import BenchConfig
 from bench.report import BenchResult
 
@@ -22,6 +22,8 @@ BENCHMARKS: dict[str, Benchmark] = {
     prefilter.NAME: prefilter.run,
     ui_memory.NAME: ui_memory.run,
     lab_latency.NAME: lab_latency.run,
+    flood.NAME: flood.run,
 }
-# Run when no name is given; the lab one builds network namespaces as root, so only on request.
+# Run when no name is given; lab, flood and scale build network namespaces as root and take
+# minutes, so they run only on request.
 DEFAULT = (scan_throughput.NAME, startup.NAME, prefilter.NAME, ui_memory.NAME)

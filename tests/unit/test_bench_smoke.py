@@ -205,3 +205,66 @@ def test_lab_benchmark_is_not_in_the_default_run() -> None:
     from bench import DEFAULT
 
     assert "lab" in BENCHMARKS and "lab" not in DEFAULT
+
+
+# -- flood (issue 9 item 4): its generator, helpers and the in-process variant ----------------
+
+def test_flood_lines_are_one_physical_line_each_with_a_hang_report_every_2_s() -> None:
+    from datetime import datetime, timezone
+
+    from bench.flood import FloodPlan, flood_batch
+    from labconsole.parse.kernel_scan import scan_kernel_lines
+
+    plan = FloodPlan(rate=100, seconds=9.0)  # a report every 200 lines, 900 lines
+    t0 = datetime(2026, 11, 25, 6, 19, 0, tzinfo=timezone.utc)
+    lines = flood_batch("pve02", 0, plan.per_node, t0, plan)
+    assert len(lines) == 900 and all("\n" not in line for line in lines)
+    assert lines == flood_batch("pve02", 0, 450, t0, plan) + flood_batch("pve02", 450, 450,
+                                                                         t0, plan)
+    result = scan_kernel_lines(lines, default_year=2026)
+    (episode,) = result.hangs
+    assert episode.reports == 5 and episode.registers["TDH"] == "f6"
+    assert episode.host == "pve02" and episode.first == t0
+
+
+def test_flood_helpers() -> None:
+    from bench.flood import FloodPlan, batch_due, percentiles, rss_flat, title_node
+
+    plan = FloodPlan(rate=1000, seconds=2.0)
+    assert (batch_due(0.0, plan), batch_due(0.5, plan), batch_due(9.0, plan)) == (0, 500, 2000)
+    assert rss_flat([50.0] * 5) == (None, 0.0)
+    assert rss_flat([40.0] * 10 + [60.0, 61.0, 62.0]) == (True, 2.0)
+    assert rss_flat([40.0] * 10 + [60.0, 75.0, 90.0]) == (False, 30.0)
+    p = percentiles([i / 1000 for i in range(1, 101)])
+    assert (p["p50 ms"], p["p99 ms"], p["max ms"]) == pytest.approx((50, 99, 100))
+    assert title_node("┌ Kernel log: all nodes | 3 rows ┐") == "all nodes"
+    assert title_node("── Kernel log: pve03 | filter 'x' ──") == "pve03"
+    assert title_node("no pane here") is None
+
+
+def test_flood_count_recorded_is_exact_and_skips_a_torn_line(tmp_path: Path) -> None:
+    from bench.flood import count_recorded
+
+    rec = tmp_path / "r.jsonl"
+    rec.write_text('{"type":"kernel","at":"x","source":"k","node":"pve01","text":"a"}\n'
+                   '{"type":"quorum","at":"x","source":"q","node":"pve01","text":"b"}\n'
+                   '{"type":"kernel","at":"x","source":"k","node":"pve02","text":"c"}\n'
+                   '{"type":"kernel","at":"x","source":"k","node":"pv')
+    assert count_recorded(rec) == (2, {"pve01": 1, "pve02": 1})
+
+
+def test_flood_in_process_smoke() -> None:
+    """A tiny flood through the real pipeline, recorder and app: every line recorded, the
+    node-cycling key changes the pane, RSS sampled. No speed is asserted."""
+    from bench.flood import FloodPlan, add_rows, add_targets, inprocess_flood
+
+    plan = FloodPlan(rate=200, seconds=2.5)
+    stats = inprocess_flood(plan)
+    assert stats.written == 3 * 500 == stats.recorded
+    assert stats.keys and stats.key_timeouts == 0 and stats.rss_mb
+    result = BenchResult("flood", ["variant", "what", "value", "unit", "n"])
+    add_rows(result, stats, plan)
+    add_targets(result, stats, plan)
+    lost = next(t for t in result.targets if t.name == "no line lost in the recording")
+    assert lost.met is True and "0 of 1500" in lost.measured
+    assert "flood" in BENCHMARKS and "flood" not in __import__("bench").DEFAULT
