@@ -267,4 +267,56 @@ def test_flood_in_process_smoke() -> None:
     add_targets(result, stats, plan)
     lost = next(t for t in result.targets if t.name == "no line lost in the recording")
     assert lost.met is True and "0 of 1500" in lost.measured
-    assert "flood" in BENCHMARKS and "flood" not in __import__("bench").DEFAULT
+
+
+# -- scale (issue 9 item 6): its pure helpers (the 32-node lab is a benchmark, not a test) ----
+
+def test_scale_node_names_and_peer_count() -> None:
+    from bench.scale import count_peers, node_names
+
+    assert node_names(3) == ("pve01", "pve02", "pve03") and node_names(32)[-1] == "pve32"
+    with pytest.raises(ValueError, match=r"1\.\.99"):
+        node_names(0)
+    ss = ("0      0      10.99.0.100:41234     10.99.0.11:22\n"
+          "0      0      10.99.0.100:41236     10.99.0.12:22\n"
+          "0      0      10.99.0.100:41238     10.99.0.12:22\n"
+          "garbage\n"
+          "0      0      [fd00::64]:41240      [fd00::13]:22\n")
+    assert count_peers(ss) == {"10.99.0.11": 1, "10.99.0.12": 2, "fd00::13": 1}
+
+
+def test_scale_complete_needs_every_vote_and_every_nic() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from bench.scale import complete
+    from labconsole.events import NicText, QuorumText
+    from labconsole.state.console_state import ConsoleState
+
+    at = datetime(2026, 11, 25, 6, 0, tzinfo=timezone.utc)
+    names = ("pve01", "pve02")
+    quorum = ("Quorum information\n------------------\nNodes:            2\n"
+              "Quorate:          Yes\n\n"
+              "Votequorum information\n----------------------\nExpected votes:   2\n"
+              "Highest expected: 2\nTotal votes:      2\nQuorum:           2\n"
+              "Flags:            Quorate\n\nMembership information\n----------------------\n"
+              "    Nodeid      Votes Name\n         1          1 pve01 (local)\n"
+              "         2          1 pve02\n")
+    state = ConsoleState()
+    state.apply(QuorumText(at=at, source="q", node="pve01", text=quorum, cluster="lab"))
+    assert not complete(state, "lab", names)
+    features = ("Features for eno1:\ntcp-segmentation-offload: on\n"
+                "generic-segmentation-offload: on\n")
+    driver = "driver: e1000e\nversion: 6.1\nfirmware-version: 0.6-4\n"
+    link = '[{"ifname":"eno1","operstate":"UP","flags":["UP","LOWER_UP"]}]'
+    for name in names:
+        state.apply(NicText(at=at, source="n", node=name, iface="eno1", features=features,
+                            driver=driver, link=link))
+    assert complete(state, "lab", names)
+    assert not complete(state, "lab", names, since=at + timedelta(seconds=1))
+    assert not complete(state, "lab", (*names, "pve03"))
+
+
+def test_flood_and_scale_run_only_when_named() -> None:
+    from bench import DEFAULT
+
+    assert {"flood", "scale"} <= set(BENCHMARKS) and not {"flood", "scale"} & set(DEFAULT)

@@ -1,0 +1,283 @@
+"""Benchmark ``scale`` (issue 9 item 6): one cluster of 32 lab nodes (``--quick``: 8).
+
+The lab of tests/lab/labnet.py with more nodes: every node a namespace with its own sshd and
+corosync (knet, one vote each), all in one corosync cluster. The console's real live set
+(``build_live`` from a config for the lab: the SSH pool, the quorum poller, a kernel stream
+and a NIC poller per node) runs in the ops namespace. Measured:
+
+- **cold start**: from starting the sources to the domain state holding N/N votes and every
+  node's eno1 (driver, offloads and link);
+- **full refresh**: every NIC poller asked to fetch at once (what the runbook does after a
+  change) and one quorum poll, until every NIC in the state carries a newer observation; p50
+  and max over a few rounds. Target: under 2 s;
+- **SSH connections**: established TCP connections from the ops namespace to port 22 while
+  everything runs (target: exactly one per node, all sources sharing it);
+- **memory per node**: RSS of the real console process (``labconsole run --config`` in tmux in
+  the ops namespace) watching 3 nodes and watching all N, once settled; the difference over
+  N - 3 is what a node costs.
+
+Needs root; skips with the reason when the lab cannot run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bench.config import BenchConfig
+from bench.report import BenchResult, Target
+
+if TYPE_CHECKING:
+    from labconsole.state.console_state import ConsoleState
+    from tests.lab.labnet import Lab
+
+NAME = "scale"
+FULL_NODES = 32
+QUICK_NODES = 8
+BASE_NODES = 3  # the usual cluster: the memory baseline
+REFRESH_TARGET_S = 2.0
+ROUNDS = 5
+SETTLE_S = 8.0  # after the votes show: NIC snapshots in, first redraws done
+COLUMNS = ["what", "nodes", "value", "unit", "n"]
+
+
+def node_names(count: int) -> tuple[str, ...]:
+    """``pve01`` .. ``pveNN``: the lab's node names for a cluster of ``count``."""
+    if not 1 <= count <= 99:
+        raise ValueError(f"node count must be 1..99, got {count}")
+    return tuple(f"pve{i:02d}" for i in range(1, count + 1))
+
+
+def complete(state: ConsoleState, cluster: str, names: tuple[str, ...],
+             since: datetime | None = None) -> bool:
+    """Whether the state holds the cluster with all its votes and every node's eno1 with
+    driver, offloads and link (observed after ``since`` when given)."""
+    votes = state.votes.clusters.get(cluster)
+    if votes is None or votes.total_votes != len(names):
+        return False
+    for name in names:
+        nic = state.nics.nics.get((name, "eno1"))
+        if nic is None or nic.offloads is None or nic.driver is None or nic.link is None:
+            return False
+        if since is not None and nic.updated < since:
+            return False
+    return True
+
+
+def established_ssh(ns: str) -> dict[str, int]:
+    """Established TCP connections from namespace ``ns`` to port 22, per remote address."""
+    out = subprocess.run(["ip", "netns", "exec", ns, "ss", "-Htn", "state", "established",
+                          "( dport = :22 )"], capture_output=True, text=True, timeout=20,
+                         check=False).stdout
+    return count_peers(out)
+
+
+def count_peers(ss_output: str) -> dict[str, int]:
+    """``ss -Htn state established`` lines -> connections per peer address (port dropped)."""
+    per: dict[str, int] = {}
+    for line in ss_output.splitlines():
+        parts = line.split()
+        if len(parts) < 4:
+            continue
+        peer = parts[-1].rsplit(":", 1)[0].strip("[]")
+        per[peer] = per.get(peer, 0) + 1
+    return per
+
+
+@dataclass
+class ScaleStats:
+    nodes: int
+    cold_s: float = 0.0
+    refresh_s: list[float] = field(default_factory=list)
+    quorum_poll_s: list[float] = field(default_factory=list)
+    connections: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+
+async def live_refresh(lab: Lab, config_path: Path, rounds: int) -> ScaleStats:
+    """In the ops namespace: the real live set against the lab (see the module doc)."""
+    from labconsole.config import load_config
+    from labconsole.pipeline import Pipeline
+    from labconsole.sources.live import build_live
+    from labconsole.sources.quorum_poll import QuorumPollSource
+    from tests.lab.test_live_console import CLUSTER
+
+    config = load_config(config_path)
+    live = build_live(config)
+    pipe = Pipeline(sources=live.sources)
+    names = tuple(lab.nodes)
+    stats = ScaleStats(len(names))
+    quorum = next(s for s in live.sources if isinstance(s, QuorumPollSource))
+    start = time.perf_counter()
+    task = asyncio.create_task(pipe.run())
+    try:
+        await _until(partial(complete, pipe.state, CLUSTER, names), 120)
+        stats.cold_s = time.perf_counter() - start
+        stats.connections = established_ssh(lab.ops_ns)
+        for _ in range(rounds):
+            since = datetime.now(timezone.utc)
+            t = time.perf_counter()
+            for node in names:
+                live.refresh_nics(node)
+            answer = await quorum.poll_once()
+            stats.quorum_poll_s.append(time.perf_counter() - t)
+            if answer is None:
+                stats.errors.append("a quorum poll had no answer: " + "; ".join(
+                    quorum.errors[-3:]))
+            await _until(partial(complete, pipe.state, CLUSTER, names, since), 30)
+            stats.refresh_s.append(time.perf_counter() - t)
+            await asyncio.sleep(0.5)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await live.pool.close()
+    stats.errors += pipe.failures
+    return stats
+
+
+async def _until(ready: Callable[[], bool], timeout: float) -> None:
+    deadline = time.perf_counter() + timeout
+    while not ready():
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"state not complete after {timeout:.0f} s")
+        await asyncio.sleep(0.005)
+
+
+def console_rss(lab: Lab, config: Path, names: tuple[str, ...]) -> float:
+    """Settled RSS (MB) of ``labconsole run --config`` watching ``names``, in tmux in ops."""
+    from tests.lab.test_live_console import CLUSTER
+
+    socket = f"lc-bench-scale-{os.getpid()}-{len(names)}"
+    base = ["tmux", "-L", socket]
+    env = {k: v for k, v in os.environ.items() if k != "LABCONSOLE_CONFIG"}
+    env["TERM"] = "xterm-256color"
+    command = (f"exec {shlex.quote(sys.executable)} -m labconsole run --config "
+               f"{shlex.quote(str(config))}")
+    subprocess.run(["ip", "netns", "exec", lab.ops_ns, *base, "-f", os.devnull, "new-session",
+                    "-d", "-s", "lc", "-x", "110", "-y", "50", "sh", "-c", command],
+                   check=True, timeout=20, env=env)
+    try:
+        deadline = time.monotonic() + 90
+        screen = ""
+        while f"{CLUSTER} {len(lab.nodes)}/{len(lab.nodes)} quorate" not in screen:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"console watching {len(names)} nodes never showed the "
+                                   f"votes; screen:\n{screen}")
+            time.sleep(0.2)
+            screen = subprocess.run([*base, "capture-pane", "-p", "-t", "lc"],
+                                    capture_output=True, text=True, timeout=10,
+                                    check=False).stdout
+        time.sleep(SETTLE_S)
+        pid = int(subprocess.run([*base, "display-message", "-p", "-t", "lc", "#{pane_pid}"],
+                                 capture_output=True, text=True, timeout=10,
+                                 check=True).stdout.strip())
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        raise RuntimeError(f"no VmRSS for pid {pid}")
+    finally:
+        subprocess.run([*base, "kill-server"], capture_output=True, timeout=20, check=False)
+
+
+class LabView:
+    """A lab seen through a subset of its nodes: what ``lab_config`` reads of a Lab."""
+
+    def __init__(self, lab: Lab, names: tuple[str, ...]) -> None:
+        self.nodes = {n: lab.node(n) for n in names}
+        self.node = lab.node
+        self.client_key, self.known_hosts = lab.client_key, lab.known_hosts
+        self.kernel_log_command = lab.kernel_log_command
+
+
+def subset_config(lab: Lab, names: tuple[str, ...]) -> str:
+    """The lab config (tests/lab/test_live_console.lab_config) restricted to ``names``."""
+    from tests.lab.test_live_console import lab_config
+
+    return lab_config(LabView(lab, names))  # type: ignore[arg-type]
+
+
+def run(cfg: BenchConfig) -> BenchResult:
+    result = BenchResult(NAME, COLUMNS)
+    count = QUICK_NODES if cfg.quick else FULL_NODES
+    try:
+        from tests.lab.labnet import Lab, cleanup_stale, missing_requirements
+    except ImportError as exc:
+        result.note(f"scale skipped: tests/lab not importable ({exc}); run from the "
+                    "repository root")
+        return result
+    reason = missing_requirements() or (None if shutil.which("tmux") else "tmux not installed")
+    if reason:
+        result.note(f"scale skipped: {reason}")
+        return result
+    rounds = cfg.repeat or ROUNDS
+    cleanup_stale()
+    lab = Lab(nodes_names=node_names(count))
+    t = time.perf_counter()
+    try:
+        lab.start(quorum_timeout=120)
+        result.note(f"lab of {count} nodes (sshd + corosync each, one cluster) up in "
+                    f"{time.perf_counter() - t:.0f} s")
+        _measure(lab, rounds, result)
+    finally:
+        lab.stop()
+    return result
+
+
+def _measure(lab: Lab, rounds: int, result: BenchResult) -> None:
+    names = tuple(lab.nodes)
+    with tempfile.TemporaryDirectory(prefix="lc-bench-scale-") as tmp:
+        full, small = Path(tmp) / "all.toml", Path(tmp) / "three.toml"
+        full.write_text(subset_config(lab, names))
+        small.write_text(subset_config(lab, names[:BASE_NODES]))
+        stats = lab.run_in_ops(lambda: live_refresh(lab, full, rounds), timeout=600)
+        rss_small = console_rss(lab, small, names[:BASE_NODES])
+        rss_full = console_rss(lab, full, names)
+    add_rows(result, stats, rss_small, rss_full)
+
+
+def add_rows(result: BenchResult, s: ScaleStats, rss_small: float | None,
+             rss_full: float | None) -> None:
+    n = s.nodes
+    rows: list[tuple[str, int, float | int | str, str, int | None]] = [
+        ("cold start -> all votes + every NIC in state", n, round(s.cold_s, 2), "s", None)]
+    if s.refresh_s:
+        rows += [("full refresh (NICs + votes) p50", n, round(statistics.median(s.refresh_s), 3),
+                  "s", len(s.refresh_s)),
+                 ("full refresh (NICs + votes) max", n, round(max(s.refresh_s), 3), "s",
+                  len(s.refresh_s)),
+                 ("one quorum poll (corosync-quorumtool -s) p50", n,
+                  round(statistics.median(s.quorum_poll_s), 3), "s", len(s.quorum_poll_s))]
+    total = sum(s.connections.values())
+    rows += [("SSH connections (ops -> :22, established)", n, total, "", None),
+             ("nodes with exactly one connection", n,
+              sum(1 for c in s.connections.values() if c == 1), "", None)]
+    if rss_small is not None and rss_full is not None:
+        per = (rss_full - rss_small) / max(1, n - BASE_NODES)
+        rows += [("console RSS watching 3 nodes", BASE_NODES, round(rss_small, 1), "MB", None),
+                 (f"console RSS watching {n} nodes", n, round(rss_full, 1), "MB", None),
+                 ("RSS per extra node", n, round(per, 2), "MB", None)]
+    result.rows += [{"what": w, "nodes": k, "value": v, "unit": u, "n": c}
+                    for w, k, v, u, c in rows]
+    if s.refresh_s:
+        worst = max(s.refresh_s)
+        result.targets.append(Target(f"full refresh of {n} nodes", f"< {REFRESH_TARGET_S:.0f} s",
+                                     f"max {worst:.2f} s over {len(s.refresh_s)} rounds",
+                                     worst < REFRESH_TARGET_S))
+    one_each = total == n and all(c == 1 for c in s.connections.values())
+    result.targets.append(Target("one SSH connection per node", f"{n} connections",
+                                 f"{total} to {len(s.connections)} nodes", one_each))
+    for err in s.errors[:5]:
+        result.note(f"source problem: {err}")
