@@ -21,7 +21,7 @@ neither UTF-8 nor ``surrogateescape`` ever maps other bytes to ASCII characters.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 
 from labconsole.parse.hang_detector import HangDetector
 from labconsole.parse.kernel_journal import EXPORT_START
@@ -44,53 +44,33 @@ def decode_line(raw: bytes) -> str:
     return raw.decode("utf-8", errors="surrogateescape").rstrip("\r\n")
 
 
-def whole_line_blocks(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    """Re-cut ``chunks`` (any sizes) into blocks that end at a newline; the last block may
-    lack one (the file's last line). A line longer than a chunk waits, whole, for its end.
-
-    An exception from ``chunks`` (a truncated gzip) propagates and the partial line read
-    before it is dropped, as a buffered line reader drops it.
-    """
-    carry = b""
-    for chunk in chunks:
-        if not chunk:
-            continue
-        cut = chunk.rfind(b"\n") + 1
-        if cut == 0:
-            carry += chunk
-            continue
-        yield carry + chunk[:cut] if carry else chunk[:cut]
-        carry = chunk[cut:]
-    if carry:
-        yield carry
-
-
 class _Finder:
     """The next keyword position in a block. One ``bytes.find`` per keyword, each remembered
     until passed: ``find`` runs at memory speed in C, while an alternation regex
     (``Hang|WATCHDOG|..``) steps through every byte in the regex engine (5x slower here)."""
 
-    __slots__ = ("block", "keywords", "next")
+    __slots__ = ("block", "end", "keywords", "next")
 
-    def __init__(self, block: bytes, keywords: tuple[bytes, ...]) -> None:
+    def __init__(self, block: bytes, start: int, end: int, keywords: tuple[bytes, ...]) -> None:
         self.block = block
+        self.end = end
         self.keywords = keywords
-        self.next = [block.find(k) for k in keywords]
+        self.next = [block.find(k, start, end) for k in keywords]
 
     def search(self, pos: int) -> int:
-        """Start of the first keyword at or after ``pos``, or -1."""
+        """Start of the first keyword at or after ``pos`` (and before ``end``), or -1."""
         best = -1
         nxt = self.next
         for i, at in enumerate(nxt):
             if 0 <= at < pos:
-                at = nxt[i] = self.block.find(self.keywords[i], pos)
+                at = nxt[i] = self.block.find(self.keywords[i], pos, self.end)
             if at >= 0 and (best < 0 or at < best):
                 best = at
         return best
 
 
 class KernelBlockScan:
-    """Feed blocks of whole lines (see :func:`whole_line_blocks`), then :meth:`finish`.
+    """Feed the input's bytes in chunks of any size, in order, then :meth:`finish`.
 
     ``lines`` counts every physical line fed so far (diverted ones too): it is what a caller
     reports when the input breaks off. ``exact_kernel_lines=False`` stops counting
@@ -116,11 +96,38 @@ class KernelBlockScan:
         self._skipped = True
         self._full = False  # journal export: every line is parsed
         self._first = True  # the first kernel line decides ``_full``
+        self._carry: list[bytes] = []  # a line cut by a chunk's end, waiting for the rest
 
-    def feed(self, block: bytes) -> None:
-        """All lines of ``block``; it must end at a newline unless it is the input's end."""
-        pos, size = 0, len(block)
-        finder = _Finder(block, self._finder_words)
+    def feed(self, chunk: bytes) -> None:
+        """The next bytes of the input. Lines are scanned in place (no copy of the chunk);
+        a line cut by the chunk's end waits, whole, for its newline."""
+        start = 0
+        if self._carry:
+            nl = chunk.find(b"\n")
+            if nl < 0:
+                self._carry.append(chunk)
+                return
+            self._carry.append(chunk[: nl + 1])
+            line = b"".join(self._carry)
+            self._carry = []
+            self._scan(line, 0, len(line))
+            start = nl + 1
+        cut = chunk.rfind(b"\n", start) + 1
+        if cut > start:
+            self._scan(chunk, start, cut)
+        else:
+            cut = start
+        if cut < len(chunk):
+            self._carry.append(chunk[cut:])
+
+    def drop_partial(self) -> None:
+        """Forget a line still waiting for its newline: the input broke off inside it (a
+        truncated gzip), and a buffered line reader drops such a line too."""
+        self._carry = []
+
+    def _scan(self, block: bytes, pos: int, size: int) -> None:
+        """The lines in ``block[pos:size]``: whole lines, or the input's last line."""
+        finder = _Finder(block, pos, size, self._finder_words)
         while pos < size:
             if self._follow or self._full or self._first:
                 end = block.find(b"\n", pos)
@@ -142,7 +149,12 @@ class KernelBlockScan:
             pos = end
 
     def finish(self) -> KernelScanResult:
-        """End of input: flush the reader and the detector; the scan's result."""
+        """End of input: scan the last line if it has no newline, flush the reader and the
+        detector; the scan's result."""
+        if self._carry:
+            last = b"".join(self._carry)
+            self._carry = []
+            self._scan(last, 0, len(last))
         result = self._result
         tail = self._reader.close()
         if any(k.is_kernel for k in tail):
@@ -209,6 +221,6 @@ def scan_kernel_blocks(chunks: Iterable[bytes], *, default_year: int | None = No
     (a file's or a stream's reads): the same result. Read errors propagate."""
     scan = KernelBlockScan(default_year=default_year, keywords=keywords,
                            exact_kernel_lines=exact_kernel_lines)
-    for block in whole_line_blocks(chunks):
-        scan.feed(block)
+    for chunk in chunks:
+        scan.feed(chunk)
     return scan.finish()

@@ -14,7 +14,7 @@ from labconsole.parse.kernel_scan import (
     looks_like_kernel_log,
     scan_kernel_lines,
 )
-from labconsole.parse.kernel_scan_blocks import KernelBlockScan, whole_line_blocks
+from labconsole.parse.kernel_scan_blocks import KernelBlockScan
 from labconsole.parse.pve_api import PveApiParseError, parse_pve_api, quorum_from_cluster_status
 from labconsole.parse.quorum import QuorumParseError, parse_quorum
 from labconsole.scan.opener import HEAD_BYTES, OpenedInput, open_input
@@ -123,14 +123,16 @@ def _scan_line_blocks(
                            exact_kernel_lines=False)  # only "is there one" is asked below
     error = None
     try:
-        for block in whole_line_blocks(opened.blocks()):
-            scan.feed(block)
+        for chunk in opened.blocks():
+            scan.feed(chunk)
     except (OSError, EOFError) as exc:  # a truncated gzip: keep what was read
         error = str(exc)
+        scan.drop_partial()
+    result = scan.finish()  # counts the last line when it has no newline
     report.lines = scan.lines
     if error is not None:
         report.add_error(f"line {scan.lines + 1}: input ends early: {error}")
-    _report_kernel(scan.finish(), cef.events, report, kernel_head=kernel_head)
+    _report_kernel(result, cef.events, report, kernel_head=kernel_head)
 
 
 def _scan_lines(

@@ -22,7 +22,6 @@ from labconsole.parse.kernel_scan_blocks import (
     KERNELISH,
     KernelBlockScan,
     scan_kernel_blocks,
-    whole_line_blocks,
 )
 from labconsole.scan import opener, scanner
 from labconsole.scan.scanner import scan_input
@@ -202,30 +201,30 @@ def test_export_after_a_cef_first_line_is_parsed_in_full() -> None:
         return n == 1
 
     scan = KernelBlockScan(default_year=2024, divert=divert)
-    for block in whole_line_blocks(_chunks(data, 5)):
-        scan.feed(block)
+    for chunk in _chunks(data, 5):
+        scan.feed(chunk)
     got = scan.finish()
     want = scan_kernel_lines(_lines(data)[1:], default_year=2024)
     assert got.to_json() == want.to_json() and len(got.links) == 2
     assert taken == [1] and scan.lines == 10 and scan.diverted == 1
 
 
-def test_whole_line_blocks_cut_at_newlines_and_keep_the_tail() -> None:
-    chunks = [b"ab", b"c\nde", b"f", b"\n\ng", b"h"]
-    assert list(whole_line_blocks(chunks)) == [b"abc\n", b"def\n\n", b"gh"]
-    assert list(whole_line_blocks([b"", b"x\n"])) == [b"x\n"]
+def test_a_line_longer_than_many_chunks_is_read_whole() -> None:
+    long = _prefixed("e1000e 0000:00:1f.6 eno1: NIC Link is Down " + "x" * 5000, 1)
+    data = "\n".join([CHATTER[0], long, *HANG[:3], long]).encode()
+    want = scan_kernel_lines(_lines(data), default_year=2024)
+    got = scan_kernel_blocks(_chunks(data, 7), default_year=2024)
+    assert got.to_json() == want.to_json() and len(got.links) == 2
 
 
-def test_whole_line_blocks_drop_the_partial_line_at_a_read_error() -> None:
-    def broken() -> object:
-        yield b"one\ntw"
-        raise EOFError("cut")
-
-    out: list[bytes] = []
-    with pytest.raises(EOFError):
-        for block in whole_line_blocks(broken()):  # type: ignore[arg-type]
-            out.append(block)
-    assert out == [b"one\n"]
+def test_drop_partial_forgets_the_line_cut_by_a_read_error() -> None:
+    """What a truncated gzip leaves: the whole lines count, the cut one is gone."""
+    scan = KernelBlockScan(default_year=2024)
+    scan.feed(b"one\ntwo\nthr")
+    scan.feed(b"ee e1000e 0000:00:1f.6 eno1: NIC Link is D")
+    scan.drop_partial()
+    result = scan.finish()
+    assert scan.lines == result.lines == 2 and result.links == []
 
 
 def test_hit_words_are_what_the_line_scan_tests() -> None:
