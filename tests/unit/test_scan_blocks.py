@@ -61,6 +61,8 @@ CEF = [
     "<14>Mar 14 06:11:02 unifi CEF:0|Ubiquiti|UniFi|8.0|400|Client left|3|src=10.0.0.5",
     "Mar 14 06:12:02 unifi CEF:0|broken",  # a CEF marker that does not parse: an error
     "Mar 14 06:12:03 unifi kernel: text that mentions CEF: but is not one",
+    "Mar 14 06:12:04 unifi kernel: a | pipe, CEF:1 | not a record",
+    "Mar 14 06:12:05 unifi kernel: xCEF:0|Hang|not a record either",
 ]
 ODD = [
     "",
@@ -74,6 +76,7 @@ ODD = [
     "Mar 14 06:19:02 pve03 kernel: [ 5012.1] e1000e: eno1 NIC Link is Down"
     "Mar 14 06:19:03 pve03 kernel: glued line",
     "Mar 14 06:19:04 node1 : kern:info : Hang in talos",
+    "  Hang state           <1>",  # a keyword on a line that looks like a register line
 ]
 EXPORT = [
     "__CURSOR=s=1;i=2",
@@ -207,6 +210,19 @@ def test_export_after_a_cef_first_line_is_parsed_in_full() -> None:
     want = scan_kernel_lines(_lines(data)[1:], default_year=2024)
     assert got.to_json() == want.to_json() and len(got.links) == 2
     assert taken == [1] and scan.lines == 10 and scan.diverted == 1
+
+
+def test_skipped_lines_end_the_register_block_as_in_the_line_scan() -> None:
+    """A broken JSON line stops the follow without a new head; the lines skipped after it
+    must cut the hang's register block, so a later indented keyword line is no register."""
+    head = _prefixed(HANG[0], 1)
+    lines = [head, HANG[1], '{"MESSAGE": "broken', _prefixed(CHATTER[0], 1),
+             "  Hang state           <1>", HANG[2]]
+    data = "\n".join(lines).encode()
+    want = scan_kernel_lines(lines, default_year=2024)
+    got = scan_kernel_blocks(_chunks(data, 16), default_year=2024)
+    assert got.to_json() == want.to_json()
+    assert got.hangs[0].registers == {"TDH": "f6"}
 
 
 def test_a_line_longer_than_many_chunks_is_read_whole() -> None:
