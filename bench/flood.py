@@ -55,6 +55,9 @@ RSS_TARGET_MB = 200.0
 RSS_FLAT_AFTER_S = 10  # RSS should not grow after this many seconds of flood
 RSS_FLAT_SLACK_MB = 10.0  # growth after that point still counted as "flat"
 TICK_S = 0.01  # writers and the paced source emit a batch every 10 ms
+# Lines per node between two yields of the paced source when it is behind: what one 64 KiB
+# read of the SSH channel (KernelStreamSource.READ_CHUNK) holds at about 100 bytes a line.
+CHUNK_LINES = 600
 KEY_EVERY_S = 0.5  # one keystroke sample every half second during the flood
 KEY_TIMEOUT_S = 10.0
 # Writers start together this long after launch (their interpreters come up meanwhile, and
@@ -205,7 +208,7 @@ class PacedFlood:
         sent = 0
         stop = start + self.plan.seconds + self.grace_s
         while sent < self.plan.per_node and time.monotonic() < stop:
-            due = batch_due(time.monotonic() - start, self.plan)
+            due = min(batch_due(time.monotonic() - start, self.plan), sent + CHUNK_LINES)
             for node in self.plan.nodes:
                 for text in flood_batch(node, sent, due - sent, self.t0, self.plan):
                     await emit(KernelText(at=datetime.now(timezone.utc),
@@ -319,30 +322,68 @@ def count_recorded(path: Path) -> tuple[int, dict[str, int]]:
     return total, per
 
 
-def profile_pipeline(lines: int = 30_000, top: int = 14) -> tuple[float, list[dict[str, Any]]]:
-    """cProfile of the pipeline alone (state + recorder, no UI) on ``lines`` flood lines:
-    microseconds per line and the functions with the most own time."""
+def shallow_to_json(event: Any) -> dict[str, Any]:
+    """``Event.to_json`` without ``dataclasses.asdict``'s deep copy (the experiment in
+    :func:`shallow_json_gain`): same keys, same order, same values for flat events."""
+    from dataclasses import fields
+
+    data = {f.name: getattr(event, f.name) for f in fields(event)}
+    data["at"] = event.at.isoformat()
+    return {"type": event.type, **data}
+
+
+def shallow_json_gain(lines: int = 30_000) -> tuple[float, float, bool]:
+    """Pipeline + recorder us/line as is, and with :func:`shallow_to_json` patched in; and
+    whether both recordings are byte for byte the same."""
+    from labconsole.events import Event
+
+    with tempfile.TemporaryDirectory(prefix="lc-flood-json-") as tmp:
+        a, b = Path(tmp) / "a.jsonl", Path(tmp) / "b.jsonl"
+        before = _pipeline_us(lines, a)
+        original = Event.to_json
+        Event.to_json = shallow_to_json  # type: ignore[method-assign]
+        try:
+            after = _pipeline_us(lines, b)
+        finally:
+            Event.to_json = original  # type: ignore[method-assign]
+        return before, after, a.read_bytes() == b.read_bytes()
+
+
+def _flood_events(lines: int) -> list[Any]:
     from labconsole.events import KernelText
+
+    t0 = datetime(2026, 11, 25, 6, 19, 0, tzinfo=timezone.utc)
+    plan = FloodPlan(rate=10_000, seconds=lines / 10_000, nodes=("pve01",))
+    return [KernelText(at=t0, source="kernel:pve01", node="pve01", text=text)
+            for text in flood_batch("pve01", 0, lines, t0, plan)]
+
+
+def _pipeline_us(lines: int, rec: Path) -> float:
     from labconsole.pipeline import Pipeline
     from labconsole.sources.recording import Recorder
 
-    t0 = datetime.now(timezone.utc)
-    plan = FloodPlan(rate=10_000, seconds=lines / 10_000, nodes=("pve01",))
-    events = [KernelText(at=t0, source="kernel:pve01", node="pve01", text=text)
-              for text in flood_batch("pve01", 0, lines, t0, plan)]
+    events = _flood_events(lines)
+    pipe = Pipeline(sources=[], recorder=Recorder(rec))
 
-    async def feed(pipe: Pipeline) -> None:
+    async def feed() -> None:
         for event in events:
             await pipe.emit(event)
 
+    start = time.perf_counter()
+    asyncio.run(feed())
+    us = (time.perf_counter() - start) * 1e6 / lines
+    assert pipe.recorder is not None
+    pipe.recorder.close()
+    return us
+
+
+def profile_pipeline(lines: int = 30_000, top: int = 14) -> tuple[float, list[dict[str, Any]]]:
+    """cProfile of the pipeline alone (state + recorder, no UI) on ``lines`` flood lines:
+    microseconds per line (unprofiled run) and the functions with the most own time."""
     with tempfile.TemporaryDirectory(prefix="lc-flood-prof-") as tmp:
-        plain = Pipeline(sources=[], recorder=Recorder(Path(tmp) / "a.jsonl"))
-        start = time.perf_counter()
-        asyncio.run(feed(plain))
-        us = (time.perf_counter() - start) * 1e6 / lines
+        us = _pipeline_us(lines, Path(tmp) / "a.jsonl")
         prof = cProfile.Profile()
-        pipe = Pipeline(sources=[], recorder=Recorder(Path(tmp) / "b.jsonl"))
-        prof.runcall(asyncio.run, feed(pipe))
+        prof.runcall(_pipeline_us, lines, Path(tmp) / "b.jsonl")
     stats = pstats.Stats(prof)
     rows: list[dict[str, Any]] = []
     raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
@@ -562,7 +603,10 @@ def _run_lab(cfg: BenchConfig, plan: FloodPlan, result: BenchResult) -> FloodSta
     if reason:
         result.note(f"lab flood skipped: {reason}")
         return None
+    from bench.scale import clean_root_home
+
     with running_lab() as lab:
+        clean_root_home(lab)  # as on a real node: see its doc
         try:
             return lab_flood(lab, plan, catch_up_limit_s=60 if cfg.quick else 240)
         except (TimeoutError, subprocess.SubprocessError, OSError) as exc:
@@ -633,7 +677,13 @@ def add_targets(result: BenchResult, s: FloodStats, plan: FloodPlan) -> None:
 
 def add_profile(result: BenchResult) -> None:
     us, rows = profile_pipeline()
-    result.extra["profile"] = {"us_per_line": us, "top": rows}
+    before, after, same = shallow_json_gain()
+    result.extra["profile"] = {"us_per_line": us, "top": rows,
+                               "shallow_to_json": {"before_us": before, "after_us": after,
+                                                   "same_recording": same}}
+    result.note(f"experiment: Event.to_json without dataclasses.asdict's deep copy: pipeline "
+                f"+ recorder {before:.1f} -> {after:.1f} us/line, recording "
+                + ("byte-identical" if same else "DIFFERENT"))
     result.note(f"profile (pipeline + recorder, no UI, in process): {us:.1f} us/line = "
                 f"{1e6 / us:.0f} lines/s on one core at best; top own time per line: "
                 + "; ".join(f"{r['function']} {r['own us/line']} us" for r in rows[:8]))

@@ -41,6 +41,7 @@ from bench.config import BenchConfig
 from bench.report import BenchResult, Target
 
 if TYPE_CHECKING:
+    from labconsole.sources.ssh import NodeConnection
     from labconsole.state.console_state import ConsoleState
     from tests.lab.labnet import Lab
 
@@ -77,6 +78,48 @@ def complete(state: ConsoleState, cluster: str, names: tuple[str, ...],
     return True
 
 
+def clean_root_home(lab: Lab) -> None:
+    """Give each node its own empty ``/root`` (bind mount in the node's private mount
+    namespace), as a real node has. Without it every SSH command runs this machine's root
+    ``~/.bashrc`` (bash sources it for commands from sshd): here about 100 processes and
+    90 ms of CPU per command, which no Proxmox node pays."""
+    for node in lab.nodes.values():
+        home = node.dir / "root-home"
+        home.mkdir(mode=0o700, exist_ok=True)
+        lab.node_exec(node.name, ["mount", "--bind", str(home), "/root"])
+
+
+def netns_cpu_s(ns: str) -> float:
+    """CPU seconds used so far by the processes in namespace ``ns`` and their reaped
+    children (user + system)."""
+    pids = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True,
+                          timeout=20, check=False).stdout.split()
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        ticks += sum(int(f) for f in fields[11:15])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+async def server_cpu_per_command(lab: Lab, name: str, count: int = 10) -> float:
+    """CPU seconds the node spends per ``true`` run over SSH (sshd session, shell, ...)."""
+    from labconsole.sources.ssh import NodeConnection
+
+    conn = NodeConnection(lab.ssh_target(name))
+    try:
+        await conn.connection(10)
+        await conn.run("true", timeout=10)
+        before = netns_cpu_s(lab.node(name).ns)
+        for _ in range(count):
+            await conn.run("true", timeout=10)
+        return (netns_cpu_s(lab.node(name).ns) - before) / count
+    finally:
+        await conn.close()
+
+
 def established_ssh(ns: str) -> dict[str, int]:
     """Established TCP connections from namespace ``ns`` to port 22, per remote address."""
     out = subprocess.run(["ip", "netns", "exec", ns, "ss", "-Htn", "state", "established",
@@ -103,6 +146,8 @@ class ScaleStats:
     cold_s: float = 0.0
     refresh_s: list[float] = field(default_factory=list)
     quorum_poll_s: list[float] = field(default_factory=list)
+    refresh_cpu_s: list[float] = field(default_factory=list)  # this process, per refresh
+    alone: dict[str, float] = field(default_factory=dict)  # one command, nothing else running
     connections: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
 
@@ -129,6 +174,7 @@ async def live_refresh(lab: Lab, config_path: Path, rounds: int) -> ScaleStats:
         stats.connections = established_ssh(lab.ops_ns)
         for _ in range(rounds):
             since = datetime.now(timezone.utc)
+            cpu = time.process_time()
             t = time.perf_counter()
             for node in names:
                 live.refresh_nics(node)
@@ -139,13 +185,33 @@ async def live_refresh(lab: Lab, config_path: Path, rounds: int) -> ScaleStats:
                     quorum.errors[-3:]))
             await _until(partial(complete, pipe.state, CLUSTER, names, since), 30)
             stats.refresh_s.append(time.perf_counter() - t)
+            stats.refresh_cpu_s.append(time.process_time() - cpu)
             await asyncio.sleep(0.5)
+        stats.alone = await one_command_costs(live.pool.node(names[0]), rounds)
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         await live.pool.close()
     stats.errors += pipe.failures
     return stats
+
+
+async def one_command_costs(conn: NodeConnection, rounds: int) -> dict[str, float]:
+    """Median seconds of single commands over the node's connection, nothing else asked at
+    the same time: the per-node cost a full refresh is made of."""
+    from labconsole.sources.quorum_poll import DEFAULT_COMMAND
+    from labconsole.sources.remote_command import nic_snapshot
+
+    out: dict[str, float] = {}
+    for what, command in (("true", "true"), ("corosync-quorumtool -s", DEFAULT_COMMAND),
+                          ("NIC snapshot (ethtool -k, -i, ip link)", nic_snapshot("eno1"))):
+        times = []
+        for _ in range(max(3, rounds)):
+            t = time.perf_counter()
+            await conn.run(command, timeout=10)
+            times.append(time.perf_counter() - t)
+        out[what] = statistics.median(times)
+    return out
 
 
 async def _until(ready: Callable[[], bool], timeout: float) -> None:
@@ -238,6 +304,15 @@ def run(cfg: BenchConfig) -> BenchResult:
 
 def _measure(lab: Lab, rounds: int, result: BenchResult) -> None:
     names = tuple(lab.nodes)
+    first = names[0]
+    machine_home = lab.run_in_ops(lambda: server_cpu_per_command(lab, first), timeout=120)
+    clean_root_home(lab)
+    own_home = lab.run_in_ops(lambda: server_cpu_per_command(lab, first), timeout=120)
+    result.rows += [
+        {"what": "node CPU per SSH command, this machine's /root (~/.bashrc)", "nodes": 1,
+         "value": round(machine_home, 4), "unit": "s", "n": 10},
+        {"what": "node CPU per SSH command, the node's own empty /root (used below)",
+         "nodes": 1, "value": round(own_home, 4), "unit": "s", "n": 10}]
     with tempfile.TemporaryDirectory(prefix="lc-bench-scale-") as tmp:
         full, small = Path(tmp) / "all.toml", Path(tmp) / "three.toml"
         full.write_text(subset_config(lab, names))
@@ -258,8 +333,12 @@ def add_rows(result: BenchResult, s: ScaleStats, rss_small: float | None,
                   "s", len(s.refresh_s)),
                  ("full refresh (NICs + votes) max", n, round(max(s.refresh_s), 3), "s",
                   len(s.refresh_s)),
-                 ("one quorum poll (corosync-quorumtool -s) p50", n,
-                  round(statistics.median(s.quorum_poll_s), 3), "s", len(s.quorum_poll_s))]
+                 ("quorum poll during the refresh p50", n,
+                  round(statistics.median(s.quorum_poll_s), 3), "s", len(s.quorum_poll_s)),
+                 ("console CPU per full refresh p50", n,
+                  round(statistics.median(s.refresh_cpu_s), 3), "s", len(s.refresh_cpu_s))]
+    rows += [(f"one command alone over SSH: {what}", 1, round(sec, 4), "s", None)
+             for what, sec in s.alone.items()]
     total = sum(s.connections.values())
     rows += [("SSH connections (ops -> :22, established)", n, total, "", None),
              ("nodes with exactly one connection", n,

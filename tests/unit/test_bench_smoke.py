@@ -320,3 +320,17 @@ def test_flood_and_scale_run_only_when_named() -> None:
     from bench import DEFAULT
 
     assert {"flood", "scale"} <= set(BENCHMARKS) and not {"flood", "scale"} & set(DEFAULT)
+
+
+def test_flood_shallow_to_json_experiment_keeps_the_recording_format() -> None:
+    from datetime import datetime, timezone
+
+    from bench.flood import shallow_to_json
+    from labconsole.events import ConnectionChange, KernelText
+
+    at = datetime(2026, 11, 25, 6, 19, 2, tzinfo=timezone.utc)
+    for event in (KernelText(at=at, source="kernel:pve01", node="pve01", text="x <f6>"),
+                  ConnectionChange(at=at, source="ssh", node=None, state="failed",
+                                   detail="gone")):
+        got, want = shallow_to_json(event), event.to_json()
+        assert got == want and list(got) == list(want)
