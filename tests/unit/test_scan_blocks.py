@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import io
+from collections.abc import Iterator
 from pathlib import Path
 from unittest import mock
 
@@ -16,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from labconsole.parse import kernel_scan
+from labconsole.parse import kernel_scan, kernel_scan_blocks
 from labconsole.parse.kernel_scan import HIT_WORDS, scan_kernel_lines
 from labconsole.parse.kernel_scan_blocks import (
     KERNELISH,
@@ -24,6 +25,7 @@ from labconsole.parse.kernel_scan_blocks import (
     scan_kernel_blocks,
 )
 from labconsole.scan import opener, scanner
+from labconsole.scan.opener import InputError
 from labconsole.scan.scanner import scan_input
 
 HOST = "pve03"
@@ -77,6 +79,9 @@ ODD = [
     "Mar 14 06:19:03 pve03 kernel: glued line",
     "Mar 14 06:19:04 node1 : kern:info : Hang in talos",
     "  Hang state           <1>",  # a keyword on a line that looks like a register line
+    "Reset adapter, a keyword first",
+    "|CEF:0|a|b|c|1|n|3|",
+    "Hang|WATCHDOG|link up",
 ]
 EXPORT = [
     "__CURSOR=s=1;i=2",
@@ -122,14 +127,21 @@ def _log(draw: st.DrawFn) -> bytes:
     return data
 
 
+def _scan_json(path: Path) -> dict[str, object]:
+    try:
+        return scan_input(str(path), default_year=2024).to_json()
+    except InputError as exc:  # e.g. random bytes that start like a gzip: same for both
+        return {"input error": str(exc)}
+
+
 def _line_path_json(path: Path) -> dict[str, object]:
     with mock.patch.object(scanner, "_is_journal_export", lambda head: True):
-        return scan_input(str(path), default_year=2024).to_json()
+        return _scan_json(path)
 
 
 def _block_path_json(path: Path, block: int) -> dict[str, object]:
     with mock.patch.object(opener, "BLOCK_BYTES", block):
-        return scan_input(str(path), default_year=2024).to_json()
+        return _scan_json(path)
 
 
 def _lines(data: bytes) -> list[str]:
@@ -141,12 +153,30 @@ def _chunks(data: bytes, size: int) -> list[bytes]:
     return [data[i:i + size] for i in range(0, len(data), size)]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@pytest.fixture(params=["hyperscan", "bytes.find"])
+def multi_search(request: pytest.FixtureRequest) -> Iterator[bool]:
+    """Both keyword searches: Hyperscan (when installed) and the ``bytes.find`` fallback."""
+    if request.param == "bytes.find":
+        with mock.patch.object(kernel_scan_blocks._MultiSearch, "make", lambda words: None):
+            yield False
+        return
+    pytest.importorskip("hyperscan")
+    yield True
+
+
+def test_hyperscan_is_used_when_installed() -> None:
+    pytest.importorskip("hyperscan")
+    assert KernelBlockScan()._multi is not None
+    assert KernelBlockScan(multi_search=False)._multi is None
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(data=_log(), size=st.integers(1, 97))
-def test_block_scan_equals_line_scan(data: bytes, size: int) -> None:
+def test_block_scan_equals_line_scan(data: bytes, size: int, multi_search: bool) -> None:
     """The kernel scan alone, exact ``kernel_lines`` included, for any chunking."""
     want = scan_kernel_lines(_lines(data), default_year=2024)
-    got = scan_kernel_blocks(_chunks(data, size), default_year=2024)
+    got = scan_kernel_blocks(_chunks(data, size), default_year=2024, multi_search=multi_search)
     assert got.to_json() == want.to_json()
     assert got.kernel_lines == want.kernel_lines
 
@@ -155,7 +185,8 @@ def test_block_scan_equals_line_scan(data: bytes, size: int) -> None:
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(data=_log(), block=st.sampled_from([7, 64, 100]), gz=st.booleans())
 def test_scan_input_block_path_equals_line_path(
-    data: bytes, block: int, gz: bool, tmp_path_factory: pytest.TempPathFactory
+    data: bytes, block: int, gz: bool, tmp_path_factory: pytest.TempPathFactory,
+    multi_search: bool,
 ) -> None:
     """The whole ``labconsole scan`` of a line log (CEF divert, line count, kinds, errors)."""
     path = tmp_path_factory.mktemp("blocks") / "log"
@@ -172,7 +203,8 @@ def _incident(n: int) -> bytes:
 
 
 @pytest.mark.parametrize("cut", [0.3, 0.75, 0.999])
-def test_truncated_gzip_same_lines_and_error(tmp_path: Path, cut: float) -> None:
+def test_truncated_gzip_same_lines_and_error(tmp_path: Path, cut: float,
+                                            multi_search: bool) -> None:
     """A gzip cut after the sniffing head: same line count (the partial line before the
     break is dropped by both), same episodes, one 'input ends early' error."""
     packed = gzip.compress(_incident(1500))
@@ -185,7 +217,7 @@ def test_truncated_gzip_same_lines_and_error(tmp_path: Path, cut: float) -> None
     assert f["hangs"] and f["cef"]
 
 
-def test_big_input_many_blocks_same_as_line_path(tmp_path: Path) -> None:
+def test_big_input_many_blocks_same_as_line_path(tmp_path: Path, multi_search: bool) -> None:
     path = tmp_path / "big.log"
     path.write_bytes(_incident(400))
     got = _block_path_json(path, 1000)
@@ -212,7 +244,7 @@ def test_export_after_a_cef_first_line_is_parsed_in_full() -> None:
     assert taken == [1] and scan.lines == 10 and scan.diverted == 1
 
 
-def test_skipped_lines_end_the_register_block_as_in_the_line_scan() -> None:
+def test_skipped_lines_end_the_register_block_as_in_the_line_scan(multi_search: bool) -> None:
     """A broken JSON line stops the follow without a new head; the lines skipped after it
     must cut the hang's register block, so a later indented keyword line is no register."""
     head = _prefixed(HANG[0], 1)
@@ -223,6 +255,22 @@ def test_skipped_lines_end_the_register_block_as_in_the_line_scan() -> None:
     got = scan_kernel_blocks(_chunks(data, 16), default_year=2024)
     assert got.to_json() == want.to_json()
     assert got.hangs[0].registers == {"TDH": "f6"}
+
+
+@pytest.mark.parametrize("first", ["Reset adapter", "Hang", "link down"])
+def test_a_keyword_at_a_line_start_after_a_passed_one_is_found(
+    first: str, multi_search: bool
+) -> None:
+    """The finder remembers each keyword's next position; a stale one is searched again
+    from exactly the next line's start."""
+    lines = [f"{first} one", _prefixed(CHATTER[1], 1), f"{first} two", CHATTER[2]]
+    data = "\n".join(lines).encode()
+    want = scan_kernel_lines(lines, default_year=2024)
+    scan = KernelBlockScan(default_year=2024, multi_search=multi_search,
+                           divert=lambda line, n: False, divert_find=b"|")
+    scan.feed(data)
+    got = scan.finish()
+    assert got.to_json() == want.to_json() and got.kernel_lines == want.kernel_lines == 4
 
 
 def test_a_line_longer_than_many_chunks_is_read_whole() -> None:
