@@ -266,7 +266,8 @@ class KernelBlockScan:
             reader.lineno = self.lines - self.diverted - 1
             reader.forget()
             self._skipped = False
-        out = reader.feed(decode_line(raw) if text is None else text)
+        # The reader strips the line terminator itself.
+        out = reader.feed(raw.decode("utf-8", "surrogateescape") if text is None else text)
         if is_hit:
             self._follow = FOLLOW_MAX
         elif self._follow:
