@@ -2,8 +2,9 @@
 blocks instead of decoded lines: the same result, several times faster on big files.
 
 The line scan already parses only lines holding a keyword, but it still pays about 2 us per
-physical line to decode it and test it in Python. Here a block of whole lines is searched with
-one ``bytes.find`` per keyword (in C, at memory speed); the lines between two hits are only
+physical line to decode it and test it in Python. Here a block of whole lines is searched for
+all keywords in one Hyperscan pass where that library is installed, else with one ``bytes.find``
+per keyword (both in C, at memory speed); the lines between two hits are only
 counted (``bytes.count``) and their kernel prefixes matched with one multiline regex. A hit line
 and the continuation lines after it are decoded exactly as the opener does (``surrogateescape``,
 trailing ``\\r\\n`` stripped) and fed to the same :class:`KernelLogReader` and
@@ -139,6 +140,8 @@ class KernelBlockScan:
                  divert: Divert | None = None, divert_word: bytes = b"CEF:",
                  divert_find: bytes | None = None, exact_kernel_lines: bool = True,
                  multi_search: bool = True) -> None:
+        if not keywords:
+            raise ValueError("the block scan needs at least one keyword")
         self.lines = 0
         self.diverted = 0
         # One regex search over a short line is 4x cheaper than a loop of ``in`` tests.
