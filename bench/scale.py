@@ -41,6 +41,7 @@ from bench.config import BenchConfig
 from bench.report import BenchResult, Target
 
 if TYPE_CHECKING:
+    from labconsole.sources.live import LiveSet
     from labconsole.sources.ssh import NodeConnection
     from labconsole.state.console_state import ConsoleState
     from tests.lab.labnet import Lab
@@ -66,16 +67,19 @@ def complete(state: ConsoleState, cluster: str, names: tuple[str, ...],
              since: datetime | None = None) -> bool:
     """Whether the state holds the cluster with all its votes and every node's eno1 with
     driver, offloads and link (observed after ``since`` when given)."""
+    return not missing(state, cluster, names, since)
+
+
+def missing(state: ConsoleState, cluster: str, names: tuple[str, ...],
+            since: datetime | None = None) -> str:
+    """What :func:`complete` still waits for ("" when nothing)."""
     votes = state.votes.clusters.get(cluster)
-    if votes is None or votes.total_votes != len(names):
-        return False
-    for name in names:
-        nic = state.nics.nics.get((name, "eno1"))
-        if nic is None or nic.offloads is None or nic.driver is None or nic.link is None:
-            return False
-        if since is not None and nic.updated < since:
-            return False
-    return True
+    if votes is None:
+        return "no votes yet"
+    if votes.total_votes != len(names):
+        return f"votes {votes.summary}, not {len(names)}"
+    stale = [name for name in names if not _nic_fresh(state, name, since)]
+    return f"eno1 of {', '.join(stale)} not (re)fetched" if stale else ""
 
 
 def clean_root_home(lab: Lab) -> None:
@@ -118,6 +122,13 @@ async def server_cpu_per_command(lab: Lab, name: str, count: int = 10) -> float:
         return (netns_cpu_s(lab.node(name).ns) - before) / count
     finally:
         await conn.close()
+
+
+def _nic_fresh(state: ConsoleState, node: str, since: datetime | None) -> bool:
+    nic = state.nics.nics.get((node, "eno1"))
+    if nic is None or nic.offloads is None or nic.driver is None or nic.link is None:
+        return False
+    return since is None or nic.updated >= since
 
 
 def established_ssh(ns: str) -> dict[str, int]:
@@ -169,7 +180,10 @@ async def live_refresh(lab: Lab, config_path: Path, rounds: int) -> ScaleStats:
     start = time.perf_counter()
     task = asyncio.create_task(pipe.run())
     try:
-        await _until(partial(complete, pipe.state, CLUSTER, names), 120)
+        try:
+            await _until(partial(missing, pipe.state, CLUSTER, names), 120)
+        except TimeoutError as exc:
+            raise TimeoutError(f"{exc}; {why_missing(live, pipe.state, names)}") from None
         stats.cold_s = time.perf_counter() - start
         stats.connections = established_ssh(lab.ops_ns)
         for _ in range(rounds):
@@ -183,7 +197,7 @@ async def live_refresh(lab: Lab, config_path: Path, rounds: int) -> ScaleStats:
             if answer is None:
                 stats.errors.append("a quorum poll had no answer: " + "; ".join(
                     quorum.errors[-3:]))
-            await _until(partial(complete, pipe.state, CLUSTER, names, since), 30)
+            await _until(partial(missing, pipe.state, CLUSTER, names, since), 30)
             stats.refresh_s.append(time.perf_counter() - t)
             stats.refresh_cpu_s.append(time.process_time() - cpu)
             await asyncio.sleep(0.5)
@@ -194,6 +208,20 @@ async def live_refresh(lab: Lab, config_path: Path, rounds: int) -> ScaleStats:
         await live.pool.close()
     stats.errors += pipe.failures
     return stats
+
+
+def why_missing(live: LiveSet, state: ConsoleState, names: tuple[str, ...]) -> str:
+    """For nodes whose eno1 is not in the state: the connection's state and last error,
+    and the NIC source's last error."""
+    out = []
+    for name in names:
+        if _nic_fresh(state, name, None):
+            continue
+        conn = live.pool.node(name)
+        nic = live.nics.get((name, "eno1"))
+        err = nic.errors[-1] if nic is not None and nic.errors else "no NIC error"
+        out.append(f"{name}: ssh {conn.state} {conn.last_error!r}, nic: {err}")
+    return "; ".join(out)
 
 
 async def one_command_costs(conn: NodeConnection, rounds: int) -> dict[str, float]:
@@ -214,11 +242,12 @@ async def one_command_costs(conn: NodeConnection, rounds: int) -> dict[str, floa
     return out
 
 
-async def _until(ready: Callable[[], bool], timeout: float) -> None:
+async def _until(lacking: Callable[[], str], timeout: float) -> None:
+    """Wait until ``lacking()`` says nothing is missing; the timeout says what was."""
     deadline = time.perf_counter() + timeout
-    while not ready():
+    while what := lacking():
         if time.perf_counter() > deadline:
-            raise TimeoutError(f"state not complete after {timeout:.0f} s")
+            raise TimeoutError(f"state not complete after {timeout:.0f} s: {what}")
         await asyncio.sleep(0.005)
 
 
@@ -279,7 +308,7 @@ def run(cfg: BenchConfig) -> BenchResult:
     result = BenchResult(NAME, COLUMNS)
     count = QUICK_NODES if cfg.quick else FULL_NODES
     try:
-        from tests.lab.labnet import Lab, cleanup_stale, missing_requirements
+        from tests.lab.labnet import Lab, LabError, cleanup_stale, missing_requirements
     except ImportError as exc:
         result.note(f"scale skipped: tests/lab not importable ({exc}); run from the "
                     "repository root")
@@ -297,6 +326,8 @@ def run(cfg: BenchConfig) -> BenchResult:
         result.note(f"lab of {count} nodes (sshd + corosync each, one cluster) up in "
                     f"{time.perf_counter() - t:.0f} s")
         _measure(lab, rounds, result)
+    except (TimeoutError, subprocess.SubprocessError, OSError, LabError) as exc:
+        result.note(f"scale run failed: {type(exc).__name__}: {exc}")
     finally:
         lab.stop()
     return result
