@@ -266,7 +266,9 @@ async def _inprocess(plan: FloodPlan, rec_path: Path, keys: bool) -> FloodStats:
     from labconsole.widgets.kernel_log import KernelLogPane
 
     source = PacedFlood(plan, datetime.now(timezone.utc))
-    app = LabConsoleApp([source], recorder=Recorder(rec_path), tick_seconds=0)
+    # Never rotated (the default would drop the oldest 64 MiB files of a long flood).
+    app = LabConsoleApp([source], recorder=Recorder(rec_path, max_bytes=1 << 40),
+                        tick_seconds=0)
     stats = FloodStats("in process", plan.per_node * len(plan.nodes), 0, plan.seconds, 0.0, 0)
     async with app.run_test(size=(110, 32)):
         start = time.monotonic()
@@ -424,33 +426,78 @@ def title_node(screen: str) -> str | None:
     return m.group(1) if m else None
 
 
+class RecordingCounter:
+    """Counts the kernel lines of a growing recording per node, across the recorder's
+    rotations: the file is read through a descriptor kept open, so a rotated file (renamed to
+    ``.1``, later deleted) is read to its end before the new one is opened."""
+
+    def __init__(self, rec: Path, nodes: Sequence[str]) -> None:
+        self.rec = rec
+        self.keys = {n: f'"source":"kernel:{n}"'.encode() for n in nodes}
+        self.per_node = dict.fromkeys(nodes, 0)
+        self._fh: Any = None
+        self._tail = b""
+        self._lock = threading.Lock()  # the sampler thread and the main thread both ask
+
+    @property
+    def total(self) -> int:
+        return sum(self.per_node.values())
+
+    def update(self) -> int:
+        """Read what was appended (and the rest of a rotated file); returns the total."""
+        with self._lock:
+            if self._fh is None:
+                try:
+                    self._fh = open(self.rec, "rb")  # noqa: SIM115 (kept open on purpose)
+                except OSError:
+                    return self.total
+            self._count(self._fh.read())
+            try:
+                rotated = os.stat(self.rec).st_ino != os.fstat(self._fh.fileno()).st_ino
+            except OSError:
+                rotated = False
+            if rotated:
+                self._count(self._fh.read())
+                self._fh.close()
+                self._fh, self._tail = None, b""
+                return self.update_unlocked()
+            return self.total
+
+    def update_unlocked(self) -> int:
+        try:
+            self._fh = open(self.rec, "rb")  # noqa: SIM115
+        except OSError:
+            return self.total
+        self._count(self._fh.read())
+        return self.total
+
+    def _count(self, data: bytes) -> None:
+        data = self._tail + data
+        end = data.rfind(b"\n") + 1
+        whole, self._tail = data[:end], data[end:]
+        for node, key in self.keys.items():
+            self.per_node[node] += whole.count(key)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._fh is not None:
+                self._fh.close()
+                self._fh = None
+
+
 class _Sampler(threading.Thread):
     """Once a second: the console's RSS, its CPU and the kernel lines recorded so far."""
 
-    def __init__(self, pid: int, rec: Path) -> None:
+    def __init__(self, pid: int, counter: RecordingCounter) -> None:
         super().__init__(daemon=True)
-        self.pid, self.rec = pid, rec
+        self.pid, self.counter = pid, counter
         self.stop = threading.Event()
         self.rss_mb: list[float] = []
         self.cpu_pct: list[float] = []
         self.recorded: list[int] = []
-        self._offset = 0
-        self._count = 0
-        self._lock = threading.Lock()  # the main thread asks too
 
     def recorded_now(self) -> int:
-        """Kernel lines in the recording so far (read incrementally, whole lines only)."""
-        with self._lock:
-            try:
-                with open(self.rec, "rb") as fh:
-                    fh.seek(self._offset)
-                    data = fh.read()
-            except OSError:
-                return self._count
-            end = data.rfind(b"\n") + 1
-            self._count += data[:end].count(b'{"type":"kernel"')
-            self._offset += end
-            return self._count
+        return self.counter.update()
 
     def run(self) -> None:
         tick = os.sysconf("SC_CLK_TCK")
@@ -511,7 +558,8 @@ def lab_flood(lab: Lab, plan: FloodPlan, catch_up_limit_s: float) -> FloodStats:
 def _flood_console(lab: Lab, plan: FloodPlan, tmux: _Tmux, pid: int, rec: Path,
                    catch_up_limit_s: float) -> FloodStats:
     t0 = datetime.now(timezone.utc) + timedelta(seconds=WRITER_START_S)
-    sampler = _Sampler(pid, rec)
+    counter = RecordingCounter(rec, plan.nodes)
+    sampler = _Sampler(pid, counter)
     base = sampler.recorded_now()  # nothing of the flood yet: logs start empty
     writers = {node: subprocess.Popen(
         [sys.executable, "-c", WRITER, "--writer", str(lab.node(node).kern_log), node,
@@ -541,8 +589,10 @@ def _flood_console(lab: Lab, plan: FloodPlan, tmux: _Tmux, pid: int, rec: Path,
     deadline = time.monotonic() + 30
     while _proc_cpu(pid) is not None and time.monotonic() < deadline:
         time.sleep(0.1)
-    stats.recorded, per = count_recorded(rec)
-    stats.per_node = {n: (written[n], per.get(n, 0)) for n in plan.nodes}
+    counter.update()  # the console has exited: its recorder is closed and synced
+    counter.close()
+    stats.recorded = counter.total - base
+    stats.per_node = {n: (written[n], counter.per_node[n]) for n in plan.nodes}
     stats.rss_mb, stats.cpu_pct = sampler.rss_mb, sampler.cpu_pct
     return stats
 

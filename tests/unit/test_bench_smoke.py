@@ -334,3 +334,24 @@ def test_flood_shallow_to_json_experiment_keeps_the_recording_format() -> None:
                                    detail="gone")):
         got, want = shallow_to_json(event), event.to_json()
         assert got == want and list(got) == list(want)
+
+
+def test_flood_recording_counter_follows_rotation_and_torn_lines(tmp_path: Path) -> None:
+    from bench.flood import RecordingCounter
+
+    def line(node: str) -> str:
+        return f'{{"type":"kernel","at":"x","source":"kernel:{node}","node":"{node}"}}\n'
+
+    rec = tmp_path / "r.jsonl"
+    rec.write_text(line("pve01") + '{"type":"quorum","source":"quorum:lab"}\n')
+    counter = RecordingCounter(rec, ("pve01", "pve02"))
+    assert counter.update() == 1
+    with open(rec, "a") as fh:
+        fh.write(line("pve02") + line("pve01")[:20])  # the last one torn (still being written)
+    assert counter.update() == 2
+    with open(rec, "a") as fh:
+        fh.write(line("pve01")[20:])
+    rec.rename(tmp_path / "r.jsonl.1")  # the recorder rotates ...
+    rec.write_text(line("pve02"))  # ... and goes on in a fresh file
+    assert counter.update() == 4 and counter.per_node == {"pve01": 2, "pve02": 2}
+    counter.close()
