@@ -8,8 +8,9 @@ Each event serialises to one JSON object (one line of a JSONL recording) and bac
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import datetime
+from functools import cache
 from typing import Any, ClassVar, Literal, get_args
 
 ConnState = Literal["connecting", "connected", "reconnecting", "failed", "closed"]
@@ -29,9 +30,13 @@ class Event:
     node: str | None
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
+        # Shallow on purpose: dataclasses.asdict deep-copies every value and was the single
+        # biggest per-line cost of recording a kernel log flood (bench/flood.py profile).
+        data: dict[str, Any] = {"type": self.type}
+        for name in _field_names(type(self)):
+            data[name] = getattr(self, name)
         data["at"] = self.at.isoformat()
-        return {"type": self.type, **data}
+        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +118,11 @@ _JSON_TYPES: dict[str, tuple[type, ...]] = {
     "ConnState": (str,),
 }
 _CONN_STATES = frozenset(get_args(ConnState))
+
+@cache
+def _field_names(cls: type[Event]) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
+
 
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
