@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import datetime
-from functools import cache
 from typing import Any, ClassVar, Literal, get_args
 
 ConnState = Literal["connecting", "connected", "reconnecting", "failed", "closed"]
@@ -119,9 +118,14 @@ _JSON_TYPES: dict[str, tuple[type, ...]] = {
 }
 _CONN_STATES = frozenset(get_args(ConnState))
 
-@cache
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def _field_names(cls: type[Event]) -> tuple[str, ...]:
-    return tuple(f.name for f in fields(cls))
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return names
 
 
 EVENT_TYPES: dict[str, type[Event]] = {
