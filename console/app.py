@@ -1,9 +1,12 @@
 """The Textual app: runs the pipeline in a worker and redraws the screens when state changes.
 
 The only core module that imports Textual. The pipeline calls ``_changed`` for every event; that
-adds the panel names to a pending set and posts a ``StateChanged`` message that can replace an
-unhandled one, so a flood of kernel lines is coalesced into one redraw per trip round the event
-loop instead of one per line.
+adds the panel names to a pending set and posts one ``StateChanged`` message unless one is
+already on its way, so a flood of kernel lines costs one message per redraw, not one per line.
+Redraws are at most one per ``REFRESH_SECONDS`` under load: a change that comes sooner after
+the last redraw waits for a timer (its panels pooled with the rest), while an isolated event
+still shows at once. Under a flood this leaves the event loop free for keystrokes between
+frames instead of redrawing after every chunk of lines.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from pathlib import Path
+from time import monotonic
 from typing import TYPE_CHECKING
 
 from platformdirs import user_data_dir
@@ -34,7 +38,11 @@ from labconsole.widgets.kernel_log import KernelLogPane
 from labconsole.widgets.nic_panel import NicPanel
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
     from labconsole.runbook.session import RunbookLauncher
+
+REFRESH_SECONDS = 0.05  # at most 20 redraws a second while the state keeps changing
 
 
 @dataclass
@@ -76,6 +84,9 @@ class LabConsoleApp(App[int]):
         if replay is not None:
             replay.on_reset = self.pipeline.reset_state
         self._pending: set[str] = set()
+        self._posted = False  # a StateChanged is queued and not handled yet
+        self._last_refresh = float("-inf")  # monotonic time of the last redraw
+        self._refresh_timer: Timer | None = None  # a deferred redraw is due
         self._tick_seconds = tick_seconds
         self._marks: list[IncidentMark] | None = None  # None: the timeline changed since
 
@@ -97,9 +108,27 @@ class LabConsoleApp(App[int]):
 
     def _changed(self, panels: set[str]) -> None:
         self._pending |= panels
-        self.post_message(StateChanged())
+        if not self._posted and self._refresh_timer is None:
+            self._posted = True
+            self.post_message(StateChanged())
 
     def on_state_changed(self, _: StateChanged) -> None:
+        self._posted = False
+        if self._refresh_timer is not None:
+            return  # a redraw is already due; it takes the pending panels too
+        wait = self._last_refresh + REFRESH_SECONDS - monotonic()
+        if wait > 0:
+            self._refresh_timer = self.set_timer(wait, self._deferred_refresh)
+            return
+        self._refresh()
+
+    def _deferred_refresh(self) -> None:
+        self._refresh_timer = None
+        self._refresh()
+
+    def _refresh(self) -> None:
+        """Redraw every mounted screen for the panels changed since the last redraw."""
+        self._last_refresh = monotonic()
         panels, self._pending = self._pending, set()
         if not panels:
             return
@@ -112,8 +141,8 @@ class LabConsoleApp(App[int]):
 
     def incident_marks(self) -> list[IncidentMark]:
         """The correlated incidents heading the timeline. Recomputed at most once per batch of
-        state changes that touched the timeline (``on_state_changed`` coalesces a flood of
-        events into one batch), however many panels show it; never per kernel line that
+        state changes that touched the timeline (``_refresh`` takes a flood of
+        events as one batch), however many panels show it; never per kernel line that
         leaves the timeline alone."""
         if self._marks is None:
             self._marks = incident_marks(self.state)
