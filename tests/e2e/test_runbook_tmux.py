@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
-import subprocess
 import sys
 import time
 import uuid
@@ -24,6 +23,7 @@ import pytest
 from labconsole.runbook.audit import AuditEntry, read_audit
 from tests.lab.labnet import Lab, cleanup_stale, interfaces_text, missing_requirements
 from tests.lab.test_lab_sources import HANG_BLOCK
+from tests.tmux_driver import TmuxSession as Tmux
 
 pytestmark = [
     pytest.mark.e2e,
@@ -34,30 +34,6 @@ pytestmark = [
 POLLS = 240
 POLL_SECONDS = 0.25
 HOOK_LINE = "\tpost-up /sbin/ethtool -K eno1 tso off gso off gro off\n"
-
-
-class Tmux:
-    def __init__(self, socket: str) -> None:
-        self.socket = socket
-
-    def run(self, *args: str) -> str:
-        return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True,
-                              text=True, timeout=20, check=False).stdout
-
-    def screen(self) -> str:
-        return self.run("capture-pane", "-p", "-t", "rb")
-
-    def keys(self, *keys: str) -> None:
-        self.run("send-keys", "-t", "rb", *keys)
-
-    def wait_for(self, check: Callable[[str], bool], what: str) -> str:
-        screen = ""
-        for _ in range(POLLS):
-            screen = self.screen()
-            if check(screen):
-                return screen
-            time.sleep(POLL_SECONDS)
-        raise AssertionError(f"timed out waiting for {what}; screen was:\n{screen}")
 
 
 def lab_config(the_lab: Lab, tmp: Path) -> Path:
@@ -112,7 +88,8 @@ def tmux(e2e_lab: Lab, tmp_path: Path) -> Iterator[tuple[Tmux, Path]]:
     config = lab_config(e2e_lab, tmp_path)
     audit = tmp_path / "audit.jsonl"
     assert config.exists()
-    t = Tmux(f"labconsole-rb-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    t = Tmux(f"labconsole-rb-{os.getpid()}-{uuid.uuid4().hex[:8]}", "rb", polls=POLLS,
+             poll_seconds=POLL_SECONDS)
     yield t, audit
     t.run("kill-server")
 

@@ -12,13 +12,13 @@ import shlex
 import shutil
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
 from labconsole.demo import DEMO_RECORDING
+from tests.tmux_driver import TmuxSession as Tmux
 
 pytestmark = [
     pytest.mark.e2e,
@@ -29,34 +29,10 @@ POLLS = 160
 POLL_SECONDS = 0.25
 
 
-class Tmux:
-    def __init__(self, socket: str) -> None:
-        self.socket = socket
-
-    def run(self, *args: str) -> str:
-        out = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True,
-                             text=True, timeout=20, check=False)
-        return out.stdout
-
-    def screen(self, colours: bool = False) -> str:
-        return self.run("capture-pane", "-p", *(["-e"] if colours else []), "-t", "lc")
-
-    def keys(self, *keys: str) -> None:
-        self.run("send-keys", "-t", "lc", *keys)
-
-    def wait_for(self, check: Callable[[str], bool], what: str, colours: bool = False) -> str:
-        screen = ""
-        for _ in range(POLLS):
-            screen = self.screen(colours)
-            if check(screen):
-                return screen
-            time.sleep(POLL_SECONDS)
-        raise AssertionError(f"timed out waiting for {what}; screen was:\n{screen}")
-
-
 @pytest.fixture
 def tmux() -> Iterator[Tmux]:
-    t = Tmux(f"labconsole-e2e-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    t = Tmux(f"labconsole-e2e-{os.getpid()}-{uuid.uuid4().hex[:8]}", polls=POLLS,
+             poll_seconds=POLL_SECONDS)
     command = (f"{shlex.quote(sys.executable)} -m labconsole replay --speed 4 "
                f"{shlex.quote(str(DEMO_RECORDING))}; echo LABCONSOLE_EXIT=$?; sleep 60")
     env = {**os.environ, "TERM": "xterm-256color"}

@@ -15,15 +15,15 @@ import shlex
 import shutil
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from tests.lab.labnet import Lab
+from tests.tmux_driver import TmuxSession as LabTmux
 
 pytestmark = [
     pytest.mark.lab,
@@ -76,39 +76,13 @@ def hang_blocks(start: datetime, reports: int) -> str:
     return "\n".join(out) + "\n"
 
 
-class LabTmux:
-    """A detached tmux session whose server runs in the ops namespace."""
-
-    def __init__(self, socket: str) -> None:
-        self.socket = socket
-
-    def run(self, *args: str) -> str:
-        out = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True,
-                             text=True, timeout=20, check=False)
-        return out.stdout
-
-    def screen(self, colours: bool = False) -> str:
-        return self.run("capture-pane", "-p", *(["-e"] if colours else []), "-t", "lc")
-
-    def keys(self, *keys: str) -> None:
-        self.run("send-keys", "-t", "lc", *keys)
-
-    def wait_for(self, check: Callable[[str], bool], what: str) -> str:
-        screen = ""
-        for _ in range(POLLS):
-            screen = self.screen()
-            if check(screen):
-                return screen
-            time.sleep(POLL_SECONDS)
-        raise AssertionError(f"timed out waiting for {what}; screen was:\n{screen}")
-
-
 @pytest.fixture
 def live_console(healthy_lab: Lab, tmp_path: Path) -> Iterator[LabTmux]:
     lab = healthy_lab
     config = tmp_path / "config.toml"
     config.write_text(lab_config(lab))
-    t = LabTmux(f"labconsole-live-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    t = LabTmux(f"labconsole-live-{os.getpid()}-{uuid.uuid4().hex[:8]}", polls=POLLS,
+                poll_seconds=POLL_SECONDS)
     command = (f"{shlex.quote(sys.executable)} -m labconsole run --config "
                f"{shlex.quote(str(config))}; echo LABCONSOLE_EXIT=$?; sleep 60")
     env = {k: v for k, v in os.environ.items() if k != "LABCONSOLE_CONFIG"}
