@@ -266,6 +266,12 @@ class InterfacesFile:
         after = target.end
         indent = target.options[-1].indent if target.options else self._default_indent()
         end = lines[after].end
+        if lines[after].text.rstrip("\r").endswith("\\"):
+            # A dangling "\" continues into whatever comes next: the new line would become
+            # part of that option (and a second add would not see it as the same line).
+            raise InterfacesEditError(
+                f"the last line of {target.kind} {target.name!r} ends in a line continuation "
+                "('\\') with nothing after it")
         if not end:  # after a last line without terminator: give it one, the new line none
             if lines[after].text.endswith("\r"):
                 # "\r" + "\n" would read back as a CRLF line and the edit could not be undone

@@ -214,3 +214,10 @@ def test_not_an_interfaces_file() -> None:
         parse_interfaces("# only a comment\n\n")
     assert not looks_like_interfaces("Nov 25 06:19:02 pve03 kernel: eno1: iface down\n")
     assert looks_like_interfaces("auto lo\niface lo inet loopback\n")
+
+
+def test_a_dangling_continuation_at_the_end_of_the_stanza_is_refused() -> None:
+    """Found by hypothesis: a new line after a trailing backslash would join that option."""
+    model = InterfacesFile.parse("iface vmbr0 inet static\n  up ip link set \\")
+    with pytest.raises(InterfacesEditError, match="ends in a line continuation"):
+        model.with_post_up("vmbr0", "/sbin/ethtool -K eno1 tso off gso off gro off")
