@@ -95,7 +95,7 @@ def parse_syslog_header(
     """Split ``line`` into its header and the message after it, or ``None`` without a header.
 
     The message is what follows ``tag[pid]: `` (RFC 3164 family) or the structured data
-    (RFC 5424). When no tag follows the host (``Aug 30 19:53:21 Express-7 CEF:0|...``) the
+    (RFC 5424). When no tag follows the host (``Mar 14 06:08:41 usw-core CEF:0|...``) the
     header's ``app`` is ``None`` and the message starts right after the host.
     """
     priority: int | None = None
