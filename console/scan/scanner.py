@@ -35,13 +35,10 @@ def scan_input(path: str, *, default_year: int | None = None) -> FileReport:
     """
     report = FileReport(path=path)
     with open_input(path) as opened:
-        head_lines = opened.head_text().splitlines()
-        kinds = [] if is_line_log(head_lines) else block_kinds(opened.head_text())
-        if kinds and len(opened.head) < HEAD_BYTES:
-            _scan_blocks(opened.head_text(), kinds, report)
-        elif kinds and _scan_big_block(opened, kinds, report):
-            pass
-        else:
+        head_text = opened.head_text()
+        head_lines = head_text.splitlines()
+        kinds = [] if is_line_log(head_lines) else block_kinds(head_text)
+        if not kinds or not _scan_as_blocks(opened, head_text, kinds, report):
             kernel_head = looks_like_kernel_log(head_lines)
             if _is_journal_export(opened.head):
                 _scan_lines(opened.lines(), report, default_year, kernel_head=kernel_head)
@@ -54,12 +51,19 @@ def scan_input(path: str, *, default_year: int | None = None) -> FileReport:
     return report
 
 
-def _scan_big_block(opened: OpenedInput, kinds: list[str], report: FileReport) -> bool:
-    """A block format longer than the head: read it whole up to a bound, else stream it."""
+def _scan_as_blocks(
+    opened: OpenedInput, head_text: str, kinds: list[str], report: FileReport
+) -> bool:
+    """Parse a block format whole: the head when it is all there is, else the input read up
+    to a bound. False (the caller streams it as a log) when it is bigger than that."""
+    if len(opened.head) < HEAD_BYTES:
+        _scan_blocks(head_text, kinds, report)
+        return True
     rest = opened.stream.read(MAX_BLOCK_BYTES + 1 - len(opened.head))
     data = opened.head + rest
     if len(data) > MAX_BLOCK_BYTES:
         report.add_error(f"larger than {MAX_BLOCK_BYTES} bytes: not read as {', '.join(kinds)}")
+        opened.head = data  # what was read here is streamed first, not lost
         return False
     _scan_blocks(data.decode("utf-8", errors="replace"), kinds, report)
     return True

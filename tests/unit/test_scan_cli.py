@@ -160,3 +160,17 @@ def test_human_summary_names_the_stuck_ring(tmp_path: Path, capsys) -> None:
     out = capsys.readouterr().out
     assert "kernel_log" in out
     assert "HANG e1000e eno1 on pve03: unit_hang x 3, TX ring stuck (TDH <f6>)" in out
+
+
+def test_a_block_format_too_big_to_parse_whole_is_streamed_without_losing_lines(
+        tmp_path: Path, capsys) -> None:
+    """Sniffed as interfaces but over the bound: every line still counted, the hang found."""
+    big = tmp_path / "huge-interfaces"
+    filler = "iface eth0 inet manual\n" + "# a comment line of a very long file\n" * 240_000
+    big.write_text(filler + _hang_log(2))
+    code, data = _scan_json(capsys, str(big))
+    (f,) = data["files"]
+    assert code == 0
+    assert f["lines"] == 1 + 240_000 + 2 * 15 + 1
+    assert f["errors"][0].startswith("larger than")
+    assert f["hangs"][0]["reports"] == 2
