@@ -130,7 +130,8 @@ def write_script(path: str, expected: str, new_digest: str, stamp: str) -> str:
         "set -eu",
         f"cur=$(sha256sum -- {f} | cut -d' ' -f1)",
         f'if [ "$cur" != {expected} ]; then',
-        f'  echo "refused: {path} changed since it was read (sha256 now $cur)" >&2',
+        # the path only ever as a quoted argument, never inside the format (issue 19 item 11)
+        f"  printf 'refused: %s changed since it was read (sha256 now %s)\\n' {f} \"$cur\" >&2",
         f"  exit {REFUSED_STATUS}",
         "fi",
         f"bak={bak}; n=0",

@@ -120,3 +120,21 @@ async def test_path_with_spaces_and_quotes_is_quoted(tmp_path: Path) -> None:
     plan = plan_post_up(current, "eno1", HOOK)
     await write_atomic(ex, current, plan.new_text, "20260302T100500Z")
     assert p.read_text() == plan.new_text
+
+
+async def test_refusal_message_never_runs_the_path(tmp_path: Path) -> None:
+    """Issue 19 item 11: the refusal's message quoted the path inside a shell ``echo "..."``,
+    so a command substitution in it ran. The path now goes in as a quoted printf argument."""
+    marker = tmp_path / "ran"
+    odd = tmp_path / '$(touch "$MARK")'
+    odd.mkdir()
+    p = odd / "interfaces"
+    p.write_text(INTERFACES)
+    ex = LocalExecutor(env=dict(os.environ, MARK=str(marker)))
+    current = await read_remote(ex, "n", str(p))
+    plan = plan_post_up(current, "eno1", HOOK)
+    p.write_text(INTERFACES + "# changed behind our back\n")
+    with pytest.raises(EditRefused, match="changed since it was read") as info:
+        await write_atomic(ex, current, plan.new_text, "20260302T100500Z")
+    assert str(p) in str(info.value)  # the path shown as it is, literally
+    assert not marker.exists()
