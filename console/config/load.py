@@ -36,6 +36,7 @@ from labconsole.config.model import (
     ProxmoxConfig,
     SshSettings,
     SyslogConfig,
+    secret_text_problem,
 )
 
 if sys.version_info >= (3, 11):
@@ -432,8 +433,15 @@ def _check_secret_file(check: _Checker, file: Path, key: str) -> None:
                        f"(mode {stat.S_IMODE(info.st_mode):04o}): chmod 600 it")
         return
     try:
-        with file.open("rb"):
-            pass
+        with file.open("rb") as fh:
+            data = fh.read(65536)
     except OSError as exc:
         check.add(key, f"cannot read secret file {file}: {exc.strerror}")
+        return
+    try:
+        problem = secret_text_problem(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        problem = "is not UTF-8 text"
+    if problem:
+        check.add(key, f"secret file {file} {problem}")
 

@@ -21,6 +21,23 @@ class SecretUnavailableError(RuntimeError):
     """The Proxmox token secret could not be read when it was needed."""
 
 
+def secret_text_problem(text: str) -> str | None:
+    """Why ``text`` is not a usable token secret (worded to follow its source's name), or
+    None. Never quotes the text: the message goes to the screen and to ``check``'s output.
+
+    A secret is one line: a second non-empty line is a pasted mistake, and the HTTP library's
+    error about the bad header would carry the secret in an escaped form (issue 19 item 6)."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        return "is empty"
+    if len(lines) > 1:
+        return (f"has {len(lines)} non-empty lines; a token secret is exactly one line "
+                "(the secret itself, nothing else)")
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in lines[0].strip()):
+        return "contains control characters; a token secret is one line of printable text"
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class SshSettings:
     """How to reach a node over SSH; host keys are always checked against ``known_hosts``."""
@@ -69,15 +86,26 @@ class ProxmoxConfig:
                     raise SecretUnavailableError(
                         f"token secret file {self.token_secret_file} is readable by group or "
                         f"others (mode {stat.S_IMODE(mode):04o}): chmod 600 it")
-                return self.token_secret_file.read_text(encoding="utf-8").strip()
+                text = self.token_secret_file.read_text(encoding="utf-8")
             except OSError as exc:
                 raise SecretUnavailableError(
                     f"cannot read token secret file {self.token_secret_file}: {exc.strerror}"
                 ) from exc
+            except UnicodeDecodeError:
+                raise SecretUnavailableError(
+                    f"token secret file {self.token_secret_file} is not UTF-8 text") from None
+            problem = secret_text_problem(text)
+            if problem:
+                raise SecretUnavailableError(f"token secret file {self.token_secret_file} "
+                                             f"{problem}")
+            return text.strip()
         name = self.token_secret_env or ""
         value = (os.environ if env is None else env).get(name, "")
         if not value:
             raise SecretUnavailableError(f"environment variable {name} is not set or empty")
+        problem = secret_text_problem(value)
+        if problem:
+            raise SecretUnavailableError(f"environment variable {name} {problem}")
         return value.strip()
 
 

@@ -22,6 +22,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from labconsole.config.redact import redact
+
 AuditKind = Literal["check", "action", "note", "rollback"]
 AuditResult = Literal["pass", "fail", "done", "skipped", "refused", "aborted", "dry-run",
                       "error"]
@@ -87,9 +89,10 @@ class AuditLog:
         self.path = Path(path)
 
     def append(self, entry: AuditEntry) -> None:
-        line = json.dumps(entry.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n"
+        line = redact(json.dumps(entry.to_json(), ensure_ascii=False, separators=(",", ":"))
+                      ) + "\n"
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
             try:
                 if os.fstat(fd).st_size and not _ends_with_newline(fd):
@@ -106,7 +109,7 @@ class AuditLog:
     def check_writable(self) -> None:
         """AuditError now, rather than after an action ran, when the log cannot be appended."""
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             os.close(os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
         except OSError as exc:
             raise AuditError(exc.errno, f"cannot write audit log {self.path}: {exc.strerror}"

@@ -18,6 +18,7 @@ from typing import Any
 from proxmoxer import ProxmoxAPI
 
 from labconsole.clock import Clock, system_clock
+from labconsole.config.redact import Redactor, register_secret
 from labconsole.events import ApiJson, ConnectionChange, ConnState
 from labconsole.sources.backoff import Backoff
 from labconsole.sources.base import Emit
@@ -67,6 +68,9 @@ class PveApiSource:
 
     def __post_init__(self) -> None:
         self._user, self._token_name = split_token(self.token_id)
+        self._redactor = Redactor()
+        self._redactor.add(self.token_secret)
+        register_secret(self.token_secret)  # recordings and the audit log mask it too
         for node in self.nodes:
             if not _node_name_ok(node):
                 raise CommandError(f"invalid node name {node!r} for the API")
@@ -87,13 +91,15 @@ class PveApiSource:
             text = f"{exc}"
             message = (f"GET {path} on {self.host}:{self.port}: {type(exc).__name__}: "
                        f"{self._hide(text)}")
-            if self.token_secret and self.token_secret in text:
+            if self._hide(text) != text or self._hide(repr(exc.args)) != repr(exc.args):
                 # the cause would show the secret in a traceback: do not chain it
                 raise PveApiError(message) from None
             raise PveApiError(message) from exc
 
     def _hide(self, text: str) -> str:
-        return text.replace(self.token_secret, "***") if self.token_secret else text
+        """``text`` with the secret masked in every form (raw, repr, escaped, quoted,
+        URL-encoded, and each of its lines)."""
+        return self._redactor.redact(text)
 
     async def fetch_all(self) -> list[ApiJson]:
         """Cluster status, nodes and each node's network, in that order."""

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, cast
 
+from labconsole.config.redact import redact
 from labconsole.events import ConnectionChange, Event, event_from_json
 
 MAX_LINE = 16 * 1024 * 1024  # longest recording line read back (a PVE API body is ~100 KiB)
@@ -138,9 +139,10 @@ class Recorder:
 
     def _open(self) -> int:
         if self._fd is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # Private: a recording holds node logs and API answers (issue 19 item 6).
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC,
-                         0o644)
+                         0o600)
             size = os.fstat(fd).st_size
             self._fd, self._size, self._synced_at = fd, size, self._clock()
             self._cut = size > 0 and not _ends_with_newline(self.path, size)
@@ -263,12 +265,12 @@ def _line(event: Event) -> bytes:
     """One JSON line; UnrecordableEvent when the event has no JSON form."""
     try:
         obj = event.to_json()
-        text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+        text = redact(json.dumps(obj, ensure_ascii=False, separators=(",", ":")))
         try:
             return (text + "\n").encode("utf-8")
         except UnicodeEncodeError:  # a lone surrogate (read back from a "\ud800" escape):
             # ASCII JSON escapes it again, so it reads back exactly as it was
-            return (json.dumps(obj, separators=(",", ":")) + "\n").encode("ascii")
+            return (redact(json.dumps(obj, separators=(",", ":"))) + "\n").encode("ascii")
     except (TypeError, ValueError, RecursionError) as exc:
         raise UnrecordableEvent(f"{event.type} event has no JSON form: "
                                 f"{type(exc).__name__}: {exc}") from exc
