@@ -10,9 +10,16 @@ from labconsole.model.kernel_line import KernelLine
 from labconsole.model.link import LinkEvent, LinkState
 from labconsole.model.offloads import DriverInfo, Offloads
 from labconsole.model.quorum import QuorumNode, QuorumStatus
+from labconsole.model.quorum_event import (
+    QUORUM_EVENT_KINDS,
+    MembershipSeen,
+    QuorumEvent,
+    QuorumEventKind,
+)
 from labconsole.model.timefmt import iso_or_none
 
 __all__ = [
+    "QUORUM_EVENT_KINDS",
     "CefEvent",
     "DriverInfo",
     "HangEpisode",
@@ -20,7 +27,10 @@ __all__ = [
     "KernelLine",
     "LinkEvent",
     "LinkState",
+    "MembershipSeen",
     "Offloads",
+    "QuorumEvent",
+    "QuorumEventKind",
     "QuorumNode",
     "QuorumStatus",
     "iso_or_none",

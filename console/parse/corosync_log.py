@@ -1,0 +1,238 @@
+"""corosync, pmxcfs and pacemaker log lines -> :class:`QuorumEvent` facts (and member lists).
+
+The cluster stack says in its own words when membership or quorum changed; this module turns
+those words into typed facts with the node that logged them. Pure functions of one line (plus
+a small de-duplicating reader); no I/O, no clock.
+
+Line forms read (the header gives ``host`` and ``at``):
+
+- syslog / journal text: RFC 3164 (journalctl ``short``, ``/var/log/messages``), ``short-iso``
+  / ``short-precise`` / RFC 3339 rsyslog, RFC 5424, with or without ``<PRI>``, and a host with
+  a space in it (``node  02``, anonymised);
+- journal entries (``-o json`` / ``-o export``) through :func:`facts_in_message`, with the
+  entry's ``_HOSTNAME`` and time;
+- corosync's own logfile: ``[pid] host corosync notice  [TOTEM ] ...`` with or without a
+  date in front, the priority glued to the ident (``corosyncnotice``), function names after the
+  subsystem (``memb_state_operational_enter A new membership ...``);
+- trimmed pastes without a host (``Jan 07 03:14:33 [KNET] rx: host: 2 link: 1 is up``): the
+  fact is kept with ``host`` None.
+
+Callers decide cheaply which lines to offer: :data:`WORDS` are substrings every fact line
+holds (case-sensitive, ASCII), so a scan tests them with ``in`` / ``bytes.find`` and parses
+nothing else.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import datetime
+
+from labconsole.model.quorum_event import MembershipSeen, QuorumEvent, QuorumEventKind
+from labconsole.parse.syslog_header import MONTHS, parse_syslog_header
+
+# Every line a fact comes from holds one of these ("uorum" covers "quorum" and "Quorum", not
+# corosync's "[QUORUM]" tag; "Members" covers "Members left/joined" and "Members[2]:").
+WORDS = ("Members", "primary component", "uorum", "host: ", "state is now")
+MAX_TEXT = 4096  # a longer line is a paste accident: not a fact
+_MAX_NODES = 256
+
+_NEW_MEMBERSHIP = re.compile(
+    r"A new membership \((?P<ring>[^)\s]{1,64})\) was formed\. Members"
+    r"(?: joined:(?P<joined>(?: +\d+)+))?(?: left:(?P<left>(?: +\d+)+))?"
+)
+# corosync 1.x/2.x order and spacing ("Members left: 3" / "Members joined: 1") is the same
+# pattern as 3.x ("Members joined: 1 left: 3"): both are matched by _NEW_MEMBERSHIP.
+_MEMBER_LIST = re.compile(r"\[QUORUM\] (?:\S+ )?Members\[(?P<n>\d+)\]:(?P<ids>(?: +\w+)*)")
+_COMPONENT = re.compile(
+    r"This node is within the (?P<non>non-)?primary component and will (?:NOT )?provide"
+)
+_PMXCFS_QUORUM = re.compile(r"\bnode (?P<what>lost|has) quorum\b")
+_PACEMAKER_QUORUM = re.compile(r"(?:^|[\s:])[Qq]uorum (?P<what>lost|acquired)\b")
+_PACEMAKER_NODE = re.compile(
+    r"\bNode (?P<name>[^\s\[\]]{1,253})(?:\[\d+\])?(?: -)? state is now (?P<state>lost|member)\b"
+)
+_KNET_LINK = re.compile(r"\bhost: (?P<peer>\d+) link: (?P<link>\d+) is (?P<state>down|up)\b")
+
+# corosync's logfile header: "[pid] host ident..." with an optional date in front.
+_LOGFILE = re.compile(
+    r"\s*(?:(?P<mon>[A-Z][a-z]{2}) +(?P<day>\d{1,2}) (?P<hh>\d\d):(?P<mi>\d\d):(?P<ss>\d\d) )?"
+    r"\[\d+\] (?P<host>[^\s\[\]]+) +(?P<ident>[A-Za-z][\w.-]*)"
+)
+# A trimmed paste: just a date and corosync's "[SUBSYS]" tag, no host.
+_STAMP_TAG = re.compile(
+    r"\s*(?P<mon>[A-Z][a-z]{2}) +(?P<day>\d{1,2}) (?P<hh>\d\d):(?P<mi>\d\d):(?P<ss>\d\d) "
+    r"(?=\[[A-Z]+ *\] )"
+)
+_PACEMAKER_IDENTS = ("pacemaker", "crmd", "cib", "attrd", "stonith", "pengine", "lrmd")
+
+
+def facts_in_line(
+    text: str, *, default_year: int | None = None, lineno: int = 0
+) -> list[QuorumEvent]:
+    """The facts one physical log line states (``[]`` for most lines)."""
+    message, host, at, source = _split_header(text, default_year)
+    if message is None:
+        return []
+    return facts_in_message(message, host=host, at=at, source=source, lineno=lineno)
+
+
+def facts_in_message(
+    message: str,
+    *,
+    host: str | None,
+    at: datetime | None,
+    source: str | None = None,
+    lineno: int = 0,
+) -> list[QuorumEvent]:
+    """The facts a message states whose header (host, time, program) is already known."""
+    if len(message) > MAX_TEXT:
+        return []
+    text = message.strip()
+    facts: list[QuorumEvent] = []
+
+    def add(kind: QuorumEventKind, nodes: Iterable[str], ring: str | None = None,
+            link: int | None = None) -> None:
+        facts.append(QuorumEvent(kind, at, host, tuple(nodes)[:_MAX_NODES], text,
+                                 source, ring, link, lineno))
+
+    if "Members" in message:
+        m = _NEW_MEMBERSHIP.search(message)
+        if m is not None:
+            if m["joined"]:
+                add("member_joined", m["joined"].split(), m["ring"])
+            if m["left"]:
+                add("member_left", m["left"].split(), m["ring"])
+            return facts
+    if "primary component" in message:
+        m = _COMPONENT.search(message)
+        if m is not None:
+            add("quorum_lost" if m["non"] else "quorum_regained", ())
+            return facts
+    if "uorum" in message:
+        m = _PMXCFS_QUORUM.search(message)
+        if m is not None:
+            add("quorum_lost" if m["what"] == "lost" else "quorum_regained", ())
+            return facts
+        m = _PACEMAKER_QUORUM.search(message)
+        if m is not None:
+            add("quorum_lost" if m["what"] == "lost" else "quorum_regained", ())
+            return facts
+    if "host: " in message:
+        m = _KNET_LINK.search(message)
+        if m is not None:
+            add("link_down" if m["state"] == "down" else "link_up", (m["peer"],),
+                link=int(m["link"]))
+            return facts
+    if "state is now" in message:
+        m = _PACEMAKER_NODE.search(message)
+        if m is not None:
+            add("member_left" if m["state"] == "lost" else "member_joined", (m["name"],))
+    return facts
+
+
+def membership_in_line(
+    text: str, *, default_year: int | None = None, lineno: int = 0
+) -> MembershipSeen | None:
+    """corosync's ``[QUORUM] Members[N]: ...`` list in one physical line, or None."""
+    if "Members[" not in text:
+        return None
+    message, host, at, _source = _split_header(text, default_year)
+    if message is None:
+        return None
+    return membership_in_message(message, host=host, at=at, lineno=lineno)
+
+
+def membership_in_message(
+    message: str, *, host: str | None, at: datetime | None, lineno: int = 0
+) -> MembershipSeen | None:
+    """The member list of a message whose header is already known, or None."""
+    if "Members[" not in message or len(message) > MAX_TEXT:
+        return None
+    m = _MEMBER_LIST.search(message)
+    if m is None:
+        return None
+    members = tuple(m["ids"].split())[:_MAX_NODES]
+    return MembershipSeen(at, host, members, message.strip(), lineno)
+
+
+def source_of(app: str | None) -> str | None:
+    """The program family a syslog tag / journal identifier names (``pacemaker-controld`` ->
+    ``pacemaker``); other tags are kept as they are."""
+    if app is None:
+        return None
+    lower = app.lower()
+    if lower.startswith("corosync"):
+        return "corosync"
+    if lower.startswith("pmxcfs"):
+        return "pmxcfs"
+    if lower.startswith(_PACEMAKER_IDENTS):
+        return "pacemaker"
+    return app
+
+
+def _split_header(
+    text: str, default_year: int | None
+) -> tuple[str | None, str | None, datetime | None, str | None]:
+    """(message, host, time, source) of one physical line; message None when too long."""
+    if len(text) > MAX_TEXT:
+        return None, None, None, None
+    text = text.rstrip("\r\n")
+    found = parse_syslog_header(text, default_year=default_year)
+    if found is not None:
+        head, message = found
+        if head.host is not None and not head.host.startswith("["):
+            return message, head.host, head.time, source_of(head.app)
+    m = _LOGFILE.match(text)
+    if m is not None:
+        return text[m.end():], m["host"], _bsd_time(m, default_year), source_of(m["ident"])
+    m = _STAMP_TAG.match(text)
+    if m is not None:
+        return text[m.end():], None, _bsd_time(m, default_year), None
+    return text, None, None, None
+
+
+def _bsd_time(m: re.Match[str], year: int | None) -> datetime | None:
+    if year is None or m["mon"] not in MONTHS:
+        return None
+    try:
+        return datetime(year, MONTHS[m["mon"]], int(m["day"]), int(m["hh"]), int(m["mi"]),
+                        int(m["ss"]))
+    except ValueError:
+        return None
+
+
+class QuorumFactReader:
+    """Facts of a stream of lines, with consecutive repeats dropped.
+
+    pacemaker logs "Node X state is now lost" once per daemon, and corosync logging to both
+    syslog and stderr doubles every line; a fact equal to the previous fact of the same host
+    (same kind, nodes and time) is the same observation, not a second event.
+    """
+
+    def __init__(self, default_year: int | None = None) -> None:
+        self.default_year = default_year
+        self._last: dict[str | None, tuple[str, tuple[str, ...], datetime | None]] = {}
+
+    def feed_line(self, text: str, lineno: int = 0) -> list[QuorumEvent]:
+        """One physical line in any text form."""
+        return self._fresh(facts_in_line(text, default_year=self.default_year, lineno=lineno))
+
+    def feed_message(self, message: str, *, host: str | None, at: datetime | None,
+                     source: str | None = None, lineno: int = 0) -> list[QuorumEvent]:
+        """One journal entry (or any message whose header is already parsed)."""
+        return self._fresh(
+            facts_in_message(message, host=host, at=at, source=source, lineno=lineno)
+        )
+
+    def _fresh(self, facts: list[QuorumEvent]) -> list[QuorumEvent]:
+        out: list[QuorumEvent] = []
+        for fact in facts:
+            key = (fact.kind, fact.nodes, fact.at)
+            if self._last.get(fact.host) == key:
+                continue
+            if len(self._last) >= 4096 and fact.host not in self._last:
+                self._last.clear()  # bounded: a hostile stream of host names cannot grow it
+            self._last[fact.host] = key
+            out.append(fact)
+        return out
