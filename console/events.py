@@ -108,12 +108,38 @@ class OperatorAction(Event):
     exit_status: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class IntakeLoss(Event):
+    """What a listener lost in the last ``window`` seconds, by cause (issue 19 item 3): the
+    status bar shows it, so a flood or an attack is never silent. ``kernel`` is the socket's
+    own drop counter (None when the system does not tell); connections evicted to make room
+    or closed idle lost no message and are not counted as dropped."""
+
+    type: ClassVar[str] = "intake"
+    window: float = 10.0
+    received: int = 0
+    kernel: int | None = None
+    queue: int = 0
+    malformed: int = 0
+    rejected: int = 0
+    refused: int = 0
+    evicted: int = 0
+    idle_closed: int = 0
+
+    @property
+    def dropped(self) -> int:
+        """Messages (and refused connections) lost in the window."""
+        return (self.kernel or 0) + self.queue + self.malformed + self.rejected + self.refused
+
+
 # What each annotated field of an event may hold once decoded from JSON.
 _JSON_TYPES: dict[str, tuple[type, ...]] = {
     "str": (str,),
     "str | None": (str, type(None)),
     "int | None": (int, type(None)),
     "float | None": (int, float, type(None)),
+    "int": (int,),
+    "float": (int, float),
     "ConnState": (str,),
 }
 _CONN_STATES = frozenset(get_args(ConnState))
@@ -131,7 +157,7 @@ def _field_names(cls: type[Event]) -> tuple[str, ...]:
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
     for cls in (KernelText, QuorumText, NicText, SyslogText, ConnectionChange, ApiJson,
-                OperatorAction)
+                OperatorAction, IntakeLoss)
 }
 
 

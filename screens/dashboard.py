@@ -128,7 +128,8 @@ class DashboardScreen(Screen[None]):
         self.query_one(StatusBar).update(render_status(
             lc.state.health, lc.now(), recording=lc.recording_label,
             replay=lc.replay.label if lc.replay else None, errors=lc.state.error_count,
-            message=self.message, problems=[*lc.problems, *lc.pipeline.failures]))
+            message=self.message, problems=[*lc.problems, *lc.pipeline.failures],
+            losses=list(lc.state.intake.values())))
 
     def say(self, message: str) -> None:
         self.message = message

@@ -8,12 +8,24 @@ from datetime import datetime
 from rich.text import Text
 from textual.widgets import Static
 
+from labconsole.events import IntakeLoss
 from labconsole.state.health import SourceHealth
+
+
+def loss_words(loss: IntakeLoss) -> str:
+    """``cef: 497,578 dropped in the last 10 s (kernel 497,000, queue 578)``."""
+    causes = [(name, n) for name, n in (("kernel", loss.kernel or 0), ("queue", loss.queue),
+                                        ("malformed", loss.malformed),
+                                        ("rejected", loss.rejected),
+                                        ("refused", loss.refused)) if n]
+    detail = ", ".join(f"{name} {n:,}" for name, n in causes)
+    return (f"{loss.source}: {loss.dropped:,} dropped in the last {loss.window:g} s"
+            + (f" ({detail})" if detail else ""))
 
 
 def render_status(health: dict[str, SourceHealth], now: datetime, *, recording: str | None,
                   replay: str | None, errors: int, message: str = "",
-                  problems: Sequence[str] = ()) -> Text:
+                  problems: Sequence[str] = (), losses: Sequence[IntakeLoss] = ()) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     if replay:
         text.append(f" {replay} ", style="bold black on cyan")
@@ -25,6 +37,10 @@ def render_status(health: dict[str, SourceHealth], now: datetime, *, recording: 
         more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
         text.append(f" PROBLEM: {problems[-1]}{more} ", style="bold white on red")
         text.append(" ")
+    for loss in losses:
+        if loss.dropped:  # before the sources too: a flood must show at 80 columns
+            text.append(f" {loss_words(loss)} ", style="bold black on yellow")
+            text.append(" ")
     text.append("REC " if recording else "rec off ", style="bold red" if recording else "dim")
     for h in sorted(health.values(), key=lambda h: h.name):
         label = h.label(now)

@@ -61,7 +61,7 @@ PROTOCOLS = ("udp", "tcp")
 
 TOP_KEYS = ("console", "syslog", "clusters")
 CONSOLE_KEYS = ("recording_dir", "runbook_dir", "quorum_poll_interval", "nic_refresh_interval")
-SYSLOG_KEYS = ("enabled", "address", "port", "protocols")
+SYSLOG_KEYS = ("enabled", "address", "port", "protocols", "senders")
 CLUSTER_KEYS = ("name", "ssh", "proxmox", "nodes")
 NODE_KEYS = ("name", "address", "ssh", "kernel_log_command", "interfaces", "bridge",
              "trust_on_first_use")
@@ -288,7 +288,25 @@ def _syslog(check: _Checker, table: dict[str, Any]) -> SyslogConfig:
     protocols = check.names(table, "syslog", "protocols", re.compile("udp|tcp"), "udp or tcp")
     if "protocols" in table and isinstance(table["protocols"], list) and not table["protocols"]:
         check.add("syslog.protocols", "must list at least one of udp, tcp")
-    return SyslogConfig(enabled, address, port, protocols or PROTOCOLS)
+    senders = _networks(check, table, "syslog", "senders")
+    return SyslogConfig(enabled, address, port, protocols or PROTOCOLS, senders)
+
+
+def _networks(check: _Checker, table: dict[str, Any], path: str, key: str) -> tuple[str, ...]:
+    """A list of IP addresses or CIDRs, each checked (kept as written)."""
+    out: list[str] = []
+    for index, item in enumerate(check.typed(table, path, key, list, []) or []):
+        where = f"{_join(path, key)}[{index}]"
+        if not isinstance(item, str):
+            check.add(where, f"expected a string, got {_type_name(item)}")
+            continue
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            check.add(where, f"{item!r} is not an IP address or CIDR (like 192.168.1.0/24)")
+            continue
+        out.append(item)
+    return tuple(out)
 
 
 def _or(value: T | None, default: T) -> T:
@@ -409,6 +427,7 @@ def _proxmox(check: _Checker, table: dict[str, Any], path: str) -> ProxmoxConfig
         verify_tls=verify_tls,
         ca_file=_existing_file(check, table, path, "ca_file"),
     )
+
 
 
 def _existing_file(check: _Checker, table: dict[str, Any], path: str, key: str) -> Path | None:

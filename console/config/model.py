@@ -124,6 +124,9 @@ class SyslogConfig:
     address: str = DEFAULT_SYSLOG_ADDRESS
     port: int = DEFAULT_SYSLOG_PORT
     protocols: tuple[str, ...] = ("udp", "tcp")
+    # Who may send (addresses or CIDRs: the UniFi console/switches), besides loopback, which
+    # is always allowed; anything else is rejected and counted.
+    senders: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from labconsole.sources.nic_poll import NicPollSource
 from labconsole.sources.pve_api import PveApiSource
 from labconsole.sources.quorum_poll import QuorumPollSource
 from labconsole.sources.ssh import SshPool, SshTarget
-from labconsole.sources.syslog_listener import SyslogListener
+from labconsole.sources.syslog_listener import LOOPBACK, SyslogListener, parse_networks
 
 
 @dataclass
@@ -60,7 +60,7 @@ def build_live(config: Config, clock: Clock = system_clock,
         live.sources.append(SyslogListener(
             host=config.syslog.address, port=config.syslog.port,
             udp="udp" in config.syslog.protocols, tcp="tcp" in config.syslog.protocols,
-            clock=clock))
+            allow=LOOPBACK + parse_networks(config.syslog.senders), clock=clock))
     return live
 
 

@@ -3,9 +3,22 @@
 The framing (octet counting vs. newline, size limits, garbage detection) is the pure
 :mod:`labconsole.parse.syslog_framing`; this module owns only the sockets. Parsing of RFC
 3164/5424 headers and CEF payloads happens in the domain state, so live and replayed messages
-take the same path. Nothing a sender does can crash the listener: oversized and garbage
-messages are counted (``stats``) and dropped, a full queue drops and counts (``overflow``),
-and TCP connections beyond ``max_connections`` are closed at once (``refused``).
+take the same path. Nothing a sender does can crash the listener, and nothing it loses is
+silent (issue 19 items 3 and 5): every message dropped is counted by cause in ``stats``, and
+once a second, while anything was lost in the last ``loss_window`` seconds, an
+:class:`~labconsole.events.IntakeLoss` event says how much (the status bar shows it):
+
+- the kernel's own drops (the socket's receive buffer was full: :mod:`socket_drops`);
+- a full queue between the sockets and the console (``queue_size``);
+- oversized and garbage frames, TCP frames cut short (``malformed``);
+- senders outside ``allow`` (``rejected``; the default allows loopback only);
+- TCP connections refused because every slot holds a connection that is busy.
+
+TCP is bounded in time and number: a connection silent for ``idle_timeout`` seconds is
+closed; at ``max_per_peer`` connections from one address, or ``max_connections`` in all, a
+new connection takes the slot of an idle one (never-used connections first, then the longest
+silent; ``evicted``), and is refused only when every candidate is busy. So idle connections,
+however many, never lock out a sender that sends.
 
 The default address is loopback and an unprivileged port (5514): binding 514 needs root, and
 a listener on all interfaces is an explicit choice in the config.
@@ -15,10 +28,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
+import socket
+from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 
 from labconsole.clock import Clock, system_clock
-from labconsole.events import SyslogText
+from labconsole.events import IntakeLoss, SyslogText
 from labconsole.parse.syslog_framing import (
     DEFAULT_MAX_MESSAGE,
     DatagramDecoder,
@@ -26,9 +43,13 @@ from labconsole.parse.syslog_framing import (
     StreamFramer,
 )
 from labconsole.sources.base import Emit
+from labconsole.sources.socket_drops import socket_inode, udp_drops
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5514
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+LOOPBACK: tuple[Network, ...] = (ipaddress.ip_network("127.0.0.0/8"),
+                                 ipaddress.ip_network("::1/128"))
 
 
 @dataclass(slots=True)
@@ -38,9 +59,14 @@ class ListenerStats:
     overflow: int = 0
     refused: int = 0
     connections: int = 0
+    rejected: int = 0  # datagrams and connections from senders outside the allowlist
+    evicted: int = 0  # idle connections closed to make room for a new one
+    idle_closed: int = 0  # connections closed after idle_timeout
+    kernel: int | None = None  # the UDP socket's own drop counter, when known
 
     def dropped(self) -> int:
-        return self.udp.dropped + self.tcp.dropped + self.overflow
+        return (self.udp.dropped + self.tcp.dropped + self.overflow + self.rejected
+                + self.refused + (self.kernel or 0))
 
 
 def _add(total: FramingStats, part: FramingStats) -> None:
@@ -48,14 +74,54 @@ def _add(total: FramingStats, part: FramingStats) -> None:
         setattr(total, f.name, getattr(total, f.name) + getattr(part, f.name))
 
 
+def parse_networks(items: Sequence[str]) -> tuple[Network, ...]:
+    """CIDRs or single addresses -> networks; ValueError naming the bad item."""
+    out = []
+    for item in items:
+        try:
+            out.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError(f"{item!r} is not an IP address or CIDR") from None
+    return tuple(out)
+
+
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        ip = ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
 class _Udp(asyncio.DatagramProtocol):
     def __init__(self, listener: SyslogListener) -> None:
         self.listener = listener
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        if not self.listener.allowed(addr[0]):
+            self.listener.stats.rejected += 1
+            return
         text = self.listener.decoder.decode(data)
         if text is not None:
             self.listener.deliver(text, f"udp:{addr[0]}:{addr[1]}")
+
+
+@dataclass(eq=False, slots=True)
+class _Conn:
+    """One open TCP connection: who, since when silent, and whether it ever sent."""
+
+    peer: str
+    writer: asyncio.StreamWriter
+    framer: StreamFramer
+    last_active: float
+    used: bool = False
+    evicted: bool = False
+
+    def idle_rank(self) -> tuple[bool, float]:
+        """Sorts the best candidate for eviction first: never used, then longest silent."""
+        return (self.used, self.last_active)
 
 
 @dataclass
@@ -68,7 +134,15 @@ class SyslogListener:
     tcp: bool = True
     max_message: int = DEFAULT_MAX_MESSAGE
     max_connections: int = 64
+    max_per_peer: int = 16
+    idle_timeout: float = 120.0
+    # A used connection silent this long may give its slot to a new one.
+    busy_grace: float = 2.0
     queue_size: int = 10_000
+    receive_buffer: int | None = None  # SO_RCVBUF of the UDP socket; None: the system's
+    allow: tuple[Network, ...] = LOOPBACK
+    loss_window: float = 10.0
+    loss_every: float = 1.0
     clock: Clock = system_clock
     name: str = "syslog"
     stats: ListenerStats = field(default_factory=ListenerStats)
@@ -82,7 +156,15 @@ class SyslogListener:
         self.stats.udp = self.decoder.stats
         self._queue: asyncio.Queue[SyslogText] = asyncio.Queue(self.queue_size)
         self._ready = asyncio.Event()
-        self._open: set[StreamFramer] = set()
+        self._open: set[_Conn] = set()
+        self._udp_inode: int | None = None
+        self._kernel_base: int | None = None
+        self._samples: deque[tuple[float, IntakeLoss]] = deque()
+        self._loss_shown = False
+
+    def allowed(self, address: str) -> bool:
+        ip = _ip(address)
+        return ip is not None and any(ip in net for net in self.allow)
 
     def deliver(self, text: str, peer: str) -> None:
         event = SyslogText(at=self.clock(), source=self.name, node=None, text=text, peer=peer)
@@ -95,9 +177,13 @@ class SyslogListener:
         """TCP totals including connections still open."""
         total = FramingStats()
         _add(total, self.stats.tcp)
-        for framer in self._open:
-            _add(total, framer.stats)
+        for conn in self._open:
+            _add(total, conn.framer.stats)
         return total
+
+    @property
+    def open_connections(self) -> int:
+        return len(self._open)
 
     async def ready(self) -> None:
         """Wait until the sockets are bound (``udp_port``/``tcp_port`` are then set)."""
@@ -105,47 +191,155 @@ class SyslogListener:
 
     async def run(self, emit: Emit) -> None:
         loop = asyncio.get_running_loop()
-        transport = server = None
+        transport = server = ticker = None
         try:
             if self.udp:
                 transport, _ = await loop.create_datagram_endpoint(
                     lambda: _Udp(self), local_addr=(self.host, self.port))
                 self.udp_port = transport.get_extra_info("sockname")[1]
+                sock = transport.get_extra_info("socket")
+                if sock is not None and self.receive_buffer:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.receive_buffer)
+                self._udp_inode = socket_inode(sock) if sock is not None else None
+                self._read_kernel_drops()
             if self.tcp:
                 tcp_port = self.port or self.udp_port or 0
                 server = await asyncio.start_server(self._client, self.host, tcp_port,
                                                     limit=self.max_message + 64)
                 self.tcp_port = server.sockets[0].getsockname()[1]
             self._ready.set()
+            ticker = asyncio.create_task(self._report_losses(emit))
             while True:
                 await emit(await self._queue.get())
         finally:
+            if ticker is not None:
+                ticker.cancel()
             if transport is not None:
                 transport.close()
             if server is not None:
                 server.close()
+            for conn in list(self._open):
+                conn.writer.close()
+
+    # -- loss accounting ---------------------------------------------------------------------
+
+    def _read_kernel_drops(self) -> None:
+        """The socket's drop counter since we bound it (the inode may be reused: baseline)."""
+        if self._udp_inode is None:
+            return
+        drops = udp_drops(self._udp_inode)
+        if drops is None:
+            return
+        if self._kernel_base is None:
+            self._kernel_base = drops
+        self.stats.kernel = drops - self._kernel_base
+
+    def totals(self) -> IntakeLoss:
+        """Every counter since start, as an IntakeLoss over the whole run."""
+        self._read_kernel_drops()
+        tcp = self.tcp_stats()
+        s = self.stats
+        return IntakeLoss(
+            at=self.clock(), source=self.name, node=None, window=0.0,
+            received=s.udp.messages + tcp.messages, kernel=s.kernel, queue=s.overflow,
+            malformed=s.udp.dropped + tcp.dropped, rejected=s.rejected, refused=s.refused,
+            evicted=s.evicted, idle_closed=s.idle_closed)
+
+    def loss_sample(self, now: float) -> IntakeLoss:
+        """Counts of the last ``loss_window`` seconds (``now`` on the loop's clock)."""
+        current = self.totals()
+        self._samples.append((now, current))
+        while len(self._samples) > 1 and now - self._samples[1][0] >= self.loss_window:
+            self._samples.popleft()
+        base = self._samples[0][1]
+        return _difference(current, base, window=self.loss_window)
+
+    async def _report_losses(self, emit: Emit) -> None:
+        loop = asyncio.get_running_loop()
+        self.loss_sample(loop.time())
+        while True:
+            await asyncio.sleep(self.loss_every)
+            loss = self.loss_sample(loop.time())
+            if loss.dropped or self._loss_shown:  # once more at zero: the bar clears
+                await emit(loss)
+                self._loss_shown = loss.dropped > 0
+
+    # -- TCP ---------------------------------------------------------------------------------
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        if len(self._open) >= self.max_connections:
+        peername = writer.get_extra_info("peername") or ("?", 0)
+        if not self.allowed(str(peername[0])):
+            self.stats.rejected += 1
+            writer.close()
+            return
+        if not self._make_room(str(peername[0])):
             self.stats.refused += 1
             writer.close()
             return
         self.stats.connections += 1
-        framer = StreamFramer(self.max_message)
-        self._open.add(framer)
-        peername = writer.get_extra_info("peername") or ("?", 0)
-        peer = f"tcp:{peername[0]}:{peername[1]}"
+        loop = asyncio.get_running_loop()
+        conn = _Conn(str(peername[0]), writer, StreamFramer(self.max_message), loop.time())
+        self._open.add(conn)
         try:
-            while chunk := await reader.read(65536):
-                for text in framer.feed(chunk):
-                    self.deliver(text, peer)
-            for text in framer.close():
-                self.deliver(text, peer)
+            await self._read(conn, reader, f"tcp:{peername[0]}:{peername[1]}")
         except (ConnectionError, OSError):
-            framer.close()  # a reset connection: count what was cut short
+            conn.framer.close()  # a reset connection: count what was cut short
         finally:
-            self._open.discard(framer)
-            _add(self.stats.tcp, framer.stats)
+            self._open.discard(conn)
+            _add(self.stats.tcp, conn.framer.stats)
             writer.close()
             with contextlib.suppress(ConnectionError, OSError):
                 await writer.wait_closed()
+
+    async def _read(self, conn: _Conn, reader: asyncio.StreamReader, peer: str) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                chunk = await asyncio.wait_for(reader.read(65536), self.idle_timeout)
+            except TimeoutError:
+                self.stats.idle_closed += 1
+                break
+            if not chunk:
+                break
+            conn.last_active = loop.time()
+            for text in conn.framer.feed(chunk):
+                conn.used = True
+                self.deliver(text, peer)
+        if not conn.evicted:
+            for text in conn.framer.close():
+                self.deliver(text, peer)
+
+    def _make_room(self, peer: str) -> bool:
+        """Whether a new connection from ``peer`` may open, evicting an idle one if need be."""
+        same = [c for c in self._open if c.peer == peer]
+        if len(same) >= self.max_per_peer and not self._evict(same):
+            return False
+        if len(self._open) >= self.max_connections:
+            return self._evict(list(self._open))
+        return True
+
+    def _evict(self, candidates: list[_Conn]) -> bool:
+        now = asyncio.get_running_loop().time()
+        idle = [c for c in candidates if not c.evicted
+                and (not c.used or now - c.last_active >= self.busy_grace)]
+        if not idle:
+            return False
+        victim = min(idle, key=_Conn.idle_rank)
+        victim.evicted = True
+        self._open.discard(victim)  # its slot is free now; its task ends on the close
+        self.stats.evicted += 1
+        victim.writer.close()
+        return True
+
+
+def _difference(current: IntakeLoss, base: IntakeLoss, *, window: float) -> IntakeLoss:
+    kernel = (None if current.kernel is None
+              else current.kernel - (base.kernel or 0))
+    return IntakeLoss(
+        at=current.at, source=current.source, node=None, window=window,
+        received=current.received - base.received, kernel=kernel,
+        queue=current.queue - base.queue, malformed=current.malformed - base.malformed,
+        rejected=current.rejected - base.rejected, refused=current.refused - base.refused,
+        evicted=current.evicted - base.evicted,
+        idle_closed=current.idle_closed - base.idle_closed)
+

@@ -17,6 +17,7 @@ from labconsole.events import (
     ApiJson,
     ConnectionChange,
     Event,
+    IntakeLoss,
     KernelText,
     NicText,
     OperatorAction,
@@ -73,6 +74,8 @@ class ConsoleState:
     events: int = 0
     latest: datetime | None = None
     links: dict[tuple[str, str], str] = field(default_factory=dict)
+    # Each listener's latest loss report (the status bar shows those with drops).
+    intake: dict[str, IntakeLoss] = field(default_factory=dict)
 
     def reset(self) -> None:
         """Forget everything (a replay seeking backwards starts over)."""
@@ -117,6 +120,9 @@ class ConsoleState:
             return self._conn(event, at)
         if isinstance(event, OperatorAction):
             return self._action(event, at)
+        if isinstance(event, IntakeLoss):
+            self.intake[event.source] = event
+            return {"health"}
         if isinstance(event, ApiJson):
             return set()  # the Proxmox API feeds votes through its own source's QuorumText
         self._error(at, event.source, f"unhandled event type {event.type!r}")

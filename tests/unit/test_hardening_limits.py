@@ -153,7 +153,7 @@ async def test_syslog_listener_never_buffers_an_endless_tcp_line() -> None:
     for _ in range(200):  # 2 MB without a terminator
         writer.write(b"A" * 10_000)
         await writer.drain()
-        assert all(f.buffered <= 1024 + 64 for f in listener._open)
+        assert all(c.framer.buffered <= 1024 + 64 for c in listener._open)
     writer.write(b"\n<13>Jun 03 06:19:02 usw-01 ok\n")
     await writer.drain()
     for _ in range(100):
