@@ -10,6 +10,7 @@ import sys
 from datetime import datetime, timezone
 from typing import Any, TextIO
 
+from labconsole.model import QuorumEvent
 from labconsole.scan import FileReport, scan_input
 from labconsole.scan.opener import InputError
 
@@ -96,6 +97,8 @@ def print_summary(report: FileReport, out: TextIO) -> None:
         when = f" at {link.time.isoformat()}" if link.time else ""
         host = f" on {link.host}" if link.host else ""
         out.write(f"  link {link.device}{host} {link.state}{when}\n")
+    for event in report.quorum_events:
+        out.write(f"  {_quorum_event_text(event)}\n")
     if report.quorum is not None:
         q = report.quorum
         state = "quorate" if q.quorate else "NOT QUORATE"
@@ -115,6 +118,26 @@ def print_summary(report: FileReport, out: TextIO) -> None:
         out.write(f"  ... {len(report.cef) - 20} more CEF records\n")
     for error in report.errors:
         out.write(f"  error: {error}\n")
+
+
+_EVENT_WORDS = {
+    "member_left": "members left",
+    "member_joined": "members joined",
+    "quorum_lost": "QUORUM LOST",
+    "quorum_regained": "quorum regained",
+    "link_down": "knet link down to node",
+    "link_up": "knet link up to node",
+}
+
+
+def _quorum_event_text(event: QuorumEvent) -> str:
+    """``cluster pve01: members left 3 (corosync) at ...``: who saw what, when."""
+    nodes = " " + " ".join(event.nodes) if event.nodes else ""
+    link = f" (link {event.link})" if event.link is not None else ""
+    source = f" ({event.source})" if event.source else ""
+    when = f" at {event.at.isoformat()}" if event.at else f" (line {event.lineno})"
+    return (f"cluster {event.host or '(host not shown)'}: {_EVENT_WORDS[event.kind]}{nodes}"
+            f"{link}{source}{when}")
 
 
 def _onoff(value: bool | None) -> str:

@@ -30,3 +30,5 @@ class KernelLine:
     pci: str | None = None
     continuation: bool = False
     is_kernel: bool = True
+    # The syslog tag / journal SYSLOG_IDENTIFIER where the reader saw one (journal entries).
+    app: str | None = None

@@ -28,7 +28,10 @@ import re
 from collections.abc import Iterable
 from datetime import datetime
 
+from labconsole.model.kernel_line import KernelLine
 from labconsole.model.quorum_event import MembershipSeen, QuorumEvent, QuorumEventKind
+from labconsole.parse.kernel_journal import JournalError, parse_json_entry
+from labconsole.parse.kernel_reader import GLUE
 from labconsole.parse.syslog_header import MONTHS, parse_syslog_header
 
 # Every line a fact comes from holds one of these ("uorum" covers "quorum" and "Quorum", not
@@ -64,6 +67,7 @@ _STAMP_TAG = re.compile(
     r"\s*(?P<mon>[A-Z][a-z]{2}) +(?P<day>\d{1,2}) (?P<hh>\d\d):(?P<mi>\d\d):(?P<ss>\d\d) "
     r"(?=\[[A-Z]+ *\] )"
 )
+_CLOCK = re.compile(r"\d\d:\d\d:\d\d")
 _PACEMAKER_IDENTS = ("pacemaker", "crmd", "cib", "attrd", "stonith", "pengine", "lrmd")
 
 
@@ -171,6 +175,23 @@ def source_of(app: str | None) -> str | None:
     return app
 
 
+def split_glued(text: str, limit: int = 64) -> list[str]:
+    """``text`` cut before every further syslog/journal header in it (records glued onto one
+    line when newlines were lost); ``[text]`` when there is none."""
+    if len(text) > MAX_TEXT or not _CLOCK.search(text, 1):
+        return [text]
+    parts: list[str] = []
+    start = 0
+    while len(parts) < limit - 1:
+        m = GLUE.search(text, start + 1)
+        if m is None:
+            break
+        parts.append(text[start:m.start()])
+        start = m.start()
+    parts.append(text[start:])
+    return parts
+
+
 def _split_header(
     text: str, default_year: int | None
 ) -> tuple[str | None, str | None, datetime | None, str | None]:
@@ -181,7 +202,8 @@ def _split_header(
     found = parse_syslog_header(text, default_year=default_year)
     if found is not None:
         head, message = found
-        if head.host is not None and not head.host.startswith("["):
+        # A "host" of "[KNET]" is corosync's subsystem tag in a paste without a host.
+        if head.host is None or not head.host.startswith("["):
             return message, head.host, head.time, source_of(head.app)
     m = _LOGFILE.match(text)
     if m is not None:
@@ -215,8 +237,12 @@ class QuorumFactReader:
         self._last: dict[str | None, tuple[str, tuple[str, ...], datetime | None]] = {}
 
     def feed_line(self, text: str, lineno: int = 0) -> list[QuorumEvent]:
-        """One physical line in any text form."""
-        return self._fresh(facts_in_line(text, default_year=self.default_year, lineno=lineno))
+        """One physical line in any text form; records glued onto it (lost newlines) are
+        split on their headers and read one by one."""
+        facts: list[QuorumEvent] = []
+        for part in split_glued(text):
+            facts += facts_in_line(part, default_year=self.default_year, lineno=lineno)
+        return self._fresh(facts)
 
     def feed_message(self, message: str, *, host: str | None, at: datetime | None,
                      source: str | None = None, lineno: int = 0) -> list[QuorumEvent]:
@@ -236,3 +262,52 @@ class QuorumFactReader:
             self._last[fact.host] = key
             out.append(fact)
         return out
+
+
+MAX_SCAN_FACTS = 10_000
+
+
+class QuorumLineScan:
+    """The facts of one input for ``labconsole scan``: physical lines holding one of
+    :data:`WORDS` are offered with :meth:`line`; journal export entries (whose text spans lines)
+    with :meth:`entry` once the kernel reader has assembled them. Keeps the first
+    :data:`MAX_SCAN_FACTS` facts and counts the rest in ``dropped``."""
+
+    def __init__(self, default_year: int | None = None) -> None:
+        self._reader = QuorumFactReader(default_year)
+        self.events: list[QuorumEvent] = []
+        self.members_seen = 0
+        self.dropped = 0
+
+    def line(self, text: str, lineno: int) -> None:
+        """A physical line in any text form, or one ``journalctl -o json`` line."""
+        if text.startswith("{"):
+            self._json(text, lineno)
+            return
+        self._keep(self._reader.feed_line(text, lineno))
+        if "Members[" in text:
+            self.members_seen += 1
+
+    def entry(self, line: KernelLine) -> None:
+        """A journal entry the kernel reader assembled (``-o export``)."""
+        if line.is_kernel or line.continuation or not any(w in line.message for w in WORDS):
+            return
+        self._keep(self._reader.feed_message(
+            line.message, host=line.host, at=line.time, source=source_of(line.app),
+            lineno=line.lineno))
+
+    def _json(self, text: str, lineno: int) -> None:
+        try:
+            entry = parse_json_entry(text)
+        except JournalError:
+            return  # the kernel reader reports unreadable JSON lines
+        if entry.is_kernel:
+            return
+        self._keep(self._reader.feed_message(
+            entry.message, host=entry.host, at=entry.time, source=source_of(entry.identifier),
+            lineno=lineno))
+
+    def _keep(self, facts: list[QuorumEvent]) -> None:
+        room = MAX_SCAN_FACTS - len(self.events)
+        self.events.extend(facts[:max(room, 0)])
+        self.dropped += max(len(facts) - max(room, 0), 0)

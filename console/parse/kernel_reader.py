@@ -186,6 +186,7 @@ class KernelLogReader:
             raw=entry.message, message=first, lineno=lineno, time=entry.time,
             uptime=entry.uptime, host=entry.host, priority=entry.priority,
             driver=driver, device=device, pci=pci, is_kernel=entry.is_kernel,
+            app=entry.identifier,
         )
         self._block = head
         out = [head]

@@ -24,6 +24,8 @@ from typing import Any
 
 from labconsole.model.hang import HangEpisode
 from labconsole.model.link import LinkEvent
+from labconsole.model.quorum_event import QuorumEvent
+from labconsole.parse.corosync_log import QuorumLineScan
 from labconsole.parse.hang_detector import HangDetector
 from labconsole.parse.kernel_journal import EXPORT_START, JournalError, parse_json_entry
 from labconsole.parse.kernel_line import is_prompt, parse_line_head
@@ -40,6 +42,10 @@ class KernelScanResult:
     hangs: list[HangEpisode] = field(default_factory=list)
     links: list[LinkEvent] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    # corosync / pmxcfs / pacemaker facts (the first MAX_SCAN_FACTS; the rest counted).
+    quorum_events: list[QuorumEvent] = field(default_factory=list)
+    quorum_dropped: int = 0
+    members_seen: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """The kernel part of one file's ``scan --json`` object."""
@@ -47,6 +53,7 @@ class KernelScanResult:
             "lines": self.lines,
             "hangs": [h.to_json() for h in self.hangs],
             "links": [link.to_json() for link in self.links],
+            "quorum_events": [e.to_json() for e in self.quorum_events],
             "errors": list(self.errors),
         }
 
@@ -69,6 +76,17 @@ def _hit(line: str) -> bool:
     )
 
 
+def quorum_hit(line: str) -> bool:
+    """Might this line state a corosync / pmxcfs / pacemaker fact (``corosync_log.WORDS``)?"""
+    return (
+        "Members" in line
+        or "uorum" in line
+        or "host: " in line
+        or "primary component" in line
+        or "state is now" in line
+    )
+
+
 def _kernelish(line: str) -> bool:
     return (
         line.startswith(("[", "kernel: "))
@@ -84,6 +102,7 @@ def scan_kernel_lines(
     """Scan physical lines (with or without newlines) of one kernel log, streaming."""
     reader = KernelLogReader(default_year=default_year)
     detector = HangDetector()
+    quorum = QuorumLineScan(default_year)
     result = KernelScanResult()
     full = False
     follow = 0
@@ -93,6 +112,8 @@ def scan_kernel_lines(
         n += 1
         if n == 1 and raw.startswith("__") and EXPORT_START.match(raw):
             full = True
+        if not full and quorum_hit(raw):
+            quorum.line(raw.rstrip("\r\n"), n)
         if not (full or follow or _hit(raw)):
             if _kernelish(raw):
                 result.kernel_lines += 1
@@ -112,17 +133,29 @@ def scan_kernel_lines(
             result.kernel_lines += 1
         for line in out:
             detector.feed(line)
+            if full:
+                quorum.entry(line)
     tail = reader.close()
     if any(line.is_kernel for line in tail):
         result.kernel_lines += 1
     for line in tail:
         detector.feed(line)
+        if full:
+            quorum.entry(line)
     detector.finish()
+    take_quorum(result, quorum)
     result.lines = n
     result.hangs = detector.episodes
     result.links = detector.links
     result.errors = reader.error_report()
     return result
+
+
+def take_quorum(result: KernelScanResult, quorum: QuorumLineScan) -> None:
+    """Move the facts of a finished scan into its result."""
+    result.quorum_events = quorum.events
+    result.quorum_dropped = quorum.dropped
+    result.members_seen = quorum.members_seen
 
 
 def looks_like_kernel_log(head: list[str]) -> bool:

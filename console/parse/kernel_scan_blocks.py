@@ -25,13 +25,16 @@ import re
 from collections.abc import Callable, Iterable
 from typing import cast
 
+from labconsole.parse.corosync_log import WORDS as QUORUM_WORDS
+from labconsole.parse.corosync_log import QuorumLineScan
 from labconsole.parse.hang_detector import HangDetector
 from labconsole.parse.kernel_journal import EXPORT_START
 from labconsole.parse.kernel_reader import KernelLogReader
-from labconsole.parse.kernel_scan import FOLLOW_MAX, HIT_WORDS, KernelScanResult
+from labconsole.parse.kernel_scan import FOLLOW_MAX, HIT_WORDS, KernelScanResult, take_quorum
 
 BLOCK_SIZE = 1 << 20
 HIT_KEYWORDS: tuple[bytes, ...] = tuple(w.encode() for w in HIT_WORDS)
+QUORUM_KEYWORDS: tuple[bytes, ...] = tuple(w.encode() for w in QUORUM_WORDS)
 # kernel_scan._kernelish per line, on bytes. At most one match per line: both branches are
 # anchored at a line start and a match never crosses a newline.
 KERNELISH = re.compile(rb'^(?:\[|kernel: )|^[^\n]*?(?: kernel: |: kern:|"kernel")', re.M)
@@ -139,7 +142,7 @@ class KernelBlockScan:
                  keywords: tuple[bytes, ...] = HIT_KEYWORDS,
                  divert: Divert | None = None, divert_word: bytes = b"CEF:",
                  divert_find: bytes | None = None, exact_kernel_lines: bool = True,
-                 multi_search: bool = True) -> None:
+                 multi_search: bool = True, quorum_facts: bool = True) -> None:
         if not keywords:
             raise ValueError("the block scan needs at least one keyword")
         self.lines = 0
@@ -152,7 +155,14 @@ class KernelBlockScan:
         # byte is found by memchr, several times faster than a 4-byte word); a line without
         # it is never offered to ``divert``.
         anchor = divert_find or divert_word
-        self._finder_words = keywords + ((anchor,) if divert is not None else ())
+        # corosync / pmxcfs lines are found by their own words and go to ``_quorum`` only.
+        quorum_words = QUORUM_KEYWORDS if quorum_facts else ()
+        self._quorum_hit = (
+            re.compile(b"|".join(re.escape(k) for k in quorum_words)).search
+            if quorum_words else None
+        )
+        self._quorum = QuorumLineScan(default_year)
+        self._finder_words = keywords + quorum_words + ((anchor,) if divert is not None else ())
         self._multi = _MultiSearch.make(self._finder_words) if multi_search else None
         self._exact = exact_kernel_lines
         self._reader = KernelLogReader(default_year=default_year)
@@ -230,11 +240,14 @@ class KernelBlockScan:
             result.kernel_lines += 1
         for k in tail:
             self._detector.feed(k)
+            if self._full:
+                self._quorum.entry(k)
         self._detector.finish()
         result.lines = self.lines - self.diverted
         result.hangs = self._detector.episodes
         result.links = self._detector.links
         result.errors = self._reader.error_report()
+        take_quorum(result, self._quorum)
         return result
 
     # -- internals -------------------------------------------------------------------------
@@ -260,6 +273,9 @@ class KernelBlockScan:
         if self._first:
             self._first = False
             self._full = raw.startswith(b"__") and EXPORT_START.match(decode_line(raw)) is not None
+        if not self._full and self._quorum_hit is not None and self._quorum_hit(raw):
+            text = decode_line(raw) if text is None else text
+            self._quorum.line(text, self.lines)
         is_hit = self._is_hit(raw) is not None
         if not (self._full or self._follow or is_hit):
             self._skip(raw, 0, len(raw))
@@ -280,6 +296,8 @@ class KernelBlockScan:
         for k in out:
             kernel = kernel or k.is_kernel
             feed(k)
+            if self._full:
+                self._quorum.entry(k)
         if kernel:
             self._result.kernel_lines += 1
 

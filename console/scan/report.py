@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from labconsole.model import CefEvent, HangEpisode, LinkEvent, Offloads, QuorumStatus
+from labconsole.model import (
+    CefEvent,
+    HangEpisode,
+    LinkEvent,
+    Offloads,
+    QuorumEvent,
+    QuorumStatus,
+)
 
 # Errors kept per file; the rest are counted so a garbage file cannot flood the output.
 MAX_ERRORS = 100
@@ -18,6 +25,7 @@ class FileReport:
     lines: int = 0
     hangs: list[HangEpisode] = field(default_factory=list)
     links: list[LinkEvent] = field(default_factory=list)
+    quorum_events: list[QuorumEvent] = field(default_factory=list)
     quorum: QuorumStatus | None = None
     offloads: Offloads | None = None
     cef: list[CefEvent] = field(default_factory=list)
@@ -45,6 +53,7 @@ class FileReport:
             "lines": self.lines,
             "hangs": [h.to_json() for h in self.hangs],
             "links": [link.to_json() for link in self.links],
+            "quorum_events": [e.to_json() for e in self.quorum_events],
             "quorum": self.quorum.to_json() if self.quorum else None,
             "offloads": self.offloads.to_json() if self.offloads else None,
             "cef": [c.to_json() for c in self.cef],

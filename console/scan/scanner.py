@@ -44,7 +44,7 @@ def scan_input(path: str, *, default_year: int | None = None) -> FileReport:
                 _scan_lines(opened.lines(), report, default_year, kernel_head=kernel_head)
             else:
                 _scan_line_blocks(opened, report, default_year, kernel_head=kernel_head)
-            if not report.kinds and has_syslog_lines(head_lines):
+            if set(report.kinds) <= {"corosync_log"} and has_syslog_lines(head_lines):
                 report.add_kind("syslog")
         if opened.head_error is not None:
             report.add_error(f"line {report.lines + 1}: input ends early: {opened.head_error}")
@@ -166,10 +166,16 @@ def _report_kernel(
 ) -> None:
     report.hangs = result.hangs
     report.links = result.links
+    report.quorum_events = result.quorum_events
     for error in result.errors:
         report.add_error(error)
     if result.hangs or result.links or (result.kernel_lines and kernel_head):
         report.add_kind("kernel_log")
+    if result.quorum_events or result.members_seen:
+        report.add_kind("corosync_log")
+    if result.quorum_dropped:
+        report.add_error(f"{result.quorum_dropped} more quorum events not listed "
+                         f"(limit {len(result.quorum_events)})")
     report.cef = cef
     if cef:
         report.add_kind("syslog_cef")

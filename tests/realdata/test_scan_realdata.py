@@ -27,8 +27,8 @@ import pytest
 from labconsole.cli import main
 
 YEAR = "2026"
-CONTRACT_KEYS = {"path", "kinds", "lines", "hangs", "links", "quorum", "offloads", "cef",
-                 "errors"}
+CONTRACT_KEYS = {"path", "kinds", "lines", "hangs", "links", "quorum_events", "quorum",
+                 "offloads", "cef", "errors"}
 HANG_KEYS = {"kind", "driver", "device", "pci", "host", "first", "last", "reports", "stuck",
              "registers"}
 CEF_KEYS = {"vendor", "product", "version", "signature_id", "name", "severity", "time", "host",
@@ -69,6 +69,11 @@ def cef(vendor: str, product: str, version: str, sig: str, name: str, sev: str, 
             "next": next_}
 
 
+def qe(kind: str, host: str | None, nodes: list[str], at: str | None) -> dict[str, Any]:
+    """One expected quorum event (its ``text`` is checked to be the sample's own words)."""
+    return {"at": at, "host": host, "kind": kind, "nodes": nodes}
+
+
 def offloads(device: str | None, tso: bool, gso: bool, gro: bool, nfeatures: int,
              some: dict[str, str]) -> dict[str, Any]:
     return {"device": device, "tso": tso, "gso": gso, "gro": gro, "nfeatures": nfeatures,
@@ -77,6 +82,8 @@ def offloads(device: str | None, tso: bool, gso: bool, gro: bool, nfeatures: int
 
 KERNEL = ["kernel_log"]
 SYSLOG = ["syslog"]
+COROSYNC = ["corosync_log", "syslog"]
+H22 = "ssc-vm-1550.colo.seagate.com"
 CEF = ["syslog_cef"]
 SECURITY_PIPE = dict(vendor="security", product="threatmanager", version="1.0", sig="100",
                      sev="10")
@@ -198,12 +205,56 @@ EXPECT: dict[str, dict[str, Any]] = {
     "pvecm_raw/cqt_03_pcs_debug_quorumtool_p_NOT_quorate_2node_indented.txt": dict(
         kinds=["quorum_status"], lines=31,
         quorum=quorum(False, 1, 2, 1, [node(1, "master-0.ostest.test.metalkube.org", True)])),
-    # ---- corosync / pmxcfs logs: syslog, nothing from the kernel -------------------------
-    "logs/corosync_01_knet_down_members_left.log": dict(kinds=SYSLOG, lines=10),
-    "logs/corosync_03_pve_members_left_pmxcfs.log": dict(kinds=SYSLOG, lines=16),
-    "logs/corosync_05_pmxcfs_node_lost_quorum.log": dict(kinds=SYSLOG, lines=10),
-    "logs/corosync_07_qdevice_processor_failed_old_format.log": dict(kinds=SYSLOG, lines=12),
-    "logs/corosync_09_azure_docs_anonymized_host.log": dict(kinds=SYSLOG, lines=4),
+    # ---- corosync / pmxcfs / pacemaker logs: nothing from the kernel; the cluster's own words
+    # as facts (kind, logging host, nodes as printed, time from the line's header).
+    # knet: the link to node 3 went down, then node 3 left the membership.
+    "logs/corosync_01_knet_down_members_left.log": dict(kinds=COROSYNC, lines=10, quorum_events=[
+        qe("link_down", "arch-coro1", ["3"], f"{YEAR}-07-04T09:56:56"),
+        qe("member_left", "arch-coro1", ["3"], f"{YEAR}-07-04T09:57:04")]),
+    # Proxmox: node 1 left and rejoined in the same second (pmxcfs member lists are CPG, not
+    # membership changes).
+    "logs/corosync_03_pve_members_left_pmxcfs.log": dict(kinds=COROSYNC, lines=16, quorum_events=[
+        qe("member_left", "px1", ["1"], f"{YEAR}-04-27T11:26:29"),
+        qe("member_joined", "px1", ["1"], f"{YEAR}-04-27T11:26:29")]),
+    "logs/corosync_05_pmxcfs_node_lost_quorum.log": dict(kinds=COROSYNC, lines=10,
+        quorum_events=[qe("quorum_lost", "homelab2", [], f"{YEAR}-08-08T20:22:01")]),
+    "logs/corosync_07_qdevice_processor_failed_old_format.log": dict(
+        kinds=COROSYNC, lines=12,
+        quorum_events=[qe("member_left", "test1", ["2"], f"{YEAR}-04-02T19:17:27")]),
+    # The host is anonymised with a space in it; kept as logged.
+    "logs/corosync_09_azure_docs_anonymized_host.log": dict(kinds=COROSYNC, lines=4,
+        quorum_events=[qe("link_down", "node  02", ["2"], f"{YEAR}-08-21T01:47:27")]),
+    # Trimmed lines: no host at all (the "[KNET]" tag is not a host).
+    "logs/corosync_11_knet_stripped_no_host.log": dict(kinds=COROSYNC, lines=4,
+        quorum_events=[qe("link_up", None, ["2"], f"{YEAR}-01-07T03:14:33")]),
+    # corosync's logfile format with function names ("[pid] host corosync notice [TOTEM ]").
+    "logs/corosync_12_logfile_function_names_trailing_spaces.log": dict(
+        kinds=COROSYNC, lines=3, quorum_events=[
+            qe("member_left", "paas-controller-192-162-1-53", ["162001054"],
+               f"{YEAR}-06-13T16:19:36")]),
+    # pacemaker's two daemons both say node1 is lost: one fact. Members[1] is a view only.
+    "logs/corosync_13_votequorum_debug_pacemaker_node_lost.log": dict(
+        kinds=COROSYNC, lines=14,
+        quorum_events=[qe("member_left", "node2", ["node1"], f"{YEAR}-02-01T15:09:09")]),
+    "logs/corosync_14_pacemaker_plugin_quorum_lost_sle11.log": dict(kinds=COROSYNC, lines=10,
+        quorum_events=[qe("quorum_lost", "sle11sp3-1", [], f"{YEAR}-02-13T17:29:44"),
+                       qe("member_left", "sle11sp3-1", ["sle11sp3-2"],
+                          f"{YEAR}-02-13T17:29:44")]),
+    # A membership merge: nobody left or joined in the excerpt.
+    "logs/corosync_15_double_timestamp_debug_merge.log": dict(kinds=SYSLOG, lines=12),
+    # RFC 3339 stamps with an offset; nodes 1 and 2 left, this node is in the non-primary
+    # component; the "Members" lines after it name nobody.
+    "logs/corosync_21_corosync2_iso_nonprimary_members_left_two.log": dict(
+        kinds=COROSYNC, lines=19, quorum_events=[
+            qe("member_left", "T3PRPDB011", ["1", "2"], "2022-04-04T19:51:16.081236+01:00"),
+            qe("quorum_lost", "T3PRPDB011", [], "2022-04-04T19:51:16.081685+01:00")]),
+    # Date-less logfile lines (no time), then pacemaker's own words with a date.
+    "logs/corosync_22_logfile_no_date_glued_priority_indented.log": dict(
+        kinds=["corosync_log"], lines=11, quorum_events=[
+            qe("member_left", H22, ["4", "3"], None),
+            qe("quorum_lost", H22, [], None),
+            qe("quorum_lost", H22, [], f"{YEAR}-12-20T15:24:09"),
+            qe("member_left", H22, [H22.replace("1550", "1558")], f"{YEAR}-12-20T15:24:09")]),
     # ---- Proxmox API ---------------------------------------------------------------------
     # Standalone node: no cluster row, so no votes to report.
     "pve_api_raw/api_01_cluster_status_standalone_pvesh_9.1.1.json": dict(
@@ -405,6 +456,8 @@ def test_scan_json_matches_reading_of_sample(
     assert got["lines"] == want["lines"]
     check_hangs(got["hangs"], want.get("hangs", []))
     assert got["links"] == want.get("links", [])
+    check_quorum_events(got["quorum_events"], want.get("quorum_events", []),
+                        path.read_text(encoding="utf-8", errors="replace"))
     assert got["quorum"] == want.get("quorum")
     check_offloads(got["offloads"], want.get("offloads"))
     check_cef(got["cef"], want.get("cef", []))
@@ -420,6 +473,14 @@ def check_hangs(got: list[dict[str, Any]], want: list[dict[str, Any]]) -> None:
         assert {k: g[k] for k in plain} == plain
         assert {k: g["registers"].get(k) for k in w["registers"]} == w["registers"]
         assert len(g["registers"]) == w["nregs"], sorted(g["registers"])
+
+
+def check_quorum_events(got: list[dict[str, Any]], want: list[dict[str, Any]],
+                        sample: str) -> None:
+    assert [{k: g[k] for k in ("at", "host", "kind", "nodes")} for g in got] == want
+    for g in got:
+        assert set(g) == {"at", "host", "kind", "nodes", "text"}
+        assert g["text"] and g["text"] in sample
 
 
 def check_offloads(got: dict[str, Any] | None, want: dict[str, Any] | None) -> None:
@@ -534,5 +595,7 @@ def test_human_summary_names_every_sample_and_its_findings(
     assert findings.count("HANG") == sum(len(w.get("hangs", [])) for w in EXPECT.values())
     assert findings.count("link") == sum(len(w.get("links", [])) for w in EXPECT.values())
     assert findings.count("votes") == sum("quorum" in w for w in EXPECT.values())
+    assert findings.count("cluster") == sum(
+        len(w.get("quorum_events", [])) for w in EXPECT.values())
     assert findings.count("CEF") == sum(len(w.get("cef", [])) for w in EXPECT.values())
     assert "  HANG e1000e eno1 on pve-02: unit_hang x 1, at 2026-05-25T15:23:30\n" in out

@@ -153,3 +153,21 @@ def test_reader_drops_repeats_of_one_observation() -> None:
     assert [(f.lineno, f.host, f.kind) for f in facts] == [
         (1, "pve01", "member_left"), (3, "pve02", "member_left"),
         (4, "pve01", "member_joined"), (5, "pve01", "member_left")]
+
+
+def test_scan_prefilter_is_the_parser_words() -> None:
+    """kernel_scan.quorum_hit spells out WORDS as an ``or`` chain (fastest on str)."""
+    from labconsole.parse.kernel_scan import quorum_hit
+
+    for word in WORDS:
+        assert quorum_hit(f"x {word} y")
+    assert not quorum_hit("Mar 14 06:19:12 pve01 kernel: e1000e eno1: NIC Link is Down")
+
+
+def test_glued_records_are_read_one_by_one() -> None:
+    reader = QuorumFactReader(default_year=2026)
+    line = ("Mar 14 06:19:12 pve01 corosync[1]:   [KNET  ] link: host: 3 link: 0 is down"
+            "Mar 14 06:19:13 pve01 pmxcfs[2]: [status] notice: node lost quorum")
+    assert [(f.kind, f.at) for f in reader.feed_line(line, 1)] == [
+        ("link_down", datetime(2026, 3, 14, 6, 19, 12)),
+        ("quorum_lost", datetime(2026, 3, 14, 6, 19, 13))]

@@ -133,7 +133,7 @@ def test_chunking_does_not_change_the_result(fixtures: Path, name: str) -> None:
 def test_scan_json_matches_the_contract_shape(fixtures: Path) -> None:
     result = scan_kernel_lines(lines_of(fixtures / "kernel" / "short_iso.log"), default_year=None)
     data = result.to_json()
-    assert set(data) == {"lines", "hangs", "links", "errors"}
+    assert set(data) == {"lines", "hangs", "links", "quorum_events", "errors"}
     first = data["hangs"][0]
     assert set(first) == {"kind", "driver", "device", "pci", "host", "first", "last",
                           "reports", "stuck", "registers"}

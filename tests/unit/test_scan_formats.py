@@ -258,6 +258,11 @@ def inputs() -> dict[str, tuple[bytes, str | None, str | None]]:
 
 
 CASES = inputs()
+# Formats that carry kernel records only (the corosync records are not rendered).
+KERNEL_ONLY = frozenset({
+    "dmesg", "dmesg-T", "talos", "dmesg-bare-continuation", "dmesg-bare-continuation-unindented",
+    "kernel-prefix-first-line", "dmesg-glued",
+})
 
 # Known scan bugs, reported to the lead; strict so each flips to a failure when fixed.
 KNOWN_BROKEN: dict[str, str] = {}
@@ -313,8 +318,17 @@ def test_every_format_gives_the_same_episode(
 ) -> None:
     data, host, clock = CASES[name]
     (f,) = scan(capsys, write(tmp_path, f"{name}.log", data))
-    assert f["kinds"] == ["kernel_log"]
+    knet = name not in KERNEL_ONLY
+    assert f["kinds"] == (["kernel_log", "corosync_log"] if knet else ["kernel_log"])
     assert f["errors"] == []
+    # corosync's knet line between the reports: one fact each, with the logging node.
+    facts = f["quorum_events"]
+    assert len(facts) == (REPORTS if knet else 0)
+    for n, fact in enumerate(facts):
+        assert (fact["kind"], fact["nodes"], fact["host"]) == (
+            "link_down", ["1"], None if name == "openwrt" else host)
+        assert fact["text"].strip() == "[KNET  ] link: host: 1 link: 0 is down"
+        assert same_time(fact["at"], expected_time(clock, EVERY * n + 0.25)), fact["at"]
     assert (f["quorum"], f["offloads"], f["cef"]) == (None, None, [])
     (h,) = f["hangs"]
     assert (h["kind"], h["driver"], h["device"], h["pci"]) == (
@@ -371,7 +385,7 @@ def test_mixed_kernel_and_cef(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     mixed = [UNIFI_OFFLINE, *kernel[:20], "Mar 14 06:19:05 unifi CEF:0|Ubiquiti|broken",
              *kernel[20:], UNIFI_ONLINE]
     (f,) = scan(capsys, write(tmp_path, "syslog", text(mixed)))
-    assert f["kinds"] == ["kernel_log", "syslog_cef"]
+    assert f["kinds"] == ["kernel_log", "corosync_log", "syslog_cef"]
     assert f["lines"] == len(mixed)
     (h,) = f["hangs"]
     assert (h["device"], h["reports"], h["stuck"], h["host"]) == ("eno1", REPORTS, True, HOST)
@@ -401,8 +415,8 @@ def test_mixed_json_order_does_not_matter(tmp_path: Path, capsys: pytest.Capture
 def test_empty_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (f,) = scan(capsys, write(tmp_path, "empty.log", b""))
     assert {k: v for k, v in f.items() if k != "path"} == {
-        "kinds": [], "lines": 0, "hangs": [], "links": [], "quorum": None, "offloads": None,
-        "cef": [], "errors": []}
+        "kinds": [], "lines": 0, "hangs": [], "links": [], "quorum_events": [], "quorum": None,
+        "offloads": None, "cef": [], "errors": []}
 
 
 def garbage(seed: int) -> bytes:
@@ -434,7 +448,7 @@ def test_truncated_gzip_keeps_what_was_read(tmp_path: Path,
     lines = render("short", incident())
     packed = gzip.compress(text(lines * 400))  # big enough to cut after the sniffing head
     (f,) = scan(capsys, write(tmp_path, "cut.gz", packed[: len(packed) * 3 // 4]))
-    assert f["kinds"] == ["kernel_log"]
+    assert f["kinds"] == ["kernel_log", "corosync_log"]
     assert f["hangs"] and f["hangs"][0]["stuck"] is True
     assert 0 < f["lines"] < len(lines) * 400
     assert len(f["errors"]) == 1 and "input ends early" in f["errors"][0]
@@ -447,7 +461,7 @@ def test_one_megabyte_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     kernel_huge = f"Mar 14 06:18:59 {HOST} kernel: [ 5012.000000] audit: " + "y" * (1 << 20)
     data = [huge, *lines[:16], kernel_huge, *lines[16:]]
     (f,) = scan(capsys, write(tmp_path, "huge.log", text(data)))
-    assert f["kinds"] == ["kernel_log"]
+    assert f["kinds"] == ["kernel_log", "corosync_log"]
     assert f["lines"] == len(data)
     (h,) = f["hangs"]
     assert (h["reports"], h["stuck"], h["host"]) == (REPORTS, True, HOST)
