@@ -67,7 +67,7 @@ NODE_KEYS = ("name", "address", "ssh", "kernel_log_command", "interfaces", "brid
              "trust_on_first_use")
 SSH_KEYS = ("user", "port", "key_file", "jump_host", "known_hosts")
 PROXMOX_KEYS = ("host", "port", "token_id", "token_secret_file", "token_secret_env",
-                "verify_tls", "ca_file")
+                "verify_tls", "ca_file", "tls_fingerprint")
 
 _TYPE_NAMES: dict[type, str] = {
     str: "a string", bool: "a boolean (true or false)", int: "an integer", float: "a number",
@@ -418,6 +418,7 @@ def _proxmox(check: _Checker, table: dict[str, Any], path: str) -> ProxmoxConfig
     if secret_file is not None:
         _check_secret_file(check, secret_file, _join(path, "token_secret_file"))
     verify_tls = _or(check.typed(table, path, "verify_tls", bool), True)
+    fingerprint = _fingerprint(check, table, path, verify_tls)
     return ProxmoxConfig(
         host=host or "",
         token_id=token_id or "",
@@ -426,8 +427,28 @@ def _proxmox(check: _Checker, table: dict[str, Any], path: str) -> ProxmoxConfig
         token_secret_env=secret_env,
         verify_tls=verify_tls,
         ca_file=_existing_file(check, table, path, "ca_file"),
+        tls_fingerprint=fingerprint,
     )
 
+
+def _fingerprint(check: _Checker, table: dict[str, Any], path: str, verify_tls: bool
+                 ) -> str | None:
+    """``tls_fingerprint``: SHA-256, hex with or without colons -> 64 lower-case digits."""
+    text = check.text(table, path, "tls_fingerprint")
+    if text is None:
+        return None
+    where = _join(path, "tls_fingerprint")
+    digits = text.strip().lower().removeprefix("sha256:").replace(":", "")
+    if not re.fullmatch(r"[0-9a-f]{64}", digits):
+        check.add(where, f"{text!r} is not a SHA-256 fingerprint (64 hex digits, colons "
+                         "allowed; `openssl x509 -noout -fingerprint -sha256 -in CERT`)")
+        return None
+    if "ca_file" in table:
+        check.add(where, "set ca_file or tls_fingerprint, not both")
+    if not verify_tls:
+        check.add(where, "verify_tls = false turns checking off; a pinned fingerprint is "
+                         "checked: drop one of the two")
+    return digits
 
 
 def _existing_file(check: _Checker, table: dict[str, Any], path: str, key: str) -> Path | None:

@@ -73,6 +73,9 @@ class ProxmoxConfig:
     token_secret_env: str | None = None
     verify_tls: bool = True
     ca_file: Path | None = None
+    # The server certificate's SHA-256 fingerprint (64 hex digits, lower case, no colons),
+    # pinned instead of a CA file: PVE's self-signed certificate without its CA.
+    tls_fingerprint: str | None = None
 
     def token_secret(self, env: Mapping[str, str] | None = None) -> str:
         """Read the secret now (file or environment variable), stripped of surrounding space.

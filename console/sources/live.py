@@ -89,6 +89,10 @@ def _add_cluster(live: LiveSet, config: Config, cluster: ClusterConfig, clock: C
         live.problems.append(f"cluster {cluster.name}: Proxmox API disabled: {exc}")
         return
     verify: bool | str = str(api.ca_file) if api.ca_file is not None else api.verify_tls
+    if verify is False:  # a standing warning, for as long as the console runs
+        live.problems.append(f"cluster {cluster.name}: Proxmox API TLS NOT VERIFIED "
+                             "(verify_tls = false): set ca_file or tls_fingerprint")
     live.sources.append(PveApiSource(api.host, api.token_id, secret, port=api.port,
-                                     verify=verify, nodes=[n.name for n in cluster.nodes],
+                                     verify=verify, fingerprint=api.tls_fingerprint,
+                                     nodes=[n.name for n in cluster.nodes],
                                      clock=clock, name=f"pve_api:{cluster.name}"))

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import re
+import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from proxmoxer import ProxmoxAPI
+from requests.adapters import HTTPAdapter
 
 from labconsole.clock import Clock, system_clock
 from labconsole.config.redact import Redactor, register_secret
@@ -55,6 +57,9 @@ class PveApiSource:
     token_secret: str = field(repr=False)  # never in a repr, log line or error message
     port: int = 8006
     verify: bool | str = True  # True, False, or a CA file path
+    # SHA-256 of the server certificate (64 hex digits), checked instead of a CA: the
+    # handshake fails before any request (and so the token) is sent.
+    fingerprint: str | None = None
     nodes: Sequence[str] = ()  # networks to fetch; empty: every node /nodes lists
     interval: float = 10.0
     timeout: float = 5.0
@@ -77,10 +82,14 @@ class PveApiSource:
 
     def api(self) -> Any:
         if self._api is None:
-            self._api = self.api_factory(
+            pinned = self.fingerprint is not None
+            api = self.api_factory(
                 self.host, port=self.port, user=self._user, token_name=self._token_name,
-                token_value=self.token_secret, verify_ssl=self.verify, timeout=self.timeout,
-                service="PVE")
+                token_value=self.token_secret, verify_ssl=False if pinned else self.verify,
+                timeout=self.timeout, service="PVE")
+            if self.fingerprint is not None:
+                pin_fingerprint(api, self.fingerprint)
+            self._api = api
         return self._api
 
     def get(self, path: str) -> Any:
@@ -89,8 +98,10 @@ class PveApiSource:
             return self.api().get(path.lstrip("/"))
         except Exception as exc:  # proxmoxer/requests raise many types; all mean "failed"
             text = f"{exc}"
-            message = (f"GET {path} on {self.host}:{self.port}: {type(exc).__name__}: "
-                       f"{self._hide(text)}")
+            where = f"GET {path} on {self.host}:{self.port}"
+            refusal = tls_refusal(exc)
+            message = (f"{refusal} ({where})" if refusal else
+                       f"{where}: {type(exc).__name__}: {self._hide(text)}")
             if self._hide(text) != text or self._hide(repr(exc.args)) != repr(exc.args):
                 # the cause would show the secret in a traceback: do not chain it
                 raise PveApiError(message) from None
@@ -140,6 +151,60 @@ class PveApiSource:
         self.state = state
         await emit(ConnectionChange(at=self.clock(), source=self.name, node=None, state=state,
                                     detail=detail, retry_in=retry_in))
+
+
+class _PinnedAdapter(HTTPAdapter):
+    """HTTPS whose only trust is the certificate's SHA-256 (urllib3 ``assert_fingerprint``,
+    checked in the handshake, before the request and its token header are sent)."""
+
+    def __init__(self, fingerprint: str) -> None:
+        self._fingerprint = fingerprint
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["assert_fingerprint"] = self._fingerprint
+        super().init_poolmanager(*args, **kwargs)
+
+
+def pin_fingerprint(api: Any, fingerprint: str) -> None:
+    """Make a proxmoxer API object's session trust exactly one certificate. proxmoxer has no
+    hook for it: its requests session is in ``_store`` (checked, so a proxmoxer that moves it
+    fails loudly rather than falling back to an unverified connection)."""
+    session = getattr(api, "_store", {}).get("session")
+    if session is None or not hasattr(session, "mount"):
+        raise PveApiError("cannot pin the certificate fingerprint with this proxmoxer")
+    session.mount("https://", _PinnedAdapter(fingerprint))
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception and what it wraps (cause, context, exception args, urllib3 ``reason``),
+    breadth first, bounded."""
+    seen: list[BaseException] = []
+    todo: list[BaseException] = [exc]
+    while todo and len(seen) < 20:
+        e = todo.pop(0)
+        if any(e is s for s in seen):
+            continue
+        seen.append(e)
+        inner = [e.__cause__, e.__context__, getattr(e, "reason", None), *e.args]
+        todo.extend(x for x in inner if isinstance(x, BaseException))
+    return seen
+
+
+def tls_refusal(exc: BaseException) -> str | None:
+    """A refused certificate in words, the reason first (a status line cut at 80 columns
+    still says it); None when ``exc`` is not about the certificate."""
+    for e in _causes(exc):
+        if isinstance(e, ssl.SSLCertVerificationError):
+            why = e.verify_message or e.reason or "not trusted"
+            return (f"TLS certificate refused: {why} (code {e.verify_code}); trust it with "
+                    "ca_file or tls_fingerprint")
+        text = str(e)
+        if "Fingerprints did not match" in text:
+            got = re.search(r'got "?([0-9a-fA-F]{64})', text)
+            return ("TLS certificate refused: its SHA-256 fingerprint is not the pinned one"
+                    + (f" (server presents {got.group(1).lower()})" if got else ""))
+    return None
 
 
 def _node_names(body: Any) -> list[str]:
