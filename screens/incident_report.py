@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -26,6 +27,7 @@ from labconsole.incident.facts import ActionRecord
 from labconsole.incident.from_state import report_from_state, single_incident
 from labconsole.incident.report import Report
 from labconsole.incident.report_md import render_markdown
+from labconsole.sanitize import visible_row
 
 if TYPE_CHECKING:
     from labconsole.screens.dashboard import DashboardScreen
@@ -107,7 +109,7 @@ class IncidentReportScreen(Screen[None]):
                  f"{report_file(self.out_dir, self.single())}")
 
     def say(self, message: str) -> None:
-        self.query_one("#ir-state", Static).update(message)
+        self.query_one("#ir-state", Static).update(Text(visible_row(message)))
 
     def action_write(self) -> None:
         path = report_file(self.out_dir, self.single())
@@ -116,11 +118,12 @@ class IncidentReportScreen(Screen[None]):
             write_atomic(path, self.markdown())
         except OSError as exc:
             self.say(f"cannot write {path}: {exc.strerror or exc}")
-            self.notify(f"cannot write {path}: {exc.strerror or exc}", severity="error")
+            self.notify(visible_row(f"cannot write {path}: {exc.strerror or exc}"),
+                        severity="error", markup=False)
             return
         self.written = path
         self.say(f"wrote {path}")
-        self.notify(f"report written to {path}")
+        self.notify(visible_row(f"report written to {path}"), markup=False)
 
     def action_other(self, delta: int) -> None:
         numbers = self.numbers

@@ -11,6 +11,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from labconsole.sanitize import visible_row
 from labconsole.state.log_view import LogQuery, LogView
 from labconsole.state.votes import VotesState
 from labconsole.widgets.kernel_log import KernelLogPane
@@ -31,11 +32,11 @@ def render_node_votes(votes: VotesState, node: str, now: datetime) -> Text:
         if nv is None:
             continue
         style = "green" if nv.present else "bold red"
-        text.append(f"{cluster.name}: ", style="bold")
+        text.append(f"{visible_row(cluster.name)}: ", style="bold")
         text.append(f"{'member' if nv.present else 'GONE'} ", style=style)
         text.append(f"nodeid {nv.nodeid}, {nv.votes} vote(s), "
                     f"for {ago((now - nv.since).total_seconds())}; cluster "
-                    f"{cluster.summary}")
+                    f"{visible_row(cluster.summary)}")
     if not text:
         text.append("not in any cluster status seen", style="dim")
     return text
@@ -71,8 +72,8 @@ class NodeDetailScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = f"node {self.node}"
-        self.query_one("#node-votes", Static).border_title = f"Node {self.node}"
+        self.sub_title = f"node {visible_row(self.node)}"
+        self.query_one("#node-votes", Static).border_title = f"Node {visible_row(self.node)}"
         self.query_one(KernelLogPane).focus()
         self.refresh_state({"reset"})
 

@@ -27,6 +27,7 @@ from labconsole.events import OperatorAction
 from labconsole.runbook.audit import AuditEntry, AuditError
 from labconsole.runbook.engine import RunbookEngine
 from labconsole.runbook.session import RunbookLauncher
+from labconsole.sanitize import visible_row
 from labconsole.sources.ssh import SshPool
 from labconsole.widgets.runbook_step_detail import RunbookStepDetail
 from labconsole.widgets.runbook_steps import RunbookSteps
@@ -82,16 +83,16 @@ class RunbookScreen(Screen[None]):
     def _context_text(self) -> Text:
         e, ctx = self.engine, self.engine.ctx
         text = Text(no_wrap=False)
-        text.append(e.runbook.title, style="bold")
+        text.append(visible_row(e.runbook.title), style="bold")
         if e.dry_run:
             text.append("  DRY RUN", style="bold cyan")
-        text.append(f"\nnode {ctx.node}", style="")
+        text.append(f"\nnode {visible_row(ctx.node)}", style="")
         if ctx.iface:
-            text.append(f"  iface {ctx.iface}")
+            text.append(f"  iface {visible_row(ctx.iface)}")
         if ctx.since and ctx.until:
             text.append(f"  window {ctx.since:%H:%M:%S}-{ctx.until:%H:%M:%S}Z")
         if ctx.episode:
-            text.append(f"  episode {ctx.episode}", style="dim")
+            text.append(f"  episode {visible_row(str(ctx.episode))}", style="dim")
         return text
 
     def refresh_view(self) -> None:
@@ -121,7 +122,7 @@ class RunbookScreen(Screen[None]):
         text.append(f"{done}/{len(e.runs)} steps  ")
         text.append(label[0], style=label[1])
         if e.backup:
-            text.append(f"  backup {e.backup} (R restores)", style="dim")
+            text.append(f"  backup {visible_row(str(e.backup))} (R restores)", style="dim")
         return text
 
     # -- engine plumbing ---------------------------------------------------------------------
@@ -135,7 +136,8 @@ class RunbookScreen(Screen[None]):
         try:
             await job
         except AuditError as exc:
-            self.notify(f"runbook stopped: {exc}", severity="error", timeout=30)
+            self.notify(visible_row(f"runbook stopped: {exc}"), severity="error", timeout=30,
+                        markup=False)
         self.refresh_view()
 
     def _audited(self, entry: AuditEntry) -> None:

@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from labconsole.sanitize import visible_row
 from labconsole.state.log_view import LogQuery, LogView, Row
 from labconsole.widgets.style import CURSOR_STYLE, EPISODE_STYLE, SEVERITY_STYLE
 
@@ -108,7 +109,7 @@ class KernelLogPane(ScrollView, can_focus=True):
 
     def _update_title(self) -> None:
         q = self.view.query
-        parts = [f"Kernel log: {q.node or 'all nodes'}"]
+        parts = [f"Kernel log: {visible_row(q.node or 'all nodes')}"]
         if q.text:
             parts.append(f"filter {'re:' if q.regex else ''}{q.text!r}")
         if q.since or q.until:
@@ -151,14 +152,16 @@ class KernelLogPane(ScrollView, can_focus=True):
             mark = "▶" if row.folded else "▼"
             node = f"{ep.node} " if self.merged else ""
             when = f"{row.at:%H:%M:%S} "
-            return [Segment(f"{mark} {when}{node}{ep.summary}", Style.parse(EPISODE_STYLE))]
+            return [Segment(visible_row(f"{mark} {when}{node}{ep.summary}"),
+                            Style.parse(EPISODE_STYLE))]
         entry = row.entry
         assert entry is not None
         line = entry.line
         body = ("    " + line.message.strip()) if line.continuation else line.message
-        prefix = f"  {entry.at:%H:%M:%S} " + (f"{entry.node} " if self.merged else "")
+        prefix = f"  {entry.at:%H:%M:%S} " + (visible_row(f"{entry.node} ") if self.merged else "")
         colour = "red" if entry.episode_id is not None else SEVERITY_STYLE.get(entry.severity, "")
-        return [Segment(prefix, Style.parse("dim")), Segment(body, Style.parse(colour))]
+        return [Segment(prefix, Style.parse("dim")),
+                Segment(visible_row(body), Style.parse(colour))]
 
     # Actions -------------------------------------------------------------------------------
     def move_to(self, index: int) -> None:

@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import Static
 
+from labconsole.sanitize import visible_row
 from labconsole.state.nics import NicsState, NicState
 
 
@@ -49,14 +50,14 @@ def render_nic(nic: NicState, show_all: bool) -> Text:
     text = Text(no_wrap=not show_all, overflow="ellipsis")
     warn = nic.warning
     text.append("⚠ " if warn else "  ", style="bold red")
-    text.append(f"{nic.node} {nic.iface:<5}", style="bold")
-    link = nic.link or "?"
+    text.append(visible_row(f"{nic.node} {nic.iface:<5}"), style="bold")
+    link = visible_row(nic.link or "?")
     text.append(f" {link:<4}", style="bold red" if link == "down" else "green")
-    text.append(f" {nic.driver or '?'}")
+    text.append(f" {visible_row(nic.driver or '?')}")
     if nic.firmware:
-        text.append(f" {nic.firmware}", style="dim")
+        text.append(f" {visible_row(nic.firmware)}", style="dim")
     if nic.speed:
-        text.append(f" {nic.speed}", style="dim")
+        text.append(f" {visible_row(str(nic.speed))}", style="dim")
     off = nic.offloads
     flags = (("tso", off.tso), ("gso", off.gso), ("gro", off.gro)) if off else ()
     for name, value in flags:
@@ -64,12 +65,12 @@ def render_nic(nic: NicState, show_all: bool) -> Text:
         text.append(f" {name} ")
         text.append(word, style=flag_style)
     if warn:
-        text.append(f"\n  ↳ {warn}", style="bold red")
+        text.append(f"\n  ↳ {visible_row(warn)}", style="bold red")
     if nic.error:
-        text.append(f"\n    {nic.error}", style="red")
+        text.append(f"\n    {visible_row(nic.error)}", style="red")
     if show_all and nic.offloads is not None:
         for feature, setting in nic.offloads.features.items():
-            text.append(f"\n    {feature}: {setting}", style="dim")
+            text.append(f"\n    {visible_row(f'{feature}: {setting}')}", style="dim")
     return text
 
 

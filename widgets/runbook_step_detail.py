@@ -8,6 +8,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from labconsole.runbook.engine import StepRun
+from labconsole.sanitize import visible_lines, visible_row
 from labconsole.widgets.runbook_steps import STATUS_MARK
 
 OUTPUT_LINES = 200  # the audit log keeps the full (bounded) output; the pane shows the end
@@ -38,7 +39,7 @@ def render_step_detail(run: StepRun | None, number: int, *, dry_run: bool,
         return text
     step = run.step
     mark, style = STATUS_MARK.get(run.status, ("?", ""))
-    text.append(f"{number}. {step.title}\n", style="bold")
+    text.append(f"{number}. {visible_row(step.title)}\n", style="bold")
     text.append(f"{step.kind}", style="bold magenta" if step.kind == "action" else "dim")
     text.append("  status ")
     text.append(f"{mark} {run.status}", style=style)
@@ -46,23 +47,23 @@ def render_step_detail(run: StepRun | None, number: int, *, dry_run: bool,
         text.append("  (earlier session)", style="dim")
     text.append("\n")
     if step.why:
-        text.append(step.why.strip() + "\n", style="italic")
+        text.append(visible_lines(step.why.strip()) + "\n", style="italic")
     if run.command:
         text.append("command", style="dim")
         text.append(" (dry run: shown, not sent)" if dry_run and step.kind == "action" else "",
                     style="cyan")
         text.append(":\n")
-        text.append(f"  {run.command}\n", style="bold cyan")
+        text.append(f"  {visible_row(run.command)}\n", style="bold cyan")
     if waiting and step.kind == "action":
         text.append("press c to " + ("record (dry run)" if dry_run else "run it") +
                     ", s to skip, a to abort\n", style="bold yellow")
     if run.detail:
-        text.append(run.detail + "\n", style=style if run.status in ("fail", "error",
+        text.append(visible_lines(run.detail) + "\n", style=style if run.status in ("fail", "error",
                                                                      "refused") else "")
     if run.exit_status is not None:
         text.append(f"exit status {run.exit_status}\n", style="dim")
     if run.output:
-        lines = run.output.rstrip("\n").splitlines()
+        lines = visible_lines(run.output).rstrip("\n").split("\n")
         if len(lines) > OUTPUT_LINES:
             text.append(f"... {len(lines) - OUTPUT_LINES} earlier lines in the audit log\n",
                         style="dim")

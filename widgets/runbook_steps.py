@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from labconsole.runbook.engine import StepRun
+from labconsole.sanitize import visible_row
 
 # status -> (mark, style): the same colours as the rest of the console (widgets/style.py)
 STATUS_MARK: dict[str, tuple[str, str]] = {
@@ -49,7 +50,7 @@ def render_steps(runs: Sequence[StepRun], current: int, selected: int) -> Text:
         row.append(f"{i + 1:>2} ")
         row.append(KIND_LABEL[run.step.kind] + " ",
                    style="bold magenta" if run.step.kind == "action" else "dim")
-        row.append(run.step.title, style="bold" if i == current else "")
+        row.append(visible_row(run.step.title), style="bold" if i == current else "")
         if i == selected:
             row.stylize("reverse")
         text.append_text(row)

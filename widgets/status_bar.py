@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from labconsole.events import IntakeLoss
+from labconsole.sanitize import visible_row
 from labconsole.state.health import SourceHealth
 
 
@@ -31,15 +32,15 @@ def render_status(health: dict[str, SourceHealth], now: datetime, *, recording: 
         text.append(f" {replay} ", style="bold black on cyan")
         text.append(" ")
     if message:
-        text.append(f"{message}  ", style="bold")
+        text.append(f"{visible_row(message)}  ", style="bold")
     if problems:
         # Before the source list, so that a disabled source is not cut off at 80 columns.
         more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
-        text.append(f" PROBLEM: {problems[-1]}{more} ", style="bold white on red")
+        text.append(f" PROBLEM: {visible_row(problems[-1])}{more} ", style="bold white on red")
         text.append(" ")
     for loss in losses:
         if loss.dropped:  # before the sources too: a flood must show at 80 columns
-            text.append(f" {loss_words(loss)} ", style="bold black on yellow")
+            text.append(f" {visible_row(loss_words(loss))} ", style="bold black on yellow")
             text.append(" ")
     text.append("REC " if recording else "rec off ", style="bold red" if recording else "dim")
     for h in sorted(health.values(), key=lambda h: h.name):
@@ -48,8 +49,8 @@ def render_status(health: dict[str, SourceHealth], now: datetime, *, recording: 
                  else "yellow")
         if h.state == "connecting" and h.events:
             continue  # a replayed or passive source that never reported a connection
-        text.append(f"{h.name}:", style="dim")
-        text.append(f"{label} ", style=style)
+        text.append(f"{visible_row(h.name)}:", style="dim")
+        text.append(f"{visible_row(label)} ", style=style)
     if errors:
         text.append(f" {errors} input errors", style="bold red")
     return text

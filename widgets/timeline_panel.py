@@ -12,6 +12,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from labconsole.incident.from_state import IncidentMark
+from labconsole.sanitize import visible_row
 from labconsole.state.timeline import Timeline, TimelineEntry
 from labconsole.widgets.style import SEVERITY_STYLE
 
@@ -55,11 +56,12 @@ def render_timeline(timeline: Timeline, node: str | None = None,
     for entry in entries:
         mark = heads.get(entry.seq)
         if mark is not None:
-            text.append(f"── {mark.header(entry.at.tzinfo)} ──\n", style="bold magenta")
+            header = visible_row(mark.header(entry.at.tzinfo))
+            text.append(f"── {header} ──\n", style="bold magenta")
         style = SEVERITY_STYLE.get(entry.severity, "")
         text.append(f"{entry.at:%H:%M:%S} ", style="dim")
         text.append(f"{KIND_LABEL.get(entry.kind, entry.kind):<4} ", style="bold " + style)
-        text.append(entry.text + "\n", style=style)
+        text.append(visible_row(entry.text) + "\n", style=style)
     text.rstrip()
     return text
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from rich.text import Text
 from textual.widgets import Static
 
+from labconsole.sanitize import visible_row
 from labconsole.state.votes import VotesState
 from labconsole.widgets.style import ago
 
@@ -34,14 +35,14 @@ def render_votes(votes: VotesState, now: datetime) -> Text:
     for cluster in votes.clusters.values():
         degraded = cluster.total_votes < cluster.expected_votes
         style = "bold red" if not cluster.quorate else "bold yellow" if degraded else "bold green"
-        text.append(f"{cluster.name} ", style="bold")
+        text.append(f"{visible_row(cluster.name)} ", style="bold")
         text.append(f"{cluster.total_votes}/{cluster.expected_votes} ", style=style)
         text.append("quorate" if cluster.quorate else "NOT QUORATE", style=style)
         text.append(f"  {ago((now - cluster.since).total_seconds())}\n", style="dim")
         for node in sorted(cluster.nodes.values(), key=lambda n: n.nodeid):
             mark, nstyle = ("●", "green") if node.present else ("✖", "bold red")
             text.append(f" {mark} ", style=nstyle)
-            text.append(f"{node.name:<8}", style=nstyle)
+            text.append(f"{visible_row(node.name):<8}", style=nstyle)
             text.append(f" {node.votes} ")
             text.append("member " if node.present else "GONE   ", style=nstyle)
             text.append(ago((now - node.since).total_seconds()), style="dim")

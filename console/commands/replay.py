@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from labconsole.sanitize import visible
 from labconsole.sources.recording import RecordingError
 from labconsole.sources.replay import DEFAULT_MAX_GAP, ReplayControl, ReplayError, ReplaySource
 
@@ -54,14 +55,14 @@ def play(paths: list[Path], args: argparse.Namespace, subtitle: str) -> int:
     try:
         source, errors = build_replay(paths, args)
     except (ReplayError, OSError) as exc:
-        print(f"labconsole replay: {exc}", file=sys.stderr)
+        print(visible(f"labconsole replay: {exc}"), file=sys.stderr)
         return 2
     from labconsole.app import LabConsoleApp
 
     app = LabConsoleApp([source], replay=source.control, subtitle=subtitle)
     app.run()
     for err in errors[:20]:
-        print(f"skipped {err}", file=sys.stderr)
+        print(visible(f"skipped {err}"), file=sys.stderr)
     return 0
 
 

@@ -15,6 +15,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from labconsole.sanitize import json_visible, visible
+
 
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
@@ -94,7 +96,7 @@ def render(args: argparse.Namespace) -> str:
     if not args.paths:  # name the bundled file, not where this machine installed it
         report.sources = [f"labconsole/demo/{DEMO_PATH.name}"]
     if _format(args) == "json":
-        return json.dumps(report_json(report), ensure_ascii=False, indent=2) + "\n"
+        return json_visible(json.dumps(report_json(report), ensure_ascii=False, indent=2)) + "\n"
     title = "Incident report" + ("" if args.paths else " (bundled demo recording)")
     return render_markdown(report, title=title)
 
@@ -103,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         text = render(args)
     except (ValueError, OSError) as exc:
-        print(f"labconsole report: {exc}", file=sys.stderr)
+        print(visible(f"labconsole report: {exc}"), file=sys.stderr)
         return 2
     if args.output is None:
         sys.stdout.write(text)

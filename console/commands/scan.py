@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from typing import Any, TextIO
 
 from labconsole.model import QuorumEvent
+from labconsole.sanitize import json_visible, visible
 from labconsole.scan import FileReport, scan_input
 from labconsole.scan.opener import InputError
 
@@ -54,14 +55,14 @@ def run(args: argparse.Namespace) -> int:
             reports.append(scan_input(path, default_year=_default_year(path, args.year)))
         except InputError as exc:
             unreadable += 1
-            print(f"labconsole scan: cannot read {exc}", file=sys.stderr)
+            print(visible(f"labconsole scan: cannot read {exc}"), file=sys.stderr)
     if args.json:
         text = json.dumps({"files": [r.to_json() for r in reports]}, ensure_ascii=False)
-        _write_out(text + "\n")
+        _write_out(json_visible(text) + "\n")
     else:
         buffer = io.StringIO()
         for report in reports:
-            print_summary(report, buffer)
+            print_summary(report, _VisibleLines(buffer))
         _write_out(buffer.getvalue())
     return 2 if unreadable else 0
 
@@ -78,7 +79,18 @@ def _write_out(text: str) -> None:
     buffer.flush()
 
 
-def print_summary(report: FileReport, out: TextIO) -> None:
+class _VisibleLines:
+    """Writes each line of the summary through the sanitiser: file names, devices, hosts and
+    CEF fields come from the input and must not reach the terminal raw."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    def write(self, text: str) -> None:
+        self.out.write("".join(visible(line) + "\n" for line in text.split("\n")[:-1]))
+
+
+def print_summary(report: FileReport, out: TextIO | _VisibleLines) -> None:
     """A few lines per file an operator can read at a glance."""
     kinds = ", ".join(report.kinds) or "no known format"
     out.write(f"{report.path}: {kinds}, {report.lines} lines\n")

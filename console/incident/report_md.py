@@ -1,9 +1,11 @@
 """Markdown rendering of a report: reads well in a terminal (plain, short lines where it can)
 and on a git host (headings, pipe tables, fenced log lines).
 
-Everything taken from logs is escaped for the place it lands: ``|`` and newlines in table cells,
-backtick runs in inline code and fences (a fence is always longer than any backtick run in the
-lines it holds), so a hostile log line cannot break the document's structure.
+Everything taken from logs is escaped for the place it lands: controls shown as visible escapes
+(``labconsole.sanitize``), every Markdown/HTML special character and bare address escaped in
+prose (no live link, heading or table break), backtick runs in inline code and fences (a fence
+is always longer than any backtick run in the lines it holds), so a hostile log line cannot
+break the document's structure.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from datetime import datetime
 from labconsole.incident.downtime import NodeDowntime, format_duration
 from labconsole.incident.facts import ActionRecord, Fact
 from labconsole.incident.report import IncidentReport, Report
+from labconsole.sanitize import markdown_inline, visible
 
 MAX_TIMELINE_ROWS = 200
 _BACKTICKS = re.compile(r"`+")
@@ -38,7 +41,7 @@ def prose(text: str) -> str:
 
 
 def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("<", "\\<").replace("`", "\\`")
+    return markdown_inline(text)
 
 
 def cell(text: str) -> str:
@@ -48,6 +51,7 @@ def cell(text: str) -> str:
 
 def code(text: str) -> str:
     """Inline code whose delimiter is longer than any backtick run inside."""
+    text = visible(text)
     longest = max((len(m) for m in _BACKTICKS.findall(text)), default=0)
     tick = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
@@ -55,6 +59,7 @@ def code(text: str) -> str:
 
 
 def fenced(lines: Sequence[str], lang: str = "text") -> list[str]:
+    lines = [visible(line) for line in lines]
     longest = max((len(m) for line in lines for m in _BACKTICKS.findall(line)), default=0)
     fence = "`" * max(3, longest + 1)
     return [f"{fence}{lang}", *lines, fence]
