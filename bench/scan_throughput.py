@@ -86,7 +86,8 @@ class _ScanBench:
             self.result.note(f"{stats.fmt}: scan --json output unreadable ({exc})")
             return False
         reports = sum(int(h["reports"]) for h in report["hangs"])
-        got = (reports, len(report["hangs"]), len(report["links"]), report["lines"])
+        links = sum(int(s["downs"]) + int(s["ups"]) for s in report["links"])
+        got = (reports, len(report["hangs"]), links, report["lines"])
         want = (stats.hang_reports, stats.hang_episodes, stats.link_events, stats.lines)
         if got != want:
             self.result.note(f"{stats.fmt} {stats.lines} lines: labconsole found "

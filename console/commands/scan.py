@@ -8,9 +8,10 @@ import json
 import os
 import sys
 from datetime import datetime, timezone
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from labconsole.model import QuorumEvent
+from labconsole.parse.scan_facts import Fact, fact_json
 from labconsole.sanitize import json_visible, visible
 from labconsole.scan import FileReport, scan_input
 from labconsole.scan.opener import InputError
@@ -25,7 +26,11 @@ def register(subparsers: Any) -> None:
         "syslog, Proxmox API JSON; gzip'd too) and summarise what it holds. '-' reads stdin.",
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="file to scan, or - for stdin")
-    p.add_argument("--json", action="store_true", help="print one JSON object (the contract)")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print one JSON object (the contract)")
+    out.add_argument("--events", action="store_true",
+                     help="stream every fact (hang reports, link events, CEF records) as JSON "
+                     "lines as it is found, then each file's --json object as a 'file' line")
     p.add_argument(
         "--year",
         type=int,
@@ -48,6 +53,8 @@ def _default_year(path: str, explicit: int | None) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "events", False):
+        return _run_events(args)
     reports: list[FileReport] = []
     unreadable = 0
     for path in args.paths:
@@ -65,6 +72,72 @@ def run(args: argparse.Namespace) -> int:
             print_summary(report, _VisibleLines(buffer))
         _write_out(buffer.getvalue())
     return 2 if unreadable else 0
+
+
+def _run_events(args: argparse.Namespace) -> int:
+    """``--events``: one JSON line per fact, written as found (nothing is held), then a
+    ``"fact": "file"`` line per input with its summary (the ``--json`` object)."""
+    sys.stdout.flush()
+    out = _EventWriter(getattr(sys.stdout, "buffer", None))
+    unreadable = 0
+    try:
+        for path in args.paths:
+            try:
+                out.path = path
+                report = scan_input(path, default_year=_default_year(path, args.year),
+                                    on_fact=out.fact)
+            except InputError as exc:
+                unreadable += 1
+                out.flush()
+                print(visible(f"labconsole scan: cannot read {exc}"), file=sys.stderr)
+                continue
+            out.line({"fact": "file", **report.to_json()})
+        out.flush()
+    except _OutputClosed:  # the reader went away (``| head``): stop quietly, as grep does
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    return 2 if unreadable else 0
+
+
+class _OutputClosed(Exception):
+    """stdout's reader is gone. Not an OSError: the scan's own read-error handling must not
+    take it for the input breaking off."""
+
+
+class _EventWriter:
+    """JSON lines to stdout in 64 KiB writes; non-UTF-8 input bytes become U+FFFD."""
+
+    def __init__(self, buffer: BinaryIO | None) -> None:
+        self.buffer = buffer
+        self.path = ""
+        self._pending: list[bytes] = []
+        self._size = 0
+
+    def fact(self, fact: Fact) -> None:
+        self.line({"path": self.path, **fact_json(fact)})
+
+    def line(self, obj: dict[str, Any]) -> None:
+        text = json_visible(json.dumps(obj, ensure_ascii=False))
+        data = (text + "\n").encode("utf-8", errors="replace")
+        self._pending.append(data)
+        self._size += len(data)
+        if self._size >= 1 << 16:
+            self.flush()
+
+    def flush(self) -> None:
+        data = b"".join(self._pending)
+        self._pending.clear()
+        self._size = 0
+        try:
+            if self.buffer is None:
+                sys.stdout.write(data.decode("utf-8"))
+                sys.stdout.flush()
+            else:
+                self.buffer.write(data)
+                self.buffer.flush()
+        except BrokenPipeError:
+            raise _OutputClosed from None
 
 
 def _write_out(text: str) -> None:
@@ -105,10 +178,12 @@ def print_summary(report: FileReport, out: TextIO | _VisibleLines) -> None:
             f"  HANG {hang.driver} {hang.device}{where}: {hang.kind} x {hang.reports}"
             f"{stuck}{span}\n"
         )
-    for link in report.links:
-        when = f" at {link.time.isoformat()}" if link.time else ""
+    for link in report.links.summaries():
         host = f" on {link.host}" if link.host else ""
-        out.write(f"  link {link.device}{host} {link.state}{when}\n")
+        longest = (f", longest down {link.longest_down_s:.1f} s"
+                   if link.longest_down_s is not None else "")
+        out.write(f"  link {link.device}{host}: {link.downs} down, {link.ups} up, "
+                  f"{link.flaps} flaps{longest}{_span(link.first, link.last)}\n")
     for event in report.quorum_events:
         out.write(f"  {_quorum_event_text(event)}\n")
     if report.quorum is not None:

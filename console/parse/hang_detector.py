@@ -30,6 +30,7 @@ the latest comparison: a ring that was moving and then froze reads True.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from labconsole.model.hang import HangEpisode, HangKind
@@ -89,12 +90,18 @@ class _Report:
 
 
 class HangDetector:
-    """Feed ``KernelLine`` records in log order; read ``episodes`` and ``links`` at any time."""
+    """Feed ``KernelLine`` records in log order; read ``episodes`` and ``links`` at any time.
 
-    def __init__(self, quiet_gap: float = QUIET_GAP) -> None:
+    ``on_link`` takes each link event instead of ``links`` (which then stays empty): a whole-
+    file scan summarises them rather than holding every one.
+    """
+
+    def __init__(self, quiet_gap: float = QUIET_GAP,
+                 on_link: Callable[[LinkEvent], None] | None = None) -> None:
         self.quiet_gap = quiet_gap
         self.episodes: list[HangEpisode] = []
         self.links: list[LinkEvent] = []
+        self._on_link = on_link
         self.unattached_resets = 0
         self._open: dict[_Key, _Open] = {}
         self._report: _Report | None = None
@@ -213,7 +220,10 @@ class HangDetector:
         return []
 
     def _link(self, link: LinkEvent) -> DetectorUpdate:
-        self.links.append(link)
+        if self._on_link is None:
+            self.links.append(link)
+        else:
+            self._on_link(link)
         if link.state == "up":
             for kind in ("unit_hang", "tx_timeout"):
                 self._open.pop((link.host, link.device, kind), None)

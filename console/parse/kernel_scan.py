@@ -24,12 +24,14 @@ from typing import Any
 
 from labconsole.model.hang import HangEpisode
 from labconsole.model.link import LinkEvent
+from labconsole.model.link_summary import LinkTally
 from labconsole.model.quorum_event import QuorumEvent
 from labconsole.parse.corosync_log import QuorumLineScan
 from labconsole.parse.hang_detector import HangDetector
 from labconsole.parse.kernel_journal import EXPORT_START, JournalError, parse_json_entry
 from labconsole.parse.kernel_line import is_prompt, parse_line_head
 from labconsole.parse.kernel_reader import KernelLogReader
+from labconsole.parse.scan_facts import FactSink, HangReports
 
 FOLLOW_MAX = 64  # longest register block we follow after a hit (e1000e prints 15 lines)
 SNIFF_LINES = 200
@@ -40,7 +42,7 @@ class KernelScanResult:
     lines: int = 0
     kernel_lines: int = 0
     hangs: list[HangEpisode] = field(default_factory=list)
-    links: list[LinkEvent] = field(default_factory=list)
+    links: LinkTally = field(default_factory=LinkTally)
     errors: list[str] = field(default_factory=list)
     # corosync / pmxcfs / pacemaker facts (the first MAX_SCAN_FACTS; the rest counted).
     quorum_events: list[QuorumEvent] = field(default_factory=list)
@@ -52,15 +54,42 @@ class KernelScanResult:
         return {
             "lines": self.lines,
             "hangs": [h.to_json() for h in self.hangs],
-            "links": [link.to_json() for link in self.links],
+            "links": self.links.to_json(),
             "quorum_events": [e.to_json() for e in self.quorum_events],
             "errors": list(self.errors),
         }
 
 
+class ScanSinks:
+    """Where a scan's link events go (the per-device tally, and ``on_fact`` when streaming)
+    and the detector's updates become hang report facts. Shared by the line and block scans."""
+
+    __slots__ = ("hang_reports", "on_fact", "tally")
+
+    def __init__(self, on_fact: FactSink | None) -> None:
+        self.tally = LinkTally()
+        self.on_fact = on_fact
+        self.hang_reports = HangReports(on_fact) if on_fact is not None else None
+
+    def link(self, event: LinkEvent) -> None:
+        self.tally.add(event)
+        if self.on_fact is not None:
+            self.on_fact(event)
+
+    def detector(self) -> HangDetector:
+        return HangDetector(on_link=self.link)
+
+
 # Every hang / reset / link message holds one of these (ASCII: the block scan finds them in
 # bytes). ``_hit`` spells the same test out: an ``or`` chain of ``in`` is the fastest on str.
 HIT_WORDS = ("Hang", "WATCHDOG", "Link is ", "link up", "link down", "Reset adapter")
+# Only a hang report is followed by a register block worth parsing: after a link or reset line
+# the next line is skipped like any other (it used to be parsed to see whether it continued).
+FOLLOW_WORDS = ("Hang", "WATCHDOG")
+
+
+def _follows(line: str) -> bool:
+    return "Hang" in line or "WATCHDOG" in line
 
 
 def _hit(line: str) -> bool:
@@ -97,11 +126,14 @@ def _kernelish(line: str) -> bool:
 
 
 def scan_kernel_lines(
-    lines: Iterable[str], *, default_year: int | None = None
+    lines: Iterable[str], *, default_year: int | None = None, on_fact: FactSink | None = None
 ) -> KernelScanResult:
-    """Scan physical lines (with or without newlines) of one kernel log, streaming."""
+    """Scan physical lines (with or without newlines) of one kernel log, streaming.
+    ``on_fact`` gets every hang report and link event as it is found."""
     reader = KernelLogReader(default_year=default_year)
-    detector = HangDetector()
+    sinks = ScanSinks(on_fact)
+    detector = sinks.detector()
+    reports = sinks.hang_reports
     quorum = QuorumLineScan(default_year)
     result = KernelScanResult()
     full = False
@@ -123,30 +155,33 @@ def scan_kernel_lines(
             reader.lineno = n - 1
             reader.forget()
             skipped = False
-        is_hit = _hit(raw)
         out = reader.feed(raw)
-        if is_hit:
+        if _follows(raw):
             follow = FOLLOW_MAX
         elif follow:
             follow = follow - 1 if out and out[-1].continuation else 0
         if any(line.is_kernel for line in out):
             result.kernel_lines += 1
         for line in out:
-            detector.feed(line)
+            updates = detector.feed(line)
+            if reports is not None and updates:
+                reports.take(line, updates)
             if full:
                 quorum.entry(line)
     tail = reader.close()
     if any(line.is_kernel for line in tail):
         result.kernel_lines += 1
     for line in tail:
-        detector.feed(line)
+        updates = detector.feed(line)
+        if reports is not None and updates:
+            reports.take(line, updates)
         if full:
             quorum.entry(line)
     detector.finish()
     take_quorum(result, quorum)
     result.lines = n
     result.hangs = detector.episodes
-    result.links = detector.links
+    result.links = sinks.tally
     result.errors = reader.error_report()
     return result
 

@@ -27,10 +27,17 @@ from typing import cast
 
 from labconsole.parse.corosync_log import WORDS as QUORUM_WORDS
 from labconsole.parse.corosync_log import QuorumLineScan
-from labconsole.parse.hang_detector import HangDetector
 from labconsole.parse.kernel_journal import EXPORT_START
 from labconsole.parse.kernel_reader import KernelLogReader
-from labconsole.parse.kernel_scan import FOLLOW_MAX, HIT_WORDS, KernelScanResult, take_quorum
+from labconsole.parse.kernel_scan import (
+    FOLLOW_MAX,
+    FOLLOW_WORDS,
+    HIT_WORDS,
+    KernelScanResult,
+    ScanSinks,
+    take_quorum,
+)
+from labconsole.parse.scan_facts import FactSink
 
 BLOCK_SIZE = 1 << 20
 HIT_KEYWORDS: tuple[bytes, ...] = tuple(w.encode() for w in HIT_WORDS)
@@ -136,19 +143,24 @@ class KernelBlockScan:
     ``lines`` counts every physical line fed so far (diverted ones too): it is what a caller
     reports when the input breaks off. ``exact_kernel_lines=False`` stops counting
     kernel-prefixed lines at the first one, for callers that only ask "is it a kernel log".
+    ``on_fact`` gets every hang report and link event as it is found.
     """
 
     def __init__(self, *, default_year: int | None = None,
                  keywords: tuple[bytes, ...] = HIT_KEYWORDS,
                  divert: Divert | None = None, divert_word: bytes = b"CEF:",
                  divert_find: bytes | None = None, exact_kernel_lines: bool = True,
-                 multi_search: bool = True, quorum_facts: bool = True) -> None:
+                 multi_search: bool = True, quorum_facts: bool = True,
+                 on_fact: FactSink | None = None) -> None:
         if not keywords:
             raise ValueError("the block scan needs at least one keyword")
         self.lines = 0
         self.diverted = 0
         # One regex search over a short line is 4x cheaper than a loop of ``in`` tests.
         self._is_hit = re.compile(b"|".join(re.escape(k) for k in keywords)).search
+        # A register block follows only these hits (any hit, with keywords that name none).
+        follow = [w.encode() for w in FOLLOW_WORDS if w.encode() in keywords]
+        self._follows = re.compile(b"|".join(re.escape(k) for k in follow)) if follow else None
         self._divert = divert
         self._divert_word = divert_word
         # ``divert_find`` may be a cheaper needle every line ``divert`` takes holds (a single
@@ -166,7 +178,8 @@ class KernelBlockScan:
         self._multi = _MultiSearch.make(self._finder_words) if multi_search else None
         self._exact = exact_kernel_lines
         self._reader = KernelLogReader(default_year=default_year)
-        self._detector = HangDetector()
+        self._sinks = ScanSinks(on_fact)
+        self._detector = self._sinks.detector()
         self._result = KernelScanResult()
         self._follow = 0
         self._skipped = True
@@ -238,14 +251,17 @@ class KernelBlockScan:
         tail = self._reader.close()
         if any(k.is_kernel for k in tail):
             result.kernel_lines += 1
+        reports = self._sinks.hang_reports
         for k in tail:
-            self._detector.feed(k)
+            updates = self._detector.feed(k)
+            if reports is not None and updates:
+                reports.take(k, updates)
             if self._full:
                 self._quorum.entry(k)
         self._detector.finish()
         result.lines = self.lines - self.diverted
         result.hangs = self._detector.episodes
-        result.links = self._detector.links
+        result.links = self._sinks.tally
         result.errors = self._reader.error_report()
         take_quorum(result, self._quorum)
         return result
@@ -287,15 +303,18 @@ class KernelBlockScan:
             self._skipped = False
         # The reader strips the line terminator itself.
         out = reader.feed(raw.decode("utf-8", "surrogateescape") if text is None else text)
-        if is_hit:
+        if is_hit and (self._follows is None or self._follows.search(raw) is not None):
             self._follow = FOLLOW_MAX
         elif self._follow:
             self._follow = self._follow - 1 if out and out[-1].continuation else 0
         kernel = False
         feed = self._detector.feed
+        reports = self._sinks.hang_reports
         for k in out:
             kernel = kernel or k.is_kernel
-            feed(k)
+            updates = feed(k)
+            if reports is not None and updates:
+                reports.take(k, updates)
             if self._full:
                 self._quorum.entry(k)
         if kernel:
@@ -305,11 +324,13 @@ class KernelBlockScan:
 def scan_kernel_blocks(chunks: Iterable[bytes], *, default_year: int | None = None,
                        keywords: tuple[bytes, ...] = HIT_KEYWORDS,
                        exact_kernel_lines: bool = True,
-                       multi_search: bool = True) -> KernelScanResult:
+                       multi_search: bool = True,
+                       on_fact: FactSink | None = None) -> KernelScanResult:
     """:func:`~labconsole.parse.kernel_scan.scan_kernel_lines` over binary chunks of any size
     (a file's or a stream's reads): the same result. Read errors propagate."""
     scan = KernelBlockScan(default_year=default_year, keywords=keywords,
-                           exact_kernel_lines=exact_kernel_lines, multi_search=multi_search)
+                           exact_kernel_lines=exact_kernel_lines, multi_search=multi_search,
+                           on_fact=on_fact)
     for chunk in chunks:
         scan.feed(chunk)
     return scan.finish()

@@ -5,14 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from labconsole.model import (
-    CefEvent,
-    HangEpisode,
-    LinkEvent,
-    Offloads,
-    QuorumEvent,
-    QuorumStatus,
-)
+from labconsole.model import CefEvent, HangEpisode, Offloads, QuorumEvent, QuorumStatus
+from labconsole.model.link_summary import LinkTally
 
 # Errors kept per file; the rest are counted so a garbage file cannot flood the output.
 MAX_ERRORS = 100
@@ -24,7 +18,7 @@ class FileReport:
     kinds: list[str] = field(default_factory=list)
     lines: int = 0
     hangs: list[HangEpisode] = field(default_factory=list)
-    links: list[LinkEvent] = field(default_factory=list)
+    links: LinkTally = field(default_factory=LinkTally)
     quorum_events: list[QuorumEvent] = field(default_factory=list)
     quorum: QuorumStatus | None = None
     offloads: Offloads | None = None
@@ -52,7 +46,7 @@ class FileReport:
             "kinds": list(self.kinds),
             "lines": self.lines,
             "hangs": [h.to_json() for h in self.hangs],
-            "links": [link.to_json() for link in self.links],
+            "links": self.links.to_json(),
             "quorum_events": [e.to_json() for e in self.quorum_events],
             "quorum": self.quorum.to_json() if self.quorum else None,
             "offloads": self.offloads.to_json() if self.offloads else None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from labconsole.model import CefEvent
+from labconsole.model.link_summary import MAX_DEVICES
 from labconsole.parse.cef import CefParseError, find_cef, parse_cef
 from labconsole.parse.ethtool import EthtoolParseError, parse_driver_info, parse_features_all
 from labconsole.parse.interfaces import InterfacesParseError, parse_interfaces
@@ -17,21 +18,27 @@ from labconsole.parse.kernel_scan import (
 from labconsole.parse.kernel_scan_blocks import KernelBlockScan
 from labconsole.parse.pve_api import PveApiParseError, parse_pve_api, quorum_from_cluster_status
 from labconsole.parse.quorum import QuorumParseError, parse_quorum
+from labconsole.parse.scan_facts import CefRecord, FactSink
 from labconsole.scan.opener import HEAD_BYTES, OpenedInput, open_input
 from labconsole.scan.report import FileReport
 from labconsole.scan.sniff import block_kinds, has_syslog_lines, is_line_log
 
 # Block formats are a few KiB; anything bigger than this is streamed as a log instead.
 MAX_BLOCK_BYTES = 8 * 1024 * 1024
-# CEF records kept in the report; the rest are counted (a busy controller logs thousands).
+# CEF records kept in the report; the lines after them holding a CEF marker are counted, not
+# parsed (a busy controller logs thousands: parsing them all made the scan's cost follow the
+# mix). ``scan --events`` parses and streams every record.
 MAX_CEF = 10_000
 
 
-def scan_input(path: str, *, default_year: int | None = None) -> FileReport:
+def scan_input(path: str, *, default_year: int | None = None,
+               on_fact: FactSink | None = None) -> FileReport:
     """Scan ``path`` ("-" for stdin). Raises :class:`InputError` when it cannot be read.
 
     ``default_year`` dates year-less timestamps (RFC 3164, journal short); the CLI passes the
-    year of the file's last modification unless told otherwise.
+    year of the file's last modification unless told otherwise. ``on_fact`` gets every hang
+    report, link event and CEF record as it is found (``scan --events``); the report then
+    still holds only the summaries.
     """
     report = FileReport(path=path)
     with open_input(path) as opened:
@@ -41,9 +48,11 @@ def scan_input(path: str, *, default_year: int | None = None) -> FileReport:
         if not kinds or not _scan_as_blocks(opened, head_text, kinds, report):
             kernel_head = looks_like_kernel_log(head_lines)
             if _is_journal_export(opened.head):
-                _scan_lines(opened.lines(), report, default_year, kernel_head=kernel_head)
+                _scan_lines(opened.lines(), report, default_year, kernel_head=kernel_head,
+                            on_fact=on_fact)
             else:
-                _scan_line_blocks(opened, report, default_year, kernel_head=kernel_head)
+                _scan_line_blocks(opened, report, default_year, kernel_head=kernel_head,
+                                  on_fact=on_fact)
             if set(report.kinds) <= {"corosync_log"} and has_syslog_lines(head_lines):
                 report.add_kind("syslog")
         if opened.head_error is not None:
@@ -118,15 +127,17 @@ def _is_journal_export(head: bytes) -> bool:
 
 
 def _scan_line_blocks(
-    opened: OpenedInput, report: FileReport, default_year: int | None, *, kernel_head: bool
+    opened: OpenedInput, report: FileReport, default_year: int | None, *, kernel_head: bool,
+    on_fact: FactSink | None = None,
 ) -> None:
     """The fast path of :func:`_scan_lines`, same result: the input is read in binary blocks
     and only lines holding a keyword (``CEF:`` among them) are decoded and parsed."""
-    cef = _CefDivert(report, default_year)
+    cef = _CefDivert(report, default_year, on_fact=on_fact)
     # Every CEF record holds "CEF:N|": its "|" is found by memchr, 2.5x faster than "CEF:".
     scan = KernelBlockScan(default_year=default_year, divert=cef.take, divert_word=b"CEF:",
                            divert_find=b"|",
-                           exact_kernel_lines=False)  # only "is there one" is asked below
+                           exact_kernel_lines=False,  # only "is there one" is asked below
+                           on_fact=on_fact)
     error = None
     try:
         for chunk in opened.blocks():
@@ -142,7 +153,8 @@ def _scan_line_blocks(
 
 
 def _scan_lines(
-    lines: Iterable[str], report: FileReport, default_year: int | None, *, kernel_head: bool
+    lines: Iterable[str], report: FileReport, default_year: int | None, *, kernel_head: bool,
+    on_fact: FactSink | None = None,
 ) -> None:
     """Stream every line: CEF records are parsed here, everything else goes to the kernel scan.
 
@@ -152,8 +164,8 @@ def _scan_lines(
     counter = _LineCounter()
     cef: list[CefEvent] = []
     result = scan_kernel_lines(
-        _divert_cef(counter.count(lines), cef, report, default_year),
-        default_year=default_year,
+        _divert_cef(counter.count(lines), cef, report, default_year, on_fact),
+        default_year=default_year, on_fact=on_fact,
     )
     report.lines = counter.n
     if counter.error is not None:
@@ -167,6 +179,9 @@ def _report_kernel(
     report.hangs = result.hangs
     report.links = result.links
     report.quorum_events = result.quorum_events
+    if result.links.untallied:
+        report.add_error(f"{result.links.untallied} link events of devices past the first "
+                         f"{MAX_DEVICES} not summarised (scan --events streams every one)")
     for error in result.errors:
         report.add_error(error)
     if result.hangs or result.links or (result.kernel_lines and kernel_head):
@@ -181,7 +196,8 @@ def _report_kernel(
         report.add_kind("syslog_cef")
     dropped = report.extra.get("cef_not_listed")
     if dropped:
-        report.add_error(f"{dropped} more CEF records not listed (limit {MAX_CEF})")
+        report.add_error(f"{dropped} more CEF records not listed (limit {MAX_CEF}; "
+                         "scan --events streams every one)")
 
 
 class _LineCounter:
@@ -202,10 +218,11 @@ class _LineCounter:
 
 
 def _divert_cef(
-    lines: Iterable[str], out: list[CefEvent], report: FileReport, default_year: int | None
+    lines: Iterable[str], out: list[CefEvent], report: FileReport, default_year: int | None,
+    on_fact: FactSink | None = None,
 ) -> Iterator[str]:
     """Parse CEF records on the way past; pass every other line on to the kernel scan."""
-    cef = _CefDivert(report, default_year, out)
+    cef = _CefDivert(report, default_year, out, on_fact)
     for n, line in enumerate(lines, 1):
         if "CEF:" not in line or not cef.take(line, n):
             yield line
@@ -213,26 +230,33 @@ def _divert_cef(
 
 class _CefDivert:
     """Takes CEF records out of a log: parsed into ``events`` (the first ``MAX_CEF``), or an
-    error for the report; either way the line is not a kernel line."""
+    error for the report; either way the line is not a kernel line. Past ``MAX_CEF`` records
+    are only counted, unless ``on_fact`` streams them (then every one is parsed)."""
 
     def __init__(self, report: FileReport, default_year: int | None,
-                 events: list[CefEvent] | None = None) -> None:
+                 events: list[CefEvent] | None = None, on_fact: FactSink | None = None) -> None:
         self.report = report
         self.default_year = default_year
         self.events: list[CefEvent] = [] if events is None else events
+        self.on_fact = on_fact
 
     def take(self, line: str, n: int) -> bool:
         """True when line ``n`` is a CEF record (and so leaves the kernel stream)."""
         if find_cef(line) < 0:
             return False
+        full = len(self.events) >= MAX_CEF
+        if full:
+            extra = self.report.extra
+            extra["cef_not_listed"] = extra.get("cef_not_listed", 0) + 1
+            if self.on_fact is None:
+                return True
         try:
             event = parse_cef(line, default_year=self.default_year)
         except CefParseError as exc:
             self.report.add_error(f"line {n}: CEF: {exc}")
             return True
-        if len(self.events) < MAX_CEF:
+        if not full:
             self.events.append(event)
-        else:
-            extra = self.report.extra
-            extra["cef_not_listed"] = extra.get("cef_not_listed", 0) + 1
+        if self.on_fact is not None:
+            self.on_fact(CefRecord(n, event))
         return True

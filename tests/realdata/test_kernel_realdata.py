@@ -14,6 +14,7 @@ import pytest
 
 from labconsole.model.hang import HangEpisode
 from labconsole.model.link import LinkEvent
+from labconsole.model.link_summary import LinkTally
 from labconsole.parse.hang_detector import HangDetector
 from labconsole.parse.kernel_reader import KernelLogReader
 from labconsole.parse.kernel_scan import looks_like_kernel_log, scan_kernel_lines
@@ -246,7 +247,8 @@ def test_reader_and_detector(realdata: Path, name: str) -> None:
 def test_scan_matches_reader(realdata: Path, name: str) -> None:
     want = CASES[name]
     lines = _read(realdata / "logs" / name)
-    result = scan_kernel_lines(lines, default_year=YEAR)
+    facts: list[object] = []
+    result = scan_kernel_lines(lines, default_year=YEAR, on_fact=facts.append)
     assert result.lines == want["lines"]
     assert result.errors == []
     if "kernel" in want:
@@ -254,9 +256,14 @@ def test_scan_matches_reader(realdata: Path, name: str) -> None:
     assert len(result.hangs) == len(want["hangs"])
     for got, expected in zip(result.hangs, want["hangs"], strict=True):
         _check_hang(got, expected)
-    assert [link.to_json() for link in result.links] == [
+    links = [f for f in facts if isinstance(f, LinkEvent)]
+    assert [link.to_json() for link in links] == [
         {"device": d, "state": s, "time": t, "host": h} for d, s, t, h, _ in want["links"]
     ]
+    tally = LinkTally()
+    for link in links:
+        tally.add(link)
+    assert result.links.to_json() == tally.to_json()
     is_kernel_log = name.startswith(("e1000e_", "nic_"))
     assert looks_like_kernel_log(lines[:20]) is is_kernel_log
 
@@ -279,6 +286,6 @@ def test_other_samples_are_not_kernel_logs_and_scan_cleanly(realdata: Path) -> N
     for path in others:
         lines = _read(path)
         result = scan_kernel_lines(lines, default_year=YEAR)
-        assert (result.hangs, result.links, result.errors) == ([], [], []), path.name
+        assert (result.hangs, result.links.to_json(), result.errors) == ([], [], []), path.name
         assert result.lines == len(lines)
         assert not looks_like_kernel_log(lines[:50]), path.name

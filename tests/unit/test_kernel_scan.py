@@ -7,6 +7,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from labconsole.model.link import LinkEvent
+from labconsole.model.link_summary import LinkTally
 from labconsole.parse.hang_detector import HangDetector
 from labconsole.parse.kernel_reader import KernelLogReader
 from labconsole.parse.kernel_scan import looks_like_kernel_log, scan_kernel_lines
@@ -29,7 +31,15 @@ BLOCK = [
 LINK_UP = "Jun  3 06:19:30 pve03 kernel: e1000e: eno1 NIC Link is Up 1000 Mbps Full Duplex\n"
 
 
-def full(lines: list[str]) -> tuple[list[dict[str, object]], list[dict[str, object]], list[str]]:
+def tally(links: list[LinkEvent]) -> list[dict[str, object]]:
+    """The per-device summary of every link event, as the scan reports it."""
+    out = LinkTally()
+    for link in links:
+        out.add(link)
+    return out.to_json()
+
+
+def full(lines: list[str]) -> tuple[list[dict[str, object]], list[LinkEvent], list[str]]:
     reader = KernelLogReader(default_year=2024)
     detector = HangDetector()
     for raw in lines:
@@ -38,8 +48,7 @@ def full(lines: list[str]) -> tuple[list[dict[str, object]], list[dict[str, obje
     for line in reader.close():
         detector.feed(line)
     detector.finish()
-    return ([h.to_json() for h in detector.episodes], [x.to_json() for x in detector.links],
-            reader.error_report())
+    return [h.to_json() for h in detector.episodes], detector.links, reader.error_report()
 
 
 @settings(max_examples=150, deadline=None)
@@ -54,10 +63,14 @@ def test_scan_equals_full_reader_on_any_mix(parts: list[str], picks: list[int]) 
             lines += BLOCK
         else:
             lines.append(LINK_UP)
-    result = scan_kernel_lines(lines, default_year=2024)
+    streamed: list[object] = []
+    result = scan_kernel_lines(lines, default_year=2024, on_fact=streamed.append)
     hangs, links, errors = full(lines)
     assert [h.to_json() for h in result.hangs] == hangs
-    assert [x.to_json() for x in result.links] == links
+    assert result.links.to_json() == tally(links)
+    # every link event is streamed, in order, and each hang report once
+    assert [x for x in streamed if isinstance(x, LinkEvent)] == links
+    assert len(streamed) - len(links) == sum(h["reports"] for h in hangs)  # type: ignore[misc]
     assert result.lines == len(lines)
     # the scan reports bad JSON only on lines it had to parse; each is a real error too
     assert set(result.errors) <= set(errors)
@@ -90,8 +103,8 @@ def test_kernel_line_count() -> None:
 
 def test_empty_input() -> None:
     result = scan_kernel_lines([])
-    assert (result.lines, result.kernel_lines, result.hangs, result.links, result.errors) == (
-        0, 0, [], [], [])
+    assert (result.lines, result.kernel_lines, result.hangs, result.links.to_json(),
+            result.errors) == (0, 0, [], [], [])
 
 
 def test_sniffing(fixtures: Path) -> None:

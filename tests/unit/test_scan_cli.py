@@ -67,8 +67,10 @@ def test_kernel_log_with_stuck_hang_episode(tmp_path: Path, capsys) -> None:
     assert hang["stuck"] is True
     assert hang["first"].startswith("2026-03-14T06:19:02")
     assert hang["last"].startswith("2026-03-14T06:19:10")
-    assert f["links"] == [{"device": "eno1", "state": "down",
-                           "time": "2026-03-14T06:20:00+01:00", "host": "pve03"}]
+    assert f["links"] == [{"host": "pve03", "device": "eno1", "downs": 1, "ups": 0,
+                           "flaps": 0, "first": "2026-03-14T06:20:00+01:00",
+                           "last": "2026-03-14T06:20:00+01:00", "longest_down_s": None,
+                           "recent": [{"state": "down", "time": "2026-03-14T06:20:00+01:00"}]}]
 
 
 def test_gzip_is_recognised_by_content_not_name(tmp_path: Path, capsys) -> None:
@@ -174,3 +176,75 @@ def test_a_block_format_too_big_to_parse_whole_is_streamed_without_losing_lines(
     assert f["lines"] == 1 + 240_000 + 2 * 15 + 1
     assert f["errors"][0].startswith("larger than")
     assert f["hangs"][0]["reports"] == 2
+
+
+def _flapping_log(flaps: int) -> str:
+    """eno1 down for 5 s then up, ``flaps`` times, a minute apart, after one hang report."""
+    out = [PVE03_HANG]
+    for i in range(flaps):
+        out.append(f"2026-03-14T07:{i:02d}:00+0100 pve03 kernel: e1000e: eno1 NIC Link is Down\n")
+        out.append(f"2026-03-14T07:{i:02d}:05+0100 pve03 kernel: e1000e: eno1 NIC Link is Up "
+                   "1000 Mbps Full Duplex, Flow Control: Rx/Tx\n")
+    return "".join(out)
+
+
+def test_links_are_one_summary_per_device_with_the_last_20_events(tmp_path: Path,
+                                                                  capsys) -> None:
+    log = tmp_path / "flaps.log"
+    log.write_text(_flapping_log(30))
+    _, data = _scan_json(capsys, str(log))
+    (eno1,) = data["files"][0]["links"]
+    assert (eno1["host"], eno1["device"], eno1["downs"], eno1["ups"], eno1["flaps"]) == (
+        "pve03", "eno1", 30, 30, 30)
+    assert (eno1["first"], eno1["last"]) == ("2026-03-14T07:00:00+01:00",
+                                             "2026-03-14T07:29:05+01:00")
+    assert eno1["longest_down_s"] == 5.0
+    assert len(eno1["recent"]) == 20
+    assert eno1["recent"][-1] == {"state": "up", "time": "2026-03-14T07:29:05+01:00"}
+    assert eno1["recent"][0] == {"state": "down", "time": "2026-03-14T07:20:00+01:00"}
+
+
+def test_events_streams_every_fact_then_the_file_summary(tmp_path: Path, capsys) -> None:
+    log = tmp_path / "flaps.log"
+    log.write_text(
+        "Mar 14 06:08:41 usw-core CEF:0|Ubiquiti|UniFi Network|9.0.114|544|Device Offline|7|"
+        "UNIFIhost=usw-core msg=Switch went offline\n" + _flapping_log(30))
+    assert main(["scan", "--events", "--year", "2026", str(log)]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    facts = [line["fact"] for line in lines]
+    assert facts == ["cef", "hang_report"] + ["link"] * 60 + ["file"]
+    assert all(line["path"] == str(log) for line in lines)
+    cef, hang, first_link = lines[0], lines[1], lines[2]
+    assert (cef["name"], cef["line"]) == ("Device Offline", 1)
+    assert (hang["device"], hang["kind"], hang["episode"], hang["time"]) == (
+        "eno1", "unit_hang", 0, "2026-03-14T06:19:02+01:00")
+    assert (first_link["state"], first_link["time"]) == ("down", "2026-03-14T07:00:00+01:00")
+    summary = lines[-1]
+    assert set(summary) >= FILE_KEYS | {"fact"}
+    assert summary["links"][0]["downs"] == 30 and summary["hangs"][0]["reports"] == 1
+
+
+def test_events_and_json_are_exclusive(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["scan", "--events", "--json", "-"])
+    assert "not allowed with" in capsys.readouterr().err
+
+
+def test_cef_past_the_listed_ones_are_counted_not_parsed(tmp_path: Path, capsys,
+                                                        monkeypatch) -> None:
+    import labconsole.scan.scanner as scanner
+
+    monkeypatch.setattr(scanner, "MAX_CEF", 2)
+    record = ("Mar 14 06:08:4{} usw-core CEF:0|Ubiquiti|UniFi Network|9.0.114|544|Offline|7|"
+              "msg=x\n")
+    log = tmp_path / "cef.log"
+    log.write_text("".join(record.format(i) for i in range(5)) + "Mar 14 06:09:00 x CEF:0|bad\n")
+    _, data = _scan_json(capsys, str(log))
+    (f,) = data["files"]
+    assert len(f["cef"]) == 2
+    assert f["errors"] == ["4 more CEF records not listed (limit 2; scan --events streams "
+                           "every one)"]
+    assert main(["scan", "--events", "--year", "2026", str(log)]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["fact"] for line in lines] == ["cef"] * 5 + ["file"]
+    assert lines[-1]["errors"][0].startswith("line 6: CEF:")

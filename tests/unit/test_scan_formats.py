@@ -339,9 +339,12 @@ def test_every_format_gives_the_same_episode(
     assert len(h["registers"]) == 13
     assert same_time(h["first"], expected_time(clock, 0.0)), h["first"]
     assert same_time(h["last"], expected_time(clock, EVERY * (REPORTS - 1))), h["last"]
-    (down,) = f["links"]
-    assert (down["device"], down["state"], down["host"]) == ("eno1", "down", host)
+    (eno1,) = f["links"]
+    assert (eno1["device"], eno1["host"], eno1["downs"], eno1["ups"]) == ("eno1", host, 1, 0)
+    (down,) = eno1["recent"]
+    assert down["state"] == "down"
     assert same_time(down["time"], expected_time(clock, EVERY * REPORTS + 1.0)), down["time"]
+    assert eno1["first"] == eno1["last"] == down["time"]
 
 
 def test_line_counts_are_physical_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
@@ -398,7 +401,7 @@ def test_mixed_kernel_and_cef(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert (online["name"], online["time"]) == ("Device Online", "2026-03-14T07:10:02")
     (error,) = f["errors"]
     assert error.startswith("line 22: CEF: ")
-    assert [link["state"] for link in f["links"]] == ["down"]
+    assert [event["state"] for link in f["links"] for event in link["recent"]] == ["down"]
 
 
 def test_mixed_json_order_does_not_matter(tmp_path: Path, capsys: pytest.CaptureFixture[str]):

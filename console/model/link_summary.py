@@ -1,0 +1,119 @@
+"""Link events folded per (host, device): what ``scan`` reports instead of every event.
+
+A busy node logs link changes of many NICs (VM taps, flapping ports): keeping every event made
+``scan``'s memory and time follow the number of link lines. A summary per device is a fixed
+size whatever the log holds; ``scan --events`` still streams every event.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from labconsole.model.link import LinkEvent, LinkState
+from labconsole.model.timefmt import iso_or_none
+
+RECENT = 20  # events kept per device, the newest
+MAX_DEVICES = 4096  # (host, device) pairs summarised; the rest are counted, not kept
+
+
+@dataclass(slots=True)
+class LinkSummary:
+    """One device's link history: counts, span, the longest outage and the last events.
+
+    ``flaps`` counts downs followed by an up. ``longest_down_s`` is the longest time from a
+    down to the next up, by uptime when both lines carry one, else by wall time; ``None``
+    until a down/up pair with comparable clocks was seen.
+    """
+
+    host: str | None
+    device: str
+    downs: int = 0
+    ups: int = 0
+    flaps: int = 0
+    first: datetime | None = None
+    last: datetime | None = None
+    longest_down_s: float | None = None
+    recent: deque[tuple[LinkState, datetime | None]] = field(
+        default_factory=lambda: deque(maxlen=RECENT))
+    _down: LinkEvent | None = None  # the down still waiting for its up
+
+    def add(self, event: LinkEvent) -> None:
+        if event.time is not None:
+            if self.first is None:
+                self.first = event.time
+            self.last = event.time
+        self.recent.append((event.state, event.time))
+        if event.state == "down":
+            self.downs += 1
+            if self._down is None:
+                self._down = event  # a second down keeps the outage's start
+            return
+        self.ups += 1
+        down, self._down = self._down, None
+        if down is None:
+            return
+        self.flaps += 1
+        outage = _seconds_between(down, event)
+        if outage is not None and (self.longest_down_s is None or outage > self.longest_down_s):
+            self.longest_down_s = outage
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "host": self.host,
+            "device": self.device,
+            "downs": self.downs,
+            "ups": self.ups,
+            "flaps": self.flaps,
+            "first": iso_or_none(self.first),
+            "last": iso_or_none(self.last),
+            "longest_down_s": (None if self.longest_down_s is None
+                               else round(self.longest_down_s, 6)),
+            "recent": [{"state": state, "time": iso_or_none(time)}
+                       for state, time in self.recent],
+        }
+
+
+def _seconds_between(down: LinkEvent, up: LinkEvent) -> float | None:
+    if down.uptime is not None and up.uptime is not None:
+        gap = up.uptime - down.uptime
+    elif (down.time is not None and up.time is not None
+          and (down.time.tzinfo is None) == (up.time.tzinfo is None)):
+        gap = (up.time - down.time).total_seconds()
+    else:
+        return None
+    return gap if gap >= 0 else None  # a reboot between them: no outage length
+
+
+@dataclass(slots=True)
+class LinkTally:
+    """Summaries of every (host, device) in order of first appearance."""
+
+    devices: dict[tuple[str | None, str], LinkSummary] = field(default_factory=dict)
+    events: int = 0
+    untallied: int = 0  # events of devices past MAX_DEVICES
+
+    def add(self, event: LinkEvent) -> None:
+        self.events += 1
+        key = (event.host, event.device)
+        summary = self.devices.get(key)
+        if summary is None:
+            if len(self.devices) >= MAX_DEVICES:
+                self.untallied += 1
+                return
+            summary = self.devices[key] = LinkSummary(event.host, event.device)
+        summary.add(event)
+
+    def __len__(self) -> int:
+        return len(self.devices)
+
+    def __bool__(self) -> bool:
+        return self.events > 0
+
+    def summaries(self) -> list[LinkSummary]:
+        return list(self.devices.values())
+
+    def to_json(self) -> list[dict[str, Any]]:
+        return [s.to_json() for s in self.devices.values()]

@@ -1,0 +1,94 @@
+"""Facts a whole-file scan can stream as it finds them, instead of holding them all.
+
+``labconsole scan --events`` prints every one as a JSON line; ``scan --json`` keeps only
+summaries (hang episodes, per-device link summaries, the first CEF records).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from labconsole.model.cef import CefEvent
+from labconsole.model.hang import HangEpisode, HangKind
+from labconsole.model.kernel_line import KernelLine
+from labconsole.model.link import LinkEvent
+from labconsole.model.timefmt import iso_or_none
+from labconsole.parse.hang_detector import DetectorUpdate, EpisodeOpened, EpisodeUpdated
+
+
+@dataclass(frozen=True, slots=True)
+class HangReport:
+    """One hang report (a ``Detected ... Unit Hang`` block or a watchdog line); ``episode``
+    is the index of the episode it was folded into, in the scan's ``hangs``."""
+
+    kind: HangKind
+    driver: str
+    device: str
+    pci: str | None
+    host: str | None
+    time: datetime | None
+    uptime: float | None
+    lineno: int
+    episode: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"fact": "hang_report", "line": self.lineno, "kind": self.kind,
+                "driver": self.driver, "device": self.device, "pci": self.pci,
+                "host": self.host, "time": iso_or_none(self.time), "uptime": self.uptime,
+                "episode": self.episode}
+
+
+@dataclass(frozen=True, slots=True)
+class CefRecord:
+    """A CEF record and the physical line it was read from."""
+
+    lineno: int
+    event: CefEvent
+
+    def to_json(self) -> dict[str, Any]:
+        return {"fact": "cef", "line": self.lineno, **self.event.to_json()}
+
+
+def link_json(link: LinkEvent) -> dict[str, Any]:
+    """A link event as one ``scan --events`` line."""
+    return {"fact": "link", "line": link.lineno, "host": link.host, "device": link.device,
+            "state": link.state, "time": iso_or_none(link.time), "uptime": link.uptime,
+            "detail": link.detail}
+
+
+Fact = HangReport | CefRecord | LinkEvent
+FactSink = Callable[[Fact], None]
+
+
+def fact_json(fact: Fact) -> dict[str, Any]:
+    return link_json(fact) if isinstance(fact, LinkEvent) else fact.to_json()
+
+
+class HangReports:
+    """Turns the detector's updates into one :class:`HangReport` per report head."""
+
+    __slots__ = ("_index", "_sink")
+
+    def __init__(self, sink: FactSink) -> None:
+        self._sink = sink
+        self._index: dict[int, int] = {}  # id(episode) -> position in the detector's list
+
+    def take(self, line: KernelLine, updates: list[DetectorUpdate]) -> None:
+        for update in updates:
+            ep = update.episode if isinstance(update, EpisodeOpened | EpisodeUpdated) else None
+            if ep is None:
+                continue
+            if isinstance(update, EpisodeOpened):
+                self._index[id(ep)] = len(self._index)
+            elif line.continuation or ep.last_lineno != line.lineno:
+                continue  # registers or a reset added, not a new report
+            self._emit(ep, line)
+            return  # one report per line at most
+
+    def _emit(self, ep: HangEpisode, line: KernelLine) -> None:
+        self._sink(HangReport(kind=ep.kind, driver=ep.driver, device=ep.device, pci=ep.pci,
+                              host=ep.host, time=line.time, uptime=line.uptime,
+                              lineno=line.lineno, episode=self._index.get(id(ep), -1)))
