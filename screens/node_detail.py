@@ -11,6 +11,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from labconsole.state.health import SourceHealth
 from labconsole.sanitize import visible_row
 from labconsole.state.log_view import LogQuery, LogView
 from labconsole.state.votes import VotesState
@@ -20,6 +21,7 @@ from labconsole.widgets.style import ago
 from labconsole.widgets.timeline_panel import TimelinePanel
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from datetime import datetime
 
     from labconsole.app import LabConsoleApp
@@ -42,9 +44,27 @@ def render_node_votes(votes: VotesState, node: str, now: datetime) -> Text:
     return text
 
 
+def render_node_sources(health: Mapping[str, SourceHealth], node: str, now: datetime) -> Text:
+    """Each source of the node (its SSH connection first) with its state in words."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    mine = sorted((h for h in health.values() if h.node == node and
+                   not (h.state == "connecting" and h.events)),
+                  key=lambda h: (not h.name.startswith("ssh:"), h.name))
+    for h in mine:
+        style = "green" if h.state == "connected" else "bold red" if h.state == "failed" \
+            else "yellow"
+        text.append(f"{visible_row(h.name.partition(':')[0])}: ", style="bold")
+        text.append(visible_row(h.label(now)), style=style)
+        down = h.down_for(now)
+        if down is not None and down >= 1:
+            text.append(f" for {ago(down)}", style="dim")
+        text.append("  ")
+    return text
+
+
 class NodeDetailScreen(Screen[None]):
     DEFAULT_CSS = """
-    NodeDetailScreen #node-votes { height: 3; border: round $primary; padding: 0 1; }
+    NodeDetailScreen #node-votes { height: 4; border: round $primary; padding: 0 1; }
     NodeDetailScreen #node-top { height: 12; }
     NodeDetailScreen #node-nics { width: 1fr; }
     NodeDetailScreen #node-timeline { width: 1fr; }
@@ -82,9 +102,11 @@ class NodeDetailScreen(Screen[None]):
         pane = self.query_one(KernelLogPane)
         if "reset" in panels:
             pane.set_view(LogView(state.log, query=LogQuery(node=self.node)))
-        if panels & {"votes", "tick", "reset"}:
-            self.query_one("#node-votes", Static).update(
-                render_node_votes(state.votes, self.node, self.lc.now()))
+        if panels & {"votes", "tick", "reset", "health"}:
+            now = self.lc.now()
+            self.query_one("#node-votes", Static).update(Text("\n").join([
+                render_node_votes(state.votes, self.node, now),
+                render_node_sources(state.health, self.node, now)]))
         if panels & {"nics", "reset"}:
             self.query_one(NicPanel).show(state.nics)
         if panels & {"timeline", "reset"}:

@@ -1,4 +1,9 @@
-"""Status bar: source health, recording on/off, replay position and speed, errors."""
+"""Status bar: source health, recording on/off, replay position and speed, errors.
+
+What is wrong comes first (a problem, then each source that is not connected, with its reason
+in words and how long it has been so), what is fine last and compact (``ssh ✓ pve01 pve02``):
+at 80 columns the end of the line is what gets cut.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from textual.widgets import Static
 from labconsole.events import IntakeLoss
 from labconsole.sanitize import visible_row
 from labconsole.state.health import SourceHealth
+from labconsole.widgets.style import ago
 
 
 def loss_words(loss: IntakeLoss) -> str:
@@ -42,18 +48,40 @@ def render_status(health: dict[str, SourceHealth], now: datetime, *, recording: 
         if loss.dropped:  # before the sources too: a flood must show at 80 columns
             text.append(f" {visible_row(loss_words(loss))} ", style="bold black on yellow")
             text.append(" ")
+    shown = [h for h in sorted(health.values(), key=lambda h: h.name)
+             # a replayed or passive source that never reported a connection
+             if not (h.state == "connecting" and h.events)]
+    for h in shown:
+        if h.state not in ("connected", "connecting"):
+            _append_down(text, h, now)
     text.append("REC " if recording else "rec off ", style="bold red" if recording else "dim")
-    for h in sorted(health.values(), key=lambda h: h.name):
-        label = h.label(now)
-        style = ("green" if label == "connected" else "red" if label == "failed"
-                 else "yellow")
-        if h.state == "connecting" and h.events:
-            continue  # a replayed or passive source that never reported a connection
-        text.append(f"{visible_row(h.name)}:", style="dim")
-        text.append(f"{visible_row(label)} ", style=style)
+    _append_fine(text, [h for h in shown if h.state in ("connected", "connecting")])
     if errors:
         text.append(f" {errors} input errors", style="bold red")
     return text
+
+
+def _append_down(text: Text, h: SourceHealth, now: datetime) -> None:
+    style = "bold red" if h.state == "failed" else "yellow"
+    text.append(f"{visible_row(h.name)} ", style="bold")
+    text.append(visible_row(h.label(now)), style=style)
+    down = h.down_for(now)
+    if down is not None and down >= 1:
+        text.append(f" ({ago(down)})", style="dim")
+    text.append("  ")
+
+
+def _append_fine(text: Text, fine: list[SourceHealth]) -> None:
+    """``ssh ✓ pve01 pve02  quorum … homelab``: grouped by kind (the part before ':')."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for h in fine:
+        kind, _, rest = visible_row(h.name).partition(":")
+        groups.setdefault((kind, h.state), []).append(rest or kind)
+    for (kind, state), names in groups.items():
+        mark, style = ("✓", "green") if state == "connected" else ("…", "yellow")
+        text.append(f"{kind} ", style="dim")
+        text.append(f"{mark} ", style=style)
+        text.append(" ".join(names) + "  ", style=style)
 
 
 class StatusBar(Static):

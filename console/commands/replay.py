@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from labconsole.commands.terminal import refuse_without_terminal
 from labconsole.sanitize import visible
 from labconsole.sources.recording import RecordingError
 from labconsole.sources.replay import DEFAULT_MAX_GAP, ReplayControl, ReplayError, ReplaySource
@@ -56,6 +57,8 @@ def play(paths: list[Path], args: argparse.Namespace, subtitle: str) -> int:
         source, errors = build_replay(paths, args)
     except (ReplayError, OSError) as exc:
         print(visible(f"labconsole replay: {exc}"), file=sys.stderr)
+        return 2
+    if refuse_without_terminal():
         return 2
     from labconsole.app import LabConsoleApp
 

@@ -13,11 +13,13 @@ import argparse
 import getpass
 import os
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from labconsole.clock import system_clock
 from labconsole.commands.replay import add_replay_options, play
+from labconsole.commands.terminal import refuse_without_terminal
 from labconsole.config import ConfigError, find_config_path, load_config
 from labconsole.demo import DEMO_RECORDING
 
@@ -36,9 +38,27 @@ def register(subparsers: Any) -> None:
 def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", type=Path, default=None, help="config file (TOML)")
     p.add_argument("--demo", action="store_true", help="play the bundled demo even with a config")
-    p.add_argument("--record", type=Path, default=None, metavar="PATH",
-                   help="append every live event to this JSONL recording")
+    p.add_argument("--record", type=Path, nargs="?", const=RECORD_TO_CONFIG, default=None,
+                   metavar="DIR",
+                   help="record every live event (JSONL): into a new timestamped file in DIR "
+                        "(default: the config's console.recording_dir), or append to DIR "
+                        "when it names a .jsonl file")
     add_replay_options(p)
+
+
+# ``--record`` without a value: the config's recording directory.
+RECORD_TO_CONFIG = Path("")
+
+
+def recording_path(arg: Path, recording_dir: Path, now: datetime) -> Path:
+    """Where ``--record ARG`` writes: ``ARG`` itself when it is a ``.jsonl`` file name, else a
+    new ``labconsole-<UTC stamp>.jsonl`` in the directory ARG (or the configured one), which
+    is created (private) when missing."""
+    if arg != RECORD_TO_CONFIG and arg.suffix == ".jsonl" and not arg.is_dir():
+        return arg
+    folder = recording_dir if arg == RECORD_TO_CONFIG else arg
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder / f"labconsole-{now.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}.jsonl"
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -58,11 +78,13 @@ def build_live_app(config_path: Path, args: argparse.Namespace) -> LabConsoleApp
     # log command and bridge, the operator's runbook_dir, and peers from the config.
     launcher = RunbookLauncher.from_config(config, live.pool.nodes, operator=operator_name(),
                                            clock=system_clock)
-    recorder = Recorder(args.record) if args.record else None
+    record = None if args.record is None else recording_path(
+        args.record, config.recording_dir, system_clock())
+    recorder = Recorder(record) if record is not None else None
     problems = [*live.problems, *(f"runbooks: {p}" for p in launcher.problems)]
     return LabConsoleApp(live.sources, recorder=recorder, problems=problems,
                          subtitle=f"live ({config_path})", runbook_launcher=launcher,
-                         report_dir=args.record.parent if args.record else config.recording_dir)
+                         report_dir=record.parent if record else config.recording_dir)
 
 
 def operator_name() -> str:
@@ -77,11 +99,16 @@ def operator_name() -> str:
 def run_live(config_path: Path, args: argparse.Namespace) -> int:
     try:
         app = build_live_app(config_path, args)
-    except ConfigError as exc:
-        print(f"labconsole: {config_path}: {exc}", file=sys.stderr)
+    except ConfigError as exc:  # each problem names the file already
+        for problem in exc.problems:
+            print(f"labconsole: {problem}", file=sys.stderr)
+        print("labconsole: `labconsole check` lists every problem of the setup",
+              file=sys.stderr)
         return 2
     except OSError as exc:  # the recording file cannot be opened
         print(f"labconsole: {exc}", file=sys.stderr)
+        return 2
+    if refuse_without_terminal():
         return 2
     app.run()
     return 0

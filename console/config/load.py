@@ -60,9 +60,10 @@ _SYNTAX_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
 PROTOCOLS = ("udp", "tcp")
 
 TOP_KEYS = ("console", "syslog", "clusters")
-CONSOLE_KEYS = ("recording_dir", "runbook_dir", "quorum_poll_interval", "nic_refresh_interval")
+CONSOLE_KEYS = ("recording_dir", "runbook_dir", "audit_log", "quorum_poll_interval",
+                "nic_refresh_interval")
 SYSLOG_KEYS = ("enabled", "address", "port", "protocols", "senders")
-CLUSTER_KEYS = ("name", "ssh", "proxmox", "nodes")
+CLUSTER_KEYS = ("name", "ssh", "proxmox", "nodes", "kernel_log_command")
 NODE_KEYS = ("name", "address", "ssh", "kernel_log_command", "interfaces", "bridge",
              "trust_on_first_use")
 SSH_KEYS = ("user", "port", "key_file", "jump_host", "known_hosts")
@@ -262,6 +263,7 @@ def _build(check: _Checker, data: dict[str, Any]) -> Config:
     data_dir = Path(user_data_dir("labconsole"))
     recording_dir = check.path(console, "console", "recording_dir")
     runbook_dir = check.path(console, "console", "runbook_dir")
+    audit_log = check.path(console, "console", "audit_log")
     quorum_poll = check.interval(
         console, "console", "quorum_poll_interval", DEFAULT_QUORUM_POLL_INTERVAL)
     nic_refresh = check.interval(
@@ -275,6 +277,7 @@ def _build(check: _Checker, data: dict[str, Any]) -> Config:
         syslog=syslog,
         recording_dir=recording_dir or data_dir / "recordings",
         runbook_dir=runbook_dir or data_dir / "runbooks",
+        audit_log=audit_log or data_dir / "audit.jsonl",
         quorum_poll_interval=quorum_poll,
         nic_refresh_interval=nic_refresh,
     )
@@ -324,9 +327,10 @@ def _clusters(check: _Checker, data: dict[str, Any]) -> tuple[ClusterConfig, ...
         _unique(check, seen_clusters, name, _join(path, "name"), "cluster")
         ssh_defaults = _ssh(check, check.table(table, path, "ssh"), _join(path, "ssh"),
                             SshSettings())
+        klog = check.text(table, path, "kernel_log_command") or DEFAULT_KERNEL_LOG_COMMAND
         nodes = []
         for n, node_table in enumerate(check.tables(table, path, "nodes")):
-            node = _node(check, node_table, f"{path}.nodes[{n}]", ssh_defaults)
+            node = _node(check, node_table, f"{path}.nodes[{n}]", ssh_defaults, klog)
             _unique(check, seen_nodes, node.name or None, f"{path}.nodes[{n}].name", "node")
             nodes.append(node)
         if "nodes" not in table:
@@ -336,7 +340,7 @@ def _clusters(check: _Checker, data: dict[str, Any]) -> tuple[ClusterConfig, ...
         proxmox = None
         if "proxmox" in table:
             proxmox = _proxmox(check, check.table(table, path, "proxmox"), _join(path, "proxmox"))
-        clusters.append(ClusterConfig(name or "", tuple(nodes), proxmox))
+        clusters.append(ClusterConfig(name or "", tuple(nodes), proxmox, klog))
     return tuple(clusters)
 
 
@@ -380,7 +384,9 @@ def _jump_host(check: _Checker, table: dict[str, Any], path: str) -> str | None:
     return value
 
 
-def _node(check: _Checker, table: dict[str, Any], path: str, ssh: SshSettings) -> NodeConfig:
+def _node(check: _Checker, table: dict[str, Any], path: str, ssh: SshSettings,
+          kernel_log_command: str = DEFAULT_KERNEL_LOG_COMMAND) -> NodeConfig:
+    """``kernel_log_command``: the cluster's default, used when the node names none."""
     check.keys(table, path, NODE_KEYS)
     iface = "an interface name (1-15 of A-Z a-z 0-9 _ . : @ -)"
     name = check.text(table, path, "name", required=True, pattern=NODE_NAME_RE,
@@ -394,7 +400,7 @@ def _node(check: _Checker, table: dict[str, Any], path: str, ssh: SshSettings) -
         name=name or "",
         address=address or "",
         ssh=_ssh(check, check.table(table, path, "ssh"), _join(path, "ssh"), ssh),
-        kernel_log_command=command or DEFAULT_KERNEL_LOG_COMMAND,
+        kernel_log_command=command or kernel_log_command,
         interfaces=interfaces,
         bridge=bridge,
         trust_on_first_use=tofu,

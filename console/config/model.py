@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from platformdirs import user_data_dir
 
 DEFAULT_KERNEL_LOG_COMMAND = "journalctl -k -f -o json"
 DEFAULT_SYSLOG_ADDRESS = "127.0.0.1"
@@ -15,6 +17,11 @@ DEFAULT_PROXMOX_PORT = 8006
 # Half a second keeps a vote change on screen within 1 s of corosync reporting it.
 DEFAULT_QUORUM_POLL_INTERVAL = 0.5
 DEFAULT_NIC_REFRESH_INTERVAL = 30.0
+
+
+def default_data_dir() -> Path:
+    """The user data dir (recordings, runbooks and the audit log live under it by default)."""
+    return Path(user_data_dir("labconsole"))
 
 
 class SecretUnavailableError(RuntimeError):
@@ -117,6 +124,8 @@ class ClusterConfig:
     name: str
     nodes: tuple[NodeConfig, ...]
     proxmox: ProxmoxConfig | None = None
+    # The cluster's default kernel log command (a node's own kernel_log_command wins).
+    kernel_log_command: str = DEFAULT_KERNEL_LOG_COMMAND
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +150,8 @@ class Config:
     runbook_dir: Path
     quorum_poll_interval: float = DEFAULT_QUORUM_POLL_INTERVAL
     nic_refresh_interval: float = DEFAULT_NIC_REFRESH_INTERVAL
+    # The runbooks' append-only audit log (JSON lines).
+    audit_log: Path = field(default_factory=lambda: default_data_dir() / "audit.jsonl")
 
     @property
     def nodes(self) -> tuple[NodeConfig, ...]:

@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from labconsole.sources.ssh import TRANSIENT_ERRORS, NodeConnection, SshError
+from labconsole.sources.ssh import TRANSIENT_ERRORS, NodeConnection, SshError, describe_error
 
 DETACHED_DIR = "/run/labconsole"
 _TAG = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -75,7 +75,7 @@ class SshExecutor:
                 ssh.run(command, input=input, check=False, encoding="utf-8",
                         errors="surrogateescape"), timeout)
         except _NET_ERRORS as exc:
-            raise ExecutorError(f"{node}: cannot run {command!r}: {exc or type(exc).__name__}"
+            raise ExecutorError(f"{node}: cannot run {command!r}: {describe_error(exc)}"
                                 ) from exc
         return RunResult(_text(res.stdout), _text(res.stderr), res.exit_status)
 
@@ -83,7 +83,8 @@ class SshExecutor:
         try:
             await self._node(node).connection(timeout)
         except _NET_ERRORS as exc:
-            raise ExecutorError(f"{node}: not reachable after {timeout:g} s") from exc
+            raise ExecutorError(f"{node}: not reachable after {timeout:g} s: "
+                                f"{describe_error(exc)}") from exc
 
 
 class LocalExecutor:

@@ -116,7 +116,7 @@ class RunbookLauncher:
         books, problems = load_all(config.runbook_dir)
         peers = {n.name: tuple(m.name for m in c.nodes if m.name != n.name)
                  for c in config.clusters for n in c.nodes}
-        return cls(books, SshExecutor(connections), audit_path or default_audit_path(),
+        return cls(books, SshExecutor(connections), audit_path or config.audit_log,
                    operator, clock, {n.name: n for n in config.nodes}, peers, dry_run,
                    problems)
 

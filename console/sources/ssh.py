@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import os
+import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -238,7 +240,10 @@ class NodeConnection:
     async def connection(self, timeout: float | None = None) -> asyncssh.SSHClientConnection:
         """The live connection, waiting (up to ``timeout``) for a (re)connect if needed."""
         self.start()
-        await asyncio.wait_for(self._ready.wait(), timeout)
+        try:
+            await asyncio.wait_for(self._ready.wait(), timeout)
+        except (TimeoutError, asyncio.TimeoutError):
+            raise SshError(f"not connected: {self.last_error or 'still connecting'}") from None
         if self._conn is None:  # closed while waiting
             raise SshError(f"{self.node}: connection closed")
         return self._conn
@@ -272,11 +277,9 @@ class NodeConnection:
         while not self._closing:
             try:
                 conn = await self._connect()
-            except HostKeyError as exc:
-                await self._wait_retry("failed", str(exc))
-                continue
             except TRANSIENT_ERRORS as exc:
-                await self._wait_retry("reconnecting", _describe(exc))
+                state: ConnState = "failed" if is_permanent(exc) else "reconnecting"
+                await self._wait_retry(state, describe_error(exc))
                 continue
             self._conn, self.last_error = conn, ""
             self.backoff.reset()
@@ -354,8 +357,58 @@ class SshPool:
 
 
 def _describe(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    return f"{type(exc).__name__}: {text}" if text != type(exc).__name__ else text
+    return describe_error(exc)
+
+
+# errno -> what the operator reads (the OS's own strerror is fine for the rest).
+_ERRNO_WORDS: dict[int, str] = {
+    errno.ECONNREFUSED: "connection refused (is sshd running and the port right?)",
+    errno.ETIMEDOUT: "timed out",
+    errno.EHOSTUNREACH: "no route to host",
+    errno.ENETUNREACH: "network unreachable",
+    errno.ECONNRESET: "connection reset by the node",
+    errno.EACCES: "permission denied",
+}
+
+
+def describe_error(exc: BaseException) -> str:
+    """An SSH failure in the operator's words, never empty: connection refused, timed out,
+    authentication failed, host key unknown or changed, a key file that is missing...
+
+    asyncssh's and the OS's messages are kept after the words where they add something."""
+    if isinstance(exc, SshError):  # ours: already in words
+        return str(exc) or "SSH error"
+    if isinstance(exc, asyncssh.HostKeyNotVerifiable):
+        return f"host key unknown or changed ({exc.reason or 'not trusted'})"
+    if isinstance(exc, asyncssh.PermissionDenied):
+        return "authentication failed: the node accepted none of the offered keys"
+    if isinstance(exc, asyncssh.KeyImportError):
+        return f"cannot use the SSH key: {exc}"
+    if isinstance(exc, asyncssh.ConnectionLost):
+        return f"connection lost ({exc.reason})" if exc.reason else "connection lost"
+    if isinstance(exc, asyncssh.DisconnectError):
+        return f"disconnected by the node: {exc.reason or type(exc).__name__}"
+    if isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
+        return "timed out"
+    if isinstance(exc, socket.gaierror):
+        return f"cannot resolve the host name: {exc.strerror or exc}"
+    if isinstance(exc, FileNotFoundError):
+        name = f": {exc.filename}" if exc.filename else ""
+        return f"file not found{name}"
+    if isinstance(exc, OSError) and exc.errno in _ERRNO_WORDS:
+        return _ERRNO_WORDS[exc.errno]
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def is_permanent(exc: BaseException) -> bool:
+    """A failure that retrying alone will not fix (the operator must act): the node's state
+    is then "failed" rather than "reconnecting" (it is still retried, with backoff)."""
+    return isinstance(exc, (HostKeyError, asyncssh.HostKeyNotVerifiable,
+                            asyncssh.PermissionDenied, asyncssh.KeyImportError,
+                            FileNotFoundError, PermissionError))
 
 
 def _text(value: object) -> str:

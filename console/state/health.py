@@ -23,12 +23,23 @@ class SourceHealth:
             return None
         return max(0.0, (now - self.last_event).total_seconds())
 
-    def label(self, now: datetime, stale_after: float = 300.0) -> str:
-        """Short status word: connected / reconnecting in N s / stale N s / failed ..."""
+    def label(self, now: datetime) -> str:
+        """Short status: connected / connecting / the reason and the retry, in words.
+
+        No "stale N s" for a connected source: every live source reports on change only (a
+        quiet kernel log, unchanged votes), so silence says nothing about health; a source
+        that cannot reach its node says so through its state and reason instead."""
+        if self.state in ("connected", "connecting", "closed"):
+            return self.state
+        reason = self.detail or self.state
         if self.state == "reconnecting" and self.retry_in is not None:
-            return f"reconnecting in {self.retry_in:.0f}s"
-        if self.state == "connected":
-            stale = self.stale_for(now)
-            if stale is not None and stale > stale_after:
-                return f"stale {stale:.0f}s"
-        return self.state
+            return f"{reason}, retry in {self.retry_in:.0f}s"
+        if self.state == "failed":
+            return f"FAILED: {reason}"
+        return reason
+
+    def down_for(self, now: datetime) -> float | None:
+        """Seconds in a non-connected state (None while connected or never known)."""
+        if self.state == "connected" or self.since is None:
+            return None
+        return max(0.0, (now - self.since).total_seconds())

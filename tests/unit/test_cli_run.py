@@ -126,7 +126,7 @@ def test_status_bar_shows_the_newest_problem_and_how_many_more() -> None:
                          problems=["cluster lab: Proxmox API disabled: x", "quorum: failed"])
     plain = text.plain
     assert "PROBLEM: quorum: failed (+1 more)" in plain
-    assert plain.index("PROBLEM") < plain.index("ssh:pve01")
+    assert plain.index("PROBLEM") < plain.index("ssh ✓ pve01")
     assert "PROBLEM" not in render_status(health, now, recording=None, replay=None,
                                           errors=0).plain
 

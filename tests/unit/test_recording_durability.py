@@ -183,7 +183,7 @@ def test_disk_full_is_shown_state_keeps_updating_and_recording_resumes(tmp_path:
     assert pipeline.state.health[RECORDER_SOURCE].state == "failed"
     bar = render_status(pipeline.state.health, T0, recording=str(rec.path), replay=None,
                         errors=0, problems=pipeline.failures).plain
-    assert "rec: disk full, 7 events not recorded" in bar and "recorder:failed" in bar
+    assert "rec: disk full, 7 events not recorded" in bar and "recorder FAILED: disk full" in bar
     assert any("timeline" in c for c in changes)  # the failure is on the timeline too
 
     disk.full = False

@@ -137,7 +137,7 @@ def test_cef_alerts_connections_and_actions_reach_the_timeline() -> None:
     kinds = [(e.kind, e.severity) for e in s.timeline.entries]
     assert kinds.count(("conn", "ok")) == 1 and ("conn", "warning") in kinds
     assert ("cef", "warning") in kinds and ("action", "error") in kinds
-    assert s.health["ssh:pve03"].label(T0 + timedelta(seconds=5)) == "reconnecting in 4s"
+    assert s.health["ssh:pve03"].label(T0 + timedelta(seconds=5)) == "reconnecting, retry in 4s"
     assert s.cef[0].name == "Device Offline" and len(s.cef) == 1
     assert s.error_count == 0
 
