@@ -76,12 +76,14 @@ def _append_fine(text: Text, fine: list[SourceHealth]) -> None:
     groups: dict[tuple[str, str], list[str]] = {}
     for h in fine:
         kind, _, rest = visible_row(h.name).partition(":")
-        groups.setdefault((kind, h.state), []).append(rest or kind)
+        names = groups.setdefault((kind, h.state), [])
+        if rest:
+            names.append(rest)
     for (kind, state), names in groups.items():
         mark, style = ("✓", "green") if state == "connected" else ("…", "yellow")
         text.append(f"{kind} ", style="dim")
-        text.append(f"{mark} ", style=style)
-        text.append(" ".join(names) + "  ", style=style)
+        text.append(mark, style=style)
+        text.append("".join(f" {n}" for n in names) + "  ", style=style)
 
 
 class StatusBar(Static):

@@ -49,7 +49,7 @@ async def test_problems_and_failed_sources_show_in_the_status_bar() -> None:
         status = _text(app.screen.query_one(StatusBar))
         assert "PROBLEM: pve_api:lab: ConnectionRefusedError: connection refused (+1 more)" \
             in status
-        assert "pve_api:lab:failed" in status
+        assert "pve_api:lab FAILED: connection refused" in status
 
 
 def _small_store_app(capacity: int) -> LabConsoleApp:
