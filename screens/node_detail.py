@@ -11,8 +11,8 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from labconsole.state.health import SourceHealth
 from labconsole.sanitize import visible_row
+from labconsole.state.health import SourceHealth
 from labconsole.state.log_view import LogQuery, LogView
 from labconsole.state.votes import VotesState
 from labconsole.widgets.kernel_log import KernelLogPane
