@@ -25,7 +25,7 @@ nothing else.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from labconsole.model.kernel_line import KernelLine
@@ -271,10 +271,13 @@ class QuorumLineScan:
     """The facts of one input for ``labconsole scan``: physical lines holding one of
     :data:`WORDS` are offered with :meth:`line`; journal export entries (whose text spans lines)
     with :meth:`entry` once the kernel reader has assembled them. Keeps the first
-    :data:`MAX_SCAN_FACTS` facts and counts the rest in ``dropped``."""
+    :data:`MAX_SCAN_FACTS` facts and counts the rest in ``dropped``; ``on_fact`` (``scan
+    --events``) gets every one as it is read."""
 
-    def __init__(self, default_year: int | None = None) -> None:
+    def __init__(self, default_year: int | None = None,
+                 on_fact: Callable[[QuorumEvent], None] | None = None) -> None:
         self._reader = QuorumFactReader(default_year)
+        self._on_fact = on_fact
         self.events: list[QuorumEvent] = []
         self.members_seen = 0
         self.dropped = 0
@@ -308,6 +311,9 @@ class QuorumLineScan:
             lineno=lineno))
 
     def _keep(self, facts: list[QuorumEvent]) -> None:
+        if self._on_fact is not None:
+            for fact in facts:
+                self._on_fact(fact)
         room = MAX_SCAN_FACTS - len(self.events)
         self.events.extend(facts[:max(room, 0)])
         self.dropped += max(len(facts) - max(room, 0), 0)

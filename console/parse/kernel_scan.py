@@ -134,7 +134,7 @@ def scan_kernel_lines(
     sinks = ScanSinks(on_fact)
     detector = sinks.detector()
     reports = sinks.hang_reports
-    quorum = QuorumLineScan(default_year)
+    quorum = QuorumLineScan(default_year, on_fact=on_fact)
     result = KernelScanResult()
     full = False
     follow = 0

@@ -173,7 +173,7 @@ class KernelBlockScan:
             re.compile(b"|".join(re.escape(k) for k in quorum_words)).search
             if quorum_words else None
         )
-        self._quorum = QuorumLineScan(default_year)
+        self._quorum = QuorumLineScan(default_year, on_fact=on_fact)
         self._finder_words = keywords + quorum_words + ((anchor,) if divert is not None else ())
         self._multi = _MultiSearch.make(self._finder_words) if multi_search else None
         self._exact = exact_kernel_lines

@@ -1,7 +1,7 @@
 """Facts a whole-file scan can stream as it finds them, instead of holding them all.
 
 ``labconsole scan --events`` prints every one as a JSON line; ``scan --json`` keeps only
-summaries (hang episodes, per-device link summaries, the first CEF records).
+summaries (hang episodes, per-device link summaries, the first CEF records and quorum facts).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from labconsole.model.cef import CefEvent
 from labconsole.model.hang import HangEpisode, HangKind
 from labconsole.model.kernel_line import KernelLine
 from labconsole.model.link import LinkEvent
+from labconsole.model.quorum_event import QuorumEvent
 from labconsole.model.timefmt import iso_or_none
 from labconsole.parse.hang_detector import DetectorUpdate, EpisodeOpened, EpisodeUpdated
 
@@ -59,12 +60,16 @@ def link_json(link: LinkEvent) -> dict[str, Any]:
             "detail": link.detail}
 
 
-Fact = HangReport | CefRecord | LinkEvent
+Fact = HangReport | CefRecord | LinkEvent | QuorumEvent
 FactSink = Callable[[Fact], None]
 
 
 def fact_json(fact: Fact) -> dict[str, Any]:
-    return link_json(fact) if isinstance(fact, LinkEvent) else fact.to_json()
+    if isinstance(fact, LinkEvent):
+        return link_json(fact)
+    if isinstance(fact, QuorumEvent):
+        return {"fact": "quorum_event", "line": fact.lineno, **fact.to_json()}
+    return fact.to_json()
 
 
 class HangReports:

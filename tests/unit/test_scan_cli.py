@@ -248,3 +248,16 @@ def test_cef_past_the_listed_ones_are_counted_not_parsed(tmp_path: Path, capsys,
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [line["fact"] for line in lines] == ["cef"] * 5 + ["file"]
     assert lines[-1]["errors"][0].startswith("line 6: CEF:")
+
+
+def test_events_stream_quorum_facts_too(tmp_path: Path, capsys) -> None:
+    log = tmp_path / "corosync.log"
+    log.write_text(
+        "Jul 04 09:56:56 pve01 corosync[374]:   [KNET  ] link: host: 3 link: 0 is down\n"
+        "Jul 04 09:57:00 pve01 corosync[374]:   [TOTEM ] A new membership (1.2f) was formed. "
+        "Members left: 3\n")
+    assert main(["scan", "--events", "--year", "2026", str(log)]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(x["fact"], x.get("kind"), x.get("line")) for x in lines[:-1]] == [
+        ("quorum_event", "link_down", 1), ("quorum_event", "member_left", 2)]
+    assert [e["kind"] for e in lines[-1]["quorum_events"]] == ["link_down", "member_left"]
