@@ -22,8 +22,8 @@ import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from labconsole.parse.ethtool import long_feature_name
 from labconsole.parse.interfaces import InterfacesEditError, InterfacesFile
+from labconsole.parse.offload_persist import inet_stanza, persistence
 from labconsole.runbook.executor import Executor, RunResult
 
 REFUSED_STATUS = 3
@@ -70,41 +70,45 @@ async def read_remote(executor: Executor, node: str, path: str) -> RemoteFile:
 
 def plan_post_up(current: RemoteFile, iface: str, hook_argv: Sequence[str],
                  bridge: str | None = None) -> EditPlan:
-    """Add ``post-up HOOK`` to the stanza of the bridge that carries ``iface``.
+    """Add ``post-up HOOK`` to the inet stanza of the interface that carries ``iface``: the
+    bridge listing it in its ports, or with no bridge the NIC's own stanza.
 
-    Unchanged (idempotent) when any hook in the file already turns the same features off
-    for that interface, in whatever spelling.
+    Unchanged ("already present") only when a hook there already turns tso, gso and gro off
+    for good (:mod:`labconsole.parse.offload_persist`: not commented, not short-circuited,
+    not turned back on, in a stanza that is brought up). Refused, with the reason, when no
+    stanza would run the hook, or when the added line would still not take effect.
     """
+    where = f"{current.path} on {current.node}"
     model = InterfacesFile.parse(current.text)
-    target = bridge or model.bridge_for(iface)
-    if target is None:
-        raise EditRefused(f"{current.path} on {current.node}: no bridge lists {iface} in its "
-                          "bridge-ports; not guessing where the hook belongs")
     line = shlex.join(hook_argv)
-    wanted = _features_off(hook_argv)
-    for hook in model.find_offload_hooks(iface):
-        if wanted and hook.disables(*wanted):
-            return EditPlan(current, current.text, target, line, False,
-                            f"already present: line {hook.lineno} '{hook.keyword} "
-                            f"{hook.command}' in {hook.stanza}")
+    before = persistence(model, iface, bridge)
+    carrier = before.carrier or iface
+    if before.effective:
+        hook = next(h for h in reversed(before.hooks) if h.state == "effective")
+        return EditPlan(current, current.text, carrier, line, False,
+                        f"already present: line {hook.line} '{hook.keyword} {hook.command}' "
+                        f"in {hook.stanza}")
+    target = inet_stanza(model, carrier, iface) if before.carrier else None
+    if target is None:
+        raise EditRefused(f"{where}: {before.problem}; not guessing where the hook belongs")
     try:
         edited = model.with_post_up(target, line)
     except InterfacesEditError as exc:
-        raise EditRefused(f"{current.path} on {current.node}: {exc}") from exc
-    new_text = edited.render()
-    if new_text == current.text:
-        return EditPlan(current, new_text, target, line, False, "already present")
-    return EditPlan(current, new_text, target, line, True)
-
-
-def _features_off(argv: Sequence[str]) -> list[str]:
-    args = list(argv)
-    for i, word in enumerate(args):
-        if word in ("-K", "--features", "--offload"):
-            pairs = args[i + 2:]
-            return [long_feature_name(n) for n, s in zip(pairs[::2], pairs[1::2], strict=False)
-                    if s == "off"]
-    return []
+        raise EditRefused(f"{where}: {exc}") from exc
+    after = persistence(edited, iface, bridge)
+    if not after.brought_up:  # added where it belongs; it runs once the bridge is brought up
+        note = f"{after.problem}: the hook runs only once it is"
+        if edited.render() == current.text:
+            return EditPlan(current, current.text, carrier, line, False, f"in place, but {note}")
+        return EditPlan(current, edited.render(), carrier, line, True, note)
+    if not after.effective:
+        undoing = [f"line {h.line} '{h.keyword} {h.command}'" for h in after.hooks
+                   if h.state != "effective" and h.stanza == f"iface {target.name} inet"]
+        raise EditRefused(f"{where}: with the hook added to iface {target.name} inet, "
+                          f"{', '.join(after.missing) or 'the offloads'} would still not be "
+                          "off" + (f" ({'; '.join(undoing)})" if undoing else "")
+                          + ": fix the file by hand")
+    return EditPlan(current, edited.render(), carrier, line, True)
 
 
 def backup_path(path: str, stamp: str) -> str:
