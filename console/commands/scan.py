@@ -198,6 +198,8 @@ def print_summary(report: FileReport, out: TextIO | _VisibleLines) -> None:
     if "driver" in report.extra:
         d = report.extra["driver"]
         out.write(f"  driver {d.get('driver')} {d.get('version')} firmware {d.get('firmware')}\n")
+    for persisted in report.extra.get("offload_hooks", []):
+        _offload_hook_lines(persisted, out)
     for cef in report.cef[:20]:
         host = f" from {cef.host}" if cef.host else ""
         out.write(f"  CEF {cef.vendor} {cef.product}: {cef.name} (sev {cef.severity}){host}\n")
@@ -205,6 +207,21 @@ def print_summary(report: FileReport, out: TextIO | _VisibleLines) -> None:
         out.write(f"  ... {len(report.cef) - 20} more CEF records\n")
     for error in report.errors:
         out.write(f"  error: {error}\n")
+
+
+def _offload_hook_lines(p: dict[str, Any], out: TextIO | _VisibleLines) -> None:
+    """``offload fix for eno1 (bridge vmbr0): tso yes, gso yes, gro NO``, then each hook
+    that does not count, and why."""
+    flags = ", ".join(f"{f} {'yes' if p[f] else 'NO'}" for f in ("tso", "gso", "gro"))
+    carrier = f" ({p['carrier_kind']} {p['carrier']})" if p["carrier"] else ""
+    verdict = "persisted" if p["effective"] else "NOT persisted"
+    problem = f"; {p['problem']}" if p["problem"] else ""
+    out.write(f"  offload fix for {p['port']}{carrier}: {verdict}: {flags}{problem}\n")
+    for hook in p["hooks"]:
+        if hook["state"] != "effective":
+            where = f" ({hook['stanza']})" if hook["stanza"] else ""
+            out.write(f"    line {hook['line']}{where} {hook['keyword']} {hook['command']}: "
+                      f"{hook['state']}: {hook['why']}\n")
 
 
 _EVENT_WORDS = {

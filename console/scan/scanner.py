@@ -16,6 +16,7 @@ from labconsole.parse.kernel_scan import (
     scan_kernel_lines,
 )
 from labconsole.parse.kernel_scan_blocks import KernelBlockScan
+from labconsole.parse.offload_persist import all_persistence
 from labconsole.parse.pve_api import PveApiParseError, parse_pve_api, quorum_from_cluster_status
 from labconsole.parse.quorum import QuorumParseError, parse_quorum
 from labconsole.parse.scan_facts import CefRecord, FactSink
@@ -105,6 +106,8 @@ def _parse_block(kind: str, text: str, report: FileReport) -> None:
         report.extra["interfaces"] = [
             {"name": s.name, "family": s.family, "method": s.method} for s in model.ifaces()
         ]
+        # per bridge and port: is the offload fix persisted for good (issue 15 item 3)
+        report.extra["offload_hooks"] = [p.to_json() for p in all_persistence(model)]
     elif kind == "pve_api":
         body = parse_pve_api(text)
         report.extra["pve_api"] = body.to_json()
