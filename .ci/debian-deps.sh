@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages the lab, e2e and tool tests use (real corosync, sshd, ethtool,
 # ip netns, tmux, ifupdown). Only as root with apt; otherwise says so and those tests skip.
-PKGS="corosync openssh-server openssh-client ethtool iproute2 tmux ifupdown procps util-linux"
+PKGS="corosync openssh-server openssh-client ethtool iproute2 tmux ifupdown procps util-linux chromium"
 missing=""
 for p in $PKGS; do
     dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

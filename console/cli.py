@@ -12,16 +12,26 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from labconsole import __version__
+from labconsole.sanitize import visible
 
 # Subcommand modules under labconsole.commands, in the order shown by --help.
 COMMANDS: tuple[str, ...] = ("run", "replay", "scan", "check", "report", "serve", "runbook")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """A usage error is one line on stderr and exit 2 (argparse prints the whole usage
+    first, which buries the error; ``--help`` still shows it)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, visible(f"{self.prog}: {message} (see {self.prog} --help)") + "\n")
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The parser with every subcommand, or with just ``only`` when that is a command name."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="labconsole",
         description="Operations console for small Proxmox/corosync clusters.",
     )

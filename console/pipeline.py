@@ -3,8 +3,8 @@
 Live and replay sources run through the same code. Each event is applied to the domain state,
 then written to the recorder (if any), then the callback is told which panels changed; the app
 turns that into a Textual message (coalesced there, so a flood of kernel lines costs one redraw
-per refresh, not one per line). A source that fails is reported as a ConnectionChange-like
-error in the state and the others keep running.
+per refresh, not one per line). A source that fails, with any exception at all, is reported as
+a ConnectionChange-like error in the state and the others keep running.
 
 The recorder never stops the console: a write that fails (disk full) puts a ``recorder``
 ConnectionChange ("failed") into the state and one problem line into ``failures``
@@ -110,9 +110,11 @@ class Pipeline:
     async def _run_one(self, source: Source) -> None:
         try:
             await source.run(self.emit)
-        except asyncio.CancelledError:
+        except (asyncio.CancelledError, KeyboardInterrupt, GeneratorExit):
             raise
-        except Exception as exc:
+        except BaseException as exc:
+            # Third-party code inside a source may raise anything, even SystemExit (proxmoxer
+            # does when its HTTP backend is missing): that source failed, the console did not.
             self.failures.append(f"{source.name}: {type(exc).__name__}: {exc}")
             await self.emit(ConnectionChange(at=self.clock(), source=source.name, node=None,
                                              state="failed", detail=str(exc)))

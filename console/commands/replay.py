@@ -62,11 +62,14 @@ def play(paths: list[Path], args: argparse.Namespace, subtitle: str) -> int:
         return 2
     from labconsole.app import LabConsoleApp
 
-    app = LabConsoleApp([source], replay=source.control, subtitle=subtitle)
+    cut = [f"input ends early: {err}" for err in errors if err.ends_input]
+    app = LabConsoleApp([source], replay=source.control, subtitle=subtitle, problems=cut)
     app.run()
     for err in errors[:20]:
         print(visible(f"skipped {err}"), file=sys.stderr)
-    return 0
+    for line in cut:  # shown on the status bar while it played, and an input error after
+        print(visible(f"labconsole replay: {line}"), file=sys.stderr)
+    return app.return_code or (2 if cut else 0)  # non-zero when the app died
 
 
 def run(args: argparse.Namespace) -> int:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from labconsole.sanitize import json_visible, visible
+from labconsole.sources.recording import RecordingError
 
 
 def register(subparsers: Any) -> None:
@@ -77,8 +78,9 @@ def audit_paths(args: argparse.Namespace) -> list[Path]:
     return [default] if default.is_file() else []
 
 
-def render(args: argparse.Namespace) -> str:
-    """The report text for parsed arguments (raises ValueError/OSError on unusable input)."""
+def render(args: argparse.Namespace, problems: list[RecordingError] | None = None) -> str:
+    """The report text for parsed arguments (raises ValueError/OSError on unusable input);
+    lines that could not be read are appended to ``problems``."""
     from labconsole.demo.generate import DEMO_PATH
     from labconsole.incident.report import report_from_paths
     from labconsole.incident.report_json import report_json
@@ -92,7 +94,7 @@ def render(args: argparse.Namespace) -> str:
     if audits and not args.audit:
         print(f"labconsole report: remediation steps from the runbook audit log {audits[0]} "
               "(--no-audit leaves them out)", file=sys.stderr)
-    report = report_from_paths(paths, audit=audits, year=args.year)
+    report = report_from_paths(paths, audit=audits, year=args.year, problems=problems)
     if not args.paths:  # name the bundled file, not where this machine installed it
         report.sources = [f"labconsole/demo/{DEMO_PATH.name}"]
     if _format(args) == "json":
@@ -102,18 +104,24 @@ def render(args: argparse.Namespace) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    problems: list[RecordingError] = []
     try:
-        text = render(args)
+        text = render(args, problems)
     except (ValueError, OSError) as exc:
         print(visible(f"labconsole report: {exc}"), file=sys.stderr)
         return 2
+    # A truncated input is reported on what was read, and is still an input error (exit 2).
+    cut = [p for p in problems if p.ends_input]
+    for problem in cut:
+        print(visible(f"labconsole report: {problem}"), file=sys.stderr)
+    status = 2 if cut else 0
     if args.output is None:
         sys.stdout.write(text)
-        return 0
+        return status
     try:
         write_atomic(args.output, text)
     except OSError as exc:
         print(f"labconsole report: cannot write {args.output}: {exc}", file=sys.stderr)
         return 2
-    print(f"labconsole report: wrote {args.output}", file=sys.stderr)
-    return 0
+    print(visible(f"labconsole report: wrote {args.output}"), file=sys.stderr)
+    return status

@@ -111,7 +111,7 @@ def run_live(config_path: Path, args: argparse.Namespace) -> int:
     if refuse_without_terminal():
         return 2
     app.run()
-    return 0
+    return app.return_code or 0  # non-zero when the app died
 
 
 def run(args: argparse.Namespace) -> int:

@@ -37,4 +37,4 @@ def run_app(book: Runbook, ctx: RunbookContext, config: Any, args: argparse.Name
     app = RunbookApp(live.sources, problems=live.problems,
                      subtitle=f"runbook {book.id} on {ctx.node}")
     app.run()
-    return 0
+    return app.return_code or 0  # non-zero when the app died

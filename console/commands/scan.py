@@ -71,7 +71,10 @@ def run(args: argparse.Namespace) -> int:
         for report in reports:
             print_summary(report, _VisibleLines(buffer))
         _write_out(buffer.getvalue())
-    return 2 if unreadable else 0
+    for report in reports:
+        if report.ended_at is not None:  # what was read is above; the input is incomplete
+            print(visible(f"labconsole scan: {report.path}: {report.ended_at}"), file=sys.stderr)
+    return 2 if unreadable or any(r.ended_at is not None for r in reports) else 0
 
 
 def _run_events(args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from labconsole.events import Event
 from labconsole.incident.audit_read import read_audit
@@ -19,6 +20,9 @@ from labconsole.incident.correlate import DEFAULT_RULES, Incident, Rules, correl
 from labconsole.incident.downtime import NodeDowntime, downtime
 from labconsole.incident.extract import Extraction, facts_from_events
 from labconsole.incident.facts import ActionRecord, Fact
+
+if TYPE_CHECKING:
+    from labconsole.sources.recording import RecordingError
 
 # Facts shown in the report's overall timeline (actions are shown with their incident).
 TIMELINE_KINDS = frozenset({"device_alert", "device_back", "link_down", "link_up", "vote_left",
@@ -79,16 +83,18 @@ def report_from_events(events: Iterable[Event], *, actions: Iterable[ActionRecor
 
 
 def report_from_paths(paths: Sequence[str | Path], *, audit: Sequence[str | Path] = (),
-                      year: int | None = None, rules: Rules = DEFAULT_RULES) -> Report:
+                      year: int | None = None, rules: Rules = DEFAULT_RULES,
+                      problems: list[RecordingError] | None = None) -> Report:
     """Recordings and/or plain log files (sniffed by the replay loader) plus audit logs.
 
     Raises ``ReplayError`` (a ValueError) for a missing input; undecodable lines are reported
-    in ``errors``.
+    in ``errors``, and appended to ``problems`` when given (the CLI looks for an input that
+    ended early there).
     """
-    from labconsole.sources.recording import RecordingError
     from labconsole.sources.replay import load_events
 
-    problems: list[RecordingError] = []
+    if problems is None:
+        problems = []
     events = load_events(paths, problems, year=year)
     errors = [str(p) for p in problems]
     actions: list[ActionRecord] = []

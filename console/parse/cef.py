@@ -207,6 +207,13 @@ def _parse_extension(rest: str, notes: list[str]) -> dict[str, str]:
     return result
 
 
+def unreadable_times(extensions: dict[str, str]) -> list[tuple[str, str]]:
+    """The time extensions (key, value) of a record that are no time (out of range, not a
+    date): the record is kept, and a scan reports these as errors for it."""
+    return [(key, extensions[key]) for key in _TIME_KEYS
+            if key in extensions and parse_cef_time(extensions[key]) is None]
+
+
 def _event_time(
     extensions: dict[str, str], prefix_time: datetime | None, notes: list[str]
 ) -> datetime | None:
@@ -225,7 +232,12 @@ def parse_cef_time(value: str) -> datetime | None:
     """A CEF time value: epoch milliseconds, ISO 8601, or ``MMM dd yyyy HH:mm:ss[.SSS]``."""
     value = value.strip()
     if value.isdigit():
-        return datetime.fromtimestamp(int(value) / 1000, tz=timezone.utc)
+        if len(value) > 16:  # beyond any datetime (year 9999 is 15 digits of milliseconds)
+            return None
+        try:
+            return datetime.fromtimestamp(int(value) / 1000, tz=timezone.utc)
+        except (OverflowError, ValueError, OSError):  # past year 9999 or the platform's time_t
+            return None
     match = _CEF_DATE.match(value)
     if match:
         return _from_cef_date(match)

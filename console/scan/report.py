@@ -26,6 +26,12 @@ class FileReport:
     errors: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
     errors_dropped: int = 0
+    ended_at: str | None = None  # the input stopped early (truncated gzip): what happened
+
+    def ended_early(self, line: int, error: str) -> None:
+        """The input could not be read to its end: an error entry, and ``scan`` exits 2."""
+        self.ended_at = f"line {line}: input ends early: {error}"
+        self.add_error(self.ended_at)
 
     def add_kind(self, kind: str) -> None:
         if kind not in self.kinds:

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 
 from labconsole.model import CefEvent
 from labconsole.model.link_summary import MAX_DEVICES
-from labconsole.parse.cef import CefParseError, find_cef, parse_cef
+from labconsole.parse.cef import CefParseError, find_cef, parse_cef, unreadable_times
 from labconsole.parse.ethtool import EthtoolParseError, parse_driver_info, parse_features_all
 from labconsole.parse.interfaces import InterfacesParseError, parse_interfaces
 from labconsole.parse.kernel_journal import EXPORT_START
@@ -57,7 +57,7 @@ def scan_input(path: str, *, default_year: int | None = None,
             if set(report.kinds) <= {"corosync_log"} and has_syslog_lines(head_lines):
                 report.add_kind("syslog")
         if opened.head_error is not None:
-            report.add_error(f"line {report.lines + 1}: input ends early: {opened.head_error}")
+            report.ended_early(report.lines + 1, opened.head_error)
     return report
 
 
@@ -151,7 +151,7 @@ def _scan_line_blocks(
     result = scan.finish()  # counts the last line when it has no newline
     report.lines = scan.lines
     if error is not None:
-        report.add_error(f"line {scan.lines + 1}: input ends early: {error}")
+        report.ended_early(scan.lines + 1, error)
     _report_kernel(result, cef.events, report, kernel_head=kernel_head)
 
 
@@ -172,7 +172,7 @@ def _scan_lines(
     )
     report.lines = counter.n
     if counter.error is not None:
-        report.add_error(f"line {counter.n + 1}: input ends early: {counter.error}")
+        report.ended_early(counter.n + 1, counter.error)
     _report_kernel(result, cef, report, kernel_head=kernel_head)
 
 
@@ -258,6 +258,9 @@ class _CefDivert:
         except CefParseError as exc:
             self.report.add_error(f"line {n}: CEF: {exc}")
             return True
+        if event.notes:  # the parser recovered from something: a time that is none?
+            for key, value in unreadable_times(event.extensions):  # kept, without that time
+                self.report.add_error(f"line {n}: CEF: unreadable time {key}={value!r}")
         if not full:
             self.events.append(event)
         if self.on_fact is not None:

@@ -62,6 +62,7 @@ class RecordingError:
     path: str
     lineno: int
     reason: str
+    ends_input: bool = False  # nothing after this line could be read (a truncated .gz)
 
     def __str__(self) -> str:
         return f"{self.path}:{self.lineno}: {self.reason}"
@@ -342,7 +343,8 @@ def iter_recording(path: str | Path, errors: list[RecordingError] | None = None,
                 raw = fh.readline(max_line + 1)
                 extra = _skip_rest_of_line(fh, max_line) if len(raw) > max_line else 0
             except _GZIP_DAMAGE as exc:  # a .gz cut short (copied mid-write): keep what we had
-                _report(errors, p, lineno + 1, f"compressed stream damaged: {exc}")
+                _report(errors, p, lineno + 1, f"compressed stream damaged: {exc}",
+                        ends_input=True)
                 return
             if not raw:
                 return
@@ -380,6 +382,8 @@ def read_line_at(path: str | Path, offset: int) -> str:
         return fh.readline().decode("utf-8", errors="replace").rstrip("\n")
 
 
-def _report(errors: list[RecordingError] | None, path: Path, lineno: int, reason: str) -> None:
+def _report(errors: list[RecordingError] | None, path: Path, lineno: int, reason: str, *,
+            ends_input: bool = False) -> None:
     if errors is not None:
-        errors.append(RecordingError(path=str(path), lineno=lineno, reason=reason))
+        errors.append(RecordingError(path=str(path), lineno=lineno, reason=reason,
+                                     ends_input=ends_input))

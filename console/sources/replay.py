@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -69,17 +70,34 @@ def playing_time(events: Sequence[Event], *, speed: float = 1.0,
     return total / speed
 
 
-def iter_log_file(path: str | Path, *, node: str | None = None,
-                  year: int | None = None) -> Iterable[KernelText]:
-    """The lines of a plain log file as KernelText events (see the module docstring)."""
+def iter_log_file(path: str | Path, *, node: str | None = None, year: int | None = None,
+                  errors: list[RecordingError] | None = None) -> Iterable[KernelText]:
+    """The lines of a plain log file as KernelText events (see the module docstring).
+
+    A compressed file cut short yields every line read before the damage, then one
+    ``RecordingError`` (``ends_input``) in ``errors``; without ``errors``, a ReplayError."""
     p = Path(path)
     fallback_node = node or p.name.split(".")[0] or "log"
     mtime = datetime.fromtimestamp(p.stat().st_mtime, tz=timezone.utc)
     year = year or mtime.year
     last = mtime
     host: str | None = None  # a continuation line belongs to the previous line's host
+    lineno = 0
     with _open_binary(p) as fh:
-        for raw in fh:
+        lines = iter(fh)
+        while True:
+            try:
+                raw = next(lines, None)
+            except (OSError, EOFError, zlib.error) as exc:  # OSError covers BadGzipFile
+                reason = f"compressed stream damaged: {exc}"
+                if errors is None:
+                    raise ReplayError(f"{p}:{lineno + 1}: {reason}") from None
+                errors.append(RecordingError(path=str(p), lineno=lineno + 1, reason=reason,
+                                             ends_input=True))
+                return
+            if raw is None:
+                return
+            lineno += 1
             text = raw.decode("utf-8", errors="replace").rstrip("\r\n")
             if not text.strip():
                 continue
@@ -108,7 +126,7 @@ def load_events(paths: Sequence[str | Path], errors: list[RecordingError] | None
         if is_recording(p):
             streams.append([r.event for r in iter_recording(p, errors)])
         else:
-            streams.append(list(iter_log_file(p, year=year)))
+            streams.append(list(iter_log_file(p, year=year, errors=errors)))
     merged = [ev for stream in streams for ev in stream]
     merged.sort(key=lambda ev: _utc(ev.at))
     return merged

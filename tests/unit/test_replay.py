@@ -173,3 +173,33 @@ def test_speed_controls() -> None:
     with pytest.raises(ValueError):
         c.set_speed(-1)
     assert c.toggle() is True and c.label.endswith("paused")
+
+
+def test_a_truncated_gzip_log_keeps_what_was_read_and_says_where_it_ended(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """report and replay on a .gz cut short: the lines before the cut, one error naming the
+    file and line, exit 2 from report, and never an EOFError traceback."""
+    import gzip
+    import random
+
+    from labconsole.cli import main
+    from labconsole.sources.recording import RecordingError
+    from labconsole.sources.replay import ReplayError, load_events
+
+    rnd = random.Random(7)
+    lines = "".join(f"Mar 14 06:19:{i % 60:02d} pve03 kernel: e1000e 0000:00:1f.6 eno1: "
+                    f"Detected Hardware Unit Hang: TDH <{rnd.getrandbits(32):x}>\n"
+                    for i in range(3000))
+    packed = gzip.compress(lines.encode())
+    cut = tmp_path / "pve03.log.gz"
+    cut.write_bytes(packed[: len(packed) // 2])
+    errors: list[RecordingError] = []
+    events = load_events([cut], errors, year=2025)
+    assert 0 < len(events) < 3000
+    assert len(errors) == 1 and errors[0].ends_input and "ended before" in errors[0].reason
+    with pytest.raises(ReplayError, match="compressed stream damaged"):
+        list(iter_log_file(cut, year=2025))
+    assert main(["report", "--no-audit", "--year", "2025", str(cut)]) == 2
+    out, err = capsys.readouterr()
+    assert "# Incident report" in out and "Traceback" not in err
+    assert err.count("\n") == 1 and f"{cut}:{len(events) + 1}: compressed stream damaged" in err

@@ -148,11 +148,13 @@ def test_corrupt_gzip_is_an_error_in_the_report_not_a_crash(tmp_path: Path, caps
     packed = gzip.compress(_hang_log(40).encode())
     bad = tmp_path / "cut.gz"
     bad.write_bytes(packed[: len(packed) // 2])
-    code, data = _scan_json(capsys, str(bad))
-    (f,) = data["files"]
-    assert code == 0
+    code = main(["scan", "--json", "--year", "2026", str(bad)])
+    out, err = capsys.readouterr()
+    (f,) = json.loads(out)["files"]
+    assert code == 2  # what was read is reported, and the input error is the exit status
     assert any("input ends early" in e for e in f["errors"])
     assert f["lines"] > 0
+    assert err.count("\n") == 1 and "cut.gz: line" in err and "input ends early" in err
 
 
 def test_human_summary_names_the_stuck_ring(tmp_path: Path, capsys) -> None:
@@ -261,3 +263,15 @@ def test_events_stream_quorum_facts_too(tmp_path: Path, capsys) -> None:
     assert [(x["fact"], x.get("kind"), x.get("line")) for x in lines[:-1]] == [
         ("quorum_event", "link_down", 1), ("quorum_event", "member_left", 2)]
     assert [e["kind"] for e in lines[-1]["quorum_events"]] == ["link_down", "member_left"]
+
+
+@pytest.mark.parametrize("rt", ["99999999999999999999999", "253402300800000"])
+def test_cef_time_out_of_any_range_is_an_error_entry_not_a_traceback(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], rt: str) -> None:
+    log = tmp_path / "cef.log"
+    log.write_text(f"CEF:0|Ubiquiti|UniFi Network|9.0|1|switch offline|5|rt={rt} msg=x\n")
+    code, data = _scan_json(capsys, str(log))
+    (f,) = data["files"]
+    assert code == 0
+    assert f["cef"][0]["time"] is None and f["cef"][0]["extensions"]["rt"] == rt
+    assert f["errors"] == [f"line 1: CEF: unreadable time rt='{rt}'"]
