@@ -18,7 +18,7 @@ from bench import BENCHMARKS, prefilter, scan_throughput, startup
 from bench.__main__ import main as bench_main
 from bench.chunked_scan import scan_kernel_stream
 from bench.config import BenchConfig
-from bench.loggen import FORMATS, HANG_MARKER, cached_log, write_log
+from bench.loggen import FORMATS, HANG_MARKER, PROFILES, cached_log, write_log
 from bench.measure import MeasureError, measure, run_once
 from bench.report import BenchResult, render
 
@@ -66,6 +66,36 @@ def test_generator_rejects_unknown_format() -> None:
         write_log(io.StringIO(), "syslog-ng", 10)
 
 
+@pytest.mark.parametrize("profile", sorted(set(PROFILES) - {"realdata"}))
+def test_every_profile_counts_its_own_truth(profile: str) -> None:
+    out = io.StringIO()
+    stats = write_log(out, PROFILES[profile].fmt, 20_000, profile=profile)
+    text = out.getvalue()
+    assert stats.lines == text.count("\n") >= 20_000
+    assert stats.hang_reports == text.count(HANG_MARKER)
+    assert stats.cef_records == text.count("CEF:0|")
+    links = sum(text.count(w) for w in ("Link is Down", "Link is Up"))
+    assert stats.link_events == links
+
+
+def test_busy_profile_is_link_heavy_and_storm_is_hang_heavy() -> None:
+    busy = write_log(io.StringIO(), "short-iso", 20_000, profile="busy")
+    storm = write_log(io.StringIO(), "short-iso", 20_000, profile="hang-storm")
+    classic = write_log(io.StringIO(), "short-iso", 20_000)
+    assert busy.link_lines_share >= 0.08
+    assert storm.hang_reports * 15 > storm.lines / 2 > classic.hang_reports * 15
+
+
+def test_realdata_noise_is_read_from_the_samples_and_holds_no_finding(realdata: Path) -> None:
+    from bench.loggen import real_noise_lines
+
+    noise = real_noise_lines(realdata)
+    assert len(noise) > 50
+    assert not any(w in line for line in noise for w in ("Hang", "Link", "CEF:", "WATCHDOG"))
+    stats = write_log(io.StringIO(), "short-iso", 5000, profile="realdata", noise=noise)
+    assert stats.lines >= 5000
+
+
 def test_cached_log_is_reused(tmp_path: Path) -> None:
     path, _ = cached_log(tmp_path, "dmesg", 1000)
     stamp = path.stat().st_mtime_ns
@@ -104,8 +134,10 @@ def test_measure_summary_is_ordered() -> None:
 def test_scan_benchmark_smoke(tmp_path: Path) -> None:
     cfg = BenchConfig(sizes=SIZES, repeat=1, cache_dir=tmp_path, install=False, profile=False)
     result = scan_throughput.run(cfg)
-    for fmt in FORMATS:
-        row = next(r for r in result.rows if r["format"] == fmt and r["tool"] == "labconsole")
+    mixes = {(r["profile"], r["format"]) for r in result.rows if r["tool"] == "labconsole"}
+    assert {fmt for _, fmt in mixes} == set(FORMATS)
+    assert {p for p, _ in mixes} >= set(PROFILES) - {"realdata"}
+    for row in (r for r in result.rows if r["tool"] == "labconsole"):
         assert row["count ok"] is True, result.notes
         _sane_timing_row(row)
         assert 5 < float(row["peak RSS MB"]) < 100  # type: ignore[arg-type]
