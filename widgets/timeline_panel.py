@@ -61,9 +61,24 @@ def render_timeline(timeline: Timeline, node: str | None = None,
         style = SEVERITY_STYLE.get(entry.severity, "")
         text.append(f"{entry.at:%H:%M:%S} ", style="dim")
         text.append(f"{KIND_LABEL.get(entry.kind, entry.kind):<4} ", style="bold " + style)
+        if entry.sender_skew_s is not None:
+            text.append(f"[sender clock {skew_words(entry.sender_skew_s)}] ",
+                        style="bold black on yellow")
         text.append(visible_row(entry.text) + "\n", style=style)
     text.rstrip()
     return text
+
+
+def skew_words(seconds: float) -> str:
+    """``+3h12m`` / ``-2d4h`` / ``+7m``: how far ahead or behind the receive time."""
+    sign = "+" if seconds >= 0 else "-"
+    left = int(abs(seconds))
+    days, left = divmod(left, 86400)
+    hours, left = divmod(left, 3600)
+    minutes = left // 60
+    parts = [f"{days}d" if days else "", f"{hours}h" if hours else "",
+             f"{minutes}m" if minutes and not days else ""]
+    return sign + ("".join(parts) or f"{int(abs(seconds))}s")
 
 
 class TimelinePanel(VerticalScroll, can_focus=True):

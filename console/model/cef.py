@@ -26,6 +26,10 @@ class CefEvent:
     # What the parser had to recover from (e.g. a missing header field, a duplicate key),
     # one sentence each; not part of the scan contract's "cef" object.
     notes: tuple[str, ...] = ()
+    # Seconds the record's own time is ahead (+) or behind (-) the time it was received, set
+    # by the console when it is far enough off to flag (issue 19 item 4: the sender chooses
+    # the time); None when not received live or close enough. Not in the scan contract.
+    sender_skew_s: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -10,7 +10,7 @@ counted, and the console keeps going.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from labconsole.events import (
@@ -33,6 +33,9 @@ from labconsole.state.kernel_log import KernelLogStore, StoreChange, aware
 from labconsole.state.nics import NicsState
 from labconsole.state.timeline import Severity, Timeline, TimelineEntry
 from labconsole.state.votes import VotesState
+
+# A CEF record whose own time is further than this from its receive time is flagged.
+SENDER_SKEW_LIMIT_S = 300.0
 
 Panel = str  # "votes" | "nics" | "log" | "timeline" | "health" | "cef"
 PANELS: tuple[Panel, ...] = ("votes", "nics", "log", "timeline", "health", "cef")
@@ -221,9 +224,15 @@ class ConsoleState:
         except CefParseError as exc:
             self._error(at, event.source, f"CEF not understood: {exc}")
             return {"health"}
+        sent = aware(rec.time)
+        skew = (sent - at).total_seconds() if sent is not None else None
+        far = skew is not None and abs(skew) > SENDER_SKEW_LIMIT_S
+        if far:  # the sender chose a time far from now: keep it, flag it, never sort by it
+            rec = replace(rec, sender_skew_s=skew)
         self.cef.append(rec)
         text = rec.extensions.get("msg") or rec.name
-        entry = TimelineEntry(at=aware(rec.time) or at, kind="cef", node=None,
+        entry = TimelineEntry(at=at if far else sent or at, kind="cef", node=None,
+                              sender_skew_s=skew if far else None,
                               text=f"{rec.product}: {rec.name}: {text}"
                               if text != rec.name else f"{rec.product}: {rec.name}",
                               severity=cef_severity(rec.severity))

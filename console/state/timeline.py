@@ -30,6 +30,9 @@ class TimelineEntry:
     severity: Severity = "info"
     episode_id: int | None = None
     seq: int = 0
+    # A CEF sender's clock this far (s) from the receive time: the entry sits at the receive
+    # time and the panel flags it (issue 19 item 4). None: not a CEF entry, or close enough.
+    sender_skew_s: float | None = None
 
 
 class Timeline:
