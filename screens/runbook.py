@@ -9,7 +9,6 @@ the app's pipeline, when there is one).
 
 from __future__ import annotations
 
-import getpass
 import os
 import tempfile
 from collections.abc import Coroutine
@@ -24,6 +23,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from labconsole.events import OperatorAction
+from labconsole.operator import operator_name
 from labconsole.runbook.audit import AuditEntry, AuditError
 from labconsole.runbook.engine import RunbookEngine
 from labconsole.runbook.session import RunbookLauncher
@@ -190,12 +190,12 @@ def launcher_for(app: Any) -> RunbookLauncher:
     sources = getattr(getattr(app, "pipeline", None), "sources", ())
     pool = next((s for s in sources if isinstance(s, SshPool)), None)
     if pool is not None:  # live console: the same SSH connections its sources use
-        launcher = RunbookLauncher.from_pool(pool.nodes, operator=getpass.getuser(),
+        launcher = RunbookLauncher.from_pool(pool.nodes, operator=operator_name(),
                                              clock=app.clock)
         app.runbook_launcher = launcher
         return launcher
     scratch = Path(tempfile.gettempdir()) / f"labconsole-offline-audit-{os.getuid()}.jsonl"
-    launcher = RunbookLauncher.offline(operator=getpass.getuser(), clock=app.clock,
+    launcher = RunbookLauncher.offline(operator=operator_name(), clock=app.clock,
                                        audit_path=scratch)
     app.runbook_launcher = launcher
     return launcher

@@ -10,7 +10,6 @@ bar rather than stopping the console; a config that does not load stops it with 
 from __future__ import annotations
 
 import argparse
-import getpass
 import os
 import sys
 from datetime import datetime, timezone
@@ -22,6 +21,7 @@ from labconsole.commands.replay import add_replay_options, play
 from labconsole.commands.terminal import refuse_without_terminal
 from labconsole.config import ConfigError, find_config_path, load_config
 from labconsole.demo import DEMO_RECORDING
+from labconsole.operator import operator_name
 
 if TYPE_CHECKING:
     from labconsole.app import LabConsoleApp
@@ -85,15 +85,6 @@ def build_live_app(config_path: Path, args: argparse.Namespace) -> LabConsoleApp
     return LabConsoleApp(live.sources, recorder=recorder, problems=problems,
                          subtitle=f"live ({config_path})", runbook_launcher=launcher,
                          report_dir=record.parent if record else config.recording_dir)
-
-
-def operator_name() -> str:
-    """Who runs the console, for the audit log (a uid when the system has no name for it,
-    e.g. a container user without a passwd entry: the audit trail must not stop the console)."""
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):
-        return f"uid{os.getuid()}"
 
 
 def run_live(config_path: Path, args: argparse.Namespace) -> int:

@@ -245,5 +245,22 @@ def test_operator_name_falls_back_to_the_uid(monkeypatch: pytest.MonkeyPatch) ->
     def nameless() -> str:
         raise OSError("no user name")
 
-    monkeypatch.setattr(run_cmd.getpass, "getuser", nameless)
+    from labconsole import operator
+
+    monkeypatch.setattr(operator.getpass, "getuser", nameless)
+    monkeypatch.delenv(operator.SERVE_USER_ENV, raising=False)
     assert run_cmd.operator_name().startswith("uid")
+
+
+def test_a_served_session_acts_under_its_authenticated_name(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """serve puts the browser session's authenticated name in the environment of the
+    `labconsole run` it starts; the audit log then names that person, not only root."""
+    from labconsole import operator
+
+    monkeypatch.setattr(operator.getpass, "getuser", lambda: "root")
+    assert operator.operator_name({}) == "root"
+    assert operator.operator_name({operator.SERVE_USER_ENV: "alice"}) == (
+        "alice via serve (as root)")
+    assert operator.operator_name({operator.SERVE_USER_ENV: "x\x1b[2J"}) == (
+        "x\\x1b[2J via serve (as root)")
