@@ -18,7 +18,8 @@ from labconsole import __version__
 from labconsole.sanitize import visible
 
 # Subcommand modules under labconsole.commands, in the order shown by --help.
-COMMANDS: tuple[str, ...] = ("run", "replay", "scan", "check", "report", "serve", "runbook")
+COMMANDS: tuple[str, ...] = ("run", "replay", "scan", "check", "report", "serve", "runbook",
+                             "watch")
 
 
 class OneLineParser(argparse.ArgumentParser):

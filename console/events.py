@@ -132,6 +132,21 @@ class IntakeLoss(Event):
         return (self.kernel or 0) + self.queue + self.malformed + self.rejected + self.refused
 
 
+@dataclass(frozen=True, slots=True)
+class AlertNotice(Event):
+    """What became of one incident alert at one sink (``labconsole watch``; source
+    ``alert:SINK``): delivered, failed after its retries, or suppressed by the rate limit.
+    Recorded so that an alert nobody received is still on record; never an incident fact."""
+
+    type: ClassVar[str] = "alert"
+    sink: str
+    incident: str
+    change: str
+    status: str  # "delivered" | "failed" | "suppressed"
+    attempts: int | None = None
+    detail: str = ""
+
+
 # What each annotated field of an event may hold once decoded from JSON.
 _JSON_TYPES: dict[str, tuple[type, ...]] = {
     "str": (str,),
@@ -157,7 +172,7 @@ def _field_names(cls: type[Event]) -> tuple[str, ...]:
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
     for cls in (KernelText, QuorumText, NicText, SyslogText, ConnectionChange, ApiJson,
-                OperatorAction, IntakeLoss)
+                OperatorAction, IntakeLoss, AlertNotice)
 }
 
 

@@ -59,9 +59,9 @@ TOKEN_ID_RE = re.compile(r"^[^\s@!]+@[^\s@!]+![A-Za-z][A-Za-z0-9._-]*$")
 _SYNTAX_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
 PROTOCOLS = ("udp", "tcp")
 
-TOP_KEYS = ("console", "syslog", "clusters")
+TOP_KEYS = ("console", "syslog", "clusters", "watch")
 CONSOLE_KEYS = ("recording_dir", "runbook_dir", "audit_log", "quorum_poll_interval",
-                "nic_refresh_interval")
+                "nic_refresh_interval", "bell", "desktop_notification")
 SYSLOG_KEYS = ("enabled", "address", "port", "protocols", "senders")
 CLUSTER_KEYS = ("name", "ssh", "proxmox", "nodes", "kernel_log_command")
 NODE_KEYS = ("name", "address", "ssh", "kernel_log_command", "interfaces", "bridge",
@@ -268,18 +268,27 @@ def _build(check: _Checker, data: dict[str, Any]) -> Config:
         console, "console", "quorum_poll_interval", DEFAULT_QUORUM_POLL_INTERVAL)
     nic_refresh = check.interval(
         console, "console", "nic_refresh_interval", DEFAULT_NIC_REFRESH_INTERVAL)
+    bell = _or(check.typed(console, "console", "bell", bool), True)
+    desktop = _or(check.typed(console, "console", "desktop_notification", bool), True)
     syslog = _syslog(check, check.table(data, "", "syslog"))
     if "clusters" not in data:
         check.add("clusters", "missing required key (at least one [[clusters]] table)")
+    clusters = _clusters(check, data)
+    from labconsole.config.watch_load import load_watch  # imports this module's _Checker
+
+    watch = load_watch(check, check.table(data, "", "watch"))
     return Config(
         path=check.file,
-        clusters=_clusters(check, data),
+        clusters=clusters,
         syslog=syslog,
         recording_dir=recording_dir or data_dir / "recordings",
         runbook_dir=runbook_dir or data_dir / "runbooks",
         audit_log=audit_log or data_dir / "audit.jsonl",
         quorum_poll_interval=quorum_poll,
         nic_refresh_interval=nic_refresh,
+        bell=bell,
+        desktop_notification=desktop,
+        watch=watch,
     )
 
 

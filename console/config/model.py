@@ -7,6 +7,10 @@ import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from labconsole.config.watch_model import WatchConfig
 
 from platformdirs import user_data_dir
 
@@ -152,7 +156,18 @@ class Config:
     nic_refresh_interval: float = DEFAULT_NIC_REFRESH_INTERVAL
     # The runbooks' append-only audit log (JSON lines).
     audit_log: Path = field(default_factory=lambda: default_data_dir() / "audit.jsonl")
+    # The console rings when an incident starts: a terminal bell, and a desktop notification
+    # escape (OSC 9 / OSC 777) where the terminal shows one.
+    bell: bool = True
+    desktop_notification: bool = True
+    watch: WatchConfig = field(default_factory=lambda: _watch_default())
 
     @property
     def nodes(self) -> tuple[NodeConfig, ...]:
         return tuple(node for cluster in self.clusters for node in cluster.nodes)
+
+
+def _watch_default() -> WatchConfig:
+    from labconsole.config.watch_model import WatchConfig
+
+    return WatchConfig()

@@ -20,13 +20,17 @@ nested too deeply for the JSON decoder) is skipped and reported with its line nu
 crash; a gzip stream cut short yields every line before the damage, then reports it.
 Recordings may be gzip-compressed (``.gz``), which is how the bundled demo ships.
 
-Rotation: when the current file would exceed ``max_bytes`` it is renamed to ``NAME.1`` (older
-ones shift to ``.2`` ... ``.backups``) and a fresh file is started, so a console left running for
-weeks keeps a bounded amount of disk.
+Rotation: when the current file would exceed ``max_bytes``, or (with ``max_age``) holds events
+older than that many seconds of wall time, it is renamed to ``NAME.1`` (older ones shift to
+``.2`` ... ``.backups``) and a fresh file is started, so a console or watcher left running for
+weeks keeps a bounded amount of disk and a recording per day (or hour) is easy to find. The
+age of a file the recorder did not start is counted from its last rotation (the mtime of
+``NAME.1``), else from when the recorder opened it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import gzip
 import json
@@ -107,7 +111,8 @@ class Recorder:
     def __init__(self, path: str | Path, *, max_bytes: int = 64 * 1024 * 1024,
                  backups: int = 3, fsync_interval: float = 1.0, fsync_every: int = 256,
                  clock: Callable[[], float] = time.monotonic, write_fn: WriteFn = os.write,
-                 fsync_fn: SyncFn = os.fsync) -> None:
+                 fsync_fn: SyncFn = os.fsync, max_age: float | None = None,
+                 wall: Callable[[], float] = time.time) -> None:
         if max_bytes <= 0:
             raise ValueError(f"max_bytes must be positive, got {max_bytes}")
         if backups < 0:
@@ -117,6 +122,11 @@ class Recorder:
                              f"{fsync_interval} and {fsync_every}")
         self.path = Path(path)
         self.max_bytes = max_bytes
+        if max_age is not None and max_age <= 0:
+            raise ValueError(f"max_age must be positive, got {max_age}")
+        self.max_age = max_age
+        self._wall = wall
+        self._born = 0.0  # wall time the current file was started (for max_age)
         self.backups = backups
         self.fsync_interval = fsync_interval
         self.fsync_every = fsync_every
@@ -147,6 +157,10 @@ class Recorder:
             size = os.fstat(fd).st_size
             self._fd, self._size, self._synced_at = fd, size, self._clock()
             self._cut = size > 0 and not _ends_with_newline(self.path, size)
+            self._born = self._wall()
+            if size > 0:
+                with contextlib.suppress(OSError):
+                    self._born = self.path.with_name(f"{self.path.name}.1").stat().st_mtime
         return self._fd
 
     def _rotate(self) -> None:
@@ -200,7 +214,7 @@ class Recorder:
 
     def _append(self, data: bytes) -> None:
         fd = self._open()
-        if self._size > 0 and self._size + len(data) > self.max_bytes:
+        if self._size > 0 and (self._size + len(data) > self.max_bytes or self._too_old()):
             self._rotate()
             fd = self._open()
         if self._cut:
@@ -215,6 +229,9 @@ class Recorder:
             raise
         self._size += len(data)
         self._cut = False
+
+    def _too_old(self) -> bool:
+        return self.max_age is not None and self._wall() - self._born >= self.max_age
 
     def _undo(self, fd: int) -> None:
         """Cut a half-written line off again; if even that fails, the next line starts fresh."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from labconsole.events import (
+    AlertNotice,
     ApiJson,
     ConnectionChange,
     Event,
@@ -128,6 +129,8 @@ class ConsoleState:
             return {"health"}
         if isinstance(event, ApiJson):
             return set()  # the Proxmox API feeds votes through its own source's QuorumText
+        if isinstance(event, AlertNotice):
+            return self._alert(event, at)
         self._error(at, event.source, f"unhandled event type {event.type!r}")
         return {"health"}
 
@@ -251,6 +254,18 @@ class ConsoleState:
         text = f"{event.source} {event.state}" + (f": {event.detail}" if event.detail else "")
         return {"health"} | self._add([TimelineEntry(at=at, kind="conn", node=event.node,
                                                      text=text, severity=sev)])
+
+    def _alert(self, event: AlertNotice, at: datetime) -> set[Panel]:
+        """An alert sink's last outcome, shown like a source's health (never a timeline
+        entry: an undelivered alert is not an incident fact)."""
+        h = self.health[event.source]
+        state = "failed" if event.status == "failed" else "connected"
+        if h.state != state:
+            h.since = at
+        h.state = state
+        h.detail = f"{event.change} {event.incident} {event.status}" + (
+            f": {event.detail}" if event.detail else "")
+        return {"health"}
 
     def _action(self, event: OperatorAction, at: datetime) -> set[Panel]:
         ok = event.status == "ok" and event.exit_status in (0, None)

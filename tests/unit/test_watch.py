@@ -1,0 +1,99 @@
+"""The watcher on the bundled pve03 recording: one alert per incident start and end, with the
+right cause, delivered to a real local webhook; undelivered alerts in the log and recording."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import timedelta
+from pathlib import Path
+
+from labconsole.alert.dispatch import AlertPolicy
+from labconsole.alert.http import WebhookSink
+from labconsole.demo import DEMO_RECORDING
+from labconsole.events import AlertNotice, Event, QuorumText
+from labconsole.sources.recording import Recorder, iter_recording
+from labconsole.sources.replay import load_events
+from labconsole.watch.recorded import RecordedSource
+from labconsole.watch.runner import Watcher
+from tests.alert_servers import closed_port, http_server
+
+
+def demo_then_quiet(minutes: int = 4) -> list[Event]:
+    """The demo, then ``minutes`` of healthy 3/3 polls: the demo stops one minute after pve03
+    rejoined, before the correlation's two-minute settle time could call incident 2 over."""
+    events = load_events([DEMO_RECORDING])
+    last = [e for e in events if isinstance(e, QuorumText)][-1]
+    tail = [dataclasses.replace(last, at=last.at + timedelta(seconds=30 * i))
+            for i in range(1, 2 * minutes + 1)]
+    return [*events, *tail]
+
+
+async def watch(events: list[Event], sinks: list, recorder: Recorder | None = None,
+                policy: AlertPolicy | None = None) -> tuple[Watcher, list[str]]:
+    lines: list[str] = []
+    watcher = Watcher([RecordedSource(events)], sinks, log=lines.append, recorder=recorder,
+                      policy=policy or AlertPolicy())
+    await watcher.run()
+    return watcher, lines
+
+
+async def test_one_alert_per_incident_start_and_end_with_the_right_cause(tmp_path: Path
+                                                                          ) -> None:
+    rec = Recorder(tmp_path / "watch.jsonl")
+    with http_server() as srv:
+        watcher, lines = await watch(demo_then_quiet(), [WebhookSink("hook", srv.url)], rec)
+    got = [json.loads(r.body)["alert"] for r in srv.requests]
+    assert [(a["number"], a["change"], a["cause_kind"]) for a in got] == [
+        (1, "started", "device_offline"), (1, "ended", "device_offline"),
+        (2, "started", "stuck_tx_ring"), (2, "ended", "stuck_tx_ring")]
+    assert got[0]["start"].startswith("2025-11-08T06:08")
+    assert got[2]["start"].startswith("2025-11-08T06:19")
+    assert "switch USW-Lite-16 offline" in got[0]["cause"]
+    assert "stuck TX ring on pve03 eno1 (e1000e), TDH frozen at <f6>" in got[2]["cause"]
+    assert any("ring stuck" in e for e in got[2]["evidence"])
+    # every outcome is a log line and a typed event in the recording
+    assert sum("alert hook: delivered" in line for line in lines) == 4
+    notices = [r.event for r in iter_recording(tmp_path / "watch.jsonl")
+               if isinstance(r.event, AlertNotice)]
+    assert [(n.incident[-7:], n.change, n.status) for n in notices] == [
+        ("060812Z", "started", "delivered"), ("060812Z", "ended", "delivered"),
+        ("061902Z", "started", "delivered"), ("061902Z", "ended", "delivered")]
+
+
+async def test_without_the_quiet_tail_incident_two_is_still_open() -> None:
+    watcher, lines = await watch(load_events([DEMO_RECORDING]), [])
+    assert [(a.number, a.change) for a in watcher.alerts] == [
+        (1, "started"), (1, "ended"), (2, "started")]
+    assert [r.incident.number for r in watcher.tracker.open_incidents()] == [2]
+    assert any(line.startswith("ALERT labconsole: incident 2 started: stuck TX ring")
+               for line in lines)
+
+
+async def test_an_alert_that_could_not_be_delivered_is_logged_recorded_and_in_status(
+        tmp_path: Path) -> None:
+    rec = Recorder(tmp_path / "watch.jsonl")
+    down = WebhookSink("pager", f"http://127.0.0.1:{closed_port()}/", timeout=5)
+    watcher, lines = await watch(demo_then_quiet(), [down], rec,
+                                 AlertPolicy(retries=1, retry_delay=0.01))
+    failed = [line for line in lines if "alert pager: FAILED" in line]
+    assert len(failed) == 4 and "after 2 attempts" in failed[0]
+    assert "Connection refused" in failed[0]
+    notices = [r.event for r in iter_recording(tmp_path / "watch.jsonl")
+               if isinstance(r.event, AlertNotice)]
+    assert [n.status for n in notices] == ["failed"] * 4
+    assert all(n.source == "alert:pager" and n.attempts == 2 for n in notices)
+    health = watcher.state.health["alert:pager"]
+    assert health.state == "failed" and "Connection refused" in health.detail
+    # an undelivered alert is not an incident fact: still exactly the two incidents
+    assert [a.number for a in watcher.alerts if a.change == "started"] == [1, 2]
+
+
+async def test_a_replayed_watch_recording_shows_the_failed_alerts(tmp_path: Path) -> None:
+    rec = Recorder(tmp_path / "watch.jsonl")
+    down = WebhookSink("pager", f"http://127.0.0.1:{closed_port()}/", timeout=5)
+    await watch(demo_then_quiet(), [down], rec, AlertPolicy(retries=0))
+    again, _ = await watch([r.event for r in iter_recording(tmp_path / "watch.jsonl")], [])
+    assert again.state.health["alert:pager"].state == "failed"
+    assert [(a.number, a.change) for a in again.alerts] == [
+        (1, "started"), (1, "ended"), (2, "started"), (2, "ended")]
