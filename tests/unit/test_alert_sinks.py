@@ -80,9 +80,8 @@ async def test_gotify_posts_to_message_with_app_token() -> None:
 
 
 async def test_http_error_status_is_a_failed_attempt_named_with_its_status() -> None:
-    with http_server(statuses=[503]) as srv:
-        with pytest.raises(DeliveryError, match="HTTP 503"):
-            await WebhookSink("hook", srv.url).send(alert())
+    with http_server(statuses=[503]) as srv, pytest.raises(DeliveryError, match="HTTP 503"):
+        await WebhookSink("hook", srv.url).send(alert())
 
 
 async def test_smtp_sends_one_mail_with_cause_and_evidence() -> None:
@@ -103,7 +102,7 @@ async def test_smtp_sends_one_mail_with_cause_and_evidence() -> None:
 async def test_smtp_server_down_is_a_delivery_error() -> None:
     sink = MailSink("mail", "127.0.0.1", "a@lab.example", ("b@lab.example",),
                     port=closed_port(), security="none", timeout=5)
-    with pytest.raises(DeliveryError, match="SMTP 127.0.0.1"):
+    with pytest.raises(DeliveryError, match=r"SMTP 127\.0\.0\.1"):
         await sink.send(alert())
 
 
@@ -142,7 +141,7 @@ async def test_command_failure_names_its_exit_status(tmp_path: Path) -> None:
 async def test_command_that_hangs_is_killed_at_its_timeout(tmp_path: Path) -> None:
     sink = CommandSink("slow", (sys.executable, "-c", "import time; time.sleep(60)"),
                        timeout=0.5)
-    with pytest.raises(DeliveryError, match="did not finish within 0.5 s"):
+    with pytest.raises(DeliveryError, match=r"did not finish within 0\.5 s"):
         await sink.send(alert())
 
 

@@ -42,7 +42,7 @@ async def test_one_alert_per_incident_start_and_end_with_the_right_cause(tmp_pat
                                                                           ) -> None:
     rec = Recorder(tmp_path / "watch.jsonl")
     with http_server() as srv:
-        watcher, lines = await watch(demo_then_quiet(), [WebhookSink("hook", srv.url)], rec)
+        _, lines = await watch(demo_then_quiet(), [WebhookSink("hook", srv.url)], rec)
     got = [json.loads(r.body)["alert"] for r in srv.requests]
     assert [(a["number"], a["change"], a["cause_kind"]) for a in got] == [
         (1, "started", "device_offline"), (1, "ended", "device_offline"),
