@@ -11,7 +11,7 @@ frames instead of redrawing after every chunk of lines.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -26,10 +26,11 @@ from textual.message import Message
 from textual.screen import Screen
 
 from labconsole.clock import Clock, system_clock
+from labconsole.events import Event
 from labconsole.incident.from_state import IncidentMark, incident_marks
 from labconsole.pipeline import Pipeline
 from labconsole.screens.dashboard import DASHBOARD_KEYS, DashboardScreen
-from labconsole.screens.help import HelpScreen
+from labconsole.screens.help import HelpScreen, key_label
 from labconsole.sources.base import Source
 from labconsole.sources.recording import Recorder
 from labconsole.sources.replay import ReplayControl
@@ -65,7 +66,8 @@ class LabConsoleApp(App[int]):
                  clock: Clock = system_clock, subtitle: str = "",
                  tick_seconds: float = 1.0, problems: Sequence[str] = (),
                  runbook_launcher: RunbookLauncher | None = None,
-                 report_dir: Path | None = None) -> None:
+                 report_dir: Path | None = None,
+                 on_event: Callable[[Event], None] | None = None) -> None:
         super().__init__()
         # Opens runbooks on what the dashboard selects (``b``); None: the runbook screen makes
         # one from the SSH pool (live) or an offline one (replay, demo) on first use.
@@ -80,7 +82,7 @@ class LabConsoleApp(App[int]):
         # Config/source problems that disabled part of the live set (shown in the status bar).
         self.problems = list(problems)
         self.pipeline = Pipeline(sources=sources, state=self.state, recorder=recorder,
-                                 on_change=self._changed, clock=clock)
+                                 on_change=self._changed, clock=clock, on_event=on_event)
         if replay is not None:
             replay.on_reset = self.pipeline.reset_state
         self._pending: set[str] = set()
@@ -180,17 +182,18 @@ class LabConsoleApp(App[int]):
             ("Report", IncidentReportScreen, INCIDENT_REPORT_KEYS)]
         for group, screen_cls, keys in screens:
             if isinstance(screen, screen_cls):
-                for _key, action, description, _show in keys:
-                    yield SystemCommand(f"{group}: {description}", f"{group} action {action}",
+                for key, action, description, _show in keys:
+                    yield SystemCommand(f"{group}: {description}", f"key {key_label(key)}",
                                         partial(self.run_action, f"screen.{action}"))
         if isinstance(screen, DashboardScreen):
-            for _key, action, description, _show in DASHBOARD_KEYS:
-                yield SystemCommand(description, f"Dashboard action {action}",
+            for key, action, description, _show in DASHBOARD_KEYS:
+                yield SystemCommand(description, f"key {key_label(key)}",
                                     partial(self.run_action, f"screen.{action}"))
             for panel, cls in (("Kernel log", KernelLogPane), ("NICs", NicPanel)):
                 for b in cls.BINDINGS:
-                    if isinstance(b, Binding) and b.show:
-                        yield SystemCommand(f"{panel}: {b.description}", b.action,
+                    if isinstance(b, Binding) and (b.show or b.action.startswith("fold_all")):
+                        yield SystemCommand(f"{panel}: {b.description}",
+                                            f"key {key_label(b.key)}",
                                             partial(self._panel_action, cls, b.action))
 
     async def _panel_action(self, cls: type[KernelLogPane] | type[NicPanel], action: str) -> None:

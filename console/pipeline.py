@@ -41,6 +41,9 @@ class Pipeline:
     recorder: Recorder | None = None
     on_change: OnChange | None = None
     clock: Clock = system_clock
+    # Told every event after it is applied (e.g. the live set re-reads a node's NICs after a
+    # runbook action or a link change); must not block.
+    on_event: Callable[[Event], None] | None = None
     failures: list[str] = field(default_factory=list)
     _rec_problem: int | None = field(default=None, init=False, repr=False)  # its failures[i]
 
@@ -51,6 +54,8 @@ class Pipeline:
             changed |= self._record(self.recorder, event)
         if changed and self.on_change is not None:
             self.on_change(changed)
+        if self.on_event is not None:
+            self.on_event(event)
 
     def _record(self, recorder: Recorder, event: Event) -> set[str]:
         """Write one event; a failed write is shown, not fatal: the state keeps updating and

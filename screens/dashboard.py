@@ -10,10 +10,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Header
+from textual.widgets import Header
 
+from labconsole.sanitize import visible_row
+from labconsole.state.health import unreachable
+from labconsole.state.kernel_log import KernelLogStore
 from labconsole.state.log_view import LogQuery, LogView, QueryError, compile_pattern
 from labconsole.state.timequery import TimeQueryError, parse_clock, parse_window
+from labconsole.widgets.console_footer import ConsoleFooter
 from labconsole.widgets.kernel_log import KernelLogPane
 from labconsole.widgets.nic_panel import NicPanel
 from labconsole.widgets.query_prompt import QueryPrompt
@@ -49,14 +53,27 @@ DASHBOARD_KEYS: list[tuple[str, str, str, bool]] = [
 ]
 
 
+def newest_hang(log: KernelLogStore) -> str:
+    """The newest hang episode in one line, for the kernel log pane's bottom border: on
+    screen even when later lines have scrolled its folded row out of a short pane."""
+    if not log.episodes:
+        return ""
+    ref = log.episodes[-1]
+    return visible_row(f"newest hang: {ref.node} {ref.summary}")
+
+
 class DashboardScreen(Screen[None]):
+    # At 80x24: header 1, votes|NICs 7 (five rows each: a 3-node cluster's votes; three NICs
+    # and their warning in the NIC panel's compact form), kernel log 9 (seven rows), timeline
+    # 5, status 1, footer 1. From 40 rows up the panels grow.
     DEFAULT_CSS = """
     #top { height: 7; }
     #top VotesPanel { width: 36; }
     #top NicPanel { width: 1fr; }
-    #timeline { height: 6; }
+    #timeline { height: 5; }
     DashboardScreen.-tall #top { height: 10; }
     DashboardScreen.-tall #timeline { height: 14; }
+    DashboardScreen.-wide #top VotesPanel { width: 48; }
     """
     # Priority bindings: the app runs them the moment the key arrives, in order, so text typed
     # right after ``/`` (a fast typist, tmux send-keys) reaches the prompt instead of being
@@ -89,7 +106,7 @@ class DashboardScreen(Screen[None]):
         yield TimelinePanel(id="timeline")
         yield QueryPrompt(id="prompt")
         yield StatusBar(id="status")
-        yield Footer()
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
         self.query_one(KernelLogPane).focus()
@@ -98,6 +115,7 @@ class DashboardScreen(Screen[None]):
     def on_resize(self) -> None:
         # At 80x24 the kernel log keeps most of the height; from 40 rows up the panels grow.
         self.set_class(self.size.height >= 40, "-tall")
+        self.set_class(self.size.width >= 160, "-wide")
 
     @property
     def log_pane(self) -> KernelLogPane:
@@ -113,10 +131,11 @@ class DashboardScreen(Screen[None]):
             self.log_pane.set_view(view)
         if panels & {"votes", "tick", "reset"}:
             self.query_one(VotesPanel).show(state.votes, now)
-        if panels & {"nics", "reset"}:
-            self.query_one(NicPanel).show(state.nics)
+        if panels & {"nics", "reset", "health", "tick"}:
+            self.query_one(NicPanel).show(state.nics, unreachable(state.health), now)
         if panels & {"log", "reset"}:
             self.log_pane.refresh_rows()
+            self.log_pane.border_subtitle = newest_hang(state.log)
         if panels & {"timeline", "reset"}:
             self.query_one(TimelinePanel).show(state.timeline, self.lc.incident_marks())
         self.refresh_status()
@@ -183,12 +202,15 @@ class DashboardScreen(Screen[None]):
         if not self.search_text:
             self.say("no search yet: press / to search")
             return
+        folded = len(pane.view.expanded)
         found = pane.view.find(self.search_text, pane.cursor, forward=direction > 0,
-                               regex=self.search_regex)
+                               regex=self.search_regex, unfold=True)
         if found is None:
             self.say(f"{self.search_text!r} not found")
             return
         pane.follow = False
+        if len(pane.view.expanded) != folded:  # the match was inside a folded episode
+            pane.refresh_rows()
         pane.move_to(found)
         self.say(f"match for {self.search_text!r} at row {found + 1}")
 

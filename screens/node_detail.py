@@ -9,12 +9,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from labconsole.sanitize import visible_row
-from labconsole.state.health import SourceHealth
+from labconsole.state.health import SourceHealth, unreachable
 from labconsole.state.log_view import LogQuery, LogView
 from labconsole.state.votes import VotesState
+from labconsole.widgets.console_footer import ConsoleFooter
 from labconsole.widgets.kernel_log import KernelLogPane
 from labconsole.widgets.nic_panel import NicPanel
 from labconsole.widgets.style import ago
@@ -89,7 +90,7 @@ class NodeDetailScreen(Screen[None]):
                              id="node-log")
         pane.merged = False
         yield pane
-        yield Footer()
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
         self.sub_title = f"node {visible_row(self.node)}"
@@ -107,8 +108,8 @@ class NodeDetailScreen(Screen[None]):
             self.query_one("#node-votes", Static).update(Text("\n").join([
                 render_node_votes(state.votes, self.node, now),
                 render_node_sources(state.health, self.node, now)]))
-        if panels & {"nics", "reset"}:
-            self.query_one(NicPanel).show(state.nics)
+        if panels & {"nics", "reset", "health", "tick"}:
+            self.query_one(NicPanel).show(state.nics, unreachable(state.health), self.lc.now())
         if panels & {"timeline", "reset"}:
             self.query_one(TimelinePanel).show(state.timeline)
         if panels & {"log"}:

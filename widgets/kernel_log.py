@@ -38,7 +38,8 @@ class KernelLogPane(ScrollView, can_focus=True):
         Binding("home", "first", "First line", show=False),
         Binding("end,G", "last", "Last line / follow", show=False),
         Binding("enter", "toggle_fold", "Fold/unfold"),
-        Binding("z", "fold_all", "Fold all"),
+        Binding("z", "fold_all(True)", "Fold all"),
+        Binding("Z", "fold_all(False)", "Unfold all", show=False),
         Binding("space", "toggle_follow", "Follow"),
     ]
 
@@ -213,9 +214,11 @@ class KernelLogPane(ScrollView, can_focus=True):
         if target is not None:
             self.move_to(target)
 
-    def action_fold_all(self) -> None:
-        self._all_folded = not self._all_folded
-        self.view.set_all_folded(self._all_folded)
+    def action_fold_all(self, fold: bool = True) -> None:
+        """``z`` folds every episode, ``Z`` unfolds every one (not a toggle: pressing ``z``
+        twice must not open 37 hang blocks)."""
+        self._all_folded = fold
+        self.view.set_all_folded(fold)
         self.refresh_rows()
 
     def on_focus(self) -> None:

@@ -84,7 +84,8 @@ def build_live_app(config_path: Path, args: argparse.Namespace) -> LabConsoleApp
     problems = [*live.problems, *(f"runbooks: {p}" for p in launcher.problems)]
     return LabConsoleApp(live.sources, recorder=recorder, problems=problems,
                          subtitle=f"live ({config_path})", runbook_launcher=launcher,
-                         report_dir=record.parent if record else config.recording_dir)
+                         report_dir=record.parent if record else config.recording_dir,
+                         on_event=live.react)
 
 
 def run_live(config_path: Path, args: argparse.Namespace) -> int:

@@ -9,11 +9,13 @@ in ``problems`` instead of stopping the console.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from labconsole.clock import Clock, system_clock
 from labconsole.config import ClusterConfig, Config, NodeConfig, SecretUnavailableError
+from labconsole.events import Event, KernelText, OperatorAction
 from labconsole.sources.base import Source
 from labconsole.sources.kernel_stream import KernelStreamSource
 from labconsole.sources.nic_poll import NicPollSource
@@ -21,6 +23,9 @@ from labconsole.sources.pve_api import PveApiSource
 from labconsole.sources.quorum_poll import QuorumPollSource
 from labconsole.sources.ssh import SshPool, SshTarget
 from labconsole.sources.syslog_listener import LOOPBACK, SyslogListener, parse_networks
+
+# A carrier change as drivers word it ("NIC Link is Down", "Link is Up", r8169 "link down").
+_LINK_HINT = re.compile(r"\b[Ll]ink is (?:[Uu]p|[Dd]own)\b|\blink (?:up|down)\b")
 
 
 @dataclass
@@ -31,6 +36,15 @@ class LiveSet:
     sources: list[Source] = field(default_factory=list)
     nics: dict[tuple[str, str], NicPollSource] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+
+    def react(self, event: Event) -> None:
+        """Re-read a node's NICs at once when their state may just have changed: after a
+        runbook step on it (``ethtool -K``, a network reload) or a kernel link up/down line
+        (otherwise the panel would show the old state until the next poll, 30 s by
+        default). The poller's own fetch is the one that runs: nothing here blocks."""
+        link = isinstance(event, KernelText) and bool(_LINK_HINT.search(event.text))
+        if event.node and (isinstance(event, OperatorAction) or link):
+            self.refresh_nics(event.node)
 
     def refresh_nics(self, node: str, iface: str | None = None) -> int:
         """Ask the NIC pollers of ``node`` (one interface or all) to fetch now; returns count."""

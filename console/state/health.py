@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -43,3 +44,13 @@ class SourceHealth:
         if self.state == "connected" or self.since is None:
             return None
         return max(0.0, (now - self.since).total_seconds())
+
+
+def unreachable(health: Mapping[str, SourceHealth]) -> dict[str, SourceHealth]:
+    """Nodes whose SSH connection is down (``ssh:NODE`` not connected), by node name: what
+    the console shows of them (NIC state, their own votes) is old, not current."""
+    out: dict[str, SourceHealth] = {}
+    for h in health.values():
+        if h.name.startswith("ssh:") and h.node and h.state in ("reconnecting", "failed"):
+            out[h.node] = h
+    return out

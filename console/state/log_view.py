@@ -239,8 +239,12 @@ class LogView:
     # Navigation helpers (pure: they return row indexes, the widget moves the cursor).
 
     def find(self, text: str, start: int, *, forward: bool = True,
-             regex: bool = False) -> int | None:
-        """Index of the next (or previous) row from ``start`` whose text matches."""
+             regex: bool = False, unfold: bool = False) -> int | None:
+        """Index of the next (or previous) row from ``start`` whose text matches.
+
+        A folded episode matches by its summary; with ``unfold`` also by any of its lines
+        (``TDT``, ``Detected Hardware Unit Hang`` are only in the lines): that episode is
+        then unfolded and the index is the matching line's row."""
         pattern = compile_pattern(text, regex)
         codes = self.codes
         if pattern is None or not codes:
@@ -250,10 +254,28 @@ class LogView:
         for k in range(1, n + 1):
             i = (start + step * k) % n
             code = codes[i]
-            found = (pattern.search(self.store.raw(code)) if code > 0
-                     else pattern.search(self.store.episode(-code - 1).summary))
-            if found:
+            if code > 0:
+                if pattern.search(self.store.raw(code)):
+                    return i
+                continue
+            eid = -code - 1
+            if pattern.search(self.store.episode(eid).summary):
                 return i
+            if unfold and eid not in self.expanded:
+                seq = self._folded_match(eid, pattern, forward)
+                if seq is not None:
+                    self.expanded.add(eid)
+                    self.rebuild()
+                    return self.codes.index(seq)
+        return None
+
+    def _folded_match(self, eid: int, pattern: re.Pattern[str], forward: bool) -> int | None:
+        """The first (last) line of a folded episode that matches and would be shown."""
+        seqs = self.store.episode(eid).seqs
+        for seq in (seqs if forward else reversed(seqs)):
+            if (seq >= self.store.oldest_seq and self._visible(seq)
+                    and self._matches(seq, eid) and pattern.search(self.store.raw(seq))):
+                return int(seq)
         return None
 
     def index_at(self, when: datetime) -> int | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import datetime, timezone
 
 from textual.pilot import Pilot
@@ -32,3 +33,14 @@ async def settle(pilot: Pilot[int], turns: int = 400) -> None:
         await pilot.pause()
     await pilot.pause()
     await pilot.pause()
+
+
+def screen_lines(app: LabConsoleApp) -> list[str]:
+    """The terminal as text rows, as an operator reads it (what capture-pane would give)."""
+    from rich.console import Console
+
+    width = app.size.width
+    console = Console(width=width, height=app.size.height, file=io.StringIO(), record=True,
+                      color_system=None, legacy_windows=False)
+    console.print(app.screen._compositor.render_update(full=True))
+    return console.export_text(styles=False).splitlines()

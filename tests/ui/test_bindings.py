@@ -101,9 +101,9 @@ async def test_search_next_previous_and_fold() -> None:
         assert len(pane.view.rows) == rows + 37 * 15
         await pilot.press("enter")
         assert len(pane.view.rows) == rows
-        await pilot.press("z")
+        await pilot.press("Z")  # unfold all
         assert len(pane.view.rows) == rows + 37 * 15
-        await pilot.press("z")
+        await pilot.press("z")  # fold all
         assert len(pane.view.rows) == rows
         await pilot.press("slash", *"no such text", "enter")
         assert "not found" in dash.message

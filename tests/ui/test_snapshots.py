@@ -13,7 +13,7 @@ from textual.pilot import Pilot
 
 from tests.ui.helpers import MID_INCIDENT, demo_app, settle
 
-SIZES = [(80, 24), (160, 48)]
+SIZES = [(80, 24), (120, 40), (200, 50)]
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")

@@ -1,0 +1,64 @@
+"""What must be on screen at 80x24 (issue 14): every node's votes, every NIC's tso/gso/gro and
+its warning, the newest hang episode, and a footer that keeps ``?`` and ``q``; the same at
+120x40 and 200x50 with the NIC details (driver, firmware, speed) too. Read as text rows."""
+
+from __future__ import annotations
+
+import pytest
+
+from labconsole.app import LabConsoleApp
+from tests.ui.helpers import MID_INCIDENT, demo_app, screen_lines, settle
+
+SIZES = [(80, 24), (120, 40), (200, 50)]
+
+
+async def _lines(app: LabConsoleApp, size: tuple[int, int]) -> list[str]:
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        return screen_lines(app)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_mid_incident_everything_that_matters_is_visible(size: tuple[int, int]) -> None:
+    lines = await _lines(demo_app(MID_INCIDENT), size)
+    screen = "\n".join(lines)
+    assert len(lines) == size[1]
+    for node in ("pve01", "pve02", "pve03"):
+        assert any(f"{node}" in line and ("member" in line or "GONE" in line)
+                   for line in lines), f"votes of {node}"
+        nic = [line for line in lines if f"{node} eno1" in line]
+        assert nic and "tso on" in nic[0] and "gso on" in nic[0] and "gro on" in nic[0], node
+    assert "e1000e tso/gso on: known TX hang race" in screen
+    assert "newest hang: pve03 e1000e eno1 hang x 20, TDH stuck at <f6> since 06:19:02" \
+        in screen
+    footer = lines[-1]
+    assert footer.lstrip().startswith("? Help") and "q Quit" in footer
+    if size[0] >= 120:
+        assert "e1000e 0.13-4 1000Mb/s" in screen  # details where there is room
+
+
+async def test_search_finds_text_inside_a_folded_episode_and_unfolds_it() -> None:
+    app = demo_app(MID_INCIDENT)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        pane = app.screen.log_pane
+        assert not pane.view.expanded  # folded by default
+        await pilot.press("slash", *"TDT", "enter")
+        await pilot.pause()
+        row = pane.current_row
+        assert row is not None and row.entry is not None and "TDT" in row.entry.line.message
+        assert pane.view.expanded  # the episode was unfolded to show the match
+        assert "match for 'TDT'" in "\n".join(screen_lines(app))
+
+
+async def test_z_folds_all_and_capital_z_unfolds_all() -> None:
+    app = demo_app(MID_INCIDENT)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        pane = app.screen.log_pane
+        await pilot.press("Z")
+        await pilot.pause()
+        assert pane.view.expanded
+        await pilot.press("z", "z")  # twice: still folded (not a toggle)
+        await pilot.pause()
+        assert not pane.view.expanded
