@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bench import flood, lab_latency, prefilter, scale, scan_throughput, startup, ui_memory
+from bench import (
+    cef_flood,
+    flood,
+    lab_latency,
+    prefilter,
+    scale,
+    scan_throughput,
+    startup,
+    ui_memory,
+)
 from bench.config import BenchConfig
 from bench.report import BenchResult
 
@@ -24,6 +33,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     lab_latency.NAME: lab_latency.run,
     flood.NAME: flood.run,
     scale.NAME: scale.run,
+    cef_flood.NAME: cef_flood.run,
 }
 # Run when no name is given; lab, flood and scale build network namespaces as root and take
 # minutes, so they run only on request.

@@ -46,13 +46,24 @@ def place_marks(entries: Sequence[TimelineEntry], marks: Sequence[IncidentMark]
     return placed
 
 
+# Rows rendered at most: the whole Static is rebuilt and re-laid-out on every refresh (up to
+# 20 a second), so its cost grows with the rows; 10,000 CEF rows made each refresh take
+# hundreds of ms and starved intake and keys (issue 19 item 3, bench/cef_flood.py).
+MAX_ROWS = 200
+
+
 def render_timeline(timeline: Timeline, node: str | None = None,
-                    incidents: Sequence[IncidentMark] = ()) -> Text:
+                    incidents: Sequence[IncidentMark] = (), max_rows: int = MAX_ROWS) -> Text:
     entries = [e for e in timeline.entries if node is None or e.node in (None, node)]
     if not entries:
         return Text("nothing yet", style="dim")
+    hidden = max(0, len(entries) - max_rows)
     heads = place_marks(entries, incidents)
+    entries = entries[hidden:]
     text = Text(no_wrap=True, overflow="ellipsis")
+    if hidden:
+        text.append(f"... {hidden:,} earlier entries not shown (the report has every one)\n",
+                    style="dim")
     for entry in entries:
         mark = heads.get(entry.seq)
         if mark is not None:

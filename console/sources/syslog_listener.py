@@ -95,17 +95,11 @@ def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     return ip
 
 
-class _Udp(asyncio.DatagramProtocol):
-    def __init__(self, listener: SyslogListener) -> None:
-        self.listener = listener
-
-    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        if not self.listener.allowed(addr[0]):
-            self.listener.stats.rejected += 1
-            return
-        text = self.listener.decoder.decode(data)
-        if text is not None:
-            self.listener.deliver(text, f"udp:{addr[0]}:{addr[1]}")
+# Datagrams read per wake-up of the UDP socket. asyncio's datagram transport reads one per
+# event-loop iteration, so intake was capped by how long one iteration took: with the screen
+# redrawing, 3-100 a second (issue 19 item 3). A batch keeps intake independent of that.
+UDP_BATCH = 256
+_UDP_BUFFER = 65_536  # the largest UDP payload: a bigger message is never cut silently
 
 
 @dataclass(eq=False, slots=True)
@@ -191,17 +185,11 @@ class SyslogListener:
 
     async def run(self, emit: Emit) -> None:
         loop = asyncio.get_running_loop()
-        transport = server = ticker = None
+        udp = server = ticker = None
         try:
             if self.udp:
-                transport, _ = await loop.create_datagram_endpoint(
-                    lambda: _Udp(self), local_addr=(self.host, self.port))
-                self.udp_port = transport.get_extra_info("sockname")[1]
-                sock = transport.get_extra_info("socket")
-                if sock is not None and self.receive_buffer:
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.receive_buffer)
-                self._udp_inode = socket_inode(sock) if sock is not None else None
-                self._read_kernel_drops()
+                udp = self._bind_udp()
+                loop.add_reader(udp.fileno(), self._read_udp, udp)
             if self.tcp:
                 tcp_port = self.port or self.udp_port or 0
                 server = await asyncio.start_server(self._client, self.host, tcp_port,
@@ -209,17 +197,63 @@ class SyslogListener:
                 self.tcp_port = server.sockets[0].getsockname()[1]
             self._ready.set()
             ticker = asyncio.create_task(self._report_losses(emit))
-            while True:
-                await emit(await self._queue.get())
+            await self._forward(emit)
         finally:
             if ticker is not None:
                 ticker.cancel()
-            if transport is not None:
-                transport.close()
+            if udp is not None:
+                loop.remove_reader(udp.fileno())
+                udp.close()
             if server is not None:
                 server.close()
             for conn in list(self._open):
                 conn.writer.close()
+
+    async def _forward(self, emit: Emit) -> None:
+        """Queue -> console, yielding to the event loop every few messages: a full queue
+        must not hold the screen (and the operator's keys) until it is empty."""
+        while True:
+            await emit(await self._queue.get())
+            for _ in range(63):
+                if self._queue.empty():
+                    break
+                await emit(self._queue.get_nowait())
+            await asyncio.sleep(0)
+
+    # -- UDP -----------------------------------------------------------------------------------
+
+    def _bind_udp(self) -> socket.socket:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            self.host, self.port, type=socket.SOCK_DGRAM)[0]
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.setblocking(False)
+            if self.receive_buffer:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.receive_buffer)
+            sock.bind(address)
+        except OSError:
+            sock.close()
+            raise
+        self.udp_port = sock.getsockname()[1]
+        self._udp_inode = socket_inode(sock)
+        self._read_kernel_drops()
+        return sock
+
+    def _read_udp(self, sock: socket.socket) -> None:
+        """Up to UDP_BATCH datagrams now (the socket is readable)."""
+        for _ in range(UDP_BATCH):
+            try:
+                data, addr = sock.recvfrom(_UDP_BUFFER)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:  # e.g. ICMP-reported errors on some stacks: not ours to stop on
+                return
+            if not self.allowed(addr[0]):
+                self.stats.rejected += 1
+                continue
+            text = self.decoder.decode(data)
+            if text is not None:
+                self.deliver(text, f"udp:{addr[0]}:{addr[1]}")
 
     # -- loss accounting ---------------------------------------------------------------------
 
