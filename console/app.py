@@ -11,6 +11,7 @@ frames instead of redrawing after every chunk of lines.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +26,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
 
+from labconsole.alert.ring import Ringer, desktop_escapes, notification
 from labconsole.clock import Clock, system_clock
 from labconsole.events import Event
 from labconsole.incident.from_state import IncidentMark, incident_marks
@@ -67,8 +69,14 @@ class LabConsoleApp(App[int]):
                  tick_seconds: float = 1.0, problems: Sequence[str] = (),
                  runbook_launcher: RunbookLauncher | None = None,
                  report_dir: Path | None = None,
-                 on_event: Callable[[Event], None] | None = None) -> None:
+                 on_event: Callable[[Event], None] | None = None, bell: bool = True,
+                 desktop_notification: bool = True) -> None:
         super().__init__()
+        # When an incident starts: a terminal bell (tmux flags the window) and a desktop
+        # notification escape, each switchable in the config ([console] bell, ...).
+        self.ring_bell = bell
+        self.ring_desktop = desktop_notification
+        self._ringer = Ringer()
         # Opens runbooks on what the dashboard selects (``b``); None: the runbook screen makes
         # one from the SSH pool (live) or an offline one (replay, demo) on first use.
         self.runbook_launcher = runbook_launcher
@@ -136,10 +144,27 @@ class LabConsoleApp(App[int]):
             return
         if panels & {"timeline", "reset"}:
             self._marks = None
+            self._ring()
         for screen in self.screen_stack:
             refresh = getattr(screen, "refresh_state", None)
             if refresh is not None and screen.is_mounted:
                 refresh(panels if screen is self.screen else panels | {"later"})
+
+    def _ring(self) -> None:
+        """Bell and desktop notification for each incident that is new and open."""
+        if not (self.ring_bell or self.ring_desktop):
+            return
+        for mark in self._ringer.new(self.incident_marks()):
+            if self.ring_bell:
+                self.bell()
+            if self.ring_desktop:
+                self.notify_desktop(*notification(mark))
+
+    def notify_desktop(self, title: str, body: str) -> None:
+        """OSC 9 / OSC 777 through Textual's driver (like ``App.bell``), never raw text:
+        ``desktop_escapes`` keeps only plain printable characters of title and body."""
+        if not self.is_headless and self._driver is not None:
+            self._driver.write(desktop_escapes(title, body, tmux="TMUX" in os.environ))
 
     def incident_marks(self) -> list[IncidentMark]:
         """The correlated incidents heading the timeline. Recomputed at most once per batch of

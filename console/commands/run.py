@@ -85,7 +85,8 @@ def build_live_app(config_path: Path, args: argparse.Namespace) -> LabConsoleApp
     return LabConsoleApp(live.sources, recorder=recorder, problems=problems,
                          subtitle=f"live ({config_path})", runbook_launcher=launcher,
                          report_dir=record.parent if record else config.recording_dir,
-                         on_event=live.react)
+                         on_event=live.react, bell=config.bell,
+                         desktop_notification=config.desktop_notification)
 
 
 def run_live(config_path: Path, args: argparse.Namespace) -> int:
