@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from labconsole.clock import Clock, system_clock
+from labconsole.config.redact import redact
 from labconsole.events import ConnectionChange, Event
 from labconsole.sources.base import Source
 from labconsole.sources.recording import (
@@ -120,9 +121,10 @@ class Pipeline:
         except BaseException as exc:
             # Third-party code inside a source may raise anything, even SystemExit (proxmoxer
             # does when its HTTP backend is missing): that source failed, the console did not.
-            self.failures.append(f"{source.name}: {type(exc).__name__}: {exc}")
+            why = redact(str(exc))  # a library's error may quote a secret in any form
+            self.failures.append(f"{source.name}: {type(exc).__name__}: {why}")
             await self.emit(ConnectionChange(at=self.clock(), source=source.name, node=None,
-                                             state="failed", detail=str(exc)))
+                                             state="failed", detail=why))
 
     async def run(self) -> None:
         """Run every source until all finish (or the task is cancelled)."""

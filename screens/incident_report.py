@@ -114,7 +114,7 @@ class IncidentReportScreen(Screen[None]):
     def action_write(self) -> None:
         path = report_file(self.out_dir, self.single())
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # reports are private
             write_atomic(path, self.markdown())
         except OSError as exc:
             self.say(f"cannot write {path}: {exc.strerror or exc}")

@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from labconsole.config.redact import redact
 from labconsole.sanitize import json_visible, visible
 from labconsole.sources.recording import RecordingError
 
@@ -50,12 +51,14 @@ def _format(args: argparse.Namespace) -> str:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """A report half-written by a crash would look complete: write a temp file, then rename."""
+    """A report half-written by a crash would look complete: write a temp file, then rename.
+    The file is 0600 (mkstemp's mode, kept by the rename) and any registered secret is
+    masked (issue 19 item 6)."""
     directory = path.parent if str(path.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
+            fh.write(redact(text))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

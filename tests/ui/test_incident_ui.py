@@ -163,6 +163,8 @@ async def test_brackets_move_between_incidents_and_w_writes_the_shown_one(
         await pilot.press("w")
         written = tmp_path / "recs" / "incident-20251108T060812Z.md"
         assert screen.written == written and written.is_file()
+        assert oct(written.stat().st_mode & 0o777) == "0o600"  # private (issue 19 item 6)
+        assert oct(written.parent.stat().st_mode & 0o777) == "0o700"
         assert written.read_text() == screen.markdown()
         assert "## Incident 1: switch USW-Lite-16 offline" in written.read_text()
         assert str(written) in _text(screen.query_one("#ir-state", Static))

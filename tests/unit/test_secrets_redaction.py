@@ -142,3 +142,31 @@ def test_recordings_and_audit_mask_registered_secrets_and_are_private(tmp_path: 
         json.loads(data.splitlines()[-1])  # still one valid JSON line
         assert stat.S_IMODE(file.stat().st_mode) == 0o600, file
         assert stat.S_IMODE(directory.stat().st_mode) == 0o700, directory
+
+
+def test_reports_are_private_and_masked(tmp_path: Path) -> None:
+    from labconsole.commands.report import write_atomic
+
+    register_secret(PASTED)
+    out = tmp_path / "report.md"
+    write_atomic(out, f"# Incident\n\nerror: {PASTED!r} and {quote(FIRST)}\n")
+    text = out.read_text()
+    assert FIRST not in text and SECOND not in text and "***" in text
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+
+
+async def test_a_source_that_dies_quoting_the_secret_shows_it_masked() -> None:
+    from labconsole.pipeline import Pipeline
+
+    class Leaky:
+        name = "pve_api:lab"
+
+        async def run(self, emit: object) -> None:
+            raise ValueError(f"Invalid header value b'PVEAPIToken={TOKEN_ID}={PASTED}'")
+
+    register_secret(PASTED)
+    pipeline = Pipeline(sources=[Leaky()])  # type: ignore[list-item]
+    await pipeline._run_one(Leaky())  # type: ignore[arg-type]
+    shown = "\n".join([*pipeline.failures,
+                       *(h.detail for h in pipeline.state.health.values())])
+    assert "ValueError" in shown and FIRST not in shown and SECOND not in shown
