@@ -114,3 +114,32 @@ async def test_costly_filter_is_built_in_a_worker_and_then_shown(
         assert len(built) == 2 and built[1].text == "perf" and built[1].node == "pve01"
         await pilot.press("x")  # no text: built at once, no worker
         assert len(built) == 2 and pane.view.query == LogQuery(node="pve01")
+
+
+async def test_syslog_losses_show_in_the_status_bar() -> None:
+    """Issue 19 item 3: datagrams the listener drops (here: a sender outside the allowlist,
+    real loopback sockets) are on screen, with the cause."""
+    import ipaddress
+    import socket
+
+    from labconsole.sources.syslog_listener import SyslogListener
+
+    listener = SyslogListener(host="127.0.0.1", port=0, tcp=False, loss_every=0.05,
+                              allow=(ipaddress.ip_network("127.0.0.1/32"),))
+    app = LabConsoleApp([listener], tick_seconds=0)
+    async with app.run_test(size=(160, 30)) as pilot:
+        await listener.ready()
+        assert listener.udp_port is not None
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.bind(("127.0.0.2", 0))
+            for _ in range(3):
+                sock.sendto(b"<14>not from the switch", ("127.0.0.1", listener.udp_port))
+        for _ in range(200):
+            if "syslog" in app.state.intake and app.state.intake["syslog"].dropped == 3:
+                break
+            await pilot.pause(0.02)
+        await pilot.pause()
+        status = _text(app.screen.query_one(StatusBar))
+        assert "syslog: 3 dropped in the last 10 s (rejected 3)" in status
+        app.workers.cancel_group(app, "pipeline")  # no refresh racing the teardown
+        await pilot.pause()
