@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from labconsole.model.kernel_line import KernelLine
+from labconsole.parse.fast_head import FastHeads
 from labconsole.parse.kernel_journal import (
     EXPORT_START,
     ExportCollector,
@@ -25,7 +26,6 @@ from labconsole.parse.kernel_line import (
     is_journal_marker,
     is_prompt,
     netdev_fields,
-    parse_line_head,
     register_pairs,
 )
 
@@ -64,6 +64,7 @@ class KernelLogReader:
         self.lineno = 0
         self.skipped = 0
         self._export = ExportCollector()
+        self._heads = FastHeads(default_year)
         self._block: KernelLine | None = None
         self._partial = ""
 
@@ -197,7 +198,9 @@ class KernelLogReader:
 
     def _segment(self, text: str, lineno: int) -> tuple[KernelLine, str | None]:
         """The first logical line of ``text`` and the glued remainder, if any."""
-        head = parse_line_head(text, default_year=self.default_year)
+        if self._heads.default_year != self.default_year:
+            self._heads = FastHeads(self.default_year)
+        head = self._heads.parse(text)  # = parse_line_head(text, default_year=...), faster
         message, rest = _unglue(head, text)
         raw = text if rest is None else text[: len(text) - len(rest)]
         return self._logical(head, message, raw, lineno), rest

@@ -32,7 +32,11 @@ def link_event(line: KernelLine) -> LinkEvent | None:
     message = line.message
     if "ink " not in message:
         return None
-    m = _LINK.search(message)
+    # Start the search where it can first match (the regex stepping through every position
+    # of a long message was the dearest part of a link line): "NIC " before "Link is ", or
+    # from the start when only the end-anchored "link up/down" form can be there.
+    at = message.find("Link is ")
+    m = _LINK.search(message, max(at - 4, 0))
     if m is None:
         return None
     word = (m["state"] or m["state2"]).lower()

@@ -1,0 +1,115 @@
+"""A faster :func:`~labconsole.parse.kernel_line.parse_line_head` for the commonest kernel lines.
+
+``parse_line_head`` tries every syslog form in turn and parses the stamp field by field: about
+10 us a line, the largest single cost of a link or hang line in a big scan. Most kernel logs
+are one shape from the first line to the last: ``2024-06-03T06:19:02+0200 pve03 kernel: ...``
+(``journalctl -o short-iso``) or ``Jun  3 06:19:02 pve03 kernel: ...`` (syslog, ``journalctl``
+short), and the register lines of a hang dump are indented text with no header at all.
+:class:`FastHeads` reads those with one regular expression and a stamp cache.
+
+It never guesses: the first line of each shape (the stamp with its digits masked, and the
+host) is parsed both ways and the shape is used only when the answers are equal; every
+``VERIFY_EVERY``-th fast answer is checked again, and one difference turns the fast path off
+for good. Anything else (other formats, a dmesg stamp inside the message, a prompt, an odd
+host) goes to ``parse_line_head`` unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from labconsole.parse.kernel_line import LineHead, parse_line_head
+from labconsole.parse.syslog_header import MONTHS, parse_iso_time
+
+VERIFY_EVERY = 256
+MAX_STAMPS = 4096  # cached stamp -> time entries (cleared when full: a log moves forward)
+MAX_SHAPES = 64
+
+_FAST = re.compile(
+    r"(?:(?P<iso>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?)"
+    r"|(?P<mon>[A-Z][a-z]{2}) (?P<day>[ \d]\d) (?P<hh>\d\d):(?P<mi>\d\d):(?P<ss>\d\d))"
+    r" (?P<host>[A-Za-z0-9][\w.-]*) kernel: (?![\[\s])"
+)
+_MASK = str.maketrans("0123456789", "dddddddddd")
+_INDENT = (" ", "\t")
+_INDENTED = ("indented", "")
+
+
+class FastHeads:
+    """``parse(text)`` returns what ``parse_line_head(text, default_year=...)`` returns."""
+
+    __slots__ = ("_checked", "_count", "_shapes", "_times", "default_year", "enabled")
+
+    def __init__(self, default_year: int | None = None) -> None:
+        self.default_year = default_year
+        self.enabled = True
+        self._shapes: dict[tuple[str, str], bool] = {}  # (masked stamp, host) -> trusted
+        self._times: dict[str, datetime | None] = {}
+        self._count = 0
+        self._checked = 0
+
+    def parse(self, text: str) -> LineHead:
+        if not self.enabled:
+            return parse_line_head(text, default_year=self.default_year)
+        if text[:1] in _INDENT:
+            return self._indented(text)
+        m = _FAST.match(text)
+        if m is None:
+            return parse_line_head(text, default_year=self.default_year)
+        stamp = m["iso"] or text[: m.start("host") - 1]
+        host = m["host"]
+        shape = (stamp.translate(_MASK), host)
+        trusted = self._shapes.get(shape)
+        if trusted is False:
+            return parse_line_head(text, default_year=self.default_year)
+        time = self._time(stamp, m)
+        if time is None:  # an impossible date: the slow parser decides what it is
+            return parse_line_head(text, default_year=self.default_year)
+        head = LineHead(text[m.end():], True, "iso" if m["iso"] else "rfc3164", time, None,
+                        host)
+        self._count += 1
+        if trusted is None or self._count % VERIFY_EVERY == 0:
+            return self._verify(text, head, shape)
+        return head
+
+    def _indented(self, text: str) -> LineHead:
+        """An indented line (a register line of a dump) carries no header in any format."""
+        head = LineHead(text, False, "plain")
+        trusted = self._shapes.get(_INDENTED)
+        if trusted is False:
+            return parse_line_head(text, default_year=self.default_year)
+        self._count += 1
+        if trusted is None or self._count % VERIFY_EVERY == 0:
+            return self._verify(text, head, _INDENTED)
+        return head
+
+    def _time(self, stamp: str, m: re.Match[str]) -> datetime | None:
+        times = self._times
+        if stamp in times:
+            return times[stamp]
+        if len(times) >= MAX_STAMPS:
+            times.clear()
+        if m["iso"]:
+            time = parse_iso_time(stamp)
+        elif self.default_year is None:
+            time = None
+        else:
+            try:
+                time = datetime(self.default_year, MONTHS[m["mon"]], int(m["day"]),
+                                int(m["hh"]), int(m["mi"]), int(m["ss"]))
+            except (KeyError, ValueError):
+                time = None
+        times[stamp] = time
+        return time
+
+    def _verify(self, text: str, head: LineHead, shape: tuple[str, str]) -> LineHead:
+        """Parse ``text`` the slow way; trust the shape (or not) by the answer."""
+        slow = parse_line_head(text, default_year=self.default_year)
+        self._checked += 1
+        same = slow == head
+        if shape not in self._shapes and len(self._shapes) < MAX_SHAPES:
+            self._shapes[shape] = same
+        elif not same:
+            self.enabled = False  # a trusted shape answered differently: stop guessing
+        return slow

@@ -1,0 +1,82 @@
+"""FastHeads answers exactly what parse_line_head answers, on any line, in any order."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import labconsole.parse.fast_head as fast_head
+from labconsole.parse.fast_head import FastHeads
+from labconsole.parse.kernel_line import LineHead, parse_line_head
+
+LINES = [
+    "2024-06-03T06:19:02+0200 pve03 kernel: e1000e: eno1 NIC Link is Up 1000 Mbps Full Duplex",
+    "2024-06-03T06:19:02.123456+02:00 pve03 kernel: vmbr0: port 1(eno1) entered disabled state",
+    "2024-06-03T06:19:02Z pve03 kernel: [ 1234.567890] e1000e: eno1 NIC Link is Down",
+    "2024-02-30T06:19:02+0200 pve03 kernel: an impossible date",
+    "2024-06-03T06:19:02+0200 pve03 corosync[1290]:   [KNET  ] link: host: 1 link: 0 is down",
+    "2024-06-03 06:19:02 pve03 kernel: a stamp with a space",
+    "Jun  3 06:19:02 pve03 kernel: e1000e 0000:00:1f.6 eno1: Detected Hardware Unit Hang:",
+    "Jun 13 06:19:02 pve-03.lab kernel: r8169 0000:07:00.0 enp7s0: Link is Down",
+    "Jux 13 06:19:02 pve03 kernel: no such month",
+    "Feb 30 06:19:02 pve03 kernel: no such day",
+    "<4>Jun  3 06:19:02 pve03 kernel: with a priority",
+    "                                TDH                  <f6>",
+    "\tnext_to_clean        <f6>",
+    "  ",
+    "[ 1234.567890] e1000e: eno1 NIC Link is Down",
+    "kernel: bare prefix",
+    "root@pve03:~# dmesg | grep eno1",
+    "2024-06-03T06:19:02+0200 pve03 kernel:  two spaces after the tag",
+    "2024-06-03T06:19:02+0200 pve03 kernel: ",
+]
+
+
+@pytest.mark.parametrize("year", [2024, None])
+def test_every_example_equals_the_slow_parser_on_first_and_later_sight(year: int | None) -> None:
+    heads = FastHeads(year)
+    for _ in range(3):  # first sight verifies the shape, later ones take the fast path
+        for line in LINES:
+            assert heads.parse(line) == parse_line_head(line, default_year=year), line
+    assert heads.enabled
+
+
+_STAMPS = st.sampled_from(["2024-06-03T06:19:02+0200", "2024-06-03T23:59:59.5-05:30",
+                           "2024-12-31T00:00:00Z", "2023-02-29T01:02:03+0100",
+                           "Jun  3 06:19:02", "Dec 31 23:59:59", "Feb 29 12:00:00"])
+_HOSTS = st.sampled_from(["pve03", "pve-02.lab", "h", "10.0.0.1", "x_y"])
+_TAGS = st.sampled_from(["kernel", "corosync[12]", "kernel[0]", "pmxcfs"])
+_MESSAGES = st.text(alphabet=st.sampled_from(list("ab []:<>0123456789\t-.")), max_size=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_STAMPS, _HOSTS, _TAGS, _MESSAGES, st.booleans()), min_size=1,
+                max_size=40), st.sampled_from([2024, None]))
+def test_any_sequence_of_lines_equals_the_slow_parser(
+    parts: list[tuple[str, str, str, str, bool]], year: int | None
+) -> None:
+    heads = FastHeads(year)
+    for stamp, host, tag, message, indented in parts:
+        line = ("   " + message) if indented else f"{stamp} {host} {tag}: {message}"
+        assert heads.parse(line) == parse_line_head(line, default_year=year), line
+
+
+def test_a_shape_that_answers_differently_is_never_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    line = LINES[0]
+    odd = LineHead("odd", True, "iso")
+    monkeypatch.setattr(fast_head, "parse_line_head", lambda text, default_year=None: odd)
+    heads = FastHeads(2024)
+    assert heads.parse(line) is odd and heads.parse(line) is odd  # untrusted: slow answer
+
+
+def test_a_trusted_shape_that_changes_its_answer_turns_the_fast_path_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    heads = FastHeads(2024)
+    heads.parse(LINES[0])  # trusted now
+    odd = LineHead("odd", True, "iso")
+    monkeypatch.setattr(fast_head, "parse_line_head", lambda text, default_year=None: odd)
+    for _ in range(fast_head.VERIFY_EVERY):
+        heads.parse(LINES[0])
+    assert not heads.enabled and heads.parse(LINES[0]) is odd
