@@ -71,7 +71,7 @@ async def test_full_run_fixes_persists_reloads_and_audits_every_step(
     assert new == expected  # exactly one line added, in the vmbr0 stanza, every byte kept
     backups = list(node.etc.glob("interfaces.labconsole-*.bak"))
     assert len(backups) == 1 and backups[0].read_text() == INTERFACES
-    assert "ifdown vmbr0" in (node.state / "ifupdown.log").read_text()
+    assert "ifreload -a" in (node.state / "ifupdown.log").read_text()
     entries = list(read_audit(audit.path))
     assert [e.step for e in entries] == [s.id for s in e1000e().steps]
     assert all(e.operator == "alice" and e.node == "pve03" and e.iface == "eno1"

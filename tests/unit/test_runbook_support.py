@@ -90,6 +90,9 @@ TOOLS = {
           '3: vmbr0: <BROADCAST,UP,LOWER_UP> mtu 1500\\n"\n',
     "ifdown": '#!/bin/sh\necho "ifdown $*" >> "$FAKE_NODE/state/ifupdown.log"\n',
     "ifup": '#!/bin/sh\necho "ifup $*" >> "$FAKE_NODE/state/ifupdown.log"\n',
+    # ifupdown2's reload, as on Proxmox VE: without this fake the machine's own ifreload (when
+    # ifupdown2 is installed) would run against the machine's real /etc/network/interfaces.
+    "ifreload": '#!/bin/sh\necho "ifreload $*" >> "$FAKE_NODE/state/ifupdown.log"\n',
     "pidof": '#!/bin/sh\n[ -f "$FAKE_NODE/state/running-$1" ] && echo 4242\n',
     "uptime": '#!/bin/sh\necho " 10:00:00 up 3 days,  1 user,  load average: 0.1"\n',
 }
