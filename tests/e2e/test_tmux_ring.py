@@ -1,0 +1,54 @@
+"""End to end in tmux: the console rings when an incident starts, and tmux flags the window
+(``#{window_bell_flag}``), as an operator with the console in a background window would see.
+The desktop notification escapes go through tmux's passthrough and leave nothing on screen."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from labconsole.demo import DEMO_RECORDING
+from tests.tmux_driver import TmuxSession as Tmux
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+]
+
+
+@pytest.fixture
+def tmux() -> Iterator[Tmux]:
+    t = Tmux(f"labconsole-ring-{os.getpid()}-{uuid.uuid4().hex[:8]}", target="lc:console",
+             polls=240, poll_seconds=0.25)
+    command = (f"{shlex.quote(sys.executable)} -m labconsole replay --speed 4 "
+               f"{shlex.quote(str(DEMO_RECORDING))}; sleep 60")
+    env = {**os.environ, "TERM": "xterm-256color"}
+    subprocess.run(["tmux", "-L", t.socket, "-f", os.devnull, "new-session", "-d", "-s", "lc",
+                    "-n", "console", "-x", "100", "-y", "30", "sh", "-c", command],
+                   check=True, timeout=20, env=env)
+    # the operator is looking at another window
+    t.run("new-window", "-d", "-t", "lc", "-n", "shell", "sleep 120")
+    try:
+        yield t
+    finally:
+        subprocess.run(["tmux", "-L", t.socket, "kill-server"], capture_output=True,
+                       timeout=20, check=False)
+
+
+def bell_flag(t: Tmux) -> str:
+    return t.run("display-message", "-p", "-t", "lc:console", "#{window_bell_flag}").strip()
+
+
+def test_an_incident_flags_the_tmux_window(tmux: Tmux) -> None:
+    tmux.wait_for(lambda s: "homelab 3/3 quorate" in s, "3/3 votes")
+    assert bell_flag(tmux) == "0"  # nothing has happened yet
+    tmux.wait_for(lambda _s: bell_flag(tmux) == "1", "tmux to flag the window's bell")
+    screen = tmux.wait_for(lambda s: "── incident 1" in s, "incident 1 on the timeline")
+    assert "]9;" not in screen and "777;notify" not in screen and "Ptmux" not in screen
