@@ -9,7 +9,8 @@ once a second, while anything was lost in the last ``loss_window`` seconds, an
 :class:`~labconsole.events.IntakeLoss` event says how much (the status bar shows it):
 
 - the kernel's own drops (the socket's receive buffer was full: :mod:`socket_drops`);
-- a full queue between the sockets and the console (``queue_size``);
+- a full queue between the sockets and the console (``queue_size``; UDP only: a TCP
+  connection is simply not read while the queue is full, so its sender waits instead);
 - oversized and garbage frames, TCP frames cut short (``malformed``);
 - senders outside ``allow`` (``rejected``; the default allows loopback only);
 - TCP connections refused because every slot holds a connection that is busy.
@@ -338,10 +339,15 @@ class SyslogListener:
             conn.last_active = loop.time()
             for text in conn.framer.feed(chunk):
                 conn.used = True
-                self.deliver(text, peer)
-        if not conn.evicted:
-            for text in conn.framer.close():
-                self.deliver(text, peer)
+                await self._deliver_stream(text, peer)
+        for text in conn.framer.close():  # a last line without terminator still counts
+            self.deliver(text, peer)
+
+    async def _deliver_stream(self, text: str, peer: str) -> None:
+        """TCP has flow control: with the queue full, stop reading this connection (the
+        sender waits) rather than drop what it sent."""
+        await self._queue.put(SyslogText(at=self.clock(), source=self.name, node=None,
+                                         text=text, peer=peer))
 
     def _make_room(self, peer: str) -> bool:
         """Whether a new connection from ``peer`` may open, evicting an idle one if need be."""

@@ -213,3 +213,14 @@ def test_the_configured_senders_and_loopback_make_the_allowlist(tmp_path: Path) 
         "syslog.senders[0]: '192.168.1.0/33' is not an IP address or CIDR (like "
         "192.168.1.0/24)",
         "syslog.senders[1]: expected a string, got an integer"]
+
+
+async def test_a_tcp_sender_is_slowed_by_a_full_queue_not_dropped() -> None:
+    async with listening(udp=False, queue_size=10, slow_emit=0.0002) as (listener, texts, _):
+        _, writer = await asyncio.open_connection("127.0.0.1", listener.tcp_port)
+        writer.write(b"".join(f"<14>message {i}\n".encode() for i in range(3000)))
+        await writer.drain()
+        writer.close()
+        await _until(lambda: len(texts) == 3000, 30)
+        assert [t.text for t in texts] == [f"<14>message {i}" for i in range(3000)]
+        assert listener.stats.overflow == 0
