@@ -19,7 +19,7 @@ from labconsole.sanitize import visible
 
 # Subcommand modules under labconsole.commands, in the order shown by --help.
 COMMANDS: tuple[str, ...] = ("run", "replay", "scan", "check", "report", "serve", "runbook",
-                             "watch")
+                             "watch", "completion")
 
 
 class OneLineParser(argparse.ArgumentParser):

@@ -1,8 +1,11 @@
 """``labconsole runbook list|validate|show|run``: runbooks from the command line.
 
-``show`` prints every step's exact command for a node and interface without contacting
-anything (the dry run of the plan); ``run`` opens the console on the live sources with the
-runbook screen on top (``--dry-run``: actions are recorded, never sent).
+``show`` prints the plan: every step's exact command for a node and interface (from
+``--iface``, else the node's configured interfaces), every note, and the exact change the
+persist step would make: a unified diff against the node's interfaces file when the config
+names the node and it answers (read-only ``cat``; ``--offline`` skips it), else the lines it
+would add. ``run`` opens the console on the live sources with the runbook screen on top
+(``--dry-run``: actions are recorded, never sent).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from labconsole.config import ConfigError, find_config_path, load_config
+from labconsole.config import ConfigError, NodeConfig, find_config_path, load_config
 from labconsole.runbook.load import RunbookError, load_all, load_file
 from labconsole.runbook.model import Runbook
 from labconsole.runbook.placeholders import PlaceholderError, RunbookContext, make_context
@@ -31,7 +34,8 @@ def register(subparsers: Any) -> None:
     lst.add_argument("--config", metavar="PATH")
     val = sub.add_parser("validate", help="check runbook files; every error names file and key")
     val.add_argument("files", nargs="+", type=Path)
-    for name, text in (("show", "print each step's exact command (contacts nothing)"),
+    for name, text in (("show", "print each step's exact command, every note and the "
+                                "persist step's change (reads the node's interfaces file)"),
                        ("run", "open the console with the runbook screen")):
         p = sub.add_parser(name, help=text)
         p.add_argument("id")
@@ -42,6 +46,9 @@ def register(subparsers: Any) -> None:
         p.add_argument("--until", type=_iso, help="ISO 8601 end of the episode window")
         p.add_argument("--episode", help="progress key (default: derived from node/iface/"
                        "since); reopening with the same key resumes")
+    sub.choices["show"].add_argument("--offline", action="store_true",
+                                     help="contact nothing (the persist change as the lines "
+                                          "it would add, not a diff)")
     runp = sub.choices["run"]
     runp.add_argument("--dry-run", action="store_true", help="record actions, send none")
     runp.add_argument("--audit", type=Path, default=None,
@@ -90,7 +97,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"labconsole: {exc}", file=sys.stderr)
         return 2
     if action == "show":
-        return _show(book, ctx)
+        return show(book, ctx, _node_config(args, config), offline=args.offline,
+                    iface_given=args.iface is not None)
     if config is None:
         print("labconsole: runbook run needs a configuration (the nodes to reach)",
               file=sys.stderr)
@@ -103,8 +111,14 @@ def _config(explicit: str | None) -> Any:
     return load_config(path) if path is not None else None
 
 
+def _node_config(args: argparse.Namespace, config: Any) -> NodeConfig | None:
+    if config is None:
+        return None
+    return next((n for n in config.nodes if n.name == args.node), None)
+
+
 def _context(args: argparse.Namespace, config: Any) -> RunbookContext:
-    node_cfg = next((n for n in config.nodes if n.name == args.node), None) if config else None
+    node_cfg = _node_config(args, config)
     cluster = next((c for c in config.clusters if node_cfg in c.nodes), None) if config \
         else None
     peers = [n.name for n in cluster.nodes] if cluster else []
@@ -112,8 +126,10 @@ def _context(args: argparse.Namespace, config: Any) -> RunbookContext:
     episode = args.episode or "-".join(
         p for p in (args.node, args.iface, since.strftime("%Y%m%dT%H%M%S") if since else "")
         if p)
+    iface = args.iface or (node_cfg.interfaces[0] if node_cfg and node_cfg.interfaces
+                           else None)
     return make_context(
-        args.node, iface=args.iface, peers=peers, since=since, until=args.until,
+        args.node, iface=iface, peers=peers, since=since, until=args.until,
         kernel_log_command=node_cfg.kernel_log_command if node_cfg else None,
         bridge=node_cfg.bridge if node_cfg else None, episode=episode)
 
@@ -131,16 +147,12 @@ def _validate(files: list[Path]) -> int:
     return 1 if bad else 0
 
 
-def _show(book: Runbook, ctx: RunbookContext) -> int:
-    """The plan: every step and its exact command; nothing is contacted."""
-    from labconsole.runbook.engine import preview_command
+def show(book: Runbook, ctx: RunbookContext, node: NodeConfig | None, *,
+         offline: bool = False, iface_given: bool = True) -> int:
+    """The plan: every step, its exact command, every note, the persist step's change."""
+    from labconsole.commands.runbook_plan import print_plan
 
-    print(f"{book.title}\nnode {ctx.node}" + (f", iface {ctx.iface}" if ctx.iface else ""))
-    for i, step in enumerate(book.steps, start=1):
-        print(f"{i:>2}. [{step.kind}] {step.title}")
-        command = preview_command(step, ctx)
-        if command:
-            print(f"      on {step.on}: {command}")
+    print_plan(book, ctx, node, offline=offline, iface_given=iface_given)
     return 0
 
 

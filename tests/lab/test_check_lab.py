@@ -98,3 +98,19 @@ def test_a_missing_command_is_named_with_who_needs_it(lab: Lab, tmp_path: Path,
                         "non-interactive SSH)")
     assert all(line.startswith("pve01: command ") for line in lines), lines
     assert any("/sbin/ethtool" in line and "e1000e-tx-hang" in line for line in lines), lines
+
+
+def test_runbook_show_diffs_the_persist_step_against_the_node_file(lab: Lab,
+                                                                  tmp_path: Path) -> None:
+    res = subprocess.run(["ip", "netns", "exec", lab.ops_ns, sys.executable, "-m",
+                          "labconsole", "runbook", "show", "e1000e-tx-hang", "--node", "pve03",
+                          "--config", str(_config(lab, tmp_path))],
+                         capture_output=True, text=True, timeout=60, check=False)
+    assert res.returncode == 0, res.stderr
+    out = res.stdout
+    assert "node pve03, iface eno1 (from the config)" in out
+    assert "<iface>" not in out and "cannot build" not in out
+    assert "change (read from pve03 now):" in out
+    assert "      --- /etc/network/interfaces\n      +++ /etc/network/interfaces (new)\n" in out
+    assert "      +\tpost-up /sbin/ethtool -K eno1 tso off gso off gro off\n" in out
+    assert "post-up" not in lab.node("pve03").interfaces_file.read_text()  # only read
