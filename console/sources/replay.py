@@ -3,7 +3,8 @@
 Any mix of files can be replayed: JSONL recordings (``labconsole.sources.recording``, maybe
 gzip-compressed) and plain kernel log files in any format the kernel reader knows (journalctl,
 syslog, dmesg). Lines of a plain file become ``KernelText`` events; the node is the syslog host
-where the line has one, else the file's name, and the time is the line's own wall-clock time
+where the line has one (a host name, never a PID or tag in that place), else the file's name
+marked as such (``file:kern``), and the time is the line's own wall-clock time
 (lines without one, like the indented lines of a hang dump, keep the previous line's
 time and host). All events are merged in time order.
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -70,6 +72,17 @@ def playing_time(events: Sequence[Event], *, speed: float = 1.0,
     return total / speed
 
 
+FILE_NODE_PREFIX = "file:"
+# What a syslog header's host field must look like to name a node: a host name (letters,
+# digits, '.', '_', '-'; an anonymised "node  02" too). Not a PID ("[25591]"), a subsystem
+# tag ("[KNET]") or a vmkernel "cpu0:2097575)WARNING:" that a headerless line put there.
+_HOST_NAME = re.compile(r"[A-Za-z0-9][\w.-]{0,252}(?: +\d+)?")
+
+
+def is_host_name(text: str | None) -> bool:
+    return text is not None and _HOST_NAME.fullmatch(text) is not None
+
+
 def iter_log_file(path: str | Path, *, node: str | None = None, year: int | None = None,
                   errors: list[RecordingError] | None = None) -> Iterable[KernelText]:
     """The lines of a plain log file as KernelText events (see the module docstring).
@@ -77,7 +90,8 @@ def iter_log_file(path: str | Path, *, node: str | None = None, year: int | None
     A compressed file cut short yields every line read before the damage, then one
     ``RecordingError`` (``ends_input``) in ``errors``; without ``errors``, a ReplayError."""
     p = Path(path)
-    fallback_node = node or p.name.split(".")[0] or "log"
+    # Marked as a file name, so nobody takes it for a host (and it never clashes with one).
+    fallback_node = node or f"{FILE_NODE_PREFIX}{p.name.split('.')[0] or 'log'}"
     mtime = datetime.fromtimestamp(p.stat().st_mtime, tz=timezone.utc)
     year = year or mtime.year
     last = mtime
@@ -104,7 +118,7 @@ def iter_log_file(path: str | Path, *, node: str | None = None, year: int | None
             found = parse_syslog_header(text, default_year=year)
             if found is not None:
                 header = found[0]
-                host = header.host or host
+                host = header.host if is_host_name(header.host) else host
                 if header.time is not None:
                     last = _utc(header.time)
             yield KernelText(at=last, source=f"file:{p.name}", node=node or host or fallback_node,

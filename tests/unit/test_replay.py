@@ -45,7 +45,7 @@ def test_dmesg_without_hosts_is_named_after_the_file(tmp_path: Path) -> None:
     log = tmp_path / "nodeX.dmesg"
     log.write_text("[   66.123456] e1000e 0000:00:19.0 eno1: NIC Link is Down\n\n")
     events = list(iter_log_file(log))
-    assert len(events) == 1 and events[0].node == "nodeX"
+    assert len(events) == 1 and events[0].node == "file:nodeX"  # marked as a file name
 
 
 def test_recordings_and_logs_merge_in_time_order(tmp_path: Path) -> None:
