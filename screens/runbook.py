@@ -26,6 +26,7 @@ from labconsole.events import OperatorAction
 from labconsole.operator import operator_name
 from labconsole.runbook.audit import AuditEntry, AuditError
 from labconsole.runbook.engine import RunbookEngine
+from labconsole.runbook.placeholders import PlaceholderError
 from labconsole.runbook.session import RunbookLauncher
 from labconsole.sanitize import visible_row
 from labconsole.sources.ssh import SshPool
@@ -203,7 +204,19 @@ def launcher_for(app: Any) -> RunbookLauncher:
 
 def open_runbook(dashboard: DashboardScreen) -> str:
     """Open the runbook for the dashboard's selection: the hang episode under the kernel log
-    cursor, else a node that lost its vote. Returns what happened (for the status line)."""
+    cursor, else a node that lost its vote. Returns what happened (for the status line).
+
+    A name from the log that fails validation (an interface like ``eno1$(...)``) refuses the
+    runbook with the reason on screen; nothing is built from it, and the console goes on."""
+    try:
+        return _open_runbook(dashboard)
+    except PlaceholderError as exc:
+        message = f"runbook refused: {exc}"
+        dashboard.notify(visible_row(message), severity="error", timeout=15, markup=False)
+        return message
+
+
+def _open_runbook(dashboard: DashboardScreen) -> str:
     app = dashboard.lc
     launcher = launcher_for(app)
     row = dashboard.log_pane.current_row
