@@ -25,9 +25,10 @@ lint: $(STAMP)
 	sh .ci/static-checks.sh $(VENV)
 
 # pytest exits 5 when it collected nothing: make treats that as a failure, as it should.
-# -rs lists every skip with its reason (lab tests skip without root or ip netns).
+# -rs lists every skip with its reason (lab tests skip without root or ip netns; in CI they
+# fail instead: tests/conftest.py). --durations lists the slowest tests, so a slow one shows.
 test: $(STAMP) deps lint
-	$(PY) -m pytest -q -rs $(PYTEST_ARGS)
+	$(PY) -m pytest -q -rs --durations=25 --durations-min=1.0 $(PYTEST_ARGS)
 
 bench: $(STAMP) deps
 	$(PY) -m bench $(ARGS)

@@ -33,7 +33,7 @@ pytestmark = [
 
 POLLS = 240
 POLL_SECONDS = 0.25
-HOOK_LINE = "\tpost-up /sbin/ethtool -K eno1 tso off gso off gro off\n"
+HOOK = "/sbin/ethtool -K eno1 tso off gso off gro off"
 
 
 def lab_config(the_lab: Lab, tmp: Path) -> Path:
@@ -129,7 +129,7 @@ def test_operator_fixes_pve03_with_keys_in_tmux(
     t.wait_for(lambda s: "waiting for your confirm" in s and "post-up" in s, "persist step")
     t.keys("c")
     t.wait_for(audit_has(audit, "persist", "done", "refused", "error"), "persist")
-    assert node.interfaces_file.read_text() == original + HOOK_LINE
+    assert node.interfaces_file.read_text() == interfaces_text(node.addr, post_up=HOOK)
     t.wait_for(lambda s: "waiting for your confirm" in s and "ifdown" in s, "reload step")
     the_lab.node_exec("pve03", ["ethtool", "-K", "eno1", "tso", "on"])  # the hook must undo it
     t.keys("c")

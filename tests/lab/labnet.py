@@ -5,22 +5,27 @@ collide; every address lives only inside the lab's own namespaces)::
 
     <p>-sw     switch namespace: bridge ``br0``, one veth port per node plus ``p-ops``
     <p>-pve01  node: ``eno1`` (veth to the switch) is a port of bridge ``vmbr0`` = 10.99.0.11/24
-    <p>-pve02       brought up by real ifupdown from the node's own /etc/network (see below),
-    <p>-pve03       a real corosync 3 (knet, crypto none), a real sshd with a lab host key
+    <p>-pve02       brought up by real ifupdown2 (``ifup -a``, as a Proxmox VE node boots) from
+    <p>-pve03       the node's own /etc/network/interfaces (see below); a real corosync 3 (knet,
+               crypto none) bound to the vmbr0 address, a real sshd with a lab host key
     <p>-ops    where the console's sources run: ``eth0`` = 10.99.0.100/24
 
 Per node a long-lived *holder* process (``ip netns exec NS unshare -m ... sleep infinity``) owns
 a private mount namespace in which the node's own directories are bind-mounted over ``/run``
-(corosync IPC sockets, sshd privsep dir, ifupdown state) and over ``/etc/network``. Every
-node-local command runs with ``nsenter -t HOLDER -m -n``, so ``corosync-quorumtool`` over SSH
-talks to that node's corosync and ``ifup``/``ifdown`` act on that node's files.
+(corosync IPC sockets, sshd privsep dir, ifupdown2's lock ``/run/network/.lock``), over
+``/etc/network`` and over ``/etc/iproute2`` (ifupdown2's vrf module rewrites a table map there
+on every run). Every node-local command runs with ``nsenter -t HOLDER -m -n``, so
+``corosync-quorumtool`` over SSH talks to that node's corosync and ``ifreload -a`` acts on that
+node's files.
 
-ifupdown verification: ``ifup vmbr0`` works in a node namespace with bridge-utils' hook.
-A *directory* is bind-mounted over /etc/network rather than a file over
+ifupdown2 in a node: a *directory* is bind-mounted over /etc/network rather than a file over
 /etc/network/interfaces, because the runbook's atomic write (temp file + rename) cannot rename
 onto a single-file bind mount (EBUSY), and its temp file would otherwise land in the machine's
-real /etc/network. Only the ``bridge`` and ``ethtool`` hooks are linked into the node's copy
-(the machine's ``resolved`` hook would talk to the host's resolver).
+real /etc/network. The node's copy holds ifupdown2's own ``ifupdown2/`` config directory (its
+``state_dir`` pointed into the node's directory, so the nodes never share interface state) and
+only the ``ethtool`` hooks (ifupdown2 runs if-*.d scripts; the machine's ``resolved`` hook would
+talk to the host's resolver, and bridge-utils' hook is not needed: ifupdown2 builds bridges
+itself, as on Proxmox VE).
 
 The console's sources run in the ops namespace from a thread that called ``setns(CLONE_NEWNET)``
 on itself (network namespaces are per thread) and runs its own asyncio loop: see
@@ -56,7 +61,8 @@ OPS_ADDR = f"{SUBNET}.100"
 NODE_NAMES = ("pve01", "pve02", "pve03")
 PREFIX_RE = re.compile(r"^lc(\d+)-")
 REQUIRED_TOOLS = ("ip", "unshare", "nsenter", "corosync", "corosync-quorumtool", "ethtool",
-                  "tc", "ssh-keygen", "ifup", "ifdown", "brctl", "tail")
+                  "tc", "ssh-keygen", "ifup", "ifdown", "ifreload", "ifquery", "tail", "ss")
+IFUPDOWN2_CONF = Path("/etc/network/ifupdown2")
 SSHD = "/usr/sbin/sshd"
 CLONE_NEWNET = 0x40000000
 
@@ -72,6 +78,8 @@ def missing_requirements() -> str | None:
     missing = [t for t in REQUIRED_TOOLS if shutil.which(t) is None]
     if not os.access(SSHD, os.X_OK):
         missing.append("sshd")
+    if not (IFUPDOWN2_CONF / "ifupdown2.conf").is_file():
+        missing.append("ifupdown2 (its config directory /etc/network/ifupdown2)")
     if missing:
         return "lab needs these tools: " + ", ".join(missing)
     probe = f"lcprobe{os.getpid()}"
@@ -133,7 +141,7 @@ class LabNode:
     corosync: subprocess.Popen[bytes] | None = None
     sshd: subprocess.Popen[bytes] | None = None
     host_pub: str = ""
-    ifupdown: str = ""  # "ifupdown" when ifup brought vmbr0 up, else what failed
+    ifupdown: str = ""  # "ifupdown2" once ``ifup -a`` brought vmbr0 up (start fails otherwise)
 
     @property
     def kern_log(self) -> Path:
@@ -299,22 +307,35 @@ class Lab:
 
     def _make_node_files(self, node: LabNode) -> None:
         run_dir = node.dir / "run"
-        for sub in ("run/sshd", "run/network", "run/corosync", "state", "etc-network"):
+        for sub in ("run/sshd", "run/network", "run/corosync", "state", "etc-network",
+                    "ifstate"):
             (node.dir / sub).mkdir(parents=True, exist_ok=True)
         (run_dir / "sshd").chmod(0o755)
         for hook_dir in ("if-pre-up.d", "if-up.d", "if-down.d", "if-post-down.d"):
             dst = node.etc_network / hook_dir
             dst.mkdir()
-            for hook in ("bridge", "ethtool"):
-                src = Path("/etc/network") / hook_dir / hook
-                if src.exists():  # copied: a link into /etc/network would point at itself
-                    shutil.copy2(src.resolve(), dst / hook)
+            src = Path("/etc/network") / hook_dir / "ethtool"
+            if src.exists():  # copied: a link into /etc/network would point at itself
+                shutil.copy2(src.resolve(), dst / "ethtool")
+        self._copy_ifupdown2_conf(node)
+        # ifupdown2's vrf module rewrites rt_tables.d on every run: the node's own copy.
+        shutil.copytree("/etc/iproute2", node.dir / "etc-iproute2", symlinks=True)
         (node.etc_network / "interfaces.d").mkdir()
         node.interfaces_file.write_text(interfaces_text(node.addr))
         node.kern_log.touch()
         (node.dir / "corosync.conf").write_text(self.corosync_conf(node))
         (node.dir / "authorized_keys").write_text(Path(f"{self.client_key}.pub").read_text())
         (node.dir / "sshd_config").write_text(_sshd_config(node))
+
+    def _copy_ifupdown2_conf(self, node: LabNode) -> None:
+        """The machine's ifupdown2 config, with its state kept in the node's own directory."""
+        dst = node.etc_network / "ifupdown2"
+        shutil.copytree(IFUPDOWN2_CONF, dst, symlinks=False)
+        conf = dst / "ifupdown2.conf"
+        lines = conf.read_text().splitlines(keepends=True)
+        state = f"state_dir={node.dir / 'ifstate'}/\n"
+        kept = [line for line in lines if not line.startswith("state_dir=")]
+        conf.write_text("".join(kept) + state)
 
     def corosync_conf(self, node: LabNode) -> str:
         nodelist = "".join(
@@ -334,6 +355,7 @@ class Lab:
     def _start_holder(self, node: LabNode) -> None:
         script = (f"mount --bind {shlex.quote(str(node.dir / 'run'))} /run && "
                   f"mount --bind {shlex.quote(str(node.etc_network))} /etc/network && "
+                  f"mount --bind {shlex.quote(str(node.dir / 'etc-iproute2'))} /etc/iproute2 && "
                   "echo ready && exec sleep infinity")
         node.holder = subprocess.Popen(
             ["ip", "netns", "exec", node.ns, "unshare", "-m", "--propagation", "private",
@@ -349,18 +371,14 @@ class Lab:
         return ["nsenter", "-t", str(node.holder.pid), "-m", "-n", "--"]
 
     def _ifup(self, node: LabNode) -> None:
-        """Bring lo, eno1 and vmbr0 up with ifupdown; fall back to ``ip`` if ifup fails."""
-        self.node_exec(node.name, ["ip", "link", "set", "lo", "up"])
-        res = self.node_exec(node.name, ["ifup", "vmbr0"], check=False)
-        if res.returncode == 0 and self._has_addr(node):
-            node.ifupdown = "ifupdown"
-            return
-        node.ifupdown = f"ifup failed ({res.returncode}): {res.stderr.strip()}"
-        for argv in (["ip", "link", "add", "vmbr0", "type", "bridge"],
-                     ["ip", "link", "set", "eno1", "master", "vmbr0", "up"],
-                     ["ip", "addr", "add", f"{node.addr}/24", "dev", "vmbr0"],
-                     ["ip", "link", "set", "vmbr0", "up"]):
-            self.node_exec(node.name, argv, check=False)
+        """``ifup -a`` as a Proxmox VE node's networking service does at boot: lo, and vmbr0
+        with eno1 as its port and the node's address. No fallback: a lab whose network was
+        not built by ifupdown2 is not the lab the tests claim, so the start fails."""
+        res = self.node_exec(node.name, ["ifup", "-a"], check=False, timeout=60)
+        if res.returncode != 0 or not self._has_addr(node):
+            raise LabError(f"ifup -a on {node.name} -> {res.returncode}: "
+                           f"{(res.stderr or res.stdout).strip()}")
+        node.ifupdown = "ifupdown2"
 
     def _has_addr(self, node: LabNode) -> bool:
         res = self.node_exec(node.name, ["ip", "-o", "addr", "show", "dev", "vmbr0"],
@@ -385,13 +403,17 @@ class Lab:
             stdout=subprocess.DEVNULL, stderr=open(node.dir / "sshd.log", "ab"))  # noqa: SIM115
 
     def kill_sshd(self, name: str) -> None:
-        """Kill the node's sshd and every session it spawned (their TCP connections drop)."""
+        """Kill the node's sshd and every session it spawned (their TCP connections drop).
+
+        Only this sshd's descendants: the lab shares the machine's pid namespace, so a
+        ``pkill`` by name would also kill other labs' (and the machine's) SSH sessions."""
         node = self.node(name)
+        if node.sshd is not None and node.sshd.poll() is None:
+            for pid in _descendants(node.sshd.pid):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
         _terminate(node.sshd, sig=signal.SIGKILL)
         node.sshd = None
-        # Sessions are separate processes; kill the ones holding port 22 connections.
-        self.node_exec(name, ["sh", "-c", "pkill -KILL -f '^sshd: root' || true"],
-                       check=False)
 
     def wait_sshd(self, name: str, timeout: float = 10.0) -> None:
         node = self.node(name)
@@ -502,6 +524,27 @@ def _enter_netns(ns: str) -> None:
         os.close(fd)
 
 
+def _descendants(root: int) -> list[int]:
+    """Every process below ``root`` (children first found, then theirs), read from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # exited meanwhile
+            continue
+        ppid = int(stat.rpartition(")")[2].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    found: list[int] = []
+    todo = list(children.get(root, []))
+    while todo and len(found) < 10_000:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
 def _terminate(proc: subprocess.Popen[Any] | None, sig: int = signal.SIGTERM) -> None:
     if proc is None or proc.poll() is not None:
         return
@@ -514,13 +557,17 @@ def _terminate(proc: subprocess.Popen[Any] | None, sig: int = signal.SIGTERM) ->
         proc.wait(timeout=5)
 
 
-def interfaces_text(addr: str) -> str:
-    """The node's /etc/network/interfaces, Proxmox style: eno1 manual, bridge vmbr0 on it."""
+def interfaces_text(addr: str, post_up: str | None = None) -> str:
+    """The node's /etc/network/interfaces as the Proxmox VE installer writes it: eno1 manual,
+    bridge vmbr0 on it carrying the address, and the trailing ``source`` line. With
+    ``post_up``, that hook as the last option of the vmbr0 stanza (where the runbook adds it)."""
+    hook = f"\tpost-up {post_up}\n" if post_up else ""
     return ("auto lo\niface lo inet loopback\n\n"
             "iface eno1 inet manual\n\n"
             "auto vmbr0\niface vmbr0 inet static\n"
             f"\taddress {addr}/24\n"
-            "\tbridge-ports eno1\n\tbridge-stp off\n\tbridge-fd 0\n\tbridge-maxwait 0\n")
+            f"\tbridge-ports eno1\n\tbridge-stp off\n\tbridge-fd 0\n{hook}\n\n"
+            "source /etc/network/interfaces.d/*\n")
 
 
 def _sshd_config(node: LabNode) -> str:

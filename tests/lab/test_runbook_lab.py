@@ -33,7 +33,7 @@ from tests.lab.test_lab_sources import HANG_BLOCK
 
 pytestmark = pytest.mark.lab
 
-HOOK_LINE = "\tpost-up /sbin/ethtool -K eno1 tso off gso off gro off\n"
+HOOK = "/sbin/ethtool -K eno1 tso off gso off gro off"
 
 
 def offloads(lab: Lab) -> dict[str, str]:
@@ -158,9 +158,10 @@ def test_e1000e_runbook_fixes_pve03_end_to_end(healthy_lab: Lab, tmp_path: Path)
     assert "pve03 missing" in symptom and "votes 2/3" in symptom
     assert "votes 3/3" in votes_back
     assert "already present" in second
-    # the fix is on the real veth, put back by the hook when ifup brought vmbr0 up
-    assert node.ifupdown == "ifupdown"
-    assert after_fix == original + HOOK_LINE  # exactly one line added, nothing else moved
+    # the fix is on the real veth, put back by the hook when ifreload -a ran it
+    assert node.ifupdown == "ifupdown2"
+    # exactly one line added, at the end of the vmbr0 stanza; nothing else moved
+    assert after_fix == interfaces_text(node.addr, post_up=HOOK)
     assert node.interfaces_file.read_bytes() == original.encode()  # rolled back
     assert offloads(lab) == {"tso": "off", "gso": "off", "gro": "off"}
     backups = sorted(node.etc_network.glob("interfaces.labconsole-*.bak"))
