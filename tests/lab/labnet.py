@@ -38,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import ipaddress
 import os
 import re
 import shlex
@@ -58,6 +59,8 @@ T = TypeVar("T")
 
 SUBNET = "10.99.0"
 OPS_ADDR = f"{SUBNET}.100"
+# The lab switch's network: what a listener in the ops namespace allows senders from.
+LAB_NETWORK = ipaddress.ip_network(f"{SUBNET}.0/24")
 NODE_NAMES = ("pve01", "pve02", "pve03")
 PREFIX_RE = re.compile(r"^lc(\d+)-")
 REQUIRED_TOOLS = ("ip", "unshare", "nsenter", "corosync", "corosync-quorumtool", "ethtool",

@@ -26,7 +26,7 @@ from labconsole.sources.quorum_poll import QuorumPollSource
 from labconsole.sources.ssh import SshPool
 from labconsole.sources.syslog_listener import SyslogListener
 from tests.lab.collect import Collector, running
-from tests.lab.labnet import Lab
+from tests.lab.labnet import LAB_NETWORK, Lab
 
 pytestmark = pytest.mark.lab
 
@@ -233,7 +233,8 @@ def test_syslog_flood_of_garbage_is_counted_and_real_alerts_still_arrive(lab: La
             "Device Offline|5|msg=after the flood")
 
     async def scenario() -> tuple[Collector, SyslogListener, int]:
-        listener = SyslogListener(host=lab.ops_addr, port=0, max_message=1024, queue_size=100)
+        listener = SyslogListener(host=lab.ops_addr, port=0, max_message=1024, queue_size=100,
+                                  allow=(LAB_NETWORK,))
         col = Collector()
         sent = 0
         async with running(listener, collector=col):

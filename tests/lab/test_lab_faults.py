@@ -22,7 +22,7 @@ from labconsole.sources.replay import ReplayControl, ReplaySource
 from labconsole.sources.ssh import SshPool
 from labconsole.sources.syslog_listener import SyslogListener
 from tests.lab.collect import Collector, running
-from tests.lab.labnet import Lab
+from tests.lab.labnet import LAB_NETWORK, Lab
 
 pytestmark = pytest.mark.lab
 
@@ -177,7 +177,7 @@ t.close()
 
 def test_cef_alerts_from_a_node_reach_the_listener_over_udp_and_tcp(lab: Lab) -> None:
     async def scenario() -> tuple[list[SyslogText], int]:
-        listener = SyslogListener(host=lab.ops_addr, port=0)
+        listener = SyslogListener(host=lab.ops_addr, port=0, allow=(LAB_NETWORK,))
         col = Collector()
         async with running(listener, collector=col):
             await asyncio.wait_for(listener.ready(), 5)
