@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from labconsole.parse.syslog_header import MONTHS, parse_syslog_header
+from labconsole.parse.syslog_header import FACILITIES, LEVELS, MONTHS, parse_syslog_header
 
 # dmesg's ``[ 9327.470501]`` (space padded), a redacted ``[xxxxxx]``, and ``dmesg -T``'s
 # ``[Tue May 25 15:23:30 2024]``. One optional space after the bracket belongs to the stamp.
@@ -45,6 +45,9 @@ _PCI = re.compile(r"[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}(?:\.[0-7])?$")
 _NETDEV = re.compile(
     r"(?P<driver>[A-Za-z][\w-]*) (?=[\w.:-]*\d)(?P<bus>[\w.:-]+?)(?: (?P<dev>[^\s:()]+))?: "
 )
+_DMESG_X = re.compile(r"(?P<fac>[a-z][a-z0-9]*) *:(?P<lvl>[a-z]+) *: ")
+# A record with just ``HOST kernel:`` in front (no stamp); HOST is one word, as syslog prints it.
+_HOST_KERNEL = re.compile(r"(?P<host>[A-Za-z0-9][\w.-]{0,252}) kernel: ")
 _OLD_WATCHDOG = re.compile(r"NETDEV WATCHDOG: (?P<dev>[^\s:()]+) \((?P<driver>[^)\s]+)\): ")
 _DRIVER_DEV = re.compile(r"(?P<driver>[A-Za-z][\w-]*): (?P<dev>[^\s:()]+) NIC Link is ")
 
@@ -108,8 +111,15 @@ def parse_line_head(text: str, *, default_year: int | None = None) -> LineHead:
             return LineHead(rest, True, "dmesg-T" if wall else "dmesg", wall, uptime)
     if text.startswith("kernel: "):
         return LineHead(text[8:], True, "kernel-prefix")
+    if text[:1].islower():
+        dmesg_x = _dmesg_x(text)
+        if dmesg_x is not None:
+            return dmesg_x
     found = parse_syslog_header(text, default_year=default_year)
     if found is None:
+        m = _HOST_KERNEL.match(text)
+        if m is not None:  # "pve03 kernel: ..." with no stamp (a paste, a trimmed syslog)
+            return LineHead(text[m.end():], True, "host-kernel", host=m["host"])
         return LineHead(text, False, "plain")
     head, message = found
     is_kernel = head.app == "kernel" or (head.app is None and head.facility == "kern")
@@ -122,6 +132,21 @@ def parse_line_head(text: str, *, default_year: int | None = None) -> LineHead:
         message, True, head.format, head.time, uptime, head.host, head.facility,
         head.priority, is_kernel,
     )
+
+
+def _dmesg_x(text: str) -> LineHead | None:
+    """``dmesg -x``: ``kern  :err   : [  12.34] msg`` (facility and level padded, then the
+    usual stamp, ``-T`` or none)."""
+    m = _DMESG_X.match(text)
+    if m is None or m["fac"] not in FACILITIES or m["lvl"] not in LEVELS:
+        return None
+    rest = text[m.end():]
+    uptime = wall = None
+    stamp = split_dmesg_stamp(rest) if rest.startswith("[") else None
+    if stamp is not None:
+        uptime, wall, rest = stamp
+    return LineHead(rest, True, "dmesg-x", wall, uptime, None, m["fac"], None,
+                    m["fac"] == "kern")
 
 
 def netdev_fields(message: str) -> tuple[str | None, str | None, str | None]:

@@ -230,9 +230,14 @@ def _unglue(head: LineHead, text: str) -> tuple[str, str | None]:
         d = DMESG_GLUE.search(message, 1)
         if d and (m is None or d.start() < m.start()):
             m = d
-    if m is None:
+    cut = m.start() if m is not None else len(message)
+    if head.host is not None and head.is_kernel:
+        # Records glued with only their "HOST kernel:" prefix left (no stamp to find).
+        at = message.find(head.host + " kernel: ", 1, cut)
+        if at > 0:
+            cut = at
+    if cut >= len(message):
         return message, None
-    cut = m.start()
     return message[:cut], message[cut:]
 
 

@@ -43,8 +43,11 @@ _OPENWRT_STAMP = re.compile(
     + r" (?P<year>\d{4}) (?P<fac>[a-z0-9]+)\.(?P<lvl>[a-z]+) "
 )
 _ISO_STAMP = re.compile(_ISO + r" ")
+# ``talosctl dmesg``: ``HOST: kern:    err: [ISO]: msg``; the host is absent when the command
+# ran against one node, and facility/level are padded to a column (any number of spaces).
 _TALOS = re.compile(
-    r"(?P<host>[^\s:]+(?::\d+)?): (?P<fac>[a-z0-9]+): +(?P<lvl>[a-z]+): \[(?P<iso>[^\]]+)\]: ?"
+    r"(?:(?P<host>[^\s:]+(?::\d+)?): +)?(?P<fac>[a-z0-9]+): +(?P<lvl>[a-z]+): *"
+    r"\[(?P<iso>[^\]]+)\]: ?"
 )
 _ISO_ONLY = re.compile(_ISO + r"$")
 _HOST_TAG = re.compile(r"(?P<host>\S+) " + _TAG)
@@ -245,7 +248,7 @@ def _talos(
     line: str, pos: int, priority: int | None, year: int | None
 ) -> tuple[SyslogHeader, str] | None:
     m = _TALOS.match(line, pos)
-    if not m or m["fac"] not in FACILITIES:
+    if not m or m["fac"] not in FACILITIES or m["lvl"] not in LEVELS:
         return None
     time = parse_iso_time(m["iso"])
     if time is None:
