@@ -173,14 +173,23 @@ def print_summary(report: FileReport, out: TextIO | _VisibleLines) -> None:
     for hang in report.hangs:
         where = " on " + hang.host if hang.host else ""
         stuck = ""
-        if hang.stuck:
-            tdh = hang.registers.get("TDH", "?")
-            stuck = f", TX ring stuck (TDH <{tdh.strip('<>')}>)"
-        span = _span(hang.first, hang.last)
+        consumer = hang.consumer()
+        if hang.stuck and consumer is not None:
+            stuck = f", TX ring stuck ({consumer[0]} <{consumer[1].strip('<>')}>)"
+        elif hang.stuck:
+            stuck = ", TX ring stuck"
+        span = _span(hang.first, hang.last) or ", no wall-clock time in the log"
+        resets = f", {hang.resets} resets" if hang.resets else ""
         out.write(
-            f"  HANG {hang.driver} {hang.device}{where}: {hang.kind} x {hang.reports}"
-            f"{stuck}{span}\n"
+            f"  HANG {hang.driver or '(driver not shown)'} {hang.device or '(device not shown)'}"
+            f"{where}: {hang.kind} x {hang.reports}"
+            f"{stuck}{resets}{span}\n"
         )
+    for gone in report.nic_events:
+        where = " on " + gone.host if gone.host else ""
+        when = f" at {gone.time.isoformat()}" if gone.time else ""
+        out.write(f"  NIC LOST {gone.driver} {gone.device}{where}: PCIe link lost, "
+                  f"device detached (not a TX hang){when}\n")
     for link in report.links.summaries():
         host = f" on {link.host}" if link.host else ""
         longest = (f", longest down {link.longest_down_s:.1f} s"

@@ -5,9 +5,10 @@ contract in DESIGN.md, so the CLI, recordings and reports agree on one vocabular
 """
 
 from labconsole.model.cef import CefEvent
-from labconsole.model.hang import HangEpisode, HangKind
+from labconsole.model.hang import HangEpisode, HangForm, HangKind
 from labconsole.model.kernel_line import KernelLine
 from labconsole.model.link import LinkEvent, LinkState
+from labconsole.model.nic_event import NicDetached
 from labconsole.model.offloads import DriverInfo, Offloads
 from labconsole.model.quorum import QuorumNode, QuorumStatus
 from labconsole.model.quorum_event import (
@@ -23,11 +24,13 @@ __all__ = [
     "CefEvent",
     "DriverInfo",
     "HangEpisode",
+    "HangForm",
     "HangKind",
     "KernelLine",
     "LinkEvent",
     "LinkState",
     "MembershipSeen",
+    "NicDetached",
     "Offloads",
     "QuorumEvent",
     "QuorumEventKind",

@@ -62,11 +62,6 @@ _LOGFILE = re.compile(
     r"\s*(?:(?P<mon>[A-Z][a-z]{2}) +(?P<day>\d{1,2}) (?P<hh>\d\d):(?P<mi>\d\d):(?P<ss>\d\d) )?"
     r"\[\d+\] (?P<host>[^\s\[\]]+) +(?P<ident>[A-Za-z][\w.-]*)"
 )
-# A trimmed paste: just a date and corosync's "[SUBSYS]" tag, no host.
-_STAMP_TAG = re.compile(
-    r"\s*(?P<mon>[A-Z][a-z]{2}) +(?P<day>\d{1,2}) (?P<hh>\d\d):(?P<mi>\d\d):(?P<ss>\d\d) "
-    r"(?=\[[A-Z]+ *\] )"
-)
 _CLOCK = re.compile(r"\d\d:\d\d:\d\d")
 _PACEMAKER_IDENTS = ("pacemaker", "crmd", "cib", "attrd", "stonith", "pengine", "lrmd")
 
@@ -200,17 +195,15 @@ def _split_header(
         return None, None, None, None
     text = text.rstrip("\r\n")
     found = parse_syslog_header(text, default_year=default_year)
-    if found is not None:
+    if found is not None and found[0].host is not None:
         head, message = found
-        # A "host" of "[KNET]" is corosync's subsystem tag in a paste without a host.
-        if head.host is None or not head.host.startswith("["):
-            return message, head.host, head.time, source_of(head.app)
+        return message, head.host, head.time, source_of(head.app)
     m = _LOGFILE.match(text)
     if m is not None:
         return text[m.end():], m["host"], _bsd_time(m, default_year), source_of(m["ident"])
-    m = _STAMP_TAG.match(text)
-    if m is not None:
-        return text[m.end():], None, _bsd_time(m, default_year), None
+    if found is not None:  # a stamp but no host ("Jan 07 03:14:33 [KNET] ...", logread)
+        head, message = found
+        return message, None, head.time, source_of(head.app)
     return text, None, None, None
 
 

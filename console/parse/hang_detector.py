@@ -33,9 +33,16 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from labconsole.model.hang import HangEpisode, HangKind
+from labconsole.model.hang import (
+    CONSUMER_REGISTERS,
+    PRODUCER_OF,
+    HangEpisode,
+    HangForm,
+    HangKind,
+)
 from labconsole.model.kernel_line import KernelLine
 from labconsole.model.link import LinkEvent
+from labconsole.model.nic_event import NicDetached
 from labconsole.parse.kernel_line import register_pairs
 from labconsole.parse.link_events import link_event
 
@@ -46,6 +53,30 @@ RESET_MARKER = "Reset adapter unexpectedly"
 # Last register line of a block: the report is complete, no need to wait for the next line.
 _FINAL_REGISTERS = frozenset({"PCI Status", "desc.status"})
 _QUEUE = re.compile(r"transmit queue (\d+) timed out")
+# The driver's ndo_tx_timeout handler in its own words (after the NETDEV WATCHDOG line, or
+# alone where the watchdog line was not captured): mlx5 "TX timeout detected" / "TX timeout on
+# queue: 19, SQ: 0xab6, ...", virtio_net "TX timeout on queue: 0, sq: output.0, ...", tg3
+# "transmit timed out, resetting", vmxnet3 "tx hang", i40e/ice "tx_timeout recovery level 1,
+# txqueue 6" and their "tx_timeout: VSI_seid: 390, Q 6, NTC: 0x1a0, ..." state line.
+DRIVER_TIMEOUT = re.compile(
+    r"TX timeout (?:detected|on queue:? ?(?P<q1>\d+))"
+    r"|transmit timed out"
+    r"|: tx hang$"
+    r"|tx_timeout recovery level \d+, txqueue (?P<q2>\d+)"
+    r"|tx_timeout: VSI_\w+: \d+, Q (?P<q3>\d+)"
+)
+# A driver reset for a TX hang: ixgbe "tx hang 1 detected on queue 6, resetting adapter" /
+# "initiating reset due to tx timeout", i40e "TX driver issue detected, PF reset issued".
+DRIVER_RESET = re.compile(
+    r"tx hang \d+ detected on queue (?P<q>\d+), resetting adapter"
+    r"|initiating reset due to tx timeout"
+    r"|TX driver issue detected, PF reset issued"
+)
+DETACHED_MARKER = "PCIe link lost, device now detached"
+# "NAME: 0xHEX" state values printed on a driver's timeout line.
+_HEX_FIELD = re.compile(r"(?P<name>[A-Za-z][\w ]{0,20}?): (?P<value>0x[0-9a-fA-F]+)")
+# A driver's timeout line this close to a report of the same episode is that report's detail.
+_SAME_REPORT_S = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +98,14 @@ class LinkChanged:
     link: LinkEvent
 
 
-DetectorUpdate = EpisodeOpened | EpisodeUpdated | LinkChanged
+@dataclass(frozen=True, slots=True)
+class NicGone:
+    """A NIC detached from the bus (igc "PCIe link lost"): its own fact, not a hang."""
+
+    detached: NicDetached
+
+
+DetectorUpdate = EpisodeOpened | EpisodeUpdated | LinkChanged | NicGone
 
 _Key = tuple[str | None, str, HangKind]
 
@@ -102,6 +140,7 @@ class HangDetector:
         self.episodes: list[HangEpisode] = []
         self.links: list[LinkEvent] = []
         self._on_link = on_link
+        self.detached: list[NicDetached] = []
         self.unattached_resets = 0
         self._open: dict[_Key, _Open] = {}
         self._report: _Report | None = None
@@ -115,17 +154,30 @@ class HangDetector:
             return updates
         message = line.message
         if any(marker in message for marker in UNIT_HANG_MARKERS):
-            updates.append(self._report_line(line, "unit_hang"))
+            updates.append(self._report_line(line, "unit_hang", "unit_hang"))
         elif WATCHDOG_MARKER in message and "timed out" in message:
-            updates.append(self._report_line(line, "tx_timeout"))
+            updates.append(self._report_line(line, "tx_timeout", "watchdog"))
             self._close_report()  # a watchdog line carries no register block
         elif RESET_MARKER in message:
             updates.extend(self._reset(line))
+        elif DETACHED_MARKER in message:
+            updates.append(self._detached(line))
         else:
-            link = link_event(line)
-            if link is not None:
-                updates.append(self._link(link))
+            updates.extend(self._driver_words(line))
         return updates
+
+    def _driver_words(self, line: KernelLine) -> list[DetectorUpdate]:
+        """A driver's own timeout or reset line, else a link change, else nothing."""
+        message = line.message
+        m = DRIVER_TIMEOUT.search(message)
+        if m is not None and line.driver:
+            queue = m["q1"] or m["q2"] or m["q3"]
+            return self._driver_timeout(line, int(queue) if queue else None)
+        m = DRIVER_RESET.search(message)
+        if m is not None and line.driver:
+            return self._reset(line, standalone=True)
+        link = link_event(line)
+        return [] if link is None else [self._link(link)]
 
     def finish(self) -> list[DetectorUpdate]:
         """End of input: complete the report being collected."""
@@ -133,12 +185,14 @@ class HangDetector:
 
     # -- reports -----------------------------------------------------------------------------
 
-    def _report_line(self, line: KernelLine, kind: HangKind) -> DetectorUpdate:
+    def _report_line(self, line: KernelLine, kind: HangKind, form: HangForm,
+                     queue: int | None = None) -> DetectorUpdate:
         driver = line.driver or ""
         device = line.device or line.pci or ""
         key: _Key = (line.host, device, kind)
         state = self._open.get(key)
-        queue = _watchdog_queue(line.message) if kind == "tx_timeout" else None
+        if form == "watchdog":
+            queue = _watchdog_queue(line.message)
         if state is not None and self._same_episode(state.episode, line):
             ep = state.episode
             ep.reports += 1
@@ -157,8 +211,31 @@ class HangDetector:
             update = EpisodeOpened(ep)
         if queue is not None and queue not in ep.queues:
             ep.queues.append(queue)
-        self._report = _Report(state)
+        if form not in ep.forms:
+            ep.forms.append(form)
+        self._report = _Report(state, queue)
         return update
+
+    def _driver_timeout(self, line: KernelLine, queue: int | None) -> list[DetectorUpdate]:
+        """The driver's timeout handler: a report of its own, or the detail of a report of the
+        same device printed just before (the NETDEV WATCHDOG line, mlx5's first line)."""
+        device = line.device or line.pci or ""
+        state = self._open.get((line.host, device, "tx_timeout"))
+        if state is not None and _just_after(state.episode, line):
+            ep = state.episode
+            if "tx_timeout" not in ep.forms:
+                ep.forms.append("tx_timeout")
+            if queue is not None and queue not in ep.queues:
+                ep.queues.append(queue)
+            self._report = _Report(state, queue)  # its values join that report's registers
+            update: DetectorUpdate = EpisodeUpdated(ep)
+        else:
+            update = self._report_line(line, "tx_timeout", "tx_timeout", queue)
+        report = self._report
+        assert report is not None
+        for m in _HEX_FIELD.finditer(line.message):
+            report.registers.setdefault(m["name"].strip(), m["value"])
+        return [update, *self._close_report()]
 
     def _same_episode(self, ep: HangEpisode, line: KernelLine) -> bool:
         if line.uptime is not None and ep.last_uptime is not None:
@@ -197,11 +274,17 @@ class HangDetector:
         ep.registers = dict(regs)
         if report.queue is not None and report.queue not in ep.queues:
             ep.queues.append(report.queue)
-        tdh = regs.get("TDH")
-        if tdh is not None:
+        found = next(((name, regs[name]) for name in CONSUMER_REGISTERS if name in regs), None)
+        if found is not None:
+            name, tdh = found
             ntc = regs.get("next_to_clean")
             before = state.ring.get(report.queue)
-            if before is not None:
+            tail = regs.get(PRODUCER_OF[name])
+            if tail is not None and tail == tdh:
+                # The NIC has sent everything queued (head == tail): whatever is late, it is
+                # not a TX ring the hardware stopped working on.
+                ep.stuck = False
+            elif before is not None:
                 same_ntc = before[1] is None or ntc is None or before[1] == ntc
                 ep.stuck = before[0] == tdh and same_ntc
             state.ring[report.queue] = (tdh, ntc)
@@ -209,15 +292,37 @@ class HangDetector:
 
     # -- resets and links ---------------------------------------------------------------------
 
-    def _reset(self, line: KernelLine) -> list[DetectorUpdate]:
+    def _reset(self, line: KernelLine, *, standalone: bool = False) -> list[DetectorUpdate]:
+        """A driver reset: counted on the device's open episode; without one, an episode of
+        kind ``reset`` when the line itself names a TX hang (``standalone``), else only
+        counted in ``unattached_resets`` (e1000e's "Reset adapter unexpectedly" alone)."""
         device = line.device or line.pci or ""
-        for kind in ("unit_hang", "tx_timeout"):
+        kinds: tuple[HangKind, ...] = ("unit_hang", "tx_timeout", "reset")
+        for kind in kinds:
             state = self._open.get((line.host, device, kind))
             if state is not None and self._same_episode(state.episode, line):
-                state.episode.resets += 1
-                return [EpisodeUpdated(state.episode)]
+                ep = state.episode
+                ep.resets += 1
+                if "reset" not in ep.forms:
+                    ep.forms.append("reset")
+                return [EpisodeUpdated(ep)]
+        if standalone:
+            m = DRIVER_RESET.search(line.message)
+            queue = int(m["q"]) if m is not None and m["q"] else None
+            update = self._report_line(line, "reset", "reset", queue)
+            if isinstance(update, EpisodeOpened | EpisodeUpdated):
+                update.episode.resets += 1
+            return [update, *self._close_report()]
         self.unattached_resets += 1
         return []
+
+    def _detached(self, line: KernelLine) -> DetectorUpdate:
+        gone = NicDetached(
+            driver=line.driver or "", device=line.device or line.pci or "", pci=line.pci,
+            host=line.host, time=line.time, uptime=line.uptime, lineno=line.lineno,
+        )
+        self.detached.append(gone)
+        return NicGone(gone)
 
     def _link(self, link: LinkEvent) -> DetectorUpdate:
         if self._on_link is None:
@@ -225,9 +330,21 @@ class HangDetector:
         else:
             self._on_link(link)
         if link.state == "up":
-            for kind in ("unit_hang", "tx_timeout"):
+            kinds: tuple[HangKind, ...] = ("unit_hang", "tx_timeout", "reset")
+            for kind in kinds:
                 self._open.pop((link.host, link.device, kind), None)
         return LinkChanged(link)
+
+
+def _just_after(ep: HangEpisode, line: KernelLine) -> bool:
+    """Is ``line`` within :data:`_SAME_REPORT_S` after the episode's last report (by uptime,
+    else wall time; without either clock, on the very next line)?"""
+    if line.uptime is not None and ep.last_uptime is not None:
+        return 0 <= line.uptime - ep.last_uptime <= _SAME_REPORT_S
+    if (line.time is not None and ep.last is not None
+            and (line.time.tzinfo is None) == (ep.last.tzinfo is None)):
+        return 0 <= (line.time - ep.last).total_seconds() <= _SAME_REPORT_S
+    return line.lineno == ep.last_lineno + 1
 
 
 def _watchdog_queue(message: str) -> int | None:

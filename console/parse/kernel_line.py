@@ -12,7 +12,13 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from labconsole.parse.syslog_header import FACILITIES, LEVELS, MONTHS, parse_syslog_header
+from labconsole.parse.syslog_header import (
+    FACILITIES,
+    LEVELS,
+    MONTHS,
+    parse_iso_time,
+    parse_syslog_header,
+)
 
 # dmesg's ``[ 9327.470501]`` (space padded), a redacted ``[xxxxxx]``, and ``dmesg -T``'s
 # ``[Tue May 25 15:23:30 2024]``. One optional space after the bracket belongs to the stamp.
@@ -48,7 +54,13 @@ _NETDEV = re.compile(
 _DMESG_X = re.compile(r"(?P<fac>[a-z][a-z0-9]*) *:(?P<lvl>[a-z]+) *: ")
 # A record with just ``HOST kernel:`` in front (no stamp); HOST is one word, as syslog prints it.
 _HOST_KERNEL = re.compile(r"(?P<host>[A-Za-z0-9][\w.-]{0,252}) kernel: ")
-_OLD_WATCHDOG = re.compile(r"NETDEV WATCHDOG: (?P<dev>[^\s:()]+) \((?P<driver>[^)\s]+)\): ")
+_OLD_WATCHDOG = re.compile(
+    r"NETDEV WATCHDOG: (?P<dev>[^\s:()]+)(?: \((?P<driver>[^)\s]+)\))?: (?=transmit )"
+)
+# ESXi vmkernel.log: ``2019-11-08T03:14:22.530Z cpu3:2097575)WARNING: ...``.
+_VMKERNEL = re.compile(
+    r"(?P<iso>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?) cpu\d+:\d+\)"
+)
 _DRIVER_DEV = re.compile(r"(?P<driver>[A-Za-z][\w-]*): (?P<dev>[^\s:()]+) NIC Link is ")
 
 
@@ -115,6 +127,10 @@ def parse_line_head(text: str, *, default_year: int | None = None) -> LineHead:
         dmesg_x = _dmesg_x(text)
         if dmesg_x is not None:
             return dmesg_x
+    if text[:1].isdigit():
+        m = _VMKERNEL.match(text)
+        if m is not None:  # ESXi vmkernel.log: the hypervisor's own kernel
+            return LineHead(text[m.end():], True, "vmkernel", parse_iso_time(m["iso"]))
     found = parse_syslog_header(text, default_year=default_year)
     if found is None:
         m = _HOST_KERNEL.match(text)
@@ -160,9 +176,12 @@ def netdev_fields(message: str) -> tuple[str | None, str | None, str | None]:
         bus = m["bus"]
         pci = bus if _PCI.match(bus) else None
         return m["driver"], m["dev"], pci
-    if message.startswith("NETDEV WATCHDOG: "):
-        m = _OLD_WATCHDOG.match(message)
-        if m:
+    if "NETDEV WATCHDOG: " in message:
+        # old style "NETDEV WATCHDOG: eth2 (r8169): ...", or ESXi's "...: NETDEV WATCHDOG:
+        # vmnic1: transmit timed out" (no driver named); a new-style line without its device
+        # prefix ("NETDEV WATCHDOG: CPU: 1: ...") names no device.
+        m = _OLD_WATCHDOG.search(message)
+        if m and m["dev"] != "CPU":
             return m["driver"], m["dev"], None
         return None, None, None
     m = _DRIVER_DEV.match(message)

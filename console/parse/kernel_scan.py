@@ -25,6 +25,7 @@ from typing import Any
 from labconsole.model.hang import HangEpisode
 from labconsole.model.link import LinkEvent
 from labconsole.model.link_summary import LinkTally
+from labconsole.model.nic_event import NicDetached
 from labconsole.model.quorum_event import QuorumEvent
 from labconsole.parse.corosync_log import QuorumLineScan
 from labconsole.parse.hang_detector import HangDetector
@@ -44,6 +45,7 @@ class KernelScanResult:
     hangs: list[HangEpisode] = field(default_factory=list)
     links: LinkTally = field(default_factory=LinkTally)
     errors: list[str] = field(default_factory=list)
+    detached: list[NicDetached] = field(default_factory=list)
     # corosync / pmxcfs / pacemaker facts (the first MAX_SCAN_FACTS; the rest counted).
     quorum_events: list[QuorumEvent] = field(default_factory=list)
     quorum_dropped: int = 0
@@ -82,7 +84,10 @@ class ScanSinks:
 
 # Every hang / reset / link message holds one of these (ASCII: the block scan finds them in
 # bytes). ``_hit`` spells the same test out: an ``or`` chain of ``in`` is the fastest on str.
-HIT_WORDS = ("Hang", "WATCHDOG", "Link is ", "link up", "link down", "Reset adapter")
+HIT_WORDS = ("Hang", "WATCHDOG", "Link is ", "link up", "link down", "Reset adapter",
+             # the drivers' own TX timeout / reset words, and a NIC that left the bus
+             "TX timeout", "tx timeout", "tx_timeout", "transmit timed out", "tx hang",
+             "PF reset", "PCIe link lost")
 # Only a hang report is followed by a register block worth parsing: after a link or reset line
 # the next line is skipped like any other (it used to be parsed to see whether it continued).
 FOLLOW_WORDS = ("Hang", "WATCHDOG")
@@ -102,6 +107,13 @@ def _hit(line: str) -> bool:
         or "link up" in line
         or "link down" in line
         or "Reset adapter" in line
+        or "TX timeout" in line
+        or "tx timeout" in line
+        or "tx_timeout" in line
+        or "transmit timed out" in line
+        or "tx hang" in line
+        or "PF reset" in line
+        or "PCIe link lost" in line
     )
 
 
@@ -182,6 +194,7 @@ def scan_kernel_lines(
     result.lines = n
     result.hangs = detector.episodes
     result.links = sinks.tally
+    result.detached = detector.detached
     result.errors = reader.error_report()
     return result
 

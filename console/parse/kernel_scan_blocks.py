@@ -262,6 +262,7 @@ class KernelBlockScan:
         result.lines = self.lines - self.diverted
         result.hangs = self._detector.episodes
         result.links = self._sinks.tally
+        result.detached = self._detector.detached
         result.errors = self._reader.error_report()
         take_quorum(result, self._quorum)
         return result

@@ -15,9 +15,15 @@ from labconsole.model.cef import CefEvent
 from labconsole.model.hang import HangEpisode, HangKind
 from labconsole.model.kernel_line import KernelLine
 from labconsole.model.link import LinkEvent
+from labconsole.model.nic_event import NicDetached
 from labconsole.model.quorum_event import QuorumEvent
 from labconsole.model.timefmt import iso_or_none
-from labconsole.parse.hang_detector import DetectorUpdate, EpisodeOpened, EpisodeUpdated
+from labconsole.parse.hang_detector import (
+    DetectorUpdate,
+    EpisodeOpened,
+    EpisodeUpdated,
+    NicGone,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +66,7 @@ def link_json(link: LinkEvent) -> dict[str, Any]:
             "detail": link.detail}
 
 
-Fact = HangReport | CefRecord | LinkEvent | QuorumEvent
+Fact = HangReport | CefRecord | LinkEvent | QuorumEvent | NicDetached
 FactSink = Callable[[Fact], None]
 
 
@@ -69,6 +75,8 @@ def fact_json(fact: Fact) -> dict[str, Any]:
         return link_json(fact)
     if isinstance(fact, QuorumEvent):
         return {"fact": "quorum_event", "line": fact.lineno, **fact.to_json()}
+    if isinstance(fact, NicDetached):
+        return {"fact": "nic_event", "line": fact.lineno, **fact.to_json()}
     return fact.to_json()
 
 
@@ -83,6 +91,9 @@ class HangReports:
 
     def take(self, line: KernelLine, updates: list[DetectorUpdate]) -> None:
         for update in updates:
+            if isinstance(update, NicGone):
+                self._sink(update.detached)
+                continue
             ep = update.episode if isinstance(update, EpisodeOpened | EpisodeUpdated) else None
             if ep is None:
                 continue

@@ -31,7 +31,8 @@ _ISO = (
 )
 # A syslog tag: program name, optional [pid], a colon, then a space or the end of the line.
 # The name may not contain ':' so that payloads such as ``CEF:0|...`` are never taken as a tag.
-_TAG = r"(?P<app>[^\s:\[\]]+)(?:\[(?P<pid>[^\]\s]*)\])?:(?: |$)"
+# (A kmsg stamp may follow the colon with no space: ``kernel:[75215.928881] ...``.)
+_TAG = r"(?P<app>[^\s:\[\]]+)(?:\[(?P<pid>[^\]\s]*)\])?:(?: |$|(?=\[ *\d+\.\d+\]))"
 
 _PRI = re.compile(r"<(?P<pri>\d{1,3})>")
 _RFC5424 = re.compile(
@@ -309,7 +310,13 @@ def _bsd(
     return header, line[end:]
 
 
-def _host_and_tag(line: str, pos: int) -> tuple[str, str | None, str | None, int] | None:
+def _host_and_tag(
+    line: str, pos: int
+) -> tuple[str | None, str | None, str | None, int] | None:
+    if line.startswith("[", pos):
+        # "[KNET] ...", "[25591] host ...": a subsystem tag or a pid, never a host name (a
+        # trimmed paste or corosync's logfile): no host, the message starts here.
+        return None, None, None, pos
     m = _HOST_TAG.match(line, pos) or _SPACED_HOST_TAG.match(line, pos)
     if m:
         return m["host"], m["app"], m["pid"], m.end()

@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from labconsole.model import CefEvent, HangEpisode, Offloads, QuorumEvent, QuorumStatus
+from labconsole.model import (
+    CefEvent,
+    HangEpisode,
+    NicDetached,
+    Offloads,
+    QuorumEvent,
+    QuorumStatus,
+)
 from labconsole.model.link_summary import LinkTally
 
 # Errors kept per file; the rest are counted so a garbage file cannot flood the output.
@@ -20,6 +27,7 @@ class FileReport:
     hangs: list[HangEpisode] = field(default_factory=list)
     links: LinkTally = field(default_factory=LinkTally)
     quorum_events: list[QuorumEvent] = field(default_factory=list)
+    nic_events: list[NicDetached] = field(default_factory=list)
     quorum: QuorumStatus | None = None
     offloads: Offloads | None = None
     cef: list[CefEvent] = field(default_factory=list)
@@ -54,6 +62,7 @@ class FileReport:
             "hangs": [h.to_json() for h in self.hangs],
             "links": self.links.to_json(),
             "quorum_events": [e.to_json() for e in self.quorum_events],
+            "nic_events": [e.to_json() for e in self.nic_events],
             "quorum": self.quorum.to_json() if self.quorum else None,
             "offloads": self.offloads.to_json() if self.offloads else None,
             "cef": [c.to_json() for c in self.cef],

@@ -182,12 +182,13 @@ def _report_kernel(
     report.hangs = result.hangs
     report.links = result.links
     report.quorum_events = result.quorum_events
+    report.nic_events = result.detached
     if result.links.untallied:
         report.add_error(f"{result.links.untallied} link events of devices past the first "
                          f"{MAX_DEVICES} not summarised (scan --events streams every one)")
     for error in result.errors:
         report.add_error(error)
-    if result.hangs or result.links or (result.kernel_lines and kernel_head):
+    if result.hangs or result.links or result.detached or (result.kernel_lines and kernel_head):
         report.add_kind("kernel_log")
     if result.quorum_events or result.members_seen:
         report.add_kind("corosync_log")

@@ -170,6 +170,86 @@ CASES: dict[str, dict[str, Any]] = {
                     queues=[0], first_uptime=438.15, regs={}, nregs=0)],
         links=[],
     ),
+    # igc (i225-V) prints igb's dump: two reports 2 s apart on queue 1. TDH == TDT == 7 and
+    # next_to_use == next_to_clean: nothing was queued, so the ring is not "stuck".
+    "nic_igc_01_tx_unit_hang.log": dict(
+        lines=22, hosts={None},
+        hangs=[hang(driver="igc", device="eth1", pci="0000:02:00.0", reports=2, stuck=False,
+                    queues=[1], first_uptime=284188.749115, last_uptime=284190.748998,
+                    regs={"Tx Queue": "1", "TDH": "7", "TDT": "7", "desc.status": "0"},
+                    nregs=9)],
+        links=[],
+    ),
+    # The NIC left the bus: a detached fact (checked in its own test), not a hang.
+    "nic_igc_02_pcie_link_lost_dmesg.log": dict(lines=4, hosts={None}, hangs=[], links=[]),
+    # Numeric host name; old-style watchdog on queue 5 after the WARNING line.
+    "nic_watchdog_07_igb_q5_numeric_host.log": dict(
+        lines=3, hosts={"11008211"},
+        hangs=[hang(kind="tx_timeout", driver="igb", device="eth2", host="11008211",
+                    reports=1, queues=[5], first=f"{YEAR}-10-15T19:26:35",
+                    last=f"{YEAR}-10-15T19:26:35", regs={}, nregs=0)],
+        links=[],
+    ),
+    # mlx5's own words: "TX timeout detected" and its queue line 4 ms later are one report;
+    # the queue line's state values are its registers.
+    "nic_mlx5_01_tx_timeout_dmesg.log": dict(
+        lines=4, hosts={None},
+        hangs=[hang(kind="tx_timeout", driver="mlx5_core", device="eth1", pci="0000:13:00.1",
+                    reports=1, queues=[19], first_uptime=6756.098429,
+                    regs={"SQ Cons": "0x3fd7", "SQ Prod": "0x3fe6"}, nregs=4)],
+        links=[],
+    ),
+    # ISO syslog with the kmsg stamp glued to "kernel:".
+    "nic_watchdog_08_r8152_iso_syslog.log": dict(
+        lines=3, hosts={"server"}, kernel=2,
+        hangs=[hang(kind="tx_timeout", driver="r8152", device="eth1", host="server",
+                    reports=1, queues=[0], first="2022-11-04T14:09:31",
+                    last="2022-11-04T14:09:31", first_uptime=75215.928881, regs={}, nregs=0)],
+        links=[],
+    ),
+    # Two interfaces of one MAC, every ~5 s each: two episodes.
+    "nic_watchdog_09_mtk_two_ifaces.log": dict(
+        lines=11, hosts={None},
+        hangs=[hang(kind="tx_timeout", driver="mtk_soc_eth", device="eth0", reports=6,
+                    queues=[4], first_uptime=115546.740849, last_uptime=115571.760948,
+                    regs={}, nregs=0),
+               hang(kind="tx_timeout", driver="mtk_soc_eth", device="wan", reports=5,
+                    queues=[1], first_uptime=115551.781133, last_uptime=115571.780951,
+                    regs={}, nregs=0)],
+        links=[],
+    ),
+    # ESXi vmkernel.log: no driver named, no queue; three timeouts 1 s apart.
+    "nic_watchdog_10_esxi_vmkernel_vmnic1.log": dict(
+        lines=3, hosts={None},
+        hangs=[hang(kind="tx_timeout", driver="", device="vmnic1", reports=3,
+                    first="2019-11-08T03:14:22.530000+00:00",
+                    last="2019-11-08T03:14:24.531000+00:00", regs={}, nregs=0)],
+        links=[],
+    ),
+    # Watchdog line BEFORE the WARNING line.
+    "nic_watchdog_11_lan78xx.log": dict(
+        lines=3, hosts={None},
+        hangs=[hang(kind="tx_timeout", driver="lan78xx", device="eth0", reports=1, queues=[0],
+                    first_uptime=42543.359139, regs={}, nregs=0)],
+        links=[],
+    ),
+    # talosctl dmesg without a host, padded columns, ISO time with nanoseconds.
+    "talos_01_dmesg_e1000e_padded_266col.log": dict(
+        lines=4, hosts={None},
+        hangs=[hang(driver="e1000e", device="eno1", pci="0000:00:1f.6", reports=1,
+                    first="2024-06-29T10:52:39.030745+00:00",
+                    last="2024-06-29T10:52:39.030745+00:00",
+                    regs={"TDH": "a1", "TDT": "8b", "next_to_use": "8b"}, nregs=3)],
+        links=[],
+    ),
+    "nic_watchdog_13_virtio_net_fcos_journal.log": dict(
+        lines=6, hosts={"localhost.localdomain"},
+        hangs=[hang(kind="tx_timeout", driver="virtio_net", device="enp0s1",
+                    host="localhost.localdomain", reports=1, queues=[0],
+                    first=f"{YEAR}-06-03T22:35:11", last=f"{YEAR}-06-03T22:35:11", regs={},
+                    nregs=0)],
+        links=[],
+    ),
     "corosync_01_knet_down_members_left.log": dict(
         lines=10, hosts={"arch-coro1"}, kernel=0, hangs=[], links=[]),
     "corosync_03_pve_members_left_pmxcfs.log": dict(
@@ -180,6 +260,22 @@ CASES: dict[str, dict[str, Any]] = {
         lines=12, hosts={"test1"}, kernel=0, hangs=[], links=[]),
     "corosync_09_azure_docs_anonymized_host.log": dict(
         lines=4, hosts={"node  02"}, kernel=0, hangs=[], links=[]),
+    # Headers the kernel reader does not take a host from (trimmed paste, corosync logfile):
+    # their facts are read by parse.corosync_log (tests/realdata/test_corosync_realdata.py).
+    "corosync_11_knet_stripped_no_host.log": dict(
+        lines=4, hosts={None}, kernel=0, hangs=[], links=[]),
+    "corosync_12_logfile_function_names_trailing_spaces.log": dict(
+        lines=3, hosts={None}, kernel=0, hangs=[], links=[]),
+    "corosync_13_votequorum_debug_pacemaker_node_lost.log": dict(
+        lines=14, hosts={"node2"}, kernel=0, hangs=[], links=[]),
+    "corosync_14_pacemaker_plugin_quorum_lost_sle11.log": dict(
+        lines=10, hosts={"sle11sp3-1"}, kernel=0, hangs=[], links=[]),
+    "corosync_15_double_timestamp_debug_merge.log": dict(
+        lines=12, hosts={"SmallDebian9_1"}, kernel=0, hangs=[], links=[]),
+    "corosync_21_corosync2_iso_nonprimary_members_left_two.log": dict(
+        lines=19, hosts={"T3PRPDB011"}, kernel=0, hangs=[], links=[]),
+    "corosync_22_logfile_no_date_glued_priority_indented.log": dict(
+        lines=11, hosts={None}, kernel=0, hangs=[], links=[]),
 }
 
 
@@ -210,7 +306,7 @@ def _check_link(got: LinkEvent, want: tuple[Any, ...]) -> None:
 
 def test_every_sample_is_covered(realdata: Path) -> None:
     names = {p.name for p in (realdata / "logs").glob("*.log")
-             if p.name.startswith(("e1000e_", "nic_", "corosync_"))}
+             if p.name.startswith(("e1000e_", "nic_", "corosync_", "talos_"))}
     assert names == set(CASES)
 
 
@@ -264,7 +360,7 @@ def test_scan_matches_reader(realdata: Path, name: str) -> None:
     for link in links:
         tally.add(link)
     assert result.links.to_json() == tally.to_json()
-    is_kernel_log = name.startswith(("e1000e_", "nic_"))
+    is_kernel_log = name.startswith(("e1000e_", "nic_", "talos_"))
     assert looks_like_kernel_log(lines[:20]) is is_kernel_log
 
 
@@ -289,3 +385,11 @@ def test_other_samples_are_not_kernel_logs_and_scan_cleanly(realdata: Path) -> N
         assert (result.hangs, result.links.to_json(), result.errors) == ([], [], []), path.name
         assert result.lines == len(lines)
         assert not looks_like_kernel_log(lines[:50]), path.name
+
+
+def test_a_nic_that_left_the_bus_is_not_a_hang(realdata: Path) -> None:
+    lines = _read(realdata / "logs" / "nic_igc_02_pcie_link_lost_dmesg.log")
+    result = scan_kernel_lines(lines, default_year=YEAR)
+    assert result.hangs == []
+    assert [(d.driver, d.device, d.pci, d.uptime, d.lineno) for d in result.detached] == [
+        ("igc", "enp2s0", "0000:02:00.0", pytest.approx(16616.450068), 1)]

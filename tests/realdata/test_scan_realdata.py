@@ -30,7 +30,7 @@ YEAR = "2026"
 CONTRACT_KEYS = {"path", "kinds", "lines", "hangs", "links", "quorum_events", "quorum",
                  "offloads", "cef", "errors"}
 HANG_KEYS = {"kind", "driver", "device", "pci", "host", "first", "last", "reports", "stuck",
-             "registers"}
+             "registers", "forms", "resets"}
 CEF_KEYS = {"vendor", "product", "version", "signature_id", "name", "severity", "time", "host",
             "extensions"}
 
@@ -212,6 +212,42 @@ EXPECT: dict[str, dict[str, Any]] = {
     # Shell prompt line first; "link is not ready" (IPv6) lines are not link events.
     "logs/nic_linkflap_01_e1000e_100M.log": dict(kinds=KERNEL, lines=14, links=[
         link("eno1", "up"), link("eno1", "up"), link("eno1", "down"), link("eno1", "up")]),
+    # igc (i225-V) with igb's dump, two reports 2 s apart; TDH == TDT: nothing queued, so the
+    # ring is not stuck however long the hang check fires.
+    "logs/nic_igc_01_tx_unit_hang.log": dict(kinds=KERNEL, lines=22, hangs=[
+        hang("igc", "eth1", 2, pci="0000:02:00.0", stuck=False, nregs=9,
+             regs={"Tx Queue": "1", "TDH": "7", "TDT": "7", "next_to_clean": "7"})]),
+    # The NIC vanished from the bus: its own kind, not a hang.
+    "logs/nic_igc_02_pcie_link_lost_dmesg.log": dict(kinds=KERNEL, lines=4, nic_events=[
+        {"kind": "detached", "driver": "igc", "device": "enp2s0", "pci": "0000:02:00.0",
+         "host": None, "time": None}]),
+    "logs/nic_watchdog_07_igb_q5_numeric_host.log": dict(kinds=KERNEL, lines=3, hangs=[
+        hang("igb", "eth2", 1, kind="tx_timeout", host="11008211",
+             first=f"{YEAR}-10-15T19:26:35", last=f"{YEAR}-10-15T19:26:35")]),
+    # mlx5's "TX timeout detected" plus its queue line: one report, the queue line's values.
+    "logs/nic_mlx5_01_tx_timeout_dmesg.log": dict(kinds=KERNEL, lines=4, hangs=[
+        hang("mlx5_core", "eth1", 1, kind="tx_timeout", pci="0000:13:00.1", nregs=4,
+             regs={"SQ": "0xab6", "CQ": "0xd4a", "SQ Cons": "0x3fd7", "SQ Prod": "0x3fe6"})]),
+    "logs/nic_watchdog_08_r8152_iso_syslog.log": dict(kinds=KERNEL, lines=3, hangs=[
+        hang("r8152", "eth1", 1, kind="tx_timeout", host="server",
+             first="2022-11-04T14:09:31", last="2022-11-04T14:09:31")]),
+    "logs/nic_watchdog_09_mtk_two_ifaces.log": dict(kinds=KERNEL, lines=11, hangs=[
+        hang("mtk_soc_eth", "eth0", 6, kind="tx_timeout"),
+        hang("mtk_soc_eth", "wan", 5, kind="tx_timeout")]),
+    # ESXi's vmkernel names no driver.
+    "logs/nic_watchdog_10_esxi_vmkernel_vmnic1.log": dict(kinds=KERNEL, lines=3, hangs=[
+        hang("", "vmnic1", 3, kind="tx_timeout", first="2019-11-08T03:14:22.530000+00:00",
+             last="2019-11-08T03:14:24.531000+00:00")]),
+    "logs/nic_watchdog_11_lan78xx.log": dict(kinds=KERNEL, lines=3, hangs=[
+        hang("lan78xx", "eth0", 1, kind="tx_timeout")]),
+    "logs/nic_watchdog_13_virtio_net_fcos_journal.log": dict(kinds=KERNEL, lines=6, hangs=[
+        hang("virtio_net", "enp0s1", 1, kind="tx_timeout", host="localhost.localdomain",
+             first=f"{YEAR}-06-03T22:35:11", last=f"{YEAR}-06-03T22:35:11")]),
+    # talosctl dmesg, no host, padded: driver, device and the record's own time.
+    "logs/talos_01_dmesg_e1000e_padded_266col.log": dict(kinds=KERNEL, lines=4, hangs=[
+        hang("e1000e", "eno1", 1, pci="0000:00:1f.6", first="2024-06-29T10:52:39.030745+00:00",
+             last="2024-06-29T10:52:39.030745+00:00", nregs=3,
+             regs={"TDH": "a1", "TDT": "8b", "next_to_use": "8b"})]),
     # ---- votes --------------------------------------------------------------------------
     "pvecm_raw/pvecm_01_pvedocs_asciidoc.txt": dict(kinds=["quorum_status"], lines=32,
         quorum=quorum(True, 4, 4, 3, [node(1, "192.168.15.91"), node(2, "192.168.15.92", True),
@@ -486,6 +522,7 @@ def test_scan_json_matches_reading_of_sample(
     assert got["lines"] == want["lines"]
     check_hangs(got["hangs"], want.get("hangs", []))
     check_links(got["links"], want.get("links", []))
+    assert got["nic_events"] == want.get("nic_events", [])
     check_quorum_events(got["quorum_events"], want.get("quorum_events", []),
                         path.read_text(encoding="utf-8", errors="replace"))
     assert got["quorum"] == want.get("quorum")
@@ -622,6 +659,7 @@ def test_human_summary_names_every_sample_and_its_findings(
         kinds = ", ".join(want["kinds"]) or "no known format"
         assert header == f"{realdata / rel}: {kinds}, {want['lines']} lines"
     findings = [line.strip().split()[0] for line in out.splitlines() if line.startswith("  ")]
+    assert findings.count("NIC") == sum(len(w.get("nic_events", [])) for w in EXPECT.values())
     assert findings.count("HANG") == sum(len(w.get("hangs", [])) for w in EXPECT.values())
     assert findings.count("link") == sum(len(link_summaries(w.get("links", [])))
                                          for w in EXPECT.values())

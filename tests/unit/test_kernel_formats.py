@@ -140,7 +140,7 @@ def test_scan_json_matches_the_contract_shape(fixtures: Path) -> None:
     assert set(data) == {"lines", "hangs", "links", "quorum_events", "errors"}
     first = data["hangs"][0]
     assert set(first) == {"kind", "driver", "device", "pci", "host", "first", "last",
-                          "reports", "stuck", "registers"}
+                          "reports", "stuck", "registers", "forms", "resets"}
     assert (first["first"], first["last"]) == ("2024-06-03T06:19:02+02:00",
                                                "2024-06-03T06:19:12+02:00")
     assert data["links"] == [{"host": "pve03", "device": "eno1", "downs": 0, "ups": 1,

@@ -13,9 +13,10 @@ import pytest
 from labconsole.cli import main
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures"
-FILE_KEYS = {"path", "kinds", "lines", "hangs", "links", "quorum", "offloads", "cef", "errors"}
+FILE_KEYS = {"path", "kinds", "lines", "hangs", "links", "quorum_events", "nic_events", "quorum",
+             "offloads", "cef", "errors"}
 HANG_KEYS = {"kind", "driver", "device", "pci", "host", "first", "last", "reports", "stuck",
-             "registers"}
+             "registers", "forms", "resets"}
 
 PVE03_HANG = """\
 2026-03-14T06:19:02+0100 pve03 kernel: e1000e 0000:00:1f.6 eno1: Detected Hardware Unit Hang:

@@ -419,8 +419,8 @@ def test_mixed_json_order_does_not_matter(tmp_path: Path, capsys: pytest.Capture
 def test_empty_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (f,) = scan(capsys, write(tmp_path, "empty.log", b""))
     assert {k: v for k, v in f.items() if k != "path"} == {
-        "kinds": [], "lines": 0, "hangs": [], "links": [], "quorum_events": [], "quorum": None,
-        "offloads": None, "cef": [], "errors": []}
+        "kinds": [], "lines": 0, "hangs": [], "links": [], "quorum_events": [],
+        "nic_events": [], "quorum": None, "offloads": None, "cef": [], "errors": []}
 
 
 def garbage(seed: int) -> bytes:
