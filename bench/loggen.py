@@ -39,7 +39,7 @@ HOST = "pve03"
 NIC = "e1000e 0000:00:1f.6 eno1"
 START = datetime(2024, 6, 3, 0, 0, 0, tzinfo=timezone(timedelta(hours=2)))
 BOOT_UPTIME = 120.0  # seconds since boot at START, for dmesg stamps
-GENERATOR_VERSION = 3  # bump when the output changes: cached files are keyed by it
+GENERATOR_VERSION = 4  # bump when the output changes: cached files are keyed by it
 HANG_MARKER = "Hardware Unit Hang"
 # Per chatter message: chance that a hang episode / a bare link flap starts here.
 EPISODE_RATE = 1 / 1500
@@ -206,7 +206,9 @@ def _cef(rng: random.Random, t: float) -> str:
 
 # Words that would make a real noise line part of the ground truth (a hang, a link, a CEF
 # record, a register line picked up after a report): such lines are left out.
-_NOT_NOISE = ("Hang", "WATCHDOG", "Link", "link", "Reset", "CEF:", "timed out", "|", "<", "\t")
+_NOT_NOISE = ("Hang", "WATCHDOG", "Link", "link", "Reset", "CEF:", "timed out", "|", "<", "\t",
+              # the drivers' own TX timeout / reset words and a NIC leaving the bus
+              "TX timeout", "tx timeout", "tx_timeout", "tx hang", "PF reset")
 
 
 def realdata_dir() -> Path:
