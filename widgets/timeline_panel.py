@@ -75,9 +75,20 @@ def render_timeline(timeline: Timeline, node: str | None = None,
         if entry.sender_skew_s is not None:
             text.append(f"[sender clock {skew_words(entry.sender_skew_s)}] ",
                         style="bold black on yellow")
-        text.append(visible_row(entry.text) + "\n", style=style)
+        body = visible_row(entry.text)
+        if node is None:  # merged: every row says which node it is about
+            text.append(node_prefix(entry.node, body), style="bold")
+        text.append(body + "\n", style=style)
     text.rstrip()
     return text
+
+
+def node_prefix(node: str | None, body: str) -> str:
+    """``pve03 `` in front of a row about pve03 whose own words do not start with it
+    (``HANG e1000e eno1 hang x 37`` does not; ``pve03 left homelab``, ``ssh:pve03 ...`` do)."""
+    if not node or node in body.split(" ", 1)[0]:
+        return ""
+    return visible_row(node) + " "
 
 
 def skew_words(seconds: float) -> str:

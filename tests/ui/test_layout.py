@@ -31,6 +31,7 @@ async def test_mid_incident_everything_that_matters_is_visible(size: tuple[int, 
     assert "e1000e tso/gso on: known TX hang race" in screen
     assert "newest hang: pve03 e1000e eno1 hang x 20, TDH stuck at <f6> since 06:19:02" \
         in screen
+    assert "HANG pve03 e1000e eno1 hang x 20" in screen  # the timeline names the node
     footer = lines[-1]
     assert footer.lstrip().startswith("? Help") and "q Quit" in footer
     if size[0] >= 120:
