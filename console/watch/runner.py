@@ -22,6 +22,7 @@ from labconsole.alert.sink import Sink
 from labconsole.alert.text import subject, visible
 from labconsole.clock import Clock, system_clock
 from labconsole.events import AlertNotice
+from labconsole.incident.correlate import DEFAULT_RULES, Rules
 from labconsole.pipeline import Pipeline
 from labconsole.sources.base import Source
 from labconsole.sources.recording import Recorder
@@ -35,12 +36,12 @@ class Watcher:
     def __init__(self, sources: Sequence[Source], sinks: Sequence[Sink], *, log: Log,
                  recorder: Recorder | None = None, policy: AlertPolicy = DEFAULT_POLICY,
                  hold: timedelta = DEFAULT_HOLD, every: float | None = 1.0,
-                 clock: Clock = system_clock) -> None:
+                 clock: Clock = system_clock, rules: Rules = DEFAULT_RULES) -> None:
         """``every``: seconds (data time, and wall time while nothing arrives) between looks
         at the incidents; None: only one look, at the end (``--once``)."""
         self.log = log
         self.every = timedelta(seconds=every) if every is not None else None
-        self.tracker = IncidentTracker(hold=hold)
+        self.tracker = IncidentTracker(rules=rules, hold=hold)
         self.pipeline = Pipeline(sources=sources, recorder=recorder, on_change=self._changed,
                                  clock=clock)
         self.dispatcher = AlertDispatcher(sinks, self._delivered, policy=policy)
