@@ -185,9 +185,9 @@ async def probe_api(cluster: ClusterConfig, timeout: float,
         return []  # the offline pass reports it
     verify: bool | str = str(api.ca_file) if api.ca_file is not None else api.verify_tls
     source = PveApiSource(api.host, api.token_id, secret, port=api.port, verify=verify,
-                          timeout=timeout)
-    try:
-        await asyncio.wait_for(asyncio.to_thread(source.get, "/version"), timeout + 5)
+                          fingerprint=api.tls_fingerprint, timeout=timeout)
+    try:  # what the console reads first (needs the token and its PVEAuditor rights)
+        await asyncio.wait_for(asyncio.to_thread(source.get, "/cluster/status"), timeout + 5)
     except PveApiError as exc:
         return [Finding(where, what, str(exc), _api_fix(str(exc)))]
     except (TimeoutError, asyncio.TimeoutError):
@@ -198,6 +198,8 @@ async def probe_api(cluster: ClusterConfig, timeout: float,
 def _api_fix(message: str) -> str:
     if "401" in message or "authentication" in message.lower():
         return "check token_id and the secret (Datacenter > Permissions > API Tokens)"
+    if "403" in message:
+        return "give the token PVEAuditor on / (Datacenter > Permissions)"
     if "SSL" in message or "certificate" in message.lower():
-        return "set ca_file to the cluster's CA (pve-root-ca.pem)"
+        return "set ca_file to the cluster's CA (pve-root-ca.pem) or tls_fingerprint"
     return "check host and port (the API listens on 8006) and the firewall"
