@@ -40,3 +40,11 @@ def test_a_quiet_healthy_connection_is_never_called_stale() -> None:
     plain = render_status(s.health, T0 + timedelta(hours=2), recording=None, replay=None,
                           errors=0).plain
     assert "stale" not in plain and "ssh ✓ pve01" in plain
+
+
+def test_node_detail_names_its_connection_state_in_words() -> None:
+    from labconsole.screens.node_detail import render_node_sources
+
+    plain = render_node_sources(_state().health, "pve03", T0 + timedelta(seconds=75)).plain
+    assert plain.startswith("ssh: connection refused (is sshd running and the port right?), "
+                            "retry in 8s for 1m05s")
