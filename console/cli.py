@@ -52,6 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # ``labconsole run`` (the demo when there is no config).
         words = ["run", *words]
     parser = build_parser(words[0])
+    if any("\0" in word for word in words):  # no path or value holds one (exec cannot pass it)
+        parser.error("an argument contains a NUL character")
     args = parser.parse_args(words)
     result: int = args.func(args)
     return result
