@@ -63,3 +63,16 @@ async def test_z_folds_all_and_capital_z_unfolds_all() -> None:
         await pilot.press("z", "z")  # twice: still folded (not a toggle)
         await pilot.pause()
         assert not pane.view.expanded
+
+
+async def test_palette_entries_are_words_with_their_key_never_action_names() -> None:
+    app = demo_app(MID_INCIDENT)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        commands = list(app.get_system_commands(app.screen))
+    ours = [c for c in commands if c.help.startswith("key ")]
+    assert {"Filter", "Search", "Kernel log: Fold all", "Kernel log: Unfold all"} <= \
+        {c.title for c in ours}
+    for command in commands:
+        assert "(" not in command.help and "ask" not in command.help, command
+    assert next(c for c in ours if c.title == "Filter").help == "key f"
