@@ -96,7 +96,9 @@ def _key(node: NodeConfig, env: Mapping[str, str]) -> Iterator[Finding]:
     key = node.ssh.key_file
     if key is None:
         home = Path(os.path.expanduser("~/.ssh"))
-        if not env.get("SSH_AUTH_SOCK") and not any((home / k).is_file() for k in DEFAULT_KEYS):
+        # ~/.ssh/config may name an IdentityFile for the host: asyncssh reads it, so do we not
+        if not env.get("SSH_AUTH_SOCK") and not (home / "config").is_file() and \
+                not any((home / k).is_file() for k in DEFAULT_KEYS):
             yield Finding(node.name, "ssh key", f"no key_file set, no SSH agent running "
                           f"($SSH_AUTH_SOCK unset) and no default key in {home}",
                           "set ssh.key_file to the private key the node accepts")

@@ -130,3 +130,22 @@ def test_no_config_anywhere_says_where_it_looked(
     assert "no configuration found; looked at:" in err
     assert "--config: not given" in err and "$LABCONSOLE_CONFIG: not set" in err
     assert f"{tmp_path / 'xdg' / 'labconsole' / 'config.toml'}: no such file" in err
+
+
+def test_no_key_anywhere_is_said_and_an_agent_is_enough(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    home = _home_with_keys(tmp_path, monkeypatch, ("10.0.0.1",))
+    (home / ".ssh" / "id_ed25519").unlink()
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    config = tmp_path / "c.toml"
+    config.write_text('[console]\\nrecording_dir = "recs"\\naudit_log = "audit.jsonl"\\n'
+                      '[syslog]\\nenabled = false\\n[[clusters]]\\nname = "lab"\\n'
+                      '[[clusters.nodes]]\\nname = "pve01"\\naddress = "10.0.0.1"\\n')
+    assert main(["check", "--config", str(config)]) == 2
+    assert capsys.readouterr().out == (
+        f"pve01: ssh key: no key_file set, no SSH agent running ($SSH_AUTH_SOCK unset) and no "
+        f"default key in {home / '.ssh'}: set ssh.key_file to the private key the node "
+        "accepts\n")
+    monkeypatch.setenv("SSH_AUTH_SOCK", str(tmp_path / "agent.sock"))
+    assert main(["check", "--config", str(config)]) == 0
