@@ -84,6 +84,13 @@ class ConnectionChange(Event):
     state: ConnState
     detail: str = ""
     retry_in: float | None = None
+    via: str | None = None  # connected through this alternate address, not the primary
+
+    def to_json(self) -> dict[str, Any]:
+        data = Event.to_json(self)
+        if self.via is None:  # the common case: recordings stay as they were before ``via``
+            del data["via"]
+        return data
 
 
 @dataclass(frozen=True, slots=True)

@@ -78,7 +78,7 @@ def _append_fine(text: Text, fine: list[SourceHealth]) -> None:
         kind, _, rest = visible_row(h.name).partition(":")
         names = groups.setdefault((kind, h.state), [])
         if rest:
-            names.append(rest)
+            names.append(rest + (f" via {visible_row(h.via)}" if h.via else ""))
     for (kind, state), names in groups.items():
         mark, style = ("✓", "green") if state == "connected" else ("…", "yellow")
         text.append(f"{kind} ", style="dim")

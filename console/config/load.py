@@ -65,7 +65,7 @@ CONSOLE_KEYS = ("recording_dir", "runbook_dir", "audit_log", "quorum_poll_interv
 SYSLOG_KEYS = ("enabled", "address", "port", "protocols", "senders")
 CLUSTER_KEYS = ("name", "ssh", "proxmox", "nodes", "kernel_log_command")
 NODE_KEYS = ("name", "address", "ssh", "kernel_log_command", "interfaces", "bridge",
-             "trust_on_first_use")
+             "trust_on_first_use", "alternate_addresses")
 SSH_KEYS = ("user", "port", "key_file", "jump_host", "known_hosts")
 PROXMOX_KEYS = ("host", "port", "token_id", "token_secret_file", "token_secret_env",
                 "verify_tls", "ca_file", "tls_fingerprint")
@@ -405,6 +405,7 @@ def _node(check: _Checker, table: dict[str, Any], path: str, ssh: SshSettings,
     bridge = check.text(table, path, "bridge", pattern=INTERFACE_RE, what=iface)
     command = check.text(table, path, "kernel_log_command")
     tofu = _or(check.typed(table, path, "trust_on_first_use", bool), False)
+    alternates = _alternates(check, table, path, address)
     return NodeConfig(
         name=name or "",
         address=address or "",
@@ -413,7 +414,26 @@ def _node(check: _Checker, table: dict[str, Any], path: str, ssh: SshSettings,
         interfaces=interfaces,
         bridge=bridge,
         trust_on_first_use=tofu,
+        alternate_addresses=alternates,
     )
+
+
+def _alternates(check: _Checker, table: dict[str, Any], path: str,
+                address: str | None) -> tuple[str, ...]:
+    """``alternate_addresses``: hosts, none twice and none the primary address."""
+    items = check.typed(table, path, "alternate_addresses", list, [])
+    out: list[str] = []
+    for index, item in enumerate(items or []):
+        where = f"{_join(path, 'alternate_addresses')}[{index}]"
+        if not isinstance(item, str):
+            check.add(where, f"expected a string, got {_type_name(item)}")
+        elif not _is_host(item):
+            check.add(where, f"{item!r} is not a hostname or IP address")
+        elif item == address or item in out:
+            check.add(where, f"duplicate address {item!r}")
+        else:
+            out.append(item)
+    return tuple(out)
 
 
 def _proxmox(check: _Checker, table: dict[str, Any], path: str) -> ProxmoxConfig:

@@ -71,6 +71,9 @@ class NodeConfig:
     # Accept and record this node's host key the first time it is seen (never a changed one).
     # Per node, off by default: an explicit choice for a freshly installed node.
     trust_on_first_use: bool = False
+    # Other addresses of the node (management network, second NIC), tried in order when the
+    # primary cannot be reached; shown as such when in use.
+    alternate_addresses: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

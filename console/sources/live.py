@@ -60,7 +60,8 @@ def ssh_target(node: NodeConfig) -> SshTarget:
         node=node.name, host=node.address, port=ssh.port, username=ssh.user,
         client_keys=(str(ssh.key_file),) if ssh.key_file is not None else None,
         known_hosts=str(ssh.known_hosts) if ssh.known_hosts is not None else None,
-        jump_host=ssh.jump_host, trust_on_first_use=node.trust_on_first_use)
+        jump_host=ssh.jump_host, trust_on_first_use=node.trust_on_first_use,
+        alternates=node.alternate_addresses)
 
 
 def build_live(config: Config, clock: Clock = system_clock,

@@ -18,7 +18,7 @@ import errno
 import os
 import socket
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +64,10 @@ class SshTarget:
     keepalive_count_max: int = 3
     connect_timeout: float = 10.0
     trust_on_first_use: bool = False  # accept and record an unknown (never a changed) key
+    # Other addresses of the same node (a management network, a second NIC), tried in order
+    # when the primary cannot be reached. Each must be in known_hosts in its own right: the
+    # host key is checked for the address actually connected to.
+    alternates: tuple[str, ...] = ()
 
     def connect_kwargs(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
@@ -216,10 +220,12 @@ class NodeConnection:
     on_state: StateListener | None = None
     state: ConnState = "closed"
     last_error: str = ""
+    via: str | None = None  # the alternate address in use (None: the primary, or none)
     _conn: asyncssh.SSHClientConnection | None = field(default=None, repr=False)
     _ready: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     _task: asyncio.Task[None] | None = field(default=None, repr=False)
     _closing: bool = False
+    _primary_error: str = ""
 
     @property
     def node(self) -> str:
@@ -284,7 +290,7 @@ class NodeConnection:
             self._conn, self.last_error = conn, ""
             self.backoff.reset()
             self._ready.set()
-            self._set_state("connected", "")
+            self._set_state("connected", self._path_detail(), via=self.via)
             await conn.wait_closed()
             if self._closing:
                 return
@@ -294,9 +300,41 @@ class NodeConnection:
             self._set_state("reconnecting", self.last_error)
 
     async def _connect(self) -> asyncssh.SSHClientConnection:
-        if self.target.trust_on_first_use:
-            return await connect(self.target, on_trust=self._trusted)
-        return await connect(self.target)
+        """The primary address first, then each alternate while the failure is one of
+        reachability (a refused host key or login is the operator's to fix: not worked
+        around through another path)."""
+        self.via, self._primary_error = None, ""
+        try:
+            return await self._connect_to(self.target)
+        except TRANSIENT_ERRORS as exc:
+            if not self.target.alternates or is_permanent(exc):
+                raise
+            first: BaseException = exc
+        self._primary_error = describe_error(first)
+        failures = [f"{self.target.host}: {self._primary_error}"]
+        for alt in self.target.alternates:
+            try:
+                conn = await self._connect_to(replace(self.target, host=alt, alternates=()))
+            except TRANSIENT_ERRORS as exc:
+                if is_permanent(exc):
+                    raise
+                failures.append(f"{alt}: {describe_error(exc)}")
+                continue
+            self.via = alt
+            return conn
+        raise SshError("no path to the node: " + "; ".join(failures)) from first
+
+    async def _connect_to(self, target: SshTarget) -> asyncssh.SSHClientConnection:
+        if target.trust_on_first_use:
+            return await connect(target, on_trust=self._trusted)
+        return await connect(target)
+
+    def _path_detail(self) -> str:
+        """Shown with "connected": which path, when it is not the primary."""
+        if self.via is None:
+            return ""
+        return (f"via alternate address {self.via} (primary {self.target.host}: "
+                f"{self._primary_error})")
 
     def _trusted(self, fingerprint: str) -> None:
         self._set_state("connecting", f"host key trusted on first use and added to "
@@ -308,12 +346,13 @@ class NodeConnection:
         self._set_state(state, detail, retry_in=delay)
         await asyncio.sleep(delay)
 
-    def _set_state(self, state: ConnState, detail: str, retry_in: float | None = None) -> None:
+    def _set_state(self, state: ConnState, detail: str, retry_in: float | None = None,
+                   via: str | None = None) -> None:
         self.state = state
         if self.on_state is not None:
             self.on_state(ConnectionChange(at=self.clock(), source=f"ssh:{self.node}",
                                            node=self.node, state=state, detail=detail,
-                                           retry_in=retry_in))
+                                           retry_in=retry_in, via=via))
 
 
 class SshPool:

@@ -245,6 +245,8 @@ class ConsoleState:
         h = self.health[event.source]
         changed = h.state != event.state
         h.state, h.detail, h.retry_in = event.state, event.detail, event.retry_in
+        changed |= h.via != event.via
+        h.via = event.via
         if changed:
             h.since = at
         sev: Severity = {"connected": "ok", "failed": "error",

@@ -17,6 +17,7 @@ class SourceHealth:
     since: datetime | None = None
     events: int = 0
     retry_in: float | None = None
+    via: str | None = None  # an SSH connection through a node's alternate address
 
     def stale_for(self, now: datetime) -> float | None:
         """Seconds since the source last delivered anything (None if it never did)."""
