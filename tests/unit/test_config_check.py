@@ -139,9 +139,9 @@ def test_no_key_anywhere_is_said_and_an_agent_is_enough(
     (home / ".ssh" / "id_ed25519").unlink()
     monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
     config = tmp_path / "c.toml"
-    config.write_text('[console]\\nrecording_dir = "recs"\\naudit_log = "audit.jsonl"\\n'
-                      '[syslog]\\nenabled = false\\n[[clusters]]\\nname = "lab"\\n'
-                      '[[clusters.nodes]]\\nname = "pve01"\\naddress = "10.0.0.1"\\n')
+    config.write_text('[console]\nrecording_dir = "recs"\naudit_log = "audit.jsonl"\n'
+                      '[syslog]\nenabled = false\n[[clusters]]\nname = "lab"\n'
+                      '[[clusters.nodes]]\nname = "pve01"\naddress = "10.0.0.1"\n')
     assert main(["check", "--config", str(config)]) == 2
     assert capsys.readouterr().out == (
         f"pve01: ssh key: no key_file set, no SSH agent running ($SSH_AUTH_SOCK unset) and no "
