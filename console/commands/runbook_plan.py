@@ -20,6 +20,7 @@ from labconsole.runbook.engine import preview_command
 from labconsole.runbook.interfaces_edit import EditRefused, RemoteFile, plan_post_up
 from labconsole.runbook.model import Runbook, Step
 from labconsole.runbook.placeholders import PlaceholderError, RunbookContext, render_command
+from labconsole.sanitize import visible
 
 INDENT = "      "
 READ_TIMEOUT = 8.0
@@ -44,7 +45,7 @@ def print_plan(book: Runbook, ctx: RunbookContext, node: NodeConfig | None, *,
         print(f"{INDENT}on {step.on}: {_command(step, ctx)}")
         if step.op == "persist_post_up":
             for line in persist_change(step, ctx, node, offline=offline):
-                print(f"{INDENT}{line}")
+                print(f"{INDENT}{visible(line)}")  # the node's own file: untrusted text
 
 
 def _needs_iface(book: Runbook) -> bool:
