@@ -107,3 +107,60 @@ def test_the_sample_systemd_unit_ships_and_systemd_accepts_it(tmp_path: Path) ->
     problems = [line for line in (done.stdout + done.stderr).splitlines()
                 if "labconsole-watch.service" in line]
     assert problems == [], problems
+
+
+def unreachable_config(tmp_path: Path, extra: str = "") -> Path:
+    """One node on a loopback address where nothing listens: every SSH attempt is refused."""
+    from tests.alert_servers import closed_port
+
+    known = tmp_path / "known_hosts"
+    known.write_text("")
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[console]\nrecording_dir = "{tmp_path / "rec"}"\n\n[syslog]\nenabled = false\n\n'
+        f"{extra}"
+        '[[clusters]]\nname = "lab"\n[clusters.ssh]\n'
+        f'port = {closed_port()}\nknown_hosts = "{known}"\n'
+        '[[clusters.nodes]]\nname = "pve01"\naddress = "127.0.0.1"\n')
+    return config
+
+
+def test_once_on_live_sources_that_cannot_be_reached_is_an_incident(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = unreachable_config(tmp_path)
+    assert main(["watch", "--once", "--config", str(config), "--window", "3"]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("labconsole: incident 1 started: ")
+    assert "ssh:pve01" in out and "connection refused" in out
+
+
+def test_sigterm_stops_the_service_cleanly_with_its_recording(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    config = unreachable_config(tmp_path, f'[watch]\nrecording = "{tmp_path / "w.jsonl"}"\n\n')
+    proc = subprocess.Popen([sys.executable, "-m", "labconsole", "watch", "--config",
+                             str(config)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert first.startswith("watching: ") and "recording to" in first
+        for _ in range(100):  # the first connection failure is on record
+            if (tmp_path / "w.jsonl").exists() and b"refused" in (tmp_path / "w.jsonl"
+                                                                  ).read_bytes():
+                break
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    assert "source ssh:pve01 reconnecting: connection refused" in out
+    assert "Traceback" not in err
+    assert b'"source":"ssh:pve01"' in (tmp_path / "w.jsonl").read_bytes()
