@@ -264,3 +264,26 @@ def test_a_served_session_acts_under_its_authenticated_name(
         "alice via serve (as root)")
     assert operator.operator_name({operator.SERVE_USER_ENV: "x\x1b[2J"}) == (
         "x\\x1b[2J via serve (as root)")
+
+
+def test_the_console_dying_is_a_non_zero_exit(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """An exception that kills the app (not a source: those are shown) makes `run` exit 1,
+    never 0 as if the operator had quit."""
+    import functools
+
+    from textual.app import App
+
+    class Dying(LabConsoleApp):
+        def on_ready(self) -> None:
+            raise RuntimeError("boom")
+
+    def build(config_path: Path, args: argparse.Namespace) -> LabConsoleApp:
+        app = Dying([], tick_seconds=0)
+        app.run = functools.partial(App.run, app, headless=True)  # type: ignore[method-assign]
+        return app
+
+    monkeypatch.setattr(run_cmd, "build_live_app", build)
+    monkeypatch.setattr(run_cmd, "refuse_without_terminal", lambda: False)  # headless here
+    args = cli.build_parser("run").parse_args(["run"])
+    assert run_cmd.run_live(_config(tmp_path), args) == 1
