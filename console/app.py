@@ -31,6 +31,7 @@ from labconsole.clock import Clock, system_clock
 from labconsole.events import Event
 from labconsole.incident.from_state import IncidentMark, incident_marks
 from labconsole.pipeline import Pipeline
+from labconsole.sanitize import visible_row
 from labconsole.screens.dashboard import DASHBOARD_KEYS, DashboardScreen
 from labconsole.screens.help import HelpScreen, key_label
 from labconsole.sources.base import Source
@@ -86,7 +87,7 @@ class LabConsoleApp(App[int]):
         self.state = state or ConsoleState()
         self.replay = replay
         self.clock = clock
-        self.sub_title = subtitle
+        self.sub_title = visible_row(subtitle)  # names files and configs: shown, not obeyed
         self.recording_label = str(recorder.path) if recorder is not None else None
         # Config/source problems that disabled part of the live set (shown in the status bar).
         self.problems = list(problems)
