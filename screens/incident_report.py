@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Markdown, Static
+from textual.widgets import Header, Markdown, Static
 
 from labconsole.commands.report import write_atomic
 from labconsole.incident.audit_read import read_audit
@@ -28,6 +28,7 @@ from labconsole.incident.from_state import report_from_state, single_incident
 from labconsole.incident.report import Report
 from labconsole.incident.report_md import render_markdown
 from labconsole.sanitize import visible_row
+from labconsole.widgets.console_footer import ConsoleFooter
 
 if TYPE_CHECKING:
     from labconsole.screens.dashboard import DashboardScreen
@@ -89,7 +90,7 @@ class IncidentReportScreen(Screen[None]):
         yield Static(id="ir-state")
         with VerticalScroll(id="ir-scroll", can_focus=True):
             yield Markdown(id="ir-body")
-        yield Footer()
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
         self.query_one("#ir-scroll").focus()

@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from labconsole.events import OperatorAction
 from labconsole.operator import operator_name
@@ -30,6 +30,7 @@ from labconsole.runbook.placeholders import PlaceholderError
 from labconsole.runbook.session import RunbookLauncher
 from labconsole.sanitize import visible_row
 from labconsole.sources.ssh import SshPool
+from labconsole.widgets.console_footer import ConsoleFooter
 from labconsole.widgets.runbook_step_detail import RunbookStepDetail
 from labconsole.widgets.runbook_steps import RunbookSteps
 
@@ -71,7 +72,7 @@ class RunbookScreen(Screen[None]):
             yield RunbookSteps(id="rb-steps")
             yield RunbookStepDetail(id="rb-detail")
         yield Static(id="rb-state")
-        yield Footer()
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
         self.engine.on_change = self.refresh_view
