@@ -63,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
         except InputError as exc:
             unreadable += 1
             print(visible(f"labconsole scan: cannot read {exc}"), file=sys.stderr)
+            reports.append(unreadable_report(path, exc))
     if args.json:
         text = json.dumps({"files": [r.to_json() for r in reports]}, ensure_ascii=False)
         _write_out(json_visible(text) + "\n")
@@ -75,6 +76,14 @@ def run(args: argparse.Namespace) -> int:
         if report.ended_at is not None:  # what was read is above; the input is incomplete
             print(visible(f"labconsole scan: {report.path}: {report.ended_at}"), file=sys.stderr)
     return 2 if unreadable or any(r.ended_at is not None for r in reports) else 0
+
+
+def unreadable_report(path: str, exc: InputError) -> FileReport:
+    """An input that could not be read still has its entry in ``files``: no kinds, no lines,
+    and why in ``errors``."""
+    report = FileReport(path=path)
+    report.add_error(f"cannot read {exc}")
+    return report
 
 
 def _run_events(args: argparse.Namespace) -> int:
@@ -93,6 +102,7 @@ def _run_events(args: argparse.Namespace) -> int:
                 unreadable += 1
                 out.flush()
                 print(visible(f"labconsole scan: cannot read {exc}"), file=sys.stderr)
+                out.line({"fact": "file", **unreadable_report(path, exc).to_json()})
                 continue
             out.line({"fact": "file", **report.to_json()})
         out.flush()
@@ -214,7 +224,11 @@ def print_summary(report: FileReport, out: TextIO | _VisibleLines) -> None:
         _offload_hook_lines(persisted, out)
     for cef in report.cef[:20]:
         host = f" from {cef.host}" if cef.host else ""
-        out.write(f"  CEF {cef.vendor} {cef.product}: {cef.name} (sev {cef.severity}){host}\n")
+        device, client = cef.device(), cef.client()
+        about = (f", device {device}" if device else "") + (f", client {client}" if client else "")
+        when = f" at {cef.time.isoformat()}" if cef.time else ""
+        out.write(f"  CEF {cef.vendor} {cef.product}: {cef.name} (sev {cef.severity}){host}"
+                  f"{about}{when}\n")
     if len(report.cef) > 20:
         out.write(f"  ... {len(report.cef) - 20} more CEF records\n")
     for error in report.errors:

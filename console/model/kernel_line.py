@@ -32,3 +32,6 @@ class KernelLine:
     is_kernel: bool = True
     # The syslog tag / journal SYSLOG_IDENTIFIER where the reader saw one (journal entries).
     app: str | None = None
+    # False for a line with no recognised prefix at all (dmesg -t, a paste, prose): such a line
+    # is a kernel record only when it starts like one (``driver bus iface:``).
+    headed: bool = True

@@ -39,6 +39,7 @@ The rules this parser applies (each one has a test in ``tests/unit/test_cef.py``
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -73,6 +74,31 @@ def find_cef(line: str) -> int:
     """Offset of the ``CEF:<version>|`` payload in ``line``, or -1 when there is none."""
     match = _MARKER.search(line)
     return match.start() if match else -1
+
+
+# The syslog prefix of a record glued after another one: a BSD or ISO stamp (or a <PRI>), then
+# up to three header words, right before the next "CEF:N|". Not a value's time
+# (``UNIFIutcTime=...``): no "=" before the stamp or inside the words.
+_GLUED_PREFIX = re.compile(
+    r"(?<!=)(?:<\d{1,3}>)?(?:(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\d{1,2} "
+    r"\d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S*)(?: [^\s=]+){0,3} ?$"
+)
+_MAX_GLUED = 64
+
+
+def split_cef_records(line: str) -> list[str]:
+    """``line`` cut into one string per CEF record: records glued onto one line (newlines lost)
+    start at their own ``CEF:N|``, or at the syslog stamp in front of it. One record: ``[line]``.
+    """
+    starts = [m.start() for m in _MARKER.finditer(line)][:_MAX_GLUED]
+    if len(starts) < 2:
+        return [line]
+    cuts = [0]
+    for prev, at in itertools.pairwise(starts):
+        window = max(prev, at - 80)
+        m = _GLUED_PREFIX.search(line, window, at)
+        cuts.append(m.start() if m is not None and m.start() > prev else at)
+    return [line[a:b].rstrip() for a, b in zip(cuts, [*cuts[1:], len(line)], strict=True)]
 
 
 def looks_like_cef(head: str | bytes) -> bool:

@@ -32,7 +32,7 @@ from labconsole.model.kernel_line import KernelLine
 from labconsole.model.quorum_event import MembershipSeen, QuorumEvent, QuorumEventKind
 from labconsole.parse.kernel_journal import JournalError, parse_json_entry
 from labconsole.parse.kernel_reader import GLUE
-from labconsole.parse.syslog_header import MONTHS, parse_syslog_header
+from labconsole.parse.syslog_header import MONTHS, host_or_none, parse_syslog_header
 
 # Every line a fact comes from holds one of these ("uorum" covers "quorum" and "Quorum", not
 # corosync's "[QUORUM]" tag; "Members" covers "Members left/joined" and "Members[2]:").
@@ -200,7 +200,8 @@ def _split_header(
         return message, head.host, head.time, source_of(head.app)
     m = _LOGFILE.match(text)
     if m is not None:
-        return text[m.end():], m["host"], _bsd_time(m, default_year), source_of(m["ident"])
+        return (text[m.end():], host_or_none(m["host"]), _bsd_time(m, default_year),
+                source_of(m["ident"]))
     if found is not None:  # a stamp but no host ("Jan 07 03:14:33 [KNET] ...", logread)
         head, message = found
         return message, None, head.time, source_of(head.app)

@@ -150,7 +150,9 @@ class HangDetector:
         if line.continuation and self._report is not None:
             return self._register_line(line)
         updates = self._close_report()
-        if not line.is_kernel or line.continuation:
+        if not line.is_kernel or line.continuation or not (line.headed or line.driver):
+            # a report needs the kernel-record shape: a kernel header, or a line that starts
+            # with the device prefix (dmesg -t); prose mentioning "Hang" is neither
             return updates
         message = line.message
         if any(marker in message for marker in UNIT_HANG_MARKERS):

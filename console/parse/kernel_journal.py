@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
+from labconsole.parse.syslog_header import host_or_none
+
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _FIELD = re.compile(r"[A-Z0-9_]+$")
 # Fields that only a journal export starts with; a log line never looks like these.
@@ -51,7 +53,7 @@ def entry_from_fields(fields: dict[str, object]) -> JournalEntry:
         message=message,
         time=time,
         uptime=mono / 1_000_000 if mono is not None else None,
-        host=_text_or_none(fields.get("_HOSTNAME")),
+        host=host_or_none(_text_or_none(fields.get("_HOSTNAME"))),
         identifier=identifier,
         priority=_int(fields.get("PRIORITY")),
         is_kernel=transport == "kernel" or identifier == "kernel",

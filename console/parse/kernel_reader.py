@@ -214,7 +214,7 @@ class KernelLogReader:
         line = KernelLine(
             raw=raw, message=message, lineno=lineno, time=head.time, uptime=head.uptime,
             host=head.host, facility=head.facility, priority=head.priority,
-            driver=driver, device=device, pci=pci, is_kernel=is_kernel,
+            driver=driver, device=device, pci=pci, is_kernel=is_kernel, headed=head.headed,
         )
         self._block = line
         return line

@@ -319,11 +319,19 @@ def _host_and_tag(
         return None, None, None, pos
     m = _HOST_TAG.match(line, pos) or _SPACED_HOST_TAG.match(line, pos)
     if m:
-        return m["host"], m["app"], m["pid"], m.end()
+        return host_or_none(m["host"]), m["app"], m["pid"], m.end()
     hm = _HOST_ONLY.match(line, pos)
     if not hm:
         return None
-    return hm["host"], None, None, hm.end()
+    return host_or_none(hm["host"]), None, None, hm.end()
+
+
+def host_or_none(name: str | None) -> str | None:
+    """A host name as logged, or None when it holds a control character (a NUL, an escape,
+    a byte that was not UTF-8): such a name is damage, and would become a phantom node."""
+    if name is None or not name.isprintable():
+        return None
+    return name
 
 
 def _with_tag(base: SyslogHeader, line: str, pos: int) -> tuple[SyslogHeader, str]:

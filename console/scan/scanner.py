@@ -6,7 +6,13 @@ from collections.abc import Iterable, Iterator
 
 from labconsole.model import CefEvent
 from labconsole.model.link_summary import MAX_DEVICES
-from labconsole.parse.cef import CefParseError, find_cef, parse_cef, unreadable_times
+from labconsole.parse.cef import (
+    CefParseError,
+    find_cef,
+    parse_cef,
+    split_cef_records,
+    unreadable_times,
+)
 from labconsole.parse.ethtool import EthtoolParseError, parse_driver_info, parse_features_all
 from labconsole.parse.interfaces import InterfacesParseError, parse_interfaces
 from labconsole.parse.kernel_journal import EXPORT_START
@@ -245,20 +251,26 @@ class _CefDivert:
         self.on_fact = on_fact
 
     def take(self, line: str, n: int) -> bool:
-        """True when line ``n`` is a CEF record (and so leaves the kernel stream)."""
+        """True when line ``n`` is a CEF record (and so leaves the kernel stream); records
+        glued onto one line are each taken."""
         if find_cef(line) < 0:
             return False
+        for record in split_cef_records(line):
+            self._take_one(record, n)
+        return True
+
+    def _take_one(self, line: str, n: int) -> None:
         full = len(self.events) >= MAX_CEF
         if full:
             extra = self.report.extra
             extra["cef_not_listed"] = extra.get("cef_not_listed", 0) + 1
             if self.on_fact is None:
-                return True
+                return
         try:
             event = parse_cef(line, default_year=self.default_year)
         except CefParseError as exc:
             self.report.add_error(f"line {n}: CEF: {exc}")
-            return True
+            return
         if event.notes:  # the parser recovered from something: a time that is none?
             for key, value in unreadable_times(event.extensions):  # kept, without that time
                 self.report.add_error(f"line {n}: CEF: unreadable time {key}={value!r}")
@@ -266,4 +278,3 @@ class _CefDivert:
             self.events.append(event)
         if self.on_fact is not None:
             self.on_fact(CefRecord(n, event))
-        return True

@@ -142,7 +142,14 @@ def test_unreadable_path_exits_2_and_still_reports_the_rest(tmp_path: Path, caps
     assert code == 2
     assert "missing.log: no such file" in captured.err
     assert "is a directory" in captured.err
-    assert [f["path"] for f in json.loads(captured.out)["files"]] == [str(good)]
+    files = json.loads(captured.out)["files"]
+    # every input has its entry, the unreadable ones with why and nothing found
+    assert [f["path"] for f in files] == [str(tmp_path / "missing.log"), str(good), str(tmp_path)]
+    assert files[0]["errors"] == [f"cannot read {tmp_path / 'missing.log'}: no such file"]
+    assert "is a directory" in files[2]["errors"][0]
+    for f in (files[0], files[2]):
+        assert (f["kinds"], f["lines"], f["hangs"]) == ([], 0, [])
+    assert files[1]["hangs"] and files[1]["errors"] == []
 
 
 def test_corrupt_gzip_is_an_error_in_the_report_not_a_crash(tmp_path: Path, capsys) -> None:
