@@ -9,6 +9,7 @@ from typing import Any
 TSO = "tcp-segmentation-offload"
 GSO = "generic-segmentation-offload"
 GRO = "generic-receive-offload"
+_SHORT = {"tso": TSO, "gso": GSO, "gro": GRO}
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,10 @@ class Offloads:
         if word == "off":
             return False
         return None
+
+    def flag_by_short(self, short: str) -> bool | None:
+        """``flag`` by the short name the console uses: tso, gso or gro."""
+        return self.flag(_SHORT[short]) if short in _SHORT else None
 
     @property
     def tso(self) -> bool | None:

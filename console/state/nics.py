@@ -2,7 +2,8 @@
 
 The warning is the point of the panel: e1000e (and e1000) are known for "Detected Hardware
 Unit Hang" under TSO/GSO; the accepted fix is turning those offloads off. A NIC of such a driver
-with TSO or GSO on is flagged before it hangs.
+with TSO or GSO on is flagged before it hangs. Which drivers, which offloads and the sources of
+each claim are data (``labconsole/model/nic_warnings.toml``).
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from labconsole.model.nic_warnings import known_bad, nic_warning
 from labconsole.model.offloads import DriverInfo, Offloads
 from labconsole.state.timeline import TimelineEntry
 
-HANG_PRONE_DRIVERS: frozenset[str] = frozenset({"e1000e", "e1000"})
+HANG_PRONE_DRIVERS: frozenset[str] = frozenset(
+    driver for warning in known_bad() for driver in warning.drivers)
 
 
 @dataclass(slots=True)
@@ -35,13 +38,9 @@ class NicState:
 
     @property
     def warning(self) -> str | None:
-        """Why this NIC is at risk, or None."""
-        if self.driver not in HANG_PRONE_DRIVERS or self.offloads is None:
-            return None
-        on = [n for n, v in (("tso", self.offloads.tso), ("gso", self.offloads.gso)) if v]
-        if not on:
-            return None
-        return f"{self.driver} {'/'.join(on)} on: known TX hang race"
+        """Why this NIC is at risk, or None (the claims and their sources are data:
+        ``labconsole/model/nic_warnings.toml``)."""
+        return nic_warning(self.driver, self.offloads)
 
 
 def offload_words(off: Offloads | None) -> str:
