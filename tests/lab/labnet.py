@@ -27,6 +27,10 @@ only the ``ethtool`` hooks (ifupdown2 runs if-*.d scripts; the machine's ``resol
 talk to the host's resolver, and bridge-utils' hook is not needed: ifupdown2 builds bridges
 itself, as on Proxmox VE).
 
+Each node's own ``var-log`` directory is bound over ``/var/log``: it holds the node's real
+journal (tests/lab/journal.py), so the console's default ``journalctl -k -f -o json`` run over
+SSH in the node reads that node's kernel lines with real cursors.
+
 The console's sources run in the ops namespace from a thread that called ``setns(CLONE_NEWNET)``
 on itself (network namespaces are per thread) and runs its own asyncio loop: see
 :meth:`Lab.run_in_ops`. Sockets are created by that loop's thread, so they live in the ops
@@ -50,10 +54,13 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from labconsole.sources.kernel_stream import DEFAULT_COMMAND as JOURNAL_COMMAND
 from labconsole.sources.ssh import SshTarget, explicit_target
+from tests.lab.journal import NodeJournal, journal_remote_missing
 
 T = TypeVar("T")
 
@@ -64,7 +71,8 @@ LAB_NETWORK = ipaddress.ip_network(f"{SUBNET}.0/24")
 NODE_NAMES = ("pve01", "pve02", "pve03")
 PREFIX_RE = re.compile(r"^lc(\d+)-")
 REQUIRED_TOOLS = ("ip", "unshare", "nsenter", "corosync", "corosync-quorumtool", "ethtool",
-                  "tc", "ssh-keygen", "ifup", "ifdown", "ifreload", "ifquery", "tail", "ss")
+                  "tc", "ssh-keygen", "ifup", "ifdown", "ifreload", "ifquery", "tail", "ss",
+                  "journalctl")
 IFUPDOWN2_CONF = Path("/etc/network/ifupdown2")
 SSHD = "/usr/sbin/sshd"
 CLONE_NEWNET = 0x40000000
@@ -81,6 +89,8 @@ def missing_requirements() -> str | None:
     missing = [t for t in REQUIRED_TOOLS if shutil.which(t) is None]
     if not os.access(SSHD, os.X_OK):
         missing.append("sshd")
+    if journal_remote_missing():
+        missing.append(str(journal_remote_missing()))
     if not (IFUPDOWN2_CONF / "ifupdown2.conf").is_file():
         missing.append("ifupdown2 (its config directory /etc/network/ifupdown2)")
     if missing:
@@ -145,10 +155,22 @@ class LabNode:
     sshd: subprocess.Popen[bytes] | None = None
     host_pub: str = ""
     ifupdown: str = ""  # "ifupdown2" once ``ifup -a`` brought vmbr0 up (start fails otherwise)
+    _journal: NodeJournal | None = field(default=None, repr=False)
 
     @property
     def kern_log(self) -> Path:
         return self.dir / "kern.log"
+
+    @property
+    def var_log(self) -> Path:
+        """Bound over the node's /var/log: holds its journal (see journal.py)."""
+        return self.dir / "var-log"
+
+    @property
+    def journal(self) -> NodeJournal:
+        if self._journal is None:
+            self._journal = NodeJournal(self.name, self.var_log)
+        return self._journal
 
     @property
     def etc_network(self) -> Path:
@@ -206,8 +228,13 @@ class Lab:
                                **kw)
 
     def kernel_log_command(self, name: str) -> str:
-        """The kernel log command the console is configured with for this node."""
+        """A kernel log command over the node's plain kern.log file (``tail -F``)."""
         return f"tail -n +1 -F {shlex.quote(str(self.node(name).kern_log))}"
+
+    def journal_command(self, name: str) -> str:
+        """The console's default kernel command; inside the node it reads the node's journal."""
+        self.node(name)
+        return JOURNAL_COMMAND
 
     # ---- lifecycle ---------------------------------------------------------------------
     def __enter__(self) -> Lab:
@@ -326,6 +353,11 @@ class Lab:
         (node.etc_network / "interfaces.d").mkdir()
         node.interfaces_file.write_text(interfaces_text(node.addr))
         node.kern_log.touch()
+        node.var_log.mkdir()
+        (node.var_log / "empty").mkdir()  # what hide_journal binds over the journal
+        node.journal.create()
+        node.journal.append(node.journal.kernel_entries(
+            f"[    0.000000] Linux version 6.8.12-4-pve (lab node {node.name})"))
         (node.dir / "corosync.conf").write_text(self.corosync_conf(node))
         (node.dir / "authorized_keys").write_text(Path(f"{self.client_key}.pub").read_text())
         (node.dir / "sshd_config").write_text(_sshd_config(node))
@@ -359,6 +391,7 @@ class Lab:
         script = (f"mount --bind {shlex.quote(str(node.dir / 'run'))} /run && "
                   f"mount --bind {shlex.quote(str(node.etc_network))} /etc/network && "
                   f"mount --bind {shlex.quote(str(node.dir / 'etc-iproute2'))} /etc/iproute2 && "
+                  f"mount --bind {shlex.quote(str(node.var_log))} /var/log && "
                   "echo ready && exec sleep infinity")
         node.holder = subprocess.Popen(
             ["ip", "netns", "exec", node.ns, "unshare", "-m", "--propagation", "private",
@@ -459,13 +492,35 @@ class Lab:
     def clear_tx(self, name: str) -> None:
         self.node_exec(name, ["tc", "qdisc", "del", "dev", "eno1", "root"], check=False)
 
-    def write_kernel_lines(self, name: str, text: str) -> None:
-        """Append lines to the node's kernel log file (what its kernel log command streams)."""
+    def write_kernel_lines(self, name: str, text: str, at: datetime | None = None) -> None:
+        """Append dmesg-form lines to the node's kern.log and, as kernel entries (stamped
+        ``at``, default now), to its journal: both kernel commands then stream them."""
         if text and not text.endswith("\n"):
             text += "\n"
-        with open(self.node(name).kern_log, "a", encoding="utf-8") as fh:
+        node = self.node(name)
+        with open(node.kern_log, "a", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()
+        node.journal.append(node.journal.kernel_entries(text, at), backdated=at is not None)
+
+    def write_daemon_lines(self, name: str, identifier: str, lines: list[str],
+                           at: datetime | None = None) -> None:
+        """Append a daemon's lines (``corosync``, ``pmxcfs``) to the node's journal."""
+        journal = self.node(name).journal
+        journal.append((journal.daemon_entry(identifier, line, at=at) for line in lines),
+                       backdated=at is not None)
+
+    @contextlib.contextmanager
+    def hide_journal(self, name: str) -> Iterator[None]:
+        """The node without journal files (an empty directory over /var/log/journal), as a
+        machine without persistent or volatile journal: for the dmesg fallback."""
+        node = self.node(name)
+        self.node_exec(name, ["mount", "--bind", str(node.var_log / "empty"),
+                              "/var/log/journal"])
+        try:
+            yield
+        finally:
+            self.node_exec(name, ["umount", "/var/log/journal"], check=False)
 
     def quorum_text(self, name: str) -> str:
         """``corosync-quorumtool -s`` as seen from the node (exit status 2 = not quorate)."""

@@ -200,10 +200,8 @@ def test_nic_source_reads_the_real_veth_and_sees_offloads_turned_off(healthy_lab
 
 def test_default_journal_command_falls_back_to_dmesg_where_there_is_no_journal(
         lab: Lab) -> None:
-    probe = lab.node_exec("pve01", "journalctl --header 2>&1 | head -n 3", check=False)
-    if "No journal files" not in probe.stdout:
-        pytest.skip("this machine has a journal: the fallback path is not reachable here")
-
+    """pve01 with its journal hidden (an empty /var/log/journal): the probe finds no journal
+    files and the stream falls back to the real ``dmesg -w``."""
     async def scenario() -> tuple[list[str], list[str], str]:
         pool = _pool(lab, "pve01")
         stream = KernelStreamSource(pool.node("pve01"))  # default: journalctl -k -f -o json
@@ -213,7 +211,10 @@ def test_default_journal_command_falls_back_to_dmesg_where_there_is_no_journal(
             await pool.close()
         return [e.text for e in col.of(KernelText)], stream.errors, stream.strategy.kind
 
-    texts, errors, kind = lab.run_in_ops(scenario)
+    with lab.hide_journal("pve01"):
+        probe = lab.node_exec("pve01", "journalctl --header 2>&1 | head -n 3", check=False)
+        assert "No journal files" in probe.stdout, probe.stdout
+        texts, errors, kind = lab.run_in_ops(scenario)
     assert kind == "dmesg"
     assert len(errors) == 1 and "falling back to 'dmesg -w'" in errors[0]
     assert all(t.startswith("[") for t in texts[:3])

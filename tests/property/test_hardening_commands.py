@@ -148,15 +148,15 @@ def test_journal_cursor_from_a_log_line_stays_one_argument(cursor: str) -> None:
     strategy = JournalResume(["journalctl", "-k", "-f", "-o", "json"])
     strategy.accept(json.dumps({"__CURSOR": cursor, "MESSAGE": "x"}))
     words = shlex.split(strategy.command())
-    assert words[-1] == f"--after-cursor={cursor}"
-    assert words[:-1] == ["journalctl", "-k", "-f", "-o", "json"]
+    assert words[-2:] == [f"--after-cursor={cursor}", "--no-tail"]
+    assert words[:-2] == ["journalctl", "-k", "-f", "-o", "json"]
 
 
 def test_journal_cursor_through_the_real_shell() -> None:
     strategy = JournalResume(["journalctl", "-o", "json"])
     strategy.accept(json.dumps({"__CURSOR": "x'; touch pwned; echo '$(id)`id`"}))
     words = as_shell_words(strategy.command().replace("journalctl", "", 1))
-    assert words == ["-o", "json", "--after-cursor=x'; touch pwned; echo '$(id)`id`"]
+    assert words == ["-o", "json", "--after-cursor=x'; touch pwned; echo '$(id)`id`", "--no-tail"]
 
 
 @settings(max_examples=60, deadline=None)

@@ -53,14 +53,22 @@ def test_journal_starts_10_minutes_back_and_resumes_after_the_last_cursor() -> N
     assert s.accept("not json at all")  # passed on; the domain reports it
     assert s.accept(_journal_line("s=1;i=b", "two"))
     s.restarted()
-    assert s.command() == "journalctl -k -f -o json '--after-cursor=s=1;i=b'"
+    assert s.command() == "journalctl -k -f -o json '--after-cursor=s=1;i=b' --no-tail"
 
 
 def test_journal_keeps_an_operator_start_option_until_the_first_cursor() -> None:
     s = JournalResume(shlex.split("journalctl -k -f -o json --since '2026-01-01 00:00' -n 50"))
     assert "--since=-10min" not in s.command()
     s.accept(_journal_line("c1", "x"))
-    assert s.command() == "journalctl -k -f -o json --after-cursor=c1"
+    assert s.command() == "journalctl -k -f -o json --after-cursor=c1 --no-tail"
+
+
+def test_journal_resume_never_doubles_no_tail() -> None:
+    s = JournalResume(shlex.split("journalctl -k -f -o json --no-tail -n 5"))
+    s.accept(_journal_line("c1", "x"))
+    s.restarted()
+    s.accept(_journal_line("c2", "y"))
+    assert s.command() == "journalctl -k -f -o json --after-cursor=c2 --no-tail"
 
 
 def test_dmesg_replay_is_dropped_up_to_the_last_stamp_seen() -> None:
