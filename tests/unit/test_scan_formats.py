@@ -156,6 +156,14 @@ RENDERERS: dict[str, Render] = {
     "dmesg-bare-continuation-unindented": first_line_only(lambda t, up: uptime(up) + " ", 0),
     # "kernel:" on the first line only, nothing else.
     "kernel-prefix-first-line": first_line_only(lambda t, up: "kernel: ", 2),
+    # journalctl -k -o cat: the messages alone, no header at all.
+    "journal-cat": first_line_only(lambda t, up: "", 0),
+    # dmesg -x: facility and level columns before the stamp.
+    "dmesg-x": per_line(kernel_only(lambda t, up: f"kern  :err   : {uptime(up)} ")),
+    # talosctl dmesg against one node: no host in front, padded columns.
+    "talos-no-host": per_line(kernel_only(lambda t, up: (
+        f"kern: {'err':>7}: [{t.astimezone(timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.%f')}Z]: "
+    ))),
 }
 
 
@@ -248,6 +256,9 @@ def inputs() -> dict[str, tuple[bytes, str | None, str | None]]:
             text(render("dmesg-bare-continuation-unindented", rec)), None, None),
         "kernel-prefix-first-line": (
             text(render("kernel-prefix-first-line", rec)), None, None),
+        "journal-cat": (text(render("journal-cat", rec)), None, None),
+        "dmesg-x": (text(render("dmesg-x", rec)), None, None),
+        "talos-no-host": (text(render("talos-no-host", rec)), None, "aware"),
         "short-with-prompts": (text(with_prompts(render("short", rec))), HOST, "naive"),
         "rfc3164-glued": (text(glued(render("rfc3164", rec))), HOST, "naive"),
         "dmesg-glued": (text(glued(render("dmesg", rec))), None, None),
@@ -261,7 +272,7 @@ CASES = inputs()
 # Formats that carry kernel records only (the corosync records are not rendered).
 KERNEL_ONLY = frozenset({
     "dmesg", "dmesg-T", "talos", "dmesg-bare-continuation", "dmesg-bare-continuation-unindented",
-    "kernel-prefix-first-line", "dmesg-glued",
+    "kernel-prefix-first-line", "dmesg-glued", "journal-cat", "dmesg-x", "talos-no-host",
 })
 
 # Known scan bugs, reported to the lead; strict so each flips to a failure when fixed.
