@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from dataclasses import dataclass
+from datetime import tzinfo
+from typing import Protocol, TypeAlias, runtime_checkable
 
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
-from textual.widgets import Static
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from labconsole.incident.from_state import IncidentMark
 from labconsole.sanitize import visible_row
@@ -46,40 +48,62 @@ def place_marks(entries: Sequence[TimelineEntry], marks: Sequence[IncidentMark]
     return placed
 
 
-# Rows rendered at most: the whole Static is rebuilt and re-laid-out on every refresh (up to
-# 20 a second), so its cost grows with the rows; 10,000 CEF rows made each refresh take
-# hundreds of ms and starved intake and keys (issue 19 item 3, bench/cef_flood.py).
-MAX_ROWS = 200
+@dataclass(frozen=True, slots=True)
+class MarkRow:
+    """The header row of an incident, above the entry it heads (whose zone it is shown in)."""
+
+    mark: IncidentMark
+    tz: tzinfo | None
 
 
-def render_timeline(timeline: Timeline, node: str | None = None,
-                    incidents: Sequence[IncidentMark] = (), max_rows: int = MAX_ROWS) -> Text:
-    entries = [e for e in timeline.entries if node is None or e.node in (None, node)]
-    if not entries:
-        return Text("nothing yet", style="dim")
-    hidden = max(0, len(entries) - max_rows)
+TimelineRow: TypeAlias = "MarkRow | TimelineEntry"
+
+
+def timeline_rows(timeline: Timeline, node: str | None = None,
+                  incidents: Sequence[IncidentMark] = ()) -> list[TimelineRow]:
+    """The panel's rows in order: entries (of ``node`` and of no node, or all) with each
+    incident's header above the entry it heads. Cheap (no text is made here): the panel
+    words only the rows on screen."""
+    entries = (timeline.entries if node is None
+               else [e for e in timeline.entries if e.node in (None, node)])
     heads = place_marks(entries, incidents)
-    entries = entries[hidden:]
-    text = Text(no_wrap=True, overflow="ellipsis")
-    if hidden:
-        text.append(f"... {hidden:,} earlier entries not shown (the report has every one)\n",
-                    style="dim")
+    rows: list[TimelineRow] = []
     for entry in entries:
         mark = heads.get(entry.seq)
         if mark is not None:
-            header = visible_row(mark.header(entry.at.tzinfo))
-            text.append(f"── {header} ──\n", style="bold magenta")
-        style = SEVERITY_STYLE.get(entry.severity, "")
-        text.append(f"{entry.at:%H:%M:%S} ", style="dim")
-        text.append(f"{KIND_LABEL.get(entry.kind, entry.kind):<4} ", style="bold " + style)
-        if entry.sender_skew_s is not None:
-            text.append(f"[sender clock {skew_words(entry.sender_skew_s)}] ",
-                        style="bold black on yellow")
-        body = visible_row(entry.text)
-        if node is None:  # merged: every row says which node it is about
-            text.append(node_prefix(entry.node, body), style="bold")
-        text.append(body + "\n", style=style)
-    text.rstrip()
+            rows.append(MarkRow(mark, entry.at.tzinfo))
+        rows.append(entry)
+    return rows
+
+
+def row_text(row: TimelineRow, node: str | None = None) -> Text:
+    """One row in words (``node``: the panel's node; None shows every row's node)."""
+    if isinstance(row, MarkRow):
+        # as a styled span, not the text's base style: Text.render drops a base style
+        # when there are no spans, and the panel renders rows one by one
+        return Text.assemble((f"── {visible_row(row.mark.header(row.tz))} ──", "bold magenta"))
+    text = Text(no_wrap=True, overflow="ellipsis")
+    style = SEVERITY_STYLE.get(row.severity, "")
+    text.append(f"{row.at:%H:%M:%S} ", style="dim")
+    text.append(f"{KIND_LABEL.get(row.kind, row.kind):<4} ", style="bold " + style)
+    if row.sender_skew_s is not None:
+        text.append(f"[sender clock {skew_words(row.sender_skew_s)}] ",
+                    style="bold black on yellow")
+    body = visible_row(row.text)
+    if node is None:  # merged: every row says which node it is about
+        text.append(node_prefix(row.node, body), style="bold")
+    text.append(body, style=style)
+    return text
+
+
+def render_timeline(timeline: Timeline, node: str | None = None,
+                    incidents: Sequence[IncidentMark] = ()) -> Text:
+    """Every row as one text (reports, tests); the panel itself words only what is shown."""
+    rows = timeline_rows(timeline, node, incidents)
+    if not rows:
+        return Text("nothing yet", style="dim")
+    text = Text("\n", no_wrap=True, overflow="ellipsis").join(row_text(r, node) for r in rows)
+    text.no_wrap, text.overflow = True, "ellipsis"
     return text
 
 
@@ -103,13 +127,16 @@ def skew_words(seconds: float) -> str:
     return sign + ("".join(parts) or f"{int(abs(seconds))}s")
 
 
-class TimelinePanel(VerticalScroll, can_focus=True):
-    """Scrolls to the newest entry unless the operator scrolled up."""
+class TimelinePanel(ScrollView, can_focus=True):
+    """Scrolls to the newest entry unless the operator scrolled up.
+
+    Draws only the rows on screen (``render_line``), like the kernel log pane: a ``Static``
+    holding every row was laid out and rendered whole on each refresh, the largest cost
+    left under a CEF flood (issue 19 item 3, bench/cef_flood.py)."""
 
     DEFAULT_CSS = """
     TimelinePanel { border: round $primary; height: 100%; }
     TimelinePanel:focus { border: round $accent; }
-    TimelinePanel > Static { width: 100%; text-wrap: nowrap; text-overflow: ellipsis; }
     """
     BINDINGS = [Binding("up,k", "scroll_up", "Up", show=False),
                 Binding("down,j", "scroll_down", "Down", show=False)]
@@ -117,9 +144,7 @@ class TimelinePanel(VerticalScroll, can_focus=True):
     def __init__(self, *, node: str | None = None, id: str | None = None) -> None:
         super().__init__(id=id)
         self.node = node
-
-    def compose(self) -> ComposeResult:
-        yield Static(id="timeline-body")
+        self._rows: list[TimelineRow] = []
 
     def on_mount(self) -> None:
         self.border_title = "Timeline"
@@ -131,7 +156,30 @@ class TimelinePanel(VerticalScroll, can_focus=True):
             app = self.app
             incidents = app.incident_marks() if isinstance(app, IncidentSource) else []
         at_end = self.scroll_y >= self.max_scroll_y - 1
-        self.query_one("#timeline-body", Static).update(
-            render_timeline(timeline, self.node, incidents))
+        self._rows = timeline_rows(timeline, self.node, incidents)
+        # Width 0: long rows are cut at the panel's edge (with an ellipsis), never scrolled.
+        self.virtual_size = Size(0, max(1, len(self._rows)))
+        self.refresh()
         if at_end:
             self.call_after_refresh(self.scroll_end, animate=False)
+
+    @property
+    def text(self) -> Text:
+        """Every row the panel holds, as one text (what scrolling through it would show)."""
+        if not self._rows:
+            return Text("nothing yet", style="dim")
+        return Text("\n").join(row_text(r, self.node) for r in self._rows)
+
+    def render_line(self, y: int) -> Strip:
+        _, scroll_y = self.scroll_offset
+        index = scroll_y + y
+        width = self.scrollable_content_region.width
+        if not self._rows and index == 0 and width > 0:
+            row = Text.assemble(("nothing yet", "dim"))
+        elif index >= len(self._rows) or width <= 0:
+            return Strip.blank(width, self.rich_style)
+        else:
+            row = row_text(self._rows[index], self.node)
+        row.truncate(width, overflow="ellipsis")
+        strip = Strip(list(row.render(self.app.console))).crop(0, width)
+        return strip.extend_cell_length(width, self.rich_style)

@@ -15,6 +15,7 @@ from labconsole.screens.node_detail import NodeDetailScreen
 from labconsole.widgets.kernel_log import KernelLogPane
 from labconsole.widgets.nic_panel import NicPanel
 from labconsole.widgets.status_bar import StatusBar
+from labconsole.widgets.timeline_panel import TimelinePanel
 from tests.ui.helpers import MID_INCIDENT, demo_app, settle
 
 
@@ -41,7 +42,7 @@ async def test_panels_show_votes_nics_log_timeline_and_status() -> None:
         episodes = [r for r in pane.view.rows if r.episode is not None]
         assert len(episodes) == 1 and episodes[0].folded
         assert "hang x 20, TDH stuck at <f6>" in episodes[0].text()
-        timeline = _text(app.screen.query_one("#timeline-body", Static))
+        timeline = app.screen.query_one(TimelinePanel).text.plain
         assert "incident 2 from 06:19:02" in timeline and "pve03 left homelab" in timeline
         status = _text(app.screen.query_one(StatusBar))
         assert "replay 06:19:40" in status and "rec off" in status

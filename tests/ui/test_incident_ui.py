@@ -24,7 +24,7 @@ from labconsole.screens.incident_report import INCIDENT_REPORT_KEYS, IncidentRep
 from labconsole.screens.runbook import RUNBOOK_KEYS, RunbookScreen
 from labconsole.state.console_state import ConsoleState
 from labconsole.state.timeline import Timeline, TimelineEntry
-from labconsole.widgets.timeline_panel import place_marks, render_timeline
+from labconsole.widgets.timeline_panel import TimelinePanel, place_marks, render_timeline
 from tests.ui.helpers import MID_INCIDENT, demo_app, settle
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
@@ -52,7 +52,7 @@ async def test_demo_timeline_shows_both_incidents_with_their_causes() -> None:
     app = demo_app()
     async with app.run_test(size=(200, 50)) as pilot:
         await settle(pilot)
-        body = _text(app.screen.query_one("#timeline-body", Static))
+        body = app.screen.query_one(TimelinePanel).text.plain
         heads = [line.strip(" │") for line in body.splitlines() if "── incident" in line]
         assert heads == [
             "── incident 1 from 06:08:12: switch USW-Lite-16 offline (CEF 'Device Offline'), "
@@ -65,7 +65,7 @@ async def test_mid_incident_header_says_ongoing() -> None:
     app = demo_app(MID_INCIDENT)
     async with app.run_test(size=(200, 50)) as pilot:
         await settle(pilot)
-        body = _text(app.screen.query_one("#timeline-body", Static))
+        body = app.screen.query_one(TimelinePanel).text.plain
         assert "incident 2 from 06:19:02 (ongoing): stuck TX ring on pve03 eno1 (e1000e)" in body
 
 
@@ -100,7 +100,7 @@ async def test_marks_are_recomputed_per_timeline_change_not_per_log_line(
         await pilot.pause()
         await pilot.pause()
         assert len(calls) == before + 1
-        body = _text(app.screen.query_one("#timeline-body", Static))
+        body = app.screen.query_one(TimelinePanel).text.plain
         assert f"incident 3 from {later:%H:%M:%S} (ongoing): link down on pve01 eno1" in body
 
 
@@ -246,5 +246,5 @@ async def test_node_detail_timeline_is_headed_by_the_same_incidents() -> None:
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
         await pilot.press("t", *"06:19", "enter", "d")
-        body = _text(app.screen.query_one("#node-timeline #timeline-body", Static))
+        body = app.screen.query_one("#node-timeline", TimelinePanel).text.plain
         assert "── incident 2 from 06:19:02: stuck TX ring on pve03 eno1 (e1000e)" in body
