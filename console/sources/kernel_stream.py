@@ -32,12 +32,12 @@ from dataclasses import dataclass, field
 import asyncssh
 
 from labconsole.clock import Clock, system_clock
-from labconsole.events import KernelText
+from labconsole.events import ConnectionChange, KernelText
 from labconsole.parse.line_limit import DEFAULT_MAX_LINE, LineSplitter
 from labconsole.sources.backoff import Backoff
 from labconsole.sources.base import Emit
 from labconsole.sources.remote_command import join, split_configured
-from labconsole.sources.ssh import TRANSIENT_ERRORS, NodeConnection, SshError
+from labconsole.sources.ssh import TRANSIENT_ERRORS, NodeConnection, SshError, describe_exit
 
 DEFAULT_COMMAND = "journalctl -k -f -o json"
 # First start of a journal stream without its own starting point: the last 10 minutes, enough
@@ -226,6 +226,7 @@ class KernelStreamSource:
     starts: int = 0
     max_line: int = DEFAULT_MAX_LINE  # longer lines are cut and marked (LineSplitter)
     truncated: int = 0  # lines cut so far
+    failed: bool = False  # the last run ended without a line (reported as failed)
 
     def __post_init__(self) -> None:
         self.strategy = strategy_for(self.command)
@@ -249,7 +250,19 @@ class KernelStreamSource:
                 continue
             if got:
                 self.restart_backoff.reset()
-            await asyncio.sleep(self.restart_backoff.next_delay())
+            delay = self.restart_backoff.next_delay()
+            await self._report(emit, got, status, stderr, delay)
+            await asyncio.sleep(delay)
+
+    async def _report(self, emit: Emit, got: int, status: int | None, stderr: str,
+                      delay: float) -> None:
+        """A command that ends without a line (not found, refused by the node) is shown as
+        this source failing, in words; its next line shows it connected again."""
+        if got == 0 and status not in (None, 0):
+            self.failed = True
+            await emit(ConnectionChange(
+                at=self.clock(), source=self.name, node=self.conn.node, state="failed",
+                detail=describe_exit(self.strategy.command(), status, stderr), retry_in=delay))
 
     async def _stream_once(self, conn: asyncssh.SSHClientConnection,
                            emit: Emit) -> tuple[int, int | None, str]:
@@ -276,6 +289,10 @@ class KernelStreamSource:
 
     async def _emit_lines(self, lines: list[str], emit: Emit) -> int:
         got = 0
+        if lines and self.failed:  # streaming again after a reported failure
+            self.failed = False
+            await emit(ConnectionChange(at=self.clock(), source=self.name,
+                                        node=self.conn.node, state="connected"))
         for line in lines:
             if self.strategy.accept(line):
                 got += 1

@@ -442,6 +442,19 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
+def describe_exit(command: str, status: int | None, stderr: str = "") -> str:
+    """Why a remote command ended, in words: ``command not found: journalctl`` (the shell's
+    127), ``not executable`` (126), else the exit status and the first line it printed."""
+    name = command.split(maxsplit=1)[0] if command.strip() else command
+    if status == 127:
+        return f"command not found on the node: {name}"
+    if status == 126:
+        return f"cannot execute on the node: {name} (permission denied?)"
+    said = next((line.strip() for line in stderr.splitlines() if line.strip()), "")
+    ended = "was killed by a signal" if status is None else f"exited {status}"
+    return f"{name} {ended}" + (f": {said[:160]}" if said else "")
+
+
 def is_permanent(exc: BaseException) -> bool:
     """A failure that retrying alone will not fix (the operator must act): the node's state
     is then "failed" rather than "reconnecting" (it is still retried, with backoff)."""

@@ -7,6 +7,7 @@ on the console machine; its output lines and exit code are what is checked."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,6 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from labconsole.events import ConnectionChange
+from labconsole.sources.kernel_stream import KernelStreamSource
+from labconsole.sources.ssh import SshPool
+from tests.lab.collect import Collector, running
 from tests.lab.labnet import Lab
 
 pytestmark = pytest.mark.lab
@@ -114,3 +119,24 @@ def test_runbook_show_diffs_the_persist_step_against_the_node_file(lab: Lab,
     assert "      --- /etc/network/interfaces\n      +++ /etc/network/interfaces (new)\n" in out
     assert "      +\tpost-up /sbin/ethtool -K eno1 tso off gso off gro off\n" in out
     assert "post-up" not in lab.node("pve03").interfaces_file.read_text()  # only read
+
+
+def test_a_missing_kernel_log_command_is_a_failed_source_in_words(lab: Lab) -> None:
+    """The live console's side of 'command not found': the kernel stream of a node whose
+    configured command does not exist says so as a failed source (status bar, node detail)."""
+    async def scenario() -> list[ConnectionChange]:
+        pool = SshPool([lab.ssh_target("pve01")])
+        stream = KernelStreamSource(pool.node("pve01"), "nosuchtool -f /var/log/kern.log",
+                                    fallback=None)
+        col = Collector()
+        async with running(pool, stream, collector=col):
+            await col.wait_for(lambda: any(c.source == "kernel:pve01"
+                                           for c in col.of(ConnectionChange)), 20,
+                               "the kernel source to report")
+        await pool.close()
+        await asyncio.sleep(0)
+        return [c for c in col.of(ConnectionChange) if c.source == "kernel:pve01"]
+
+    changes = lab.run_in_ops(scenario, timeout=60)
+    assert changes[0].state == "failed"
+    assert changes[0].detail == "command not found on the node: nosuchtool"
