@@ -3,9 +3,15 @@ address on it) from the node's own interfaces file, corosync bound to that addre
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
-from tests.lab.labnet import Lab
+from labconsole.events import ConnectionChange
+from labconsole.sources.backoff import Backoff
+from labconsole.sources.ssh import SshPool
+from tests.lab.collect import Collector, running
+from tests.lab.labnet import Lab, interfaces_text
 
 pytestmark = pytest.mark.lab
 
@@ -65,3 +71,56 @@ def test_cleanup_stale_removes_only_namespaces_of_dead_runs(lab: Lab) -> None:
     assert not any(n.startswith(lab.prefix) for n in removed)  # the live run is untouched
     listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     assert stale not in listed and lab.sw_ns in listed
+
+
+def test_corosync_runs_with_the_default_token_as_an_untuned_proxmox_cluster(lab: Lab) -> None:
+    """No ``token`` in totem: corosync 3.1's default 3000 ms plus token_coefficient 650 ms for
+    the third node, 3650 ms (read back from the running corosync), as on a Proxmox VE
+    cluster nobody tuned. Every lab scenario runs with it (none shortens the token)."""
+    assert "token" not in lab.corosync_conf(lab.node("pve01"))
+    for name in lab.nodes:
+        out = lab.node_exec(name, ["corosync-cmapctl", "-g", "runtime.config.totem.token"])
+        assert out.stdout.strip().endswith("= 3650"), out.stdout
+
+
+def test_ifreload_runs_the_new_hook_and_keeps_vmbr0_and_the_ssh_session(
+        healthy_lab: Lab) -> None:
+    """What the runbook's reload does on a node as Proxmox VE has it, measured: ifupdown2's
+    ``ifreload -a`` (ifreload_down_changed=0, Debian's and Proxmox's default) applies a
+    changed vmbr0 stanza without taking vmbr0 down: same ifindex, the address stays, the new
+    post-up hook runs, and an SSH session opened before keeps working. (On real e1000e
+    hardware the hook's ``ethtool -K`` resets the NIC, which a veth does not.)"""
+    lab = healthy_lab
+    node = lab.node("pve03")
+    original = node.interfaces_file.read_text()
+    hook = "/sbin/ethtool -K eno1 tso off gso off gro off"
+
+    def ifindex() -> str:
+        return lab.node_exec("pve03", ["cat", "/sys/class/net/vmbr0/ifindex"]).stdout.strip()
+
+    async def scenario() -> tuple[list[str], str]:
+        pool = SshPool([lab.ssh_target("pve03")],
+                       backoff=lambda: Backoff(base=0.2, cap=1.0, jitter=0.2))
+        col = Collector()
+        async with running(pool, collector=col):
+            conn = await pool.node("pve03").connection(10)
+            before = ifindex()
+            node.interfaces_file.write_text(interfaces_text(node.addr, post_up=hook))
+            res = await asyncio.to_thread(lab.node_exec, "pve03", ["ifreload", "-a"])
+            assert res.returncode == 0, res.stderr
+            assert ifindex() == before
+            out = await conn.run("ethtool -k eno1", check=True)  # the same connection
+            await pool.close()
+        return [e.state for e in col.of(ConnectionChange, "pve03")], str(out.stdout)
+
+    lab.node_exec("pve03", ["ethtool", "-K", "eno1", "tso", "on", "gso", "on", "gro", "on"])
+    try:
+        states, features = lab.run_in_ops(scenario, timeout=60)
+    finally:
+        node.interfaces_file.write_text(original)
+        lab.node_exec("pve03", ["ifreload", "-a"], check=False, timeout=60)
+        lab.node_exec("pve03", ["ethtool", "-K", "eno1", "tso", "on", "gso", "on", "gro", "on"])
+    assert "tcp-segmentation-offload: off" in features
+    assert "generic-receive-offload: off" in features
+    assert "reconnecting" not in states, states
+    assert node.addr in lab.node_exec("pve03", ["ip", "-o", "addr", "show", "vmbr0"]).stdout
