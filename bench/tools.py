@@ -52,8 +52,16 @@ def version_of(argv: list[str]) -> str:
     return text.splitlines()[0] if text else "unknown"
 
 
+BASELINE_ENV = "LABCONSOLE_BENCH_BIN"
+
+
 def labconsole_argv() -> list[str]:
-    """How to start the installed ``labconsole``: its script next to this Python, else -m."""
+    """How to start the installed ``labconsole``: its script next to this Python, else -m.
+    ``$LABCONSOLE_BENCH_BIN`` names another ``labconsole`` (an older checkout's) to measure a
+    baseline with the same harness and files."""
+    other = os.environ.get(BASELINE_ENV)
+    if other:
+        return [other]
     script = Path(sys.executable).parent / "labconsole"
     if script.exists():
         return [str(script)]
