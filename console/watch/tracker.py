@@ -10,8 +10,10 @@ id, the cause kind and whether it was resolved, and says what changed since the 
   holding the first alert a few seconds makes it name the cause the evidence supports
   instead of being corrected by a second alert at once.
 - **cause changed**: the named cause is now of another *kind* (a switch outage that turns
-  out to be a stuck ring). The cause's text alone is not a change: it moves with every hang
-  report ("for 18 reports", "for 19 reports").
+  out to be a stuck ring), and has stayed that kind for ``hold`` (the same reason as for a
+  start: a hang's first report reads as a moving ring, its second as a stuck one). The
+  cause's text alone is not a change: it moves with every hang report ("for 18 reports",
+  "for 19 reports").
 - **ended**: the correlation calls it resolved (everything back, and no trouble for its
   ``settle`` time), so a flap within that time is the same incident, not a new alert pair.
   An incident first seen already resolved (a recording read at once) gets both alerts.
@@ -33,9 +35,11 @@ DEFAULT_HOLD = timedelta(seconds=5)
 
 @dataclass(slots=True)
 class _Seen:
-    cause_kind: str
+    cause_kind: str  # the kind the last alert named
     cause: str
     resolved: bool
+    pending: str | None = None  # another kind the cause has had since ``pending_since``
+    pending_since: datetime | None = None
 
 
 @dataclass(slots=True)
@@ -69,14 +73,28 @@ class IncidentTracker:
             self._seen[inc.id] = _Seen(rep.cause.kind, rep.cause.text, resolved)
             first = [_alert("started", rep, at)]
             return [*first, _alert("ended", rep, at)] if resolved else first
-        self._seen[inc.id] = _Seen(rep.cause.kind, rep.cause.text, resolved)
         if seen.resolved:
             return []  # a resolved incident is final: new trouble opens a new one
         if resolved:
+            seen.resolved = True
             return [_alert("ended", rep, at)]
-        if rep.cause.kind != seen.cause_kind:
-            return [_alert("cause_changed", rep, at, previous=seen.cause)]
-        return []
+        return self._cause_change(seen, rep, at)
+
+    def _cause_change(self, seen: _Seen, rep: IncidentReport,
+                      at: datetime) -> list[IncidentAlert]:
+        kind = rep.cause.kind
+        if kind == seen.cause_kind:
+            seen.cause = rep.cause.text  # its latest words, for a later "previous cause"
+            seen.pending = seen.pending_since = None
+            return []
+        if kind != seen.pending or seen.pending_since is None:
+            seen.pending, seen.pending_since = kind, at
+        if at - seen.pending_since < self.hold:
+            return []
+        previous = seen.cause
+        seen.cause_kind, seen.cause = kind, rep.cause.text
+        seen.pending = seen.pending_since = None
+        return [_alert("cause_changed", rep, at, previous=previous)]
 
 
 def _alert(change: AlertChange, rep: IncidentReport, at: datetime, *,

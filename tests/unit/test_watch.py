@@ -11,7 +11,7 @@ from pathlib import Path
 from labconsole.alert.dispatch import AlertPolicy
 from labconsole.alert.http import WebhookSink
 from labconsole.demo import DEMO_RECORDING
-from labconsole.events import AlertNotice, Event, QuorumText
+from labconsole.events import AlertNotice, Event, KernelText, QuorumText
 from labconsole.sources.recording import Recorder, iter_recording
 from labconsole.sources.replay import load_events
 from labconsole.watch.recorded import RecordedSource
@@ -97,3 +97,24 @@ async def test_a_replayed_watch_recording_shows_the_failed_alerts(tmp_path: Path
     assert again.state.health["alert:pager"].state == "failed"
     assert [(a.number, a.change) for a in again.alerts] == [
         (1, "started"), (1, "ended"), (2, "started"), (2, "ended")]
+
+
+async def test_a_cause_that_changes_kind_is_one_alert_with_the_previous_cause() -> None:
+    """The switch outage of the demo, and during it pve03's stuck-ring hang reports (moved
+    from 06:19 to 06:09:40): the open incident's cause turns from the switch to the ring."""
+    events = load_events([DEMO_RECORDING])
+    early = [e for e in events if e.at.strftime("%H:%M:%S") < "06:09:30"]
+    hang = [e for e in events if isinstance(e, KernelText) and e.node == "pve03"
+            and "06:19:02" <= e.at.strftime("%H:%M:%S") < "06:19:12"]
+    shift = timedelta(minutes=9, seconds=22)  # 06:19:02 -> 06:09:40
+    moved = [dataclasses.replace(e, at=e.at - shift,
+                                 text=e.text.replace("06:19:", "06:09:").replace(
+                                     "Nov 08 06:09:0", "Nov 08 06:09:4"))
+             for e in hang]
+    later = [e for e in events if "06:09:30" <= e.at.strftime("%H:%M:%S") < "06:10:30"]
+    watcher, _ = await watch(sorted([*early, *moved, *later], key=lambda e: e.at), [])
+    got = [(a.number, a.change, a.cause_kind) for a in watcher.alerts]
+    assert got == [(1, "started", "device_offline"), (1, "cause_changed", "stuck_tx_ring")]
+    changed = watcher.alerts[1]
+    assert changed.previous_cause is not None and "USW-Lite-16" in changed.previous_cause
+    assert changed.cause.startswith("stuck TX ring on pve03 eno1 (e1000e)")
