@@ -73,6 +73,9 @@ DRIVER_RESET = re.compile(
     r"|TX driver issue detected, PF reset issued"
 )
 DETACHED_MARKER = "PCIe link lost, device now detached"
+# A headless line that starts like a kernel device message: driver and a bus address, or the
+# watchdog's own prefix.
+_DEVICE_START = re.compile(r"[A-Za-z][\w-]* [0-9a-fA-F]{4}:[0-9a-fA-F]{2}:|NETDEV WATCHDOG: ")
 # "NAME: 0xHEX" state values printed on a driver's timeout line.
 _HEX_FIELD = re.compile(r"(?P<name>[A-Za-z][\w ]{0,20}?): (?P<value>0x[0-9a-fA-F]+)")
 # A driver's timeout line this close to a report of the same episode is that report's detail.
@@ -150,9 +153,7 @@ class HangDetector:
         if line.continuation and self._report is not None:
             return self._register_line(line)
         updates = self._close_report()
-        if not line.is_kernel or line.continuation or not (line.headed or line.driver):
-            # a report needs the kernel-record shape: a kernel header, or a line that starts
-            # with the device prefix (dmesg -t); prose mentioning "Hang" is neither
+        if not line.is_kernel or line.continuation or not _kernel_shaped(line):
             return updates
         message = line.message
         if any(marker in message for marker in UNIT_HANG_MARKERS):
@@ -336,6 +337,13 @@ class HangDetector:
             for kind in kinds:
                 self._open.pop((link.host, link.device, kind), None)
         return LinkChanged(link)
+
+
+def _kernel_shaped(line: KernelLine) -> bool:
+    """A report needs the kernel-record shape: a kernel header, or (dmesg -t, a paste) a line
+    that starts like a device message (``driver 0000:00:1f.6 ...``, ``NETDEV WATCHDOG:``);
+    prose that mentions "Hang" is neither."""
+    return line.headed or line.driver is not None or _DEVICE_START.match(line.message) is not None
 
 
 def _just_after(ep: HangEpisode, line: KernelLine) -> bool:
