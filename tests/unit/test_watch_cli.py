@@ -164,3 +164,58 @@ def test_sigterm_stops_the_service_cleanly_with_its_recording(tmp_path: Path) ->
     assert "source ssh:pve01 reconnecting: connection refused" in out
     assert "Traceback" not in err
     assert b'"source":"ssh:pve01"' in (tmp_path / "w.jsonl").read_bytes()
+
+
+def sink_config(tmp_path: Path, url: str) -> Path:
+    config = tmp_path / "sinks.toml"
+    config.write_text(
+        '[watch]\nretries = 1\nretry_delay = 0.01\n[[watch.sinks]]\nname = "hook"\n'
+        f'type = "webhook"\nurl = "{url}"\ntimeout = 5\n'
+        '[[clusters]]\nname = "lab"\n[[clusters.nodes]]\nname = "pve01"\n'
+        'address = "127.0.0.1"\n')
+    return config
+
+
+def test_once_with_alert_sends_only_the_open_incident(tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]
+                                                      ) -> None:
+    import json
+
+    from tests.alert_servers import http_server
+
+    with http_server() as srv:
+        code = main(["watch", "--once", "--alert", "--config",
+                     str(sink_config(tmp_path, srv.url)), str(DEMO_RECORDING)])
+    assert code == 1
+    (req,) = srv.requests
+    sent = json.loads(req.body)["alert"]
+    assert (sent["number"], sent["change"], sent["cause_kind"]) == (2, "started",
+                                                                   "stuck_tx_ring")
+    assert "alert hook: delivered incident-20251108T061902Z" in capsys.readouterr().out
+
+
+def test_once_with_alert_to_a_sink_that_is_down_is_an_error(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.alert_servers import closed_port
+
+    url = f"http://127.0.0.1:{closed_port()}/hook"
+    code = main(["watch", "--once", "--alert", "--config", str(sink_config(tmp_path, url)),
+                 str(DEMO_RECORDING)])
+    assert code == 2
+    out = capsys.readouterr().out
+    assert "alert hook: failed incident-20251108T061902Z: cannot reach" in out
+
+
+def test_the_watch_path_loads_neither_textual_nor_rich_at_run_time(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom labconsole.cli import main\n"
+            f"rc = main(['watch', '--once', {str(DEMO_RECORDING)!r}])\n"
+            "import labconsole.sources.live\n"
+            "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))\n"
+            "print('LOADED', bad, rc)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin",
+                                            "XDG_CONFIG_HOME": str(tmp_path)})
+    assert "LOADED [] 1" in done.stdout, done.stdout + done.stderr
