@@ -191,6 +191,10 @@ def add_rows(result: BenchResult, s: CefStats, plan: CefPlan) -> None:
                             "value": round(busy[what], 1), "unit": "ms", "n": len(s.keys)})
         result.rows.append({"phase": "ratio", "what": f"keystroke {what} flood/idle",
                             "value": _ratio(busy[what], idle[what]), "unit": "x", "n": None})
+    for limit in (50, 100, 200):
+        over = sum(1 for k in s.keys if k * 1000 > limit)
+        result.rows.append({"phase": f"{plan.rate}/s", "what": f"keystrokes over {limit} ms",
+                            "value": over, "unit": "keys", "n": len(s.keys)})
     third = max(1, len(s.intake) // 3)
     first = sum(s.intake[:third]) / third
     last = sum(s.intake[-third:]) / third

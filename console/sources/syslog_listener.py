@@ -156,10 +156,19 @@ class SyslogListener:
         self._kernel_base: int | None = None
         self._samples: deque[tuple[float, IntakeLoss]] = deque()
         self._loss_shown = False
+        self._allowed: dict[str, bool] = {}
 
     def allowed(self, address: str) -> bool:
-        ip = _ip(address)
-        return ip is not None and any(ip in net for net in self.allow)
+        """Whether ``address`` is in the allowlist; remembered per address (parsing it for
+        every datagram was 8% of the CPU under a flood), forgetting all past 4,096."""
+        known = self._allowed.get(address)
+        if known is None:
+            ip = _ip(address)
+            known = ip is not None and any(ip in net for net in self.allow)
+            if len(self._allowed) >= 4096:
+                self._allowed.clear()
+            self._allowed[address] = known
+        return known
 
     def deliver(self, text: str, peer: str) -> None:
         event = SyslogText(at=self.clock(), source=self.name, node=None, text=text, peer=peer)

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from labconsole.incident.from_state import IncidentMark
 from labconsole.state.timeline import Timeline, TimelineEntry
+from labconsole.widgets.timeline_panel import MarkRow, place_marks, timeline_rows
 
 T0 = datetime(2026, 3, 2, 6, 0, tzinfo=timezone.utc)
 
@@ -26,3 +28,29 @@ def test_entries_stay_sorted_stable_and_bounded(offsets: list[int], capacity: in
     # what is kept is the latest-in-time part of everything added, in arrival order per time
     everything = sorted(((T0 + timedelta(seconds=o), n + 1) for n, o in enumerate(offsets)))
     assert keys == everything[len(everything) - len(keys):]
+
+
+@settings(deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=30), max_size=40),
+       st.lists(st.integers(min_value=-2, max_value=35), max_size=6, unique=True),
+       st.sampled_from([None, "a"]))
+def test_panel_rows_head_incidents_exactly_as_place_marks_says(
+        offsets: list[int], starts: list[int], node: str | None) -> None:
+    """The panel's row builder (bisection, slices) against place_marks (the rule)."""
+    timeline = Timeline()
+    for n, off in enumerate(offsets):
+        timeline.add(TimelineEntry(at=T0 + timedelta(seconds=off), kind="cef",
+                                   node="a" if n % 3 else "b", text=str(n)))
+    marks = [IncidentMark(number=n, start=T0 + timedelta(seconds=s), end=T0,
+                          status="resolved", cause=None)
+             for n, s in enumerate(sorted(starts), start=1)]
+    rows = timeline_rows(timeline, node, marks)
+    shown = [e for e in timeline.entries if node is None or e.node in (None, node)]
+    heads = place_marks(shown, marks)
+    expected: list[object] = []
+    for entry in shown:
+        if entry.seq in heads:
+            expected.append(("mark", heads[entry.seq].number))
+        expected.append(entry.seq)
+    assert [("mark", r.mark.number) if isinstance(r, MarkRow) else r.seq
+            for r in rows] == expected
