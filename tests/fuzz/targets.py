@@ -21,6 +21,7 @@ from pathlib import Path
 from labconsole.config import ConfigError, load_config
 from labconsole.events import EventDecodeError, event_from_json
 from labconsole.parse.cef import CefParseError, parse_cef
+from labconsole.parse.corosync_log import QuorumFactReader, membership_in_line
 from labconsole.parse.ethtool import (
     EthtoolParseError,
     parse_driver_info,
@@ -102,6 +103,16 @@ def kernel_log(data: bytes) -> None:
     for episode in detector.episodes:
         json.dumps(episode.to_json())
     scan_kernel_lines(text(data).splitlines(), default_year=2024)
+
+
+def corosync_log(data: bytes) -> None:
+    reader = QuorumFactReader(default_year=2024)
+    for n, line in enumerate(text(data).splitlines() or [""], 1):
+        for fact in reader.feed_line(line, n):
+            json.dumps(fact.to_json())
+        seen = membership_in_line(line, default_year=2024, lineno=n)
+        if seen is not None:
+            json.dumps(seen.to_json())
 
 
 def syslog_header(data: bytes) -> None:
@@ -244,6 +255,7 @@ def recording(data: bytes) -> None:
 TARGETS: dict[str, Target] = {t.name: t for t in (
     Target("kernel_log", kernel_log, ("kernel/*.log", "kernel/journal.*")),
     Target("syslog_header", syslog_header, ("kernel/*.log", "cef/*")),
+    Target("corosync_log", corosync_log, ("corosync/*.log", "kernel/short.log")),
     Target("cef", cef, ("cef/*",)),
     Target("quorum", quorum, ("blocks/corosync*", "blocks/pvecm*", "blocks/qdevice*",
                               "blocks/fragment*")),

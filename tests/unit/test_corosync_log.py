@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -171,3 +173,28 @@ def test_glued_records_are_read_one_by_one() -> None:
     assert [(f.kind, f.at) for f in reader.feed_line(line, 1)] == [
         ("link_down", datetime(2026, 3, 14, 6, 19, 12)),
         ("quorum_lost", datetime(2026, 3, 14, 6, 19, 13))]
+
+
+def test_scan_of_the_forms_fixture(fixtures: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Every line form in one file through ``labconsole scan --json``: one entry per fact."""
+    from labconsole.cli import main
+
+    assert main(["scan", "--json", "--year", "2026",
+                 str(fixtures / "corosync" / "forms.log")]) == 0
+    (f,) = json.loads(capsys.readouterr().out)["files"]
+    assert f["kinds"] == ["corosync_log", "syslog"]
+    assert [(e["kind"], e["host"], e["nodes"]) for e in f["quorum_events"]] == [
+        ("link_down", "pve01", ["3"]),
+        ("member_left", "pve01", ["3"]),
+        ("quorum_lost", "pve03", []),  # pmxcfs's words in the same second: the same fact
+        ("member_joined", "pve03", ["1", "2"]),
+        ("quorum_regained", "pve03", []),  # corosync (UTC stamp)
+        ("quorum_regained", "pve03", []),  # pmxcfs (local stamp: not comparable, kept)
+        ("member_joined", "pve01", ["3"]),
+        ("link_up", None, ["3"]),
+        ("member_joined", "pve01", ["pve03"]),
+        ("quorum_regained", "pve01", []),
+    ]
+    assert f["quorum_events"][3]["at"] == "2026-03-14T06:19:40.081236+01:00"
+    assert f["quorum_events"][4]["at"] == "2026-03-14T05:19:40+00:00"
+    assert (f["hangs"], f["links"], f["errors"]) == ([], [], [])
