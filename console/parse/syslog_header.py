@@ -175,7 +175,7 @@ def _bsd_time(m: re.Match[str], year: int | None) -> datetime | None:
 def _rfc5424(
     line: str, pos: int, priority: int | None, year: int | None
 ) -> tuple[SyslogHeader, str] | None:
-    if priority is None:
+    if priority is None and not line.startswith("1 ", pos):
         return None
     m = _RFC5424.match(line, pos)
     if not m:
@@ -184,6 +184,8 @@ def _rfc5424(
     time = None if ts == "-" else parse_iso_time(ts)
     if ts != "-" and time is None:
         return None
+    if priority is None and time is None:
+        return None  # without <PRI>, only a real timestamp makes "1 ..." a version field
     rest = _skip_structured_data(line, m.end())
     if rest is None:
         return None

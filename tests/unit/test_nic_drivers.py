@@ -139,6 +139,9 @@ def test_a_nic_that_left_the_bus_is_its_own_kind() -> None:
          "Hardware Unit Hang:\n", "pve01", datetime(2026, 1, 22, 15, 0, 15, tzinfo=timezone.utc)),
         ("<3>Jan 22 15:00:15 pve01 kernel: e1000e 0000:00:1f.6 eno1: Detected Hardware Unit "
          "Hang:\n", "pve01", datetime(2026, 1, 22, 15, 0, 15)),
+        # RFC 5424 written to a file without its <PRI>
+        ("1 2026-01-22T15:00:15Z pve01 kernel - - - e1000e 0000:00:1f.6 eno1: Detected "
+         "Hardware Unit Hang:\n", "pve01", datetime(2026, 1, 22, 15, 0, 15, tzinfo=timezone.utc)),
     ],
 )
 def test_record_forms_give_host_driver_device_time(text: str, host: str | None,
@@ -163,3 +166,9 @@ def test_vmkernel_watchdog() -> None:
              "NETDEV WATCHDOG: vmnic1: transmit timed out\n")
     assert (ep.driver, ep.device, ep.kind, ep.host) == ("", "vmnic1", "tx_timeout", None)
     assert ep.first == datetime(2026, 1, 22, 3, 14, 22, 530000, tzinfo=timezone.utc)
+
+
+def test_a_line_starting_with_1_is_not_rfc5424_without_a_stamp() -> None:
+    hangs, _ = scan("1 - pve01 kernel - - - e1000e 0000:00:1f.6 eno1: Detected Hardware Unit "
+                    "Hang:\n")
+    assert [(h.host, h.first) for h in hangs] == []  # prose-shaped: no header, no device start
