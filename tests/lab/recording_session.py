@@ -77,11 +77,14 @@ class RecordingSession:
     @classmethod
     def for_lab(cls, lab: Lab, path: Path, *, cluster: str = "lab", nic_node: str = "pve03",
                 iface: str = "eno1", quorum_interval: float = 0.3,
-                nic_interval: float = 5.0) -> RecordingSession:
+                nic_interval: float = 5.0, journal: bool = False) -> RecordingSession:
+        """``journal``: the kernel streams run the console's default command on each node's
+        real journal (``Lab.journal_command``) instead of ``tail -F`` of its kern.log."""
         pool = SshPool([lab.ssh_target(n) for n in lab.nodes],
                        backoff=lambda: Backoff(base=0.2, cap=1.0, jitter=0.2))
         conns = [pool.node(n) for n in lab.nodes]
-        kernels = [KernelStreamSource(pool.node(n), lab.kernel_log_command(n),
+        command = lab.journal_command if journal else lab.kernel_log_command
+        kernels = [KernelStreamSource(pool.node(n), command(n),
                                       restart_backoff=Backoff(base=0.2, cap=1.0, jitter=0.2))
                    for n in lab.nodes]
         quorum = QuorumPollSource(conns, cluster=cluster, interval=quorum_interval)
