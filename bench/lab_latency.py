@@ -141,7 +141,8 @@ async def vote_latency(lab: Lab, reps: int) -> list[tuple[float, float]]:
 
     def votes() -> int | None:
         c = state.votes.clusters.get(CLUSTER)
-        return c.total_votes if c else None
+        pic = c.picture() if c else None
+        return pic.sides[0].total_votes if pic is not None and pic.kind == "agree" else None
 
     out: list[tuple[float, float]] = []
     try:

@@ -83,8 +83,10 @@ def missing(state: ConsoleState, cluster: str, names: tuple[str, ...],
     seen = state.votes.clusters.get(cluster)
     if seen is None:
         return "no votes yet"
-    if seen.total_votes != want:
-        return f"votes {seen.summary}, not {want}"
+    pic = seen.picture()
+    total = pic.sides[0].total_votes if pic.kind == "agree" else None
+    if total != want:
+        return f"votes {pic.kind} {[(s.nodes, s.total_votes) for s in pic.sides]}, not {want}"
     stale = [name for name in names if not _nic_fresh(state, name, since)]
     return f"eno1 of {', '.join(stale)} not (re)fetched" if stale else ""
 

@@ -56,6 +56,25 @@ class QuorumText(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class QuorumUnreadable(Event):
+    """``node``'s quorum view could not be read (SSH down, corosync not answering): why."""
+
+    type: ClassVar[str] = "quorum_error"
+    reason: str
+    cluster: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Heartbeat(Event):
+    """A polling source's last answer about ``node`` still holds; it promises the next within
+    ``every`` seconds. A source that should speak and does not is how a view goes stale
+    (a quiet kernel log is not)."""
+
+    type: ClassVar[str] = "heartbeat"
+    every: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class NicText(Event):
     """``ethtool -k`` / ``ethtool -i`` output and link state of one interface on ``node``."""
 
@@ -100,6 +119,8 @@ class ApiJson(Event):
     type: ClassVar[str] = "pve_api"
     path: str
     body: Any = None
+    cluster: str | None = None  # the configured cluster the API was polled for
+    every: float | None = None  # the poll interval: the next answer is due within it
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +200,7 @@ def _field_names(cls: type[Event]) -> tuple[str, ...]:
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
     for cls in (KernelText, QuorumText, NicText, SyslogText, ConnectionChange, ApiJson,
-                OperatorAction, IntakeLoss, AlertNotice)
+                OperatorAction, IntakeLoss, AlertNotice, QuorumUnreadable, Heartbeat)
 }
 
 

@@ -20,6 +20,7 @@ from labconsole.widgets.kernel_log import KernelLogPane
 from labconsole.widgets.nic_panel import NicPanel
 from labconsole.widgets.style import ago
 from labconsole.widgets.timeline_panel import TimelinePanel
+from labconsole.widgets.votes_panel import votes_word
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -29,17 +30,27 @@ if TYPE_CHECKING:
 
 
 def render_node_votes(votes: VotesState, node: str, now: datetime) -> Text:
+    """The node's own view of each cluster it is in, and whether the others count it."""
     text = Text(no_wrap=True, overflow="ellipsis")
     for cluster in votes.clusters.values():
-        nv = cluster.nodes.get(node)
-        if nv is None:
+        if node not in cluster.known:
             continue
-        style = "green" if nv.present else "bold red"
         text.append(f"{visible_row(cluster.name)}: ", style="bold")
-        text.append(f"{'member' if nv.present else 'GONE'} ", style=style)
-        text.append(f"nodeid {nv.nodeid}, {nv.votes} vote(s), "
-                    f"for {ago((now - nv.since).total_seconds())}; cluster "
-                    f"{visible_row(cluster.summary)}")
+        out = cluster.out_since.get(node)
+        if out is not None:
+            text.append(f"GONE for {ago((now - out).total_seconds())} ", style="bold red")
+        unknown = cluster.picture(now).unknown
+        lost = [u for u in unknown if u.node == node]
+        view = cluster.views.get(node)
+        if lost:
+            text.append(f"unknown since {lost[0].since:%H:%M:%S} ({visible_row(lost[0].reason)})",
+                        style="yellow")
+        elif view is not None:
+            word = votes_word(view.total_votes, view.expected_votes, view.quorate)
+            sees = ", ".join(sorted(view.members)) or "nobody"
+            text.append(f"its view: {word}, sees {visible_row(sees)}")
+        else:
+            text.append("no view of its own read", style="dim")
     if not text:
         text.append("not in any cluster status seen", style="dim")
     return text

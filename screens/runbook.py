@@ -223,8 +223,8 @@ def _open_runbook(dashboard: DashboardScreen) -> str:
     row = dashboard.log_pane.current_row
 
     def peers(node: str) -> list[str]:  # members the votes show next to the node
-        return [n for c in app.state.votes.clusters.values() if node in c.nodes
-                for n, v in c.nodes.items() if n != node and v.present]
+        return [n for c in app.state.votes.clusters.values() if node in c.known
+                for n in c.peers(node)]
 
     if row is not None and row.episode is not None:
         ref = row.episode
@@ -232,8 +232,8 @@ def _open_runbook(dashboard: DashboardScreen) -> str:
         if engine is None:
             return f"no runbook for a {ref.episode.driver} hang"
     else:
-        gone = [(n.name, n.since) for c in app.state.votes.clusters.values()
-                for n in c.nodes.values() if not n.present]
+        gone = [(n, since) for c in app.state.votes.clusters.values()
+                for n, since in sorted(c.out_since.items())]
         if not gone:
             return "select a hang episode in the kernel log, or wait for a node to leave"
         chosen = dashboard.selected_node()

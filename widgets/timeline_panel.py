@@ -14,10 +14,13 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from labconsole.incident.facts import Fact
 from labconsole.incident.from_state import IncidentMark
 from labconsole.sanitize import visible_row
+from labconsole.state.kernel_log import episode_summary
 from labconsole.state.timeline import Timeline, TimelineEntry
 from labconsole.widgets.style import SEVERITY_STYLE
+from labconsole.widgets.votes_panel import picture_text, votes_word
 
 KIND_LABEL = {"cef": "CEF", "votes": "VOTE", "link": "LINK", "hang": "HANG", "conn": "CONN",
               "action": "ACT", "nic": "NIC"}
@@ -55,6 +58,27 @@ class MarkRow:
 
     mark: IncidentMark
     tz: tzinfo | None
+
+
+def fact_text(fact: Fact) -> str:
+    """One timeline line for a typed fact: views and pictures are worded here, from their
+    fields; a hang as the log pane folds it; other facts by their caption."""
+    if fact.kind == "view_changed" and fact.view is not None:
+        v = fact.view
+        word = votes_word(v.total_votes, v.expected_votes, v.quorate)
+        sees = "alone" if v.alone else ", ".join(sorted(v.members))
+        via = f" (via {v.via})" if v.source == "api" and v.via else ""
+        return f"{v.node} sees {v.cluster} {word}: {sees}{via}"
+    if fact.kind == "picture_changed" and fact.picture is not None:
+        return f"{fact.picture.cluster}: {picture_text(fact.picture)}"
+    if fact.kind == "hang" and fact.hang is not None:
+        return episode_summary(fact.hang)
+    if fact.cef is not None:
+        rec = fact.cef
+        msg = rec.extensions.get("msg") or rec.name
+        head = f"{rec.product}: {rec.name}"
+        return f"{head}: {msg}" if msg != rec.name else head
+    return fact.text
 
 
 TimelineRow: TypeAlias = "MarkRow | TimelineEntry"
@@ -100,7 +124,7 @@ def row_text(row: TimelineRow, node: str | None = None) -> Text:
     if row.sender_skew_s is not None:
         text.append(f"[sender clock {skew_words(row.sender_skew_s)}] ",
                     style="bold black on yellow")
-    body = visible_row(row.text)
+    body = visible_row(fact_text(row.fact))
     if node is None:  # merged: every row says which node it is about
         text.append(node_prefix(row.node, body), style="bold")
     text.append(body, style=style)

@@ -1,4 +1,11 @@
-"""Votes panel: each cluster quorate or not, votes, and each node with state and age."""
+"""Votes panel: each cluster as every node sees it (agreement, a split, nodes unknown).
+
+The headline is the cluster picture (``ClusterViews.picture``), never one node's answer: all
+views agree -> "homelab 3/3 quorate"; they disagree -> "homelab SPLIT" with one line per side
+and its own view; then one line per node with its own view, how long it has held and where it
+came from; a node that cannot be read is "unknown since HH:MM:SS" with the reason, in yellow,
+and is never shown as healthy. Fits the 36-column panel of an 80x24 terminal.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +14,16 @@ from datetime import datetime
 from rich.text import Text
 from textual.widgets import Static
 
+from labconsole.model.vote_view import ClusterPicture, NodeView, Side, Unreadable
 from labconsole.sanitize import visible_row
-from labconsole.state.votes import VotesState
+from labconsole.state.votes import ClusterViews, VotesState
 from labconsole.widgets.style import ago
+
+SOURCE_TAG = {"quorumtool": "qt", "corosync_log": "log"}
 
 
 class VotesPanel(Static):
-    """Renders ``VotesState``; a node that left is red at once."""
+    """Renders ``VotesState``; a split, a node that left or cannot be read is red/yellow."""
 
     DEFAULT_CSS = """
     VotesPanel { border: round $primary; padding: 0 1; height: 100%;
@@ -27,25 +37,114 @@ class VotesPanel(Static):
         self.update(render_votes(votes, now))
 
 
+def votes_word(total: int | None, expected: int | None, quorate: bool | None) -> str:
+    """``2/3 quorate``, ``1/3 NOT quorate``, ``quorate`` (no counts), ``quorum unknown``."""
+    counts = f"{total}/{expected} " if total is not None and expected is not None else ""
+    word = {True: "quorate", False: "NOT quorate", None: "quorum unknown"}[quorate]
+    return counts + word
+
+
+def side_text(side: Side) -> str:
+    """``{pve01} alone, NOT quorate`` / ``{pve02, pve03} 2/3 quorate``."""
+    names = "{" + ", ".join(side.nodes) + "}"
+    if side.alone:
+        return f"{names} alone, " + ("quorate" if side.quorate else "NOT quorate")
+    text = f"{names} {votes_word(side.total_votes, side.expected_votes, side.quorate)}"
+    others = [m for m in side.members if m not in side.nodes]
+    return text + (f" with {', '.join(others)}" if others else "")
+
+
+def picture_text(pic: ClusterPicture) -> str:
+    """The headline in words (also what tests compare against the nodes' own answers)."""
+    if pic.kind == "split":
+        return "SPLIT  " + " | ".join(side_text(s) for s in pic.sides)
+    if pic.kind == "agree":
+        s = pic.sides[0]
+        return votes_word(s.total_votes, s.expected_votes, s.quorate)
+    return "unknown" if pic.kind == "unknown" else "waiting"
+
+
 def render_votes(votes: VotesState, now: datetime) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     if not votes.clusters:
         text.append("waiting for quorum status...", style="dim")
         return text
     for cluster in votes.clusters.values():
-        degraded = cluster.total_votes < cluster.expected_votes
-        style = "bold red" if not cluster.quorate else "bold yellow" if degraded else "bold green"
-        text.append(f"{visible_row(cluster.name)} ", style="bold")
-        text.append(f"{cluster.total_votes}/{cluster.expected_votes} ", style=style)
-        text.append("quorate" if cluster.quorate else "NOT QUORATE", style=style)
-        text.append(f"  {ago((now - cluster.since).total_seconds())}\n", style="dim")
-        for node in sorted(cluster.nodes.values(), key=lambda n: n.nodeid):
-            mark, nstyle = ("●", "green") if node.present else ("✖", "bold red")
-            text.append(f" {mark} ", style=nstyle)
-            text.append(f"{visible_row(node.name):<8}", style=nstyle)
-            text.append(f" {node.votes} ")
-            text.append("member " if node.present else "GONE   ", style=nstyle)
-            text.append(ago((now - node.since).total_seconds()), style="dim")
-            text.append("\n")
+        _cluster(text, cluster, now)
     text.rstrip()
     return text
+
+
+def _headline_style(pic: ClusterPicture) -> str:
+    if pic.kind != "agree" or pic.sides[0].quorate is not True:
+        return "bold red" if pic.kind != "waiting" else "dim"
+    s = pic.sides[0]
+    degraded = pic.unknown or (s.total_votes is not None and s.expected_votes is not None
+                               and s.total_votes < s.expected_votes)
+    return "bold yellow" if degraded else "bold green"
+
+
+def _cluster(text: Text, c: ClusterViews, now: datetime) -> None:
+    pic = c.picture(now)
+    style = _headline_style(pic)
+    text.append(f"{visible_row(c.name)} ", style="bold")
+    if pic.kind == "split":
+        text.append("SPLIT", style="bold red reverse")
+        text.append(f"  {len(pic.sides)} sides", style=style)
+    else:
+        text.append(visible_row(picture_text(pic)), style=style)
+    since = max([t for t in (c.picture_since, *c.changed.values()) if t is not None],
+                default=None)
+    if since is not None:  # since the picture or any node's view last changed
+        text.append(f"  {ago((now - since).total_seconds())}", style="dim")
+    text.append("\n")
+    if pic.kind == "split":
+        for side in pic.sides:
+            text.append(f"  {visible_row(side_text(side))}\n",
+                        style="red" if not side.quorate else "yellow")
+    unknown = {u.node: u for u in pic.unknown}
+    for node in c.nodes:
+        if node in unknown:
+            _unknown(text, unknown[node])
+        elif node in c.views:
+            _own(text, c, c.views[node], now)
+        else:
+            _silent(text, c, node, now)
+
+
+def _unknown(text: Text, u: Unreadable) -> None:
+    text.append(" ? ", style="bold yellow")
+    text.append(f"{visible_row(u.node):<6} unknown since {u.since:%H:%M:%S}\n", style="yellow")
+    text.append(f"     {visible_row(u.reason)}\n", style="dim yellow")
+
+
+def _own(text: Text, c: ClusterViews, view: NodeView, now: datetime) -> None:
+    out = view.node in c.out_since
+    healthy = view.quorate is True and not out
+    mark, style = ("●", "green") if healthy else ("✖", "bold red")
+    text.append(f" {mark} ", style=style)
+    text.append(f"{visible_row(view.node):<6} ", style=style)
+    word = votes_word(view.total_votes, view.expected_votes, view.quorate)
+    if view.alone and view.quorate is False:
+        word = "alone, NOT quorate"
+    text.append(word, style=style if not healthy else "")
+    changed = c.changed.get(view.node)
+    if changed is not None:
+        text.append(f" {ago((now - changed).total_seconds())}", style="dim")
+    tag = view.via if view.source == "api" else SOURCE_TAG.get(view.source, view.source)
+    text.append(f" {visible_row(tag or '')}\n", style="dim")
+
+
+def _silent(text: Text, c: ClusterViews, node: str, now: datetime) -> None:
+    """A node only others speak of (an old recording polled one node)."""
+    since = c.out_since.get(node)
+    seen_by = ", ".join(n for n in sorted(c.views) if n not in c.out_since) or "others"
+    if since is not None:
+        text.append(" ✖ ", style="bold red")
+        text.append(f"{visible_row(node):<6} GONE ", style="bold red")
+        text.append(f"{ago((now - since).total_seconds())} ({visible_row(seen_by)})\n",
+                    style="dim")
+    else:
+        text.append(" ● ", style="green")
+        text.append(f"{visible_row(node):<6} member ", style="green")
+        text.append(f"({visible_row(seen_by)})\n", style="dim")

@@ -1,8 +1,8 @@
 """Incident logic: events -> facts -> incidents (correlation) -> cause, downtime, the report.
 
-- ``extract.facts_from_events(events, actions)``: normalised facts from pipeline events.
 - ``from_state.facts_from_state(state)`` / ``current_incident(state)`` / ``report_from_state``:
-  the same from the console's live domain state.
+  the typed facts the console's state holds (``ConsoleState.apply`` is the one interpreter
+  of events; ``from_state.report_from_events`` applies events to a fresh state).
 - ``correlate.correlate(facts, rules)``: incidents by explicit rules (see that module).
 - ``cause.explain(incident)``: likely cause, evidence, key log lines, next checks.
 - ``downtime.downtime(facts, until)``: time out of the votes (and link down) per node.

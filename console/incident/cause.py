@@ -88,8 +88,9 @@ def _who_lost(inc: Incident, all_nodes: set[str]) -> str:
 def _device_word(f: Fact) -> str:
     name = (f.device or "").upper()
     model = f.cef.extensions.get("UNIFIdeviceModel", "").upper() if f.cef else ""
+    said = f"{f.cef.name} {f.cef.extensions.get('msg', '')}".upper() if f.cef else ""
     if name.startswith(("USW", "US-")) or model.startswith(("USW", "US", "USL")) \
-            or "SWITCH" in f.text.upper():
+            or "SWITCH" in name or "SWITCH" in said:
         return "switch"
     return "network device"
 

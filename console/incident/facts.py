@@ -9,12 +9,13 @@ Facts are built from events (``extract.facts_from_events``), from the console's 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Literal
 
 from labconsole.model.cef import CefEvent
 from labconsole.model.hang import HangEpisode
+from labconsole.model.vote_view import ClusterPicture, NodeView
 
 # What happened. "vote_left"/"vote_joined": a node left / rejoined the cluster's membership;
 # "quorum_lost"/"quorum_back": the cluster as a whole; "conn_lost"/"conn_back": the console's
@@ -23,15 +24,24 @@ from labconsole.model.hang import HangEpisode
 # recovery from something it did not dump); "client_left": a CEF note that a client dropped
 # off a switch port (context: it joins an open incident as evidence but never opens one, since
 # clients come and go all day).
+# The console's timeline also holds facts the incident logic does not correlate (context for
+# the operator): "view_changed" (one node's own view of the votes, ``view``), "view_unknown"
+# (a node that cannot be read), "picture_changed" (the cluster picture flipped: agreement,
+# split, ``picture``), "nic_changed" (offloads changed), "conn_changed" (a connection state
+# that is neither lost nor back, e.g. connecting), "link_seen" (a link's starting state),
+# "cef_note" (a CEF record that bears on no incident).
 FactKind = Literal[
     "device_alert", "device_back", "client_left", "link_down", "link_up", "vote_left",
     "vote_joined", "quorum_lost", "quorum_back", "hang", "nic_reset", "conn_lost", "conn_back",
-    "action",
+    "action", "view_changed", "view_unknown", "picture_changed", "nic_changed", "conn_changed",
+    "link_seen", "cef_note",
 ]
 TROUBLE: frozenset[str] = frozenset(
     {"device_alert", "link_down", "vote_left", "quorum_lost", "hang", "nic_reset", "conn_lost"})
 RECOVERY: frozenset[str] = frozenset({"device_back", "link_up", "vote_joined", "quorum_back",
                                       "conn_back"})
+# What correlation, causes and downtime work on (the rest is the timeline's context).
+INCIDENT_KINDS: frozenset[str] = TROUBLE | RECOVERY | frozenset({"client_left", "action"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +65,9 @@ class Fact:
     cef: CefEvent | None = None
     action: ActionRecord | None = None
     source: str = ""
+    view: NodeView | None = None
+    picture: ClusterPicture | None = None
+    episode_id: int | None = None  # the console's hang episode (kernel log store index)
 
     @property
     def last(self) -> datetime:
@@ -127,3 +140,20 @@ def action_fact(record: ActionRecord, source: str = "audit") -> Fact:
     text = f"{record.runbook}/{record.step}: {record.command or record.detail} [{record.result}]"
     return Fact(at=record.at, kind="action", node=record.node, text=text, action=record,
                 source=source)
+
+
+@dataclass(slots=True)
+class Extraction:
+    """Facts in canonical order, the nodes and time span of the data, and what could not be
+    read (one sentence each)."""
+
+    facts: list[Fact] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    nodes: set[str] = field(default_factory=set)
+    first: datetime | None = None
+    last: datetime | None = None
+
+
+def utc(t: datetime) -> datetime:
+    """Naive times are taken as UTC, as the console does, so that all times compare."""
+    return t if t.tzinfo is not None else t.replace(tzinfo=timezone.utc)

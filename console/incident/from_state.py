@@ -1,81 +1,39 @@
-"""Facts from the console's live domain state, for "report on the current incident".
+"""Facts from the console's domain state: the one interpreter of events.
 
-The console does not keep its events (the recorder does, on disk), so this reads what the state
-keeps: the timeline entries (votes, links, connections, CEF, actions, hangs), the hang episodes
-of the kernel log store (with their verbatim lines while still in the store) and the parsed CEF
-records. The timeline entries are the state's own, made by its own code, so their kind and
-severity say what happened; only vote and link entries need a word of their text ("left",
-"rejoined", "link down").
+``ConsoleState.apply`` turns every event into typed facts on its timeline (a node's view of the
+votes, a member leaving or rejoining, quorum lost or back, a link change, a hang episode, a CEF
+alert, a runbook step and its result, a connection change). Incident logic reads those facts
+here and nothing else: no display text is read back. ``labconsole report`` applies its events to
+a fresh state (``report_from_events``) and reports from the same facts, so the console and the
+report cannot disagree. A hang's verbatim lines are read from the kernel log store (its archive
+included) only when a report needs them.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone, tzinfo
 
+from labconsole.events import Event
 from labconsole.incident.cause import explain
-from labconsole.incident.cef_class import cef_fact
 from labconsole.incident.correlate import DEFAULT_RULES, IncidentStatus, Rules, correlate
-from labconsole.incident.extract import Extraction, utc
-from labconsole.incident.facts import ActionRecord, Fact, FactKind, action_fact
+from labconsole.incident.facts import (
+    INCIDENT_KINDS,
+    ActionRecord,
+    Extraction,
+    Fact,
+    action_fact,
+)
 from labconsole.incident.report import IncidentReport, Report, build_report
-from labconsole.model.cef import CefEvent
 from labconsole.parse.hang_detector import UNIT_HANG_MARKERS, WATCHDOG_MARKER
 from labconsole.state.console_state import ConsoleState
 from labconsole.state.kernel_log import EpisodeRef, KernelLogStore
 from labconsole.state.line_archive import ArchiveError
-from labconsole.state.timeline import TimelineEntry
+from labconsole.state.timeline import Timeline
 
-_ACTION = re.compile(r"^(?P<runbook>[^/]*)/(?P<step>[^:]*): (?P<command>.*) \[(?P<status>[^]]*)\]$")
-
-
-def _cef_text(rec: CefEvent) -> str:
-    """The timeline text ConsoleState gives a CEF record (to find the record of an entry)."""
-    text = rec.extensions.get("msg") or rec.name
-    head = f"{rec.product}: {rec.name}"
-    return f"{head}: {text}" if text != rec.name else head
-
-
-def _vote(e: TimelineEntry) -> Fact | None:
-    if e.node is not None:
-        if " left " in e.text:
-            return Fact(at=e.at, kind="vote_left", node=e.node, text=e.text, source="state")
-        if " rejoined " in e.text:
-            return Fact(at=e.at, kind="vote_joined", node=e.node, text=e.text, source="state")
-        return None
-    if e.severity == "error":
-        return Fact(at=e.at, kind="quorum_lost", node=None, text=e.text, source="state")
-    return Fact(at=e.at, kind="quorum_back", node=None, text=e.text, source="state") \
-        if e.severity == "ok" else None
-
-
-def _link(e: TimelineEntry) -> Fact | None:
-    words = e.text.split()
-    if len(words) < 4 or e.node is None:
-        return None
-    if words[-1] not in ("down", "up"):
-        return None
-    kind: FactKind = "link_down" if words[-1] == "down" else "link_up"
-    return Fact(at=e.at, kind=kind, node=e.node, device=words[1], text=e.text, source="state")
-
-
-def _conn(e: TimelineEntry) -> Fact | None:
-    if e.severity in ("error", "warning"):
-        return Fact(at=e.at, kind="conn_lost", node=e.node, text=e.text, source=e.text.split()[0])
-    if e.severity == "ok":
-        return Fact(at=e.at, kind="conn_back", node=e.node, text=e.text, source=e.text.split()[0])
-    return None
-
-
-def _action(e: TimelineEntry) -> Fact | None:
-    m = _ACTION.match(e.text)
-    if m is None:
-        return None
-    record = ActionRecord(at=e.at, runbook=m["runbook"], step=m["step"], command=m["command"],
-                          result=m["status"], node=e.node)
-    return action_fact(record, "state")
+# A report replays a whole recording: its timeline must not drop old facts.
+REPORT_TIMELINE_CAPACITY = 10_000_000
 
 
 def _is_report(text: str) -> bool:
@@ -114,65 +72,78 @@ def _raw(store: KernelLogStore, seq: int) -> str | None:
         return None
 
 
-def _hang(state: ConsoleState, e: TimelineEntry, *, lines: bool = True) -> Fact | None:
-    if e.episode_id is None or not 0 <= e.episode_id < len(state.log.episodes):
-        return None
-    ref = state.log.episode(e.episode_id)
-    ep = ref.episode
-    first = utc(ep.first) if ep.first else e.at
-    last = utc(ep.last) if ep.last else first
-    what = "transmit timeout" if ep.kind == "tx_timeout" else "hardware unit hang"
-    return Fact(at=first, kind="hang", node=ref.node, device=ep.device or None, until=last,
-                text=f"{ep.driver or 'NIC'} {ep.device or '?'} {what} x {ep.reports} on "
-                     f"{ref.node}", lines=_block_lines(state.log, ref) if lines else (),
-                hang=ep, source="state")
+def _with_lines(state: ConsoleState, fact: Fact) -> Fact:
+    eid = fact.episode_id
+    if eid is None or not 0 <= eid < len(state.log.episodes):
+        return fact
+    return replace(fact, lines=_block_lines(state.log, state.log.episode(eid)))
 
 
 def facts_from_state(state: ConsoleState, *, lines: bool = True) -> Extraction:
-    """Facts of everything the state's timeline still holds. ``lines=False`` leaves out the
-    verbatim hang lines (correlation and the cause do not need them; the timeline headers,
-    recomputed as the timeline changes, should not read the archive)."""
+    """The incident facts the state's timeline holds. ``lines=False`` leaves out the verbatim
+    hang lines (correlation and the cause do not need them; the timeline headers, recomputed
+    as the timeline changes, should not read the archive)."""
     ex = Extraction(nodes=set(state.nodes))
-    recs: dict[str, list[CefEvent]] = {}
-    for rec in state.cef:
-        recs.setdefault(_cef_text(rec), []).append(rec)
     for e in state.timeline.entries:
-        fact: Fact | None = None
-        if e.kind == "votes":
-            fact = _vote(e)
-        elif e.kind == "link":
-            fact = _link(e)
-        elif e.kind == "conn":
-            fact = _conn(e)
-        elif e.kind == "action":
-            fact = _action(e)
-        elif e.kind == "hang":
-            fact = _hang(state, e, lines=lines)
-        elif e.kind == "cef" and recs.get(e.text):
-            fact = cef_fact(recs[e.text].pop(0), e.at, "state")
-        if fact is not None:
-            ex.facts.append(fact)
+        fact = e.fact
+        if fact.kind not in INCIDENT_KINDS:
+            continue
+        if lines and fact.kind == "hang":
+            fact = _with_lines(state, fact)
+        ex.facts.append(fact)
     ex.facts.sort(key=Fact.sort_key)
-    times = [e.at for e in state.timeline.entries]
-    if state.latest is not None:
-        times.append(state.latest)
-    if times:
-        ex.first = min(times).astimezone(timezone.utc)
-        ex.last = max(times).astimezone(timezone.utc)
+    ex.errors = [str(err) for err in state.errors]
+    if state.first is not None and state.latest is not None:
+        ex.first = state.first.astimezone(timezone.utc)
+        ex.last = state.latest.astimezone(timezone.utc)
+    return ex
+
+
+def state_from_events(events: Iterable[Event]) -> ConsoleState:
+    """A fresh console state with ``events`` applied in their order (a recording's order is
+    the order the console applied them live)."""
+    state = ConsoleState(timeline=Timeline(REPORT_TIMELINE_CAPACITY))
+    for event in events:
+        state.apply(event)
+    state.end_of_input()
+    return state
+
+
+def facts_from_events(events: Iterable[Event],
+                      actions: Iterable[ActionRecord] = ()) -> Extraction:
+    """The facts of ``events`` as the console holds them (plus audit ``actions``)."""
+    ex = facts_from_state(state_from_events(events))
+    for record in actions:
+        ex.facts.append(action_fact(record))
+    ex.facts.sort(key=Fact.sort_key)
     return ex
 
 
 def report_from_state(state: ConsoleState, *, actions: Iterable[ActionRecord] = (),
-                      rules: Rules = DEFAULT_RULES) -> Report:
-    """A full report of what the console has seen (plus audit log records, deduplicated)."""
+                      rules: Rules = DEFAULT_RULES,
+                      sources: Sequence[str] = ("console (live state)",),
+                      errors: Iterable[str] = ()) -> Report:
+    """A full report of what the console has seen (plus audit log records, deduplicated:
+    the audit log's record of a step is the richer one and wins)."""
     ex = facts_from_state(state)
-    seen = {f.action.dedup_key() for f in ex.facts if f.action is not None}
-    for record in actions:
+    records = list(actions)
+    audited = {r.dedup_key() for r in records}
+    ex.facts = [f for f in ex.facts if f.action is None or f.action.dedup_key() not in audited]
+    seen: set[tuple[str, str, str, str, str]] = set()
+    for record in records:
         if record.dedup_key() not in seen:
             seen.add(record.dedup_key())
             ex.facts.append(action_fact(record))
     ex.facts.sort(key=Fact.sort_key)
-    return build_report(ex, sources=["console (live state)"], rules=rules)
+    return build_report(ex, sources=sources, rules=rules, errors=errors)
+
+
+def report_from_events(events: Iterable[Event], *, actions: Iterable[ActionRecord] = (),
+                       sources: Sequence[str] = (), rules: Rules = DEFAULT_RULES,
+                       errors: Iterable[str] = ()) -> Report:
+    """A report on ``events``: applied to a fresh console state, reported from its facts."""
+    return report_from_state(state_from_events(events), actions=actions, rules=rules,
+                             sources=sources, errors=errors)
 
 
 def current_incident(state: ConsoleState, *, actions: Iterable[ActionRecord] = (),

@@ -1,7 +1,9 @@
 """The report: incidents with their cause, evidence, downtime and remediation, ready to render.
 
 ``build_report`` is the pure core (facts in, report out); ``report_from_events`` and
-``report_from_paths`` feed it from events or files (recordings, plain logs, an audit log).
+``report_from_paths`` feed it from events or files (recordings, plain logs, an audit log): the
+events are applied to a fresh console state, whose facts are the report's
+(``from_state``: one interpreter of events).
 Rendering lives in ``report_md`` and ``report_json``.
 """
 
@@ -18,8 +20,7 @@ from labconsole.incident.audit_read import read_audit
 from labconsole.incident.cause import Cause, explain
 from labconsole.incident.correlate import DEFAULT_RULES, Incident, Rules, correlate
 from labconsole.incident.downtime import NodeDowntime, downtime
-from labconsole.incident.extract import Extraction, facts_from_events
-from labconsole.incident.facts import ActionRecord, Fact
+from labconsole.incident.facts import ActionRecord, Extraction, Fact
 
 if TYPE_CHECKING:
     from labconsole.sources.recording import RecordingError
@@ -77,9 +78,11 @@ def build_report(ex: Extraction, *, sources: Sequence[str] = (),
 def report_from_events(events: Iterable[Event], *, actions: Iterable[ActionRecord] = (),
                        sources: Sequence[str] = (), rules: Rules = DEFAULT_RULES,
                        errors: Iterable[str] = ()) -> Report:
-    """A report on ``events`` (any order) plus remediation records from an audit log."""
-    return build_report(facts_from_events(events, actions), sources=sources, rules=rules,
-                        errors=errors)
+    """A report on ``events`` (in the order the console applied them) plus remediation
+    records from an audit log."""
+    from labconsole.incident.from_state import report_from_events as from_state
+
+    return from_state(events, actions=actions, sources=sources, rules=rules, errors=errors)
 
 
 def report_from_paths(paths: Sequence[str | Path], *, audit: Sequence[str | Path] = (),

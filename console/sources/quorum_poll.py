@@ -1,15 +1,17 @@
-"""Cluster votes: ``corosync-quorumtool -s`` (or ``pvecm status``) polled from any reachable node.
+"""Every node's own view of the votes: ``corosync-quorumtool -s`` polled on each node.
 
-Polling over the node's existing SSH connection costs one channel per poll (a few ms), so the
-default interval of 0.5 s keeps a vote change within 1 s of corosync reporting it. Monitor
-mode (``corosync-quorumtool -m``) was tried in the lab (corosync 3.1.7): with its output on a
-pipe, as over SSH without a pty, it printed nothing through a link down/up cycle (stdio
-buffering), so polling it is; polling also notices a node that stops answering. When the node
-asked is unreachable or its corosync does not answer, the next node in the list is asked
-(fail over), and the source remembers which node answered.
+Each node is asked over its own SSH connection (one channel per poll, a few ms), all at once,
+every ``interval`` (0.5 s by default keeps a change on screen within 1 s of corosync reporting
+it). Every node, because during a partition each node is right about what *it* sees and the
+views disagree: one node's answer is not the cluster's. Monitor mode (``corosync-quorumtool
+-m``) was tried in the lab (corosync 3.1.7): with its output on a pipe, as over SSH without a
+pty, it printed nothing through a link down/up cycle (stdio buffering), so polling it is.
 
-A QuorumText is emitted when the answer changes. The ``Date:`` line changes every second
-and carries no state, so it is ignored in that comparison (the text itself is sent whole).
+Per node: a QuorumText when its answer changes (the ``Date:`` line changes every second and
+carries no state, so it is ignored in that comparison; the text is sent whole); a
+QuorumUnreadable with the reason when it cannot be read (SSH down, corosync not answering),
+once per change of reason; and a Heartbeat every ``heartbeat`` seconds while the answer holds,
+so the console can tell a node that stopped answering from one whose view did not change.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ import asyncio
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from labconsole.clock import Clock, system_clock
-from labconsole.events import QuorumText
+from labconsole.events import Heartbeat, QuorumText, QuorumUnreadable
 from labconsole.sources.base import Emit
 from labconsole.sources.ssh import NodeConnection, SshError
 
@@ -41,13 +44,14 @@ def is_answer(text: str) -> bool:
 
 @dataclass
 class QuorumPollSource:
-    """Polls the cluster's quorum status, failing over between nodes."""
+    """Polls every node's quorum view."""
 
     conns: Sequence[NodeConnection]
     cluster: str | None = None
     command: str = DEFAULT_COMMAND
     interval: float = 0.5
     command_timeout: float = 3.0
+    heartbeat: float = 5.0
     clock: Clock = system_clock
     current: int = 0
     errors: list[str] = field(default_factory=list)
@@ -56,40 +60,65 @@ class QuorumPollSource:
         if not self.conns:
             raise ValueError("quorum source needs at least one node")
         self.name = f"quorum:{self.cluster or 'cluster'}"
-        self._last: tuple[str, str] | None = None
+        self._last: dict[str, tuple[str, str]] = {}  # node -> ("ok", state) | ("err", reason)
+        self._beat: dict[str, datetime] = {}
 
     async def run(self, emit: Emit) -> None:
         while True:
-            answer = await self.poll_once()
-            if answer is not None:
-                node, text = answer
-                key = (node, state_key(text))
-                if key != self._last:
-                    self._last = key
-                    await emit(QuorumText(at=self.clock(), source=self.name, node=node,
-                                          text=text, cluster=self.cluster))
+            await self.poll_all(emit)
             await asyncio.sleep(self.interval)
 
+    async def poll_all(self, emit: Emit) -> None:
+        """Ask every node at once; report each node's answer (or why there is none)."""
+        answers = await asyncio.gather(*(self._read(c) for c in self.conns))
+        for conn, (text, reason) in zip(self.conns, answers, strict=True):
+            await self._report(emit, conn.node, text, reason)
+
+    async def _read(self, conn: NodeConnection) -> tuple[str | None, str]:
+        # a node that is not connected is reported at once rather than waited for
+        wait = self.command_timeout if conn.state == "connected" else 0.0
+        try:
+            res = await conn.run(self.command, timeout=self.command_timeout, wait=wait)
+        except SshError as exc:
+            self._note(f"{conn.node}: {exc}")
+            return None, f"ssh: {exc}"
+        if is_answer(res.stdout):
+            return res.stdout, ""
+        reason = (f"no quorum answer (exit {res.exit_status}): "
+                  f"{(res.stderr or res.stdout).strip()[:200]}")
+        self._note(f"{conn.node}: {reason}")
+        return None, reason
+
+    async def _report(self, emit: Emit, node: str, text: str | None, reason: str) -> None:
+        now = self.clock()
+        last = self._last.get(node)
+        if text is None:
+            if last != ("err", reason):
+                self._last[node] = ("err", reason)
+                await emit(QuorumUnreadable(at=now, source=self.name, node=node, reason=reason,
+                                            cluster=self.cluster))
+            return
+        key = ("ok", state_key(text))
+        if key != last:
+            self._last[node] = key
+            self._beat[node] = now
+            await emit(QuorumText(at=now, source=self.name, node=node, text=text,
+                                  cluster=self.cluster))
+        elif (now - self._beat[node]).total_seconds() >= self.heartbeat:
+            self._beat[node] = now
+            await emit(Heartbeat(at=now, source=self.name, node=node, every=self.heartbeat))
+
     async def poll_once(self) -> tuple[str, str] | None:
-        """Ask the current node, then each other one; the first real answer wins."""
+        """One answer from any node (the current one first, then each other one): for
+        callers that need one reading, not the views (the scale benchmark)."""
         n = len(self.conns)
-        # Connected nodes first (in rotation order), so a dead node costs no wait.
         order = [(self.current + i) % n for i in range(n)]
         order.sort(key=lambda i: self.conns[i].state != "connected")
         for i in order:
-            conn = self.conns[i]
-            # a node that is not connected is skipped at once rather than waited for
-            wait = self.command_timeout if conn.state == "connected" else 0.0
-            try:
-                res = await conn.run(self.command, timeout=self.command_timeout, wait=wait)
-            except SshError as exc:
-                self._note(f"{conn.node}: {exc}")
-                continue
-            if is_answer(res.stdout):
+            text, _ = await self._read(self.conns[i])
+            if text is not None:
                 self.current = i
-                return conn.node, res.stdout
-            self._note(f"{conn.node}: no quorum answer (exit {res.exit_status}): "
-                       f"{(res.stderr or res.stdout).strip()[:200]}")
+                return self.conns[i].node, text
         return None
 
     def _note(self, message: str) -> None:

@@ -18,19 +18,25 @@ from labconsole.events import (
     ApiJson,
     ConnectionChange,
     Event,
+    Heartbeat,
     IntakeLoss,
     KernelText,
     NicText,
     OperatorAction,
     QuorumText,
+    QuorumUnreadable,
     SyslogText,
 )
+from labconsole.incident.cef_class import cef_fact
+from labconsole.incident.facts import ActionRecord, Fact, action_fact
 from labconsole.model.cef import CefEvent
+from labconsole.model.vote_view import NodeView
 from labconsole.parse.cef import CefParseError, find_cef, parse_cef
 from labconsole.parse.ethtool import parse_driver_info, parse_features
 from labconsole.parse.quorum import QuorumParseError, parse_quorum
+from labconsole.state.api_views import api_changes
 from labconsole.state.health import SourceHealth
-from labconsole.state.kernel_log import KernelLogStore, StoreChange, aware
+from labconsole.state.kernel_log import KernelLogStore, StoreChange, aware, episode_fact
 from labconsole.state.nics import NicsState
 from labconsole.state.timeline import Severity, Timeline, TimelineEntry
 from labconsole.state.votes import VotesState
@@ -76,14 +82,17 @@ class ConsoleState:
     errors: deque[StateError] = field(default_factory=lambda: deque(maxlen=500))
     error_count: int = 0
     events: int = 0
+    first: datetime | None = None
     latest: datetime | None = None
     links: dict[tuple[str, str], str] = field(default_factory=dict)
     # Each listener's latest loss report (the status bar shows those with drops).
     intake: dict[str, IntakeLoss] = field(default_factory=dict)
+    conns: dict[str, str] = field(default_factory=dict)  # source -> last connection state
 
     def reset(self) -> None:
         """Forget everything (a replay seeking backwards starts over)."""
-        fresh = ConsoleState(log=KernelLogStore(self.log.capacity))
+        fresh = ConsoleState(log=KernelLogStore(self.log.capacity),
+                             timeline=Timeline(self.timeline.capacity))
         for name in self.__dataclass_fields__:
             setattr(self, name, getattr(fresh, name))
 
@@ -92,7 +101,7 @@ class ConsoleState:
         """Every node known from votes, NICs, logs or sources, sorted."""
         names: set[str] = set(self.log.nodes)
         for c in self.votes.clusters.values():
-            names.update(c.nodes)
+            names.update(c.known)
         names.update(node for node, _ in self.nics.nics)
         names.update(h.node for h in self.health.values() if h.node)
         return sorted(names)
@@ -103,6 +112,8 @@ class ConsoleState:
         at = aware(event.at) or event.at
         if self.latest is None or at > self.latest:
             self.latest = at
+        if self.first is None or at < self.first:
+            self.first = at
         changed = self._touch_health(event, at)
         try:
             changed |= self._dispatch(event, at)
@@ -111,11 +122,24 @@ class ConsoleState:
             changed.add("health")
         return changed
 
+    def end_of_input(self) -> set[Panel]:
+        """The data ended (a replay finished, a report read everything): complete what the
+        parsers still hold (a pending line, the last hang report's registers)."""
+        if self.latest is None:
+            return set()
+        return self._kernel_timeline(self.log.close_input(self.latest), "kernel")
+
     def _dispatch(self, event: Event, at: datetime) -> set[Panel]:
         if isinstance(event, KernelText):
+            if find_cef(event.text) >= 0:  # a CEF line in a plain syslog file
+                return self._cef(event.text, at, event.source)
             return self._kernel(event, at)
         if isinstance(event, QuorumText):
             return self._quorum(event, at)
+        if isinstance(event, QuorumUnreadable):
+            return self._unreadable(event, at)
+        if isinstance(event, Heartbeat):
+            return self._heartbeat(event, at)
         if isinstance(event, NicText):
             return self._nic(event, at)
         if isinstance(event, SyslogText):
@@ -128,7 +152,7 @@ class ConsoleState:
             self.intake[event.source] = event
             return {"health"}
         if isinstance(event, ApiJson):
-            return set()  # the Proxmox API feeds votes through its own source's QuorumText
+            return self._api(event, at)
         if isinstance(event, AlertNotice):
             return self._alert(event, at)
         self._error(at, event.source, f"unhandled event type {event.type!r}")
@@ -150,41 +174,57 @@ class ConsoleState:
                                                          since=at)
         h.last_event = at
         h.events += 1
+        if isinstance(event, Heartbeat):
+            h.heartbeat = event.every
         return {"health"} if h.events == 1 else set()
 
     def _kernel(self, event: KernelText, at: datetime) -> set[Panel]:
         node = event.node or event.source
         change = self.log.add(node, event.text, at)
-        return {"log"} | self._kernel_timeline(change)
+        return {"log"} | self._kernel_timeline(change, event.source)
 
-    def _kernel_timeline(self, change: StoreChange) -> set[Panel]:
+    def _kernel_timeline(self, change: StoreChange, source: str) -> set[Panel]:
         entries: list[TimelineEntry] = []
         for ref in change.opened:
             first = change.entries[-1].at if change.entries else None
-            entries.append(TimelineEntry(at=aware(ref.episode.first) or first or self._now(),
-                                         kind="hang", node=ref.node, text=ref.summary,
-                                         severity="error", episode_id=ref.id))
+            when = aware(ref.episode.first) or first or self._now()
+            entries.append(TimelineEntry(at=when, kind="hang", node=ref.node,
+                                         fact=episode_fact(ref, when), severity="error",
+                                         episode_id=ref.id))
         for ref in change.grown:
             for e in reversed(self.timeline.entries):
                 if e.episode_id == ref.id:
-                    e.text = ref.summary
+                    e.fact = episode_fact(ref, e.at)
                     break
+        for node, line in change.resets:
+            when = aware(line.time) or self._now()
+            fact = Fact(at=when, kind="nic_reset", node=node, device=line.device,
+                        lines=(line.raw,), source=source,
+                        text=f"{line.driver or 'NIC'} {line.device} reset adapter unexpectedly "
+                             f"on {node}")
+            entries.append(TimelineEntry(at=when, kind="hang", node=node, fact=fact,
+                                         severity="warning"))
         for node, link in change.links:
             entries.extend(self._link(node, link.device, link.state,
-                                      aware(link.time) or self._now()))
+                                      aware(link.time) or self._now(), source))
         changed = self._add(entries)
         if change.grown:
             changed.add("timeline")
         return changed
 
-    def _link(self, node: str, device: str, state: str, at: datetime) -> list[TimelineEntry]:
-        """A link entry, unless the other source (kernel log / ethtool) already said so."""
-        if self.links.get((node, device)) == state:
+    def _link(self, node: str, device: str, state: str, at: datetime,
+              source: str) -> list[TimelineEntry]:
+        """A link entry, unless the other source (kernel log / ethtool) already said so. The
+        first sight of a link that is up is its starting state, not a recovery."""
+        before = self.links.get((node, device))
+        if before == state:
             return []
         self.links[(node, device)] = state
         sev: Severity = "warning" if state == "down" else "ok"
-        return [TimelineEntry(at=at, kind="link", node=node, text=f"{node} {device} link {state}",
-                              severity=sev)]
+        kind = "link_down" if state == "down" else "link_up" if before else "link_seen"
+        fact = Fact(at=at, kind=kind, node=node, device=device,  # type: ignore[arg-type]
+                    text=f"{node} {device} link {state}", source=source)
+        return [TimelineEntry(at=at, kind="link", node=node, fact=fact, severity=sev)]
 
     def _now(self) -> datetime:
         assert self.latest is not None
@@ -197,7 +237,46 @@ class ConsoleState:
             self._error(at, event.source, f"quorum text not understood: {exc}")
             return {"health"}
         cluster = event.cluster or status.cluster_name or "cluster"
-        return {"votes"} | self._add(self.votes.apply(cluster, status, at, event.node))
+        local = [n.name for n in status.nodes if n.local]
+        node = event.node or (local[0] if len(local) == 1 else event.source)
+        view = NodeView(node=node, cluster=cluster, at=at, source="quorumtool",
+                        quorate=status.quorate, members=frozenset(status.node_names()),
+                        total_votes=status.total_votes, expected_votes=status.expected_votes,
+                        ring_id=status.ring_id, via=event.source)
+        nodeids = {n.nodeid: n.name for n in status.nodes}
+        return {"votes"} | self._add(self.votes.view(view, nodeids))
+
+    def _unreadable(self, event: QuorumUnreadable, at: datetime) -> set[Panel]:
+        node = event.node or event.source
+        cluster = event.cluster or self._cluster_of(node)
+        return {"votes"} | self._add(self.votes.unreadable(cluster, node, at, event.reason))
+
+    def _cluster_of(self, node: str) -> str:
+        for c in self.votes.clusters.values():
+            if node in c.known:
+                return c.name
+        return "cluster"
+
+    def _heartbeat(self, event: Heartbeat, at: datetime) -> set[Panel]:
+        if event.node is not None:
+            self.votes.heartbeat(event.node, at, event.every)
+        return {"votes"}
+
+    def _api(self, event: ApiJson, at: datetime) -> set[Panel]:
+        changes = api_changes(event, at)
+        for problem in changes.errors:
+            self._error(at, event.source, problem)
+        changed: set[Panel] = {"health"} if changes.errors else set()
+        for view in changes.views:
+            changed |= {"votes"} | self._add(self.votes.view(view, changes.nodeids,
+                                                             changes.every))
+        for nic in changes.nics:
+            entries = [] if nic.link is None else self._link(nic.node, nic.iface, nic.link, at,
+                                                             event.source)
+            entries += self.nics.apply(nic.node, nic.iface, at, link=nic.link, speed=None,
+                                       offloads=None, driver=None)
+            changed |= {"nics"} | self._add(entries)
+        return changed
 
     def _nic(self, event: NicText, at: datetime) -> set[Panel]:
         node = event.node or event.source
@@ -213,19 +292,23 @@ class ConsoleState:
             problems.append(f"ethtool -i: {exc}")
         for p in problems:
             self._error(at, event.source, f"{event.iface}: {p}")
-        entries = [] if event.link is None else self._link(node, event.iface, event.link, at)
+        entries = [] if event.link is None else self._link(node, event.iface, event.link, at,
+                                                           event.source)
         entries += self.nics.apply(node, event.iface, at, link=event.link, speed=event.speed,
-                                  offloads=offloads, driver=driver,
-                                  error="; ".join(problems) or None)
+                                   offloads=offloads, driver=driver,
+                                   error="; ".join(problems) or None)
         return {"nics"} | self._add(entries)
 
     def _syslog(self, event: SyslogText, at: datetime) -> set[Panel]:
         if find_cef(event.text) < 0:
             return set()
+        return self._cef(event.text, at, event.source)
+
+    def _cef(self, text: str, at: datetime, source: str) -> set[Panel]:
         try:
-            rec = parse_cef(event.text, default_year=at.year)
+            rec = parse_cef(text, default_year=at.year)
         except CefParseError as exc:
-            self._error(at, event.source, f"CEF not understood: {exc}")
+            self._error(at, source, f"CEF not understood: {exc}")
             return {"health"}
         sent = aware(rec.time)
         skew = (sent - at).total_seconds() if sent is not None else None
@@ -233,29 +316,42 @@ class ConsoleState:
         if far:  # the sender chose a time far from now: keep it, flag it, never sort by it
             rec = replace(rec, sender_skew_s=skew)
         self.cef.append(rec)
-        text = rec.extensions.get("msg") or rec.name
-        entry = TimelineEntry(at=at if far else sent or at, kind="cef", node=None,
+        when = at if far else sent or at
+        fact = cef_fact(rec, when, source) or Fact(
+            at=when, kind="cef_note", node=None, device=rec.product,
+            text=f"{rec.product}: {rec.name}", lines=(rec.raw,), cef=rec, source=source)
+        entry = TimelineEntry(at=when, kind="cef", node=None, fact=fact,
                               sender_skew_s=skew if far else None,
-                              text=f"{rec.product}: {rec.name}: {text}"
-                              if text != rec.name else f"{rec.product}: {rec.name}",
                               severity=cef_severity(rec.severity))
         return {"cef"} | self._add([entry])
 
     def _conn(self, event: ConnectionChange, at: datetime) -> set[Panel]:
         h = self.health[event.source]
+        before = self.conns.get(event.source)
+        self.conns[event.source] = event.state
         changed = h.state != event.state
         h.state, h.detail, h.retry_in = event.state, event.detail, event.retry_in
         changed |= h.via != event.via
         h.via = event.via
         if changed:
             h.since = at
-        sev: Severity = {"connected": "ok", "failed": "error",
-                         "reconnecting": "warning"}.get(event.state, "info")  # type: ignore[assignment]
         if not changed:
             return {"health"}
-        text = f"{event.source} {event.state}" + (f": {event.detail}" if event.detail else "")
+        sev: Severity = {"connected": "ok", "failed": "error",
+                         "reconnecting": "warning"}.get(event.state, "info")  # type: ignore[assignment]
+        node = event.node or event.source
+        lost = event.state in ("reconnecting", "failed")
+        detail = f": {event.detail}" if event.detail else ""
+        if lost and before not in ("reconnecting", "failed"):
+            kind, text = "conn_lost", f"connection {event.source} to {node} {event.state}{detail}"
+        elif event.state == "connected" and before in ("reconnecting", "failed"):
+            kind, text = "conn_back", f"connection {event.source} to {node} back"
+        else:
+            kind, text = "conn_changed", f"{event.source} {event.state}{detail}"
+        fact = Fact(at=at, kind=kind, node=event.node, text=text,  # type: ignore[arg-type]
+                    source=event.source)
         return {"health"} | self._add([TimelineEntry(at=at, kind="conn", node=event.node,
-                                                     text=text, severity=sev)])
+                                                     fact=fact, severity=sev)])
 
     def _alert(self, event: AlertNotice, at: datetime) -> set[Panel]:
         """An alert sink's last outcome, shown like a source's health (never a timeline
@@ -271,6 +367,10 @@ class ConsoleState:
 
     def _action(self, event: OperatorAction, at: datetime) -> set[Panel]:
         ok = event.status == "ok" and event.exit_status in (0, None)
-        text = f"{event.runbook}/{event.step}: {event.command} [{event.status}]"
-        return self._add([TimelineEntry(at=at, kind="action", node=event.node, text=text,
+        record = ActionRecord(at=at, runbook=event.runbook, step=event.step,
+                              command=event.command, result=event.status, node=event.node,
+                              exit_status=event.exit_status, output=event.output)
+        return self._add([TimelineEntry(at=at, kind="action", node=event.node,
+                                        fact=action_fact(record, event.source),
                                         severity="ok" if ok else "error")])
+

@@ -18,6 +18,7 @@ class SourceHealth:
     events: int = 0
     retry_in: float | None = None
     via: str | None = None  # an SSH connection through a node's alternate address
+    heartbeat: float | None = None  # seconds between the source's promised heartbeats
 
     def stale_for(self, now: datetime) -> float | None:
         """Seconds since the source last delivered anything (None if it never did)."""
@@ -25,12 +26,16 @@ class SourceHealth:
             return None
         return max(0.0, (now - self.last_event).total_seconds())
 
-    def label(self, now: datetime) -> str:
+    def label(self, now: datetime, factor: float = 3.0) -> str:
         """Short status: connected / connecting / the reason and the retry, in words.
 
-        No "stale N s" for a connected source: every live source reports on change only (a
-        quiet kernel log, unchanged votes), so silence says nothing about health; a source
-        that cannot reach its node says so through its state and reason instead."""
+        "stale N s" only for a source that promised a heartbeat (the quorum poller) and
+        missed ``factor`` of them: a quiet kernel log or unchanged votes say nothing about
+        health; a source that cannot reach its node says so through its state and reason."""
+        if self.heartbeat is not None:
+            stale = self.stale_for(now)
+            if stale is not None and stale > factor * self.heartbeat:
+                return f"stale {stale:.0f}s"
         if self.state in ("connected", "connecting", "closed"):
             return self.state
         reason = self.detail or self.state

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from labconsole.incident.facts import Fact
 from labconsole.model.hang import HangEpisode
 from labconsole.model.kernel_line import KernelLine
 from labconsole.model.link import LinkEvent
@@ -81,6 +82,18 @@ def episode_summary(ep: HangEpisode) -> str:
     return text
 
 
+def episode_fact(ref: EpisodeRef, fallback: datetime) -> Fact:
+    """The typed fact of an episode as it stands (its verbatim lines are read from the store
+    when a report needs them: ``incident.from_state``)."""
+    ep = ref.episode
+    first = aware(ep.first) or fallback
+    last = aware(ep.last) or first
+    what = "transmit timeout" if ep.kind == "tx_timeout" else "hardware unit hang"
+    return Fact(at=first, kind="hang", node=ref.node, device=ep.device or None, until=last,
+                text=f"{ep.driver or 'NIC'} {ep.device or '?'} {what} x {ep.reports} on "
+                     f"{ref.node}", hang=ep, source="kernel", episode_id=ref.id)
+
+
 def aware(t: datetime | None) -> datetime | None:
     """Times without a zone are taken as UTC so that all times on screen compare."""
     if t is None or t.tzinfo is not None:
@@ -111,6 +124,7 @@ class StoreChange:
     opened: list[EpisodeRef] = field(default_factory=list)
     grown: list[EpisodeRef] = field(default_factory=list)
     links: list[tuple[str, LinkEvent]] = field(default_factory=list)
+    resets: list[tuple[str, KernelLine]] = field(default_factory=list)  # reset, no hang open
 
 
 class _NodeLog:
@@ -273,9 +287,26 @@ class KernelLogStore:
             self.errors.append(f"{node}: {err}")
         return change
 
+    def close_input(self, at: datetime) -> StoreChange:
+        """End of the data (a replay or a report reached the end): read each stream's pending
+        line and complete the hang report being collected, so the last episode is whole."""
+        change = StoreChange()
+        for node, log in self._nodes.items():
+            for line in log.reader.close():
+                self._add_line(node, log, line, at, change)
+            log.detector.finish()
+            for index, ref in log.refs.items():
+                if index >= len(log.detector.episodes) - 8:
+                    ref.episode = log.detector.episodes[index]
+                    change.grown.append(ref)
+        return change
+
     def _add_line(self, node: str, log: _NodeLog, line: KernelLine, at: datetime,
                   change: StoreChange) -> None:
+        resets = log.detector.unattached_resets
         log.detector.feed(line)
+        if log.detector.unattached_resets > resets and line.device:
+            change.resets.append((node, line))
         ref = self._episode_change(node, log, change)
         if ref is None and line.continuation and log.current is not None:
             ref = log.current

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from labconsole.incident.facts import Fact
 from labconsole.model.nic_warnings import known_bad, nic_warning
 from labconsole.model.offloads import DriverInfo, Offloads
 from labconsole.state.timeline import TimelineEntry
@@ -72,8 +73,9 @@ class NicsState:
             nic.since = at
         if offloads is not None and nic.offloads is not None and (
                 offload_words(offloads) != offload_words(nic.offloads)):
-            entries.append(TimelineEntry(at=at, kind="nic", node=node,
-                                         text=f"{node} {iface} {offload_words(offloads)}",
+            fact = Fact(at=at, kind="nic_changed", node=node, device=iface,
+                        text=f"{node} {iface} {offload_words(offloads)}")
+            entries.append(TimelineEntry(at=at, kind="nic", node=node, fact=fact,
                                          severity="info"))
         nic.updated = at
         if link is not None:

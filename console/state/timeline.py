@@ -12,7 +12,10 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from labconsole.incident.facts import Fact
 
 Severity = Literal["info", "ok", "warning", "error"]
 EntryKind = Literal["cef", "votes", "link", "hang", "conn", "action", "nic"]
@@ -21,18 +24,25 @@ NOTABLE: frozenset[str] = frozenset({"warning", "error"})
 
 @dataclass(slots=True)
 class TimelineEntry:
-    """One thing that happened. Mutable only for hang entries, whose count grows."""
+    """One thing that happened, as a typed fact. Mutable only for hang entries, whose fact is
+    replaced as the episode grows. ``kind`` is the timeline's column (what the widget labels
+    it), the fact says what happened."""
 
     at: datetime
     kind: EntryKind
     node: str | None
-    text: str
+    fact: Fact
     severity: Severity = "info"
     episode_id: int | None = None
     seq: int = 0
     # A CEF sender's clock this far (s) from the receive time: the entry sits at the receive
     # time and the panel flags it (issue 19 item 4). None: not a CEF entry, or close enough.
     sender_skew_s: float | None = None
+
+    @property
+    def text(self) -> str:
+        """The fact's one-line caption (widgets render typed payloads themselves)."""
+        return self.fact.text
 
 
 class Timeline:

@@ -1,8 +1,15 @@
-"""Cluster votes per cluster and node, with how long since each one last changed.
+"""Every node's own view of its cluster's votes, per cluster; facts of what changed.
 
-Built from parsed ``pvecm status`` / ``corosync-quorumtool -s`` snapshots. A snapshot lists
-only the current members, so a node that was seen before and is missing now is a node that
-left: it stays in the table with 0 votes and ``present=False`` (that is the red line on screen).
+A reading of one node (its ``corosync-quorumtool -s``, its corosync log, the Proxmox API of that
+node) replaces that node's view and nobody else's. The cluster picture (agreement, a split, who
+cannot be read) is derived from the views by ``model.vote_view.cluster_picture``. A node that
+cannot be read is unknown with its reason, and its last view no longer counts. A node whose
+source promised a heartbeat (``expect``) and went silent for ``STALE_FACTOR`` heartbeats is
+unknown too: silence of a source that should speak, never the quiet of a healthy log.
+
+Membership facts (a node left/rejoined, quorum lost/back) are those of ``VotesDiff``: a node
+is out while any fresh view but its own misses it (in the e1000e case the stuck node still sees
+3/3; only the others see it gone).
 """
 
 from __future__ import annotations
@@ -10,106 +17,156 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from labconsole.model.quorum import QuorumStatus
+from labconsole.incident.facts import Fact
+from labconsole.incident.votes_diff import VotesDiff
+from labconsole.model.vote_view import ClusterPicture, NodeView, Unreadable, cluster_picture
 from labconsole.state.timeline import Severity, TimelineEntry
 
-
-@dataclass(slots=True)
-class NodeVote:
-    name: str
-    nodeid: int
-    votes: int
-    present: bool
-    since: datetime
-    local: bool = False
+STALE_FACTOR = 3.0  # heartbeats missed before a node's view is no longer current
 
 
 @dataclass(slots=True)
-class ClusterVotes:
+class ClusterViews:
+    """The views of one cluster's nodes, and what the console knows around them."""
+
     name: str
-    quorate: bool
-    total_votes: int
-    expected_votes: int
-    quorum: int | None
-    updated: datetime
-    since: datetime
-    seen_from: str | None = None
-    nodes: dict[str, NodeVote] = field(default_factory=dict)
+    views: dict[str, NodeView] = field(default_factory=dict)
+    unknown: dict[str, Unreadable] = field(default_factory=dict)
+    confirmed: dict[str, datetime] = field(default_factory=dict)  # node -> last confirmation
+    every: dict[str, float] = field(default_factory=dict)  # node -> promised heartbeat (s)
+    changed: dict[str, datetime] = field(default_factory=dict)  # node -> view last changed
+    known: set[str] = field(default_factory=set)
+    nodeids: dict[int, str] = field(default_factory=dict)
+    out_since: dict[str, datetime] = field(default_factory=dict)  # out of the votes since
+    last_picture: ClusterPicture | None = None
+    picture_since: datetime | None = None
 
     @property
-    def summary(self) -> str:
-        word = "quorate" if self.quorate else "NOT quorate"
-        return f"{self.total_votes}/{self.expected_votes} {word}"
+    def nodes(self) -> list[str]:
+        """Every node of the cluster the console has heard of, sorted."""
+        return sorted(self.known)
+
+    def stale(self, now: datetime) -> dict[str, Unreadable]:
+        """Nodes whose promised heartbeat has not come (unknown since their last one)."""
+        out: dict[str, Unreadable] = {}
+        for node, every in self.every.items():
+            last = self.confirmed.get(node)
+            if node in self.unknown or last is None or node not in self.views:
+                continue
+            if (now - last).total_seconds() > STALE_FACTOR * every:
+                out[node] = Unreadable(node=node, since=last,
+                                       reason=f"no answer for {(now - last).total_seconds():.0f}s")
+        return out
+
+    def picture(self, now: datetime | None = None) -> ClusterPicture:
+        """The cluster picture now (``now`` None: staleness not judged)."""
+        unknown = dict(self.unknown)
+        if now is not None:
+            unknown.update(self.stale(now))
+        return cluster_picture(self.name, self.views, unknown, self.known)
+
+    def peers(self, node: str) -> list[str]:
+        """The other nodes still in the votes (the runbook's "ask a peer")."""
+        return [n for n in self.nodes if n != node and n not in self.out_since]
 
 
 class VotesState:
-    """Votes of every cluster the console watches, keyed by cluster name."""
+    """Views of every cluster the console watches, keyed by cluster name."""
 
     def __init__(self) -> None:
-        self.clusters: dict[str, ClusterVotes] = {}
+        self.clusters: dict[str, ClusterViews] = {}
+        self.diff = VotesDiff()
 
-    def apply(self, cluster: str, status: QuorumStatus, at: datetime,
-              seen_from: str | None) -> list[TimelineEntry]:
-        """Merge one snapshot; returns timeline entries for what changed."""
-        current = self.clusters.get(cluster)
-        if current is None:
-            current = ClusterVotes(name=cluster, quorate=status.quorate,
-                                   total_votes=status.total_votes,
-                                   expected_votes=status.expected_votes, quorum=status.quorum,
-                                   updated=at, since=at, seen_from=seen_from)
-            self.clusters[cluster] = current
-            entries = [TimelineEntry(at=at, kind="votes", node=None,
-                                     text=f"{cluster}: {current.summary}",
-                                     severity="ok" if status.quorate else "error")]
-        else:
-            entries = self._cluster_changes(current, status, at)
-        entries.extend(self._node_changes(current, status, at))
-        current.updated = at
-        current.seen_from = seen_from
-        return entries
+    def cluster(self, name: str) -> ClusterViews:
+        c = self.clusters.get(name)
+        if c is None:
+            c = self.clusters[name] = ClusterViews(name=name)
+        return c
 
-    def _cluster_changes(self, c: ClusterVotes, status: QuorumStatus,
-                         at: datetime) -> list[TimelineEntry]:
-        changed = (c.quorate, c.total_votes, c.expected_votes) != (
-            status.quorate, status.total_votes, status.expected_votes)
-        c.quorate, c.total_votes = status.quorate, status.total_votes
-        c.expected_votes, c.quorum = status.expected_votes, status.quorum
-        if not changed:
-            return []
-        c.since = at
-        severity: Severity
-        if not status.quorate:
-            severity = "error"
-        elif status.total_votes < status.expected_votes:
-            severity = "warning"
-        else:
-            severity = "ok"
-        return [TimelineEntry(at=at, kind="votes", node=None, text=f"{c.name}: {c.summary}",
-                              severity=severity)]
-
-    def _node_changes(self, c: ClusterVotes, status: QuorumStatus,
-                      at: datetime) -> list[TimelineEntry]:
+    def view(self, view: NodeView, nodeids: dict[int, str] | None = None,
+             every: float | None = None) -> list[TimelineEntry]:
+        """One node's new reading; returns timeline entries for what changed."""
+        c = self.cluster(view.cluster)
+        c.known |= view.members | {view.node}
+        c.nodeids.update(nodeids or {})
+        old = c.views.get(view.node)
+        was_unknown = c.unknown.pop(view.node, None)
+        c.views[view.node] = view
+        c.confirmed[view.node] = view.at
+        if every is not None:
+            c.every[view.node] = every
         entries: list[TimelineEntry] = []
-        members = {n.name: n for n in status.nodes}
-        for name, member in members.items():
-            old = c.nodes.get(name)
-            if old is None:
-                c.nodes[name] = NodeVote(name=name, nodeid=member.nodeid, votes=member.votes,
-                                         present=True, since=at, local=member.local)
-                continue
-            if not old.present or old.votes != member.votes:
-                if not old.present:
-                    entries.append(TimelineEntry(at=at, kind="votes", node=name,
-                                                 text=f"{name} rejoined {c.name}",
-                                                 severity="ok"))
-                old.present, old.votes, old.since = True, member.votes, at
-            old.local = member.local
-        for name, old in c.nodes.items():
-            if old.present and name not in members:
-                old.present, old.votes, old.since = False, 0, at
-                entries.append(TimelineEntry(at=at, kind="votes", node=name,
-                                             text=f"{name} left {c.name} "
-                                                  f"({status.total_votes}/"
-                                                  f"{status.expected_votes})",
-                                             severity="error"))
-        return entries
+        if old is None or old.state_key() != view.state_key() or was_unknown is not None:
+            c.changed[view.node] = view.at
+            entries.append(_view_entry(view, old))
+        entries += self._membership(c, view.at, view.node, view.source)
+        return entries + self._picture(c, view.at)
+
+    def unreadable(self, cluster: str, node: str, at: datetime,
+                   reason: str) -> list[TimelineEntry]:
+        """``node`` cannot be read: its view stops counting, the first time is an entry."""
+        c = self.cluster(cluster)
+        c.known.add(node)
+        if node in c.unknown:
+            return []
+        c.unknown[node] = Unreadable(node=node, since=at, reason=reason)
+        c.changed[node] = at
+        entry = _entry(at, "view_unknown", node, cluster, "warning",
+                       f"{node} view unknown: {reason}")
+        return [entry, *self._membership(c, at, node, "quorumtool"), *self._picture(c, at)]
+
+    def heartbeat(self, node: str, at: datetime, every: float | None) -> None:
+        """The source of ``node``'s view says its last answer still holds."""
+        for c in self.clusters.values():
+            if node in c.views and node not in c.unknown:
+                c.confirmed[node] = at
+                if every is not None:
+                    c.every[node] = every
+
+    def _membership(self, c: ClusterViews, at: datetime, observer: str,
+                    source: str) -> list[TimelineEntry]:
+        fresh = {n: v for n, v in c.views.items() if n not in c.unknown}
+        facts = self.diff.views(c.name, fresh, c.known, at, observer, source)
+        for f in facts:
+            if f.kind == "vote_left" and f.node:
+                c.out_since[f.node] = f.at
+            elif f.kind == "vote_joined" and f.node:
+                c.out_since.pop(f.node, None)
+        return [TimelineEntry(at=f.at, kind="votes", node=f.node, fact=f,
+                              severity=_severity(f)) for f in facts]
+
+    @staticmethod
+    def _picture(c: ClusterViews, at: datetime) -> list[TimelineEntry]:
+        """An entry when the picture's shape flips (agree <-> split, quorate, unknown)."""
+        pic = c.picture()
+        before = c.last_picture
+        c.last_picture = pic
+        if before is not None and before.state_key() == pic.state_key():
+            return []
+        c.picture_since = at
+        if before is None and pic.kind == "agree" and pic.quorate:
+            return []
+        sev: Severity = "ok" if pic.kind == "agree" and pic.quorate else "error"
+        fact = Fact(at=at, kind="picture_changed", node=None, device=c.name,
+                    text=f"{c.name}: {pic.kind}", picture=pic)
+        return [TimelineEntry(at=at, kind="votes", node=None, fact=fact, severity=sev)]
+
+
+def _severity(f: Fact) -> Severity:
+    return "error" if f.is_trouble else "ok" if f.is_recovery else "info"
+
+
+def _entry(at: datetime, kind: str, node: str, cluster: str, severity: Severity,
+           text: str) -> TimelineEntry:
+    fact = Fact(at=at, kind=kind, node=node, device=cluster, text=text)  # type: ignore[arg-type]
+    return TimelineEntry(at=at, kind="votes", node=node, fact=fact, severity=severity)
+
+
+def _view_entry(view: NodeView, old: NodeView | None) -> TimelineEntry:
+    sev: Severity = "ok" if view.quorate else "error"
+    if old is not None and old.quorate and view.quorate and (
+            len(view.members) < len(old.members)):
+        sev = "warning"
+    fact = Fact(at=view.at, kind="view_changed", node=view.node, device=view.cluster,
+                text=f"{view.node} sees {view.cluster}", view=view)
+    return TimelineEntry(at=view.at, kind="votes", node=view.node, fact=fact, severity=sev)

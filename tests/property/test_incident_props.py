@@ -13,8 +13,8 @@ from labconsole.demo.generate import events as demo_events
 from labconsole.events import Event
 from labconsole.incident.correlate import correlate
 from labconsole.incident.downtime import downtime
-from labconsole.incident.extract import facts_from_events, utc
-from labconsole.incident.facts import Fact, FactKind
+from labconsole.incident.facts import Fact, FactKind, utc
+from labconsole.incident.from_state import facts_from_events
 
 T0 = datetime(2025, 3, 14, 2, 0, 0, tzinfo=timezone.utc)
 KINDS: list[FactKind] = ["device_alert", "device_back", "client_left", "link_down", "link_up",

@@ -14,9 +14,12 @@ from rich.console import Console
 from rich.segment import Segment
 from rich.text import Text
 
+from labconsole.events import QuorumUnreadable
+from labconsole.incident.facts import Fact
 from labconsole.incident.report_md import prose
 from labconsole.runbook.engine import StepRun
 from labconsole.runbook.model import Step
+from labconsole.state.console_state import ConsoleState
 from labconsole.state.health import SourceHealth
 from labconsole.state.kernel_log import KernelLogStore
 from labconsole.state.log_view import LogQuery, LogView
@@ -27,6 +30,7 @@ from labconsole.widgets.nic_panel import render_nics
 from labconsole.widgets.runbook_step_detail import render_step_detail
 from labconsole.widgets.status_bar import render_status
 from labconsole.widgets.timeline_panel import render_timeline
+from labconsole.widgets.votes_panel import render_votes
 
 AT = datetime(2026, 11, 8, 6, 19, 2, tzinfo=timezone.utc)
 BIDI_CONTROLS = {"LRE", "RLE", "LRO", "RLO", "PDF", "LRI", "RLI", "FSI", "PDI"}
@@ -74,8 +78,18 @@ def test_kernel_log_rows(line: str, node: str) -> None:
 @given(HOSTILE, HOSTILE)
 def test_timeline_rows(text: str, node: str) -> None:
     timeline = Timeline()
-    timeline.add(TimelineEntry(at=AT, kind="cef", node=node, text=text, severity="warning"))
+    fact = Fact(at=AT, kind="cef_note", node=node, text=text)
+    timeline.add(TimelineEntry(at=AT, kind="cef", node=node, fact=fact, severity="warning"))
     assert_clean(rendered(render_timeline(timeline)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(HOSTILE, HOSTILE)
+def test_votes_panel_rows(node: str, reason: str) -> None:
+    state = ConsoleState()
+    state.apply(QuorumUnreadable(at=AT, source="quorum:c", node=node or "n", reason=reason,
+                                 cluster=node))
+    assert_clean(rendered(render_votes(state.votes, AT)))
 
 
 @settings(max_examples=200, deadline=None)

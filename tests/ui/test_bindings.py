@@ -212,14 +212,15 @@ async def test_replay_pause_step_speed_and_seek() -> None:
                 break
             await pilot.pause()
         assert control.position == datetime(2025, 11, 8, 6, 19, 30, tzinfo=timezone.utc)
-        assert app.state.votes.clusters["homelab"].total_votes == 2
+        assert app.state.votes.clusters["homelab"].views["pve01"].total_votes == 2
         await pilot.press("left_square_bracket")
         for _ in range(400):
             if control.position and control.position <= datetime(2025, 11, 8, 6, 18, 30,
                                                                  tzinfo=timezone.utc):
                 break
             await pilot.pause()
-        assert app.state.votes.clusters["homelab"].total_votes == 3  # state replayed afresh
+        # state replayed afresh
+        assert app.state.votes.clusters["homelab"].views["pve01"].total_votes == 3
         assert len(app.state.log.episodes) == 0
         await pilot.press("right_square_bracket", "p")
         assert not control.paused

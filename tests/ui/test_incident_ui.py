@@ -16,6 +16,7 @@ from labconsole.app import LabConsoleApp
 from labconsole.clock import system_clock
 from labconsole.events import KernelText
 from labconsole.incident import from_state
+from labconsole.incident.facts import Fact
 from labconsole.incident.from_state import IncidentMark
 from labconsole.runbook.session import RunbookLauncher
 from labconsole.screens.dashboard import DashboardScreen
@@ -107,8 +108,10 @@ async def test_marks_are_recomputed_per_timeline_change_not_per_log_line(
 def test_a_node_timeline_heads_only_incidents_it_shows() -> None:
     timeline = Timeline()
     for minute, node in ((0, "a"), (5, "b"), (6, "a")):
-        timeline.add(TimelineEntry(at=T0 + timedelta(minutes=minute), kind="link", node=node,
-                                   text=f"{node} eno1 link down", severity="warning"))
+        at = T0 + timedelta(minutes=minute)
+        timeline.add(TimelineEntry(at=at, kind="link", node=node, severity="warning",
+                                   fact=Fact(at=at, kind="link_down", node=node, device="eno1",
+                                             text=f"{node} eno1 link down")))
     marks = [IncidentMark(number=n, start=T0 + timedelta(minutes=m), end=T0, status="resolved",
                           cause=f"cause {n}") for n, m in ((1, 0), (2, 5))]
     assert len(place_marks(timeline.entries, marks)) == 2

@@ -15,6 +15,7 @@ from labconsole.pipeline import Pipeline
 from labconsole.sources.recording import RecordingError
 from labconsole.sources.replay import ReplayControl, ReplaySource, load_events, playing_time
 from labconsole.state.console_state import ConsoleState
+from labconsole.widgets.votes_panel import picture_text
 
 REALDATA_MARKERS = ("pve-02", "Express-7", "prod-central")  # strings from ../shared samples
 
@@ -50,8 +51,9 @@ def played() -> tuple[ConsoleState, list[tuple[str, str]]]:
 
     def seen(panels: set[str]) -> None:
         c = pipeline.state.votes.clusters.get("homelab")
-        if "votes" in panels and c is not None and (not votes or votes[-1][1] != c.summary):
-            votes.append((f"{pipeline.state.latest:%H:%M}", c.summary))
+        summary = picture_text(c.picture()) if c is not None else ""
+        if "votes" in panels and c is not None and (not votes or votes[-1][1] != summary):
+            votes.append((f"{pipeline.state.latest:%H:%M}", summary))
 
     pipeline.on_change = seen
 

@@ -8,7 +8,7 @@ import pytest
 
 from labconsole.demo.generate import DEMO_PATH, events
 from labconsole.incident.correlate import correlate
-from labconsole.incident.extract import facts_from_events
+from labconsole.incident.from_state import facts_from_events
 from labconsole.incident.report import IncidentReport, report_from_events, report_from_paths
 
 

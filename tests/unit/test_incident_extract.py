@@ -10,7 +10,7 @@ import pytest
 from labconsole.demo.generate import cef, pvecm_status
 from labconsole.events import ConnectionChange, KernelText, NicText, QuorumText, SyslogText
 from labconsole.incident.cef_class import classify
-from labconsole.incident.extract import facts_from_events
+from labconsole.incident.from_state import facts_from_events
 from labconsole.incident.report import report_from_paths
 from labconsole.parse.cef import parse_cef
 

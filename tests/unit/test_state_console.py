@@ -15,6 +15,7 @@ from labconsole.events import (
     SyslogText,
 )
 from labconsole.state.console_state import ConsoleState, cef_severity
+from labconsole.state.kernel_log import episode_summary
 
 T0 = datetime(2025, 11, 8, 6, 10, 0, tzinfo=timezone.utc)
 
@@ -29,15 +30,16 @@ def test_a_node_that_leaves_is_gone_and_on_the_timeline() -> None:
     assert "votes" in _quorum(s, T0, ("pve01", "pve02", "pve03"))
     _quorum(s, T0 + timedelta(seconds=30), ("pve01", "pve02"))
     c = s.votes.clusters["homelab"]
-    assert (c.total_votes, c.expected_votes, c.quorate) == (2, 3, True)
-    gone = c.nodes["pve03"]
-    assert not gone.present and gone.votes == 0 and gone.since == T0 + timedelta(seconds=30)
-    assert c.nodes["pve01"].since == T0  # unchanged nodes keep their age
-    texts = [e.text for e in s.timeline.entries]
-    assert "pve03 left homelab (2/3)" in texts and "homelab: 2/3 quorate" in texts
+    view = c.views["pve01"]
+    assert (view.total_votes, view.expected_votes, view.quorate) == (2, 3, True)
+    assert view.source == "quorumtool" and view.members == {"pve01", "pve02"}
+    assert c.out_since == {"pve03": T0 + timedelta(seconds=30)}
+    assert c.changed["pve01"] == T0 + timedelta(seconds=30)
+    facts = [(e.fact.kind, e.fact.node) for e in s.timeline.entries]
+    assert ("vote_left", "pve03") in facts and ("view_changed", "pve01") in facts
     _quorum(s, T0 + timedelta(seconds=60), ("pve01", "pve02", "pve03"))
-    assert c.nodes["pve03"].present and "pve03 rejoined homelab" in [
-        e.text for e in s.timeline.entries]
+    assert not c.out_since
+    assert ("vote_joined", "pve03") in [(e.fact.kind, e.fact.node) for e in s.timeline.entries]
 
 
 def test_the_same_status_twice_adds_nothing_to_the_timeline() -> None:
@@ -52,9 +54,10 @@ def test_losing_quorum_is_an_error() -> None:
     s = ConsoleState()
     _quorum(s, T0, ("pve01", "pve02", "pve03"))
     _quorum(s, T0 + timedelta(seconds=5), ("pve01",))
-    c = s.votes.clusters["homelab"]
-    assert not c.quorate and c.summary == "1/3 NOT quorate"
-    assert s.timeline.entries[-3].severity == "error"
+    pic = s.votes.clusters["homelab"].picture()
+    assert pic.kind == "agree" and pic.quorate is False
+    lost = [e for e in s.timeline.entries if e.fact.kind == "quorum_lost"]
+    assert len(lost) == 1 and lost[0].severity == "error"
 
 
 def test_garbage_quorum_text_is_reported_not_raised() -> None:
@@ -108,7 +111,10 @@ def test_hang_reports_fold_into_one_episode_with_its_lines() -> None:
     assert len(in_episode) == 5 * 15 and len(ref.seqs) == 75
     assert s.log.entries[-1].episode_id is None and s.log.entries[-1].severity == "info"
     hangs = [e for e in s.timeline.entries if e.kind == "hang"]
-    assert len(hangs) == 1 and hangs[0].text == ref.summary  # updated in place, not 5 entries
+    # updated in place, not 5 entries
+    assert len(hangs) == 1 and hangs[0].fact.hang is not None
+    assert episode_summary(hangs[0].fact.hang) == ref.summary
+    assert hangs[0].fact.hang.reports == 5 and hangs[0].fact.episode_id == ref.id
 
 
 def test_kernel_store_is_bounded() -> None:

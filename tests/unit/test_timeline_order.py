@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from labconsole.incident.facts import Fact
 from labconsole.incident.from_state import IncidentMark
 from labconsole.state.timeline import Timeline, TimelineEntry
 from labconsole.widgets.timeline_panel import MarkRow, place_marks, timeline_rows
@@ -20,8 +21,9 @@ T0 = datetime(2026, 3, 2, 6, 0, tzinfo=timezone.utc)
 def test_entries_stay_sorted_stable_and_bounded(offsets: list[int], capacity: int) -> None:
     timeline = Timeline(capacity=capacity)
     for n, off in enumerate(offsets):
-        timeline.add(TimelineEntry(at=T0 + timedelta(seconds=off), kind="cef", node=None,
-                                   text=str(n)))
+        at = T0 + timedelta(seconds=off)
+        timeline.add(TimelineEntry(at=at, kind="cef", node=None,
+                                   fact=Fact(at=at, kind="cef_note", node=None, text=str(n))))
     keys = [(e.at, e.seq) for e in timeline.entries]
     assert keys == sorted(keys)
     assert len(timeline.entries) == min(len(offsets), capacity)
@@ -39,8 +41,9 @@ def test_panel_rows_head_incidents_exactly_as_place_marks_says(
     """The panel's row builder (bisection, slices) against place_marks (the rule)."""
     timeline = Timeline()
     for n, off in enumerate(offsets):
-        timeline.add(TimelineEntry(at=T0 + timedelta(seconds=off), kind="cef",
-                                   node="a" if n % 3 else "b", text=str(n)))
+        at, who = T0 + timedelta(seconds=off), "a" if n % 3 else "b"
+        timeline.add(TimelineEntry(at=at, kind="cef", node=who,
+                                   fact=Fact(at=at, kind="cef_note", node=who, text=str(n))))
     marks = [IncidentMark(number=n, start=T0 + timedelta(seconds=s), end=T0,
                           status="resolved", cause=None)
              for n, s in enumerate(sorted(starts), start=1)]
