@@ -43,6 +43,7 @@ RUNBOOK_KEYS: list[tuple[str, str, str, bool]] = [
     ("r", "retry", "Retry step", True),
     ("a", "abort", "Abort runbook", True),
     ("R", "rollback", "Roll back interfaces", False),
+    ("t", "console", "Node unreachable: at its console / command typed", False),
     ("up,k", "select(-1)", "Previous step", False),
     ("down,j", "select(1)", "Next step", False),
     ("escape", "close", "Back", True),
@@ -164,6 +165,15 @@ class RunbookScreen(Screen[None]):
 
     def action_retry(self) -> None:
         self._drive(self.engine.retry())
+
+    def action_console(self) -> None:
+        """The node cannot be reached: switch to typing its steps at its console; then
+        confirm each command shown as typed."""
+        run = self.engine.current
+        if run is not None and run.status == "at-console":
+            self._drive(self.engine.typed())
+        else:
+            self._drive(self.engine.use_console())
 
     def action_abort(self) -> None:
         self._drive(self.engine.abort())

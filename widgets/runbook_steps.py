@@ -23,6 +23,9 @@ STATUS_MARK: dict[str, tuple[str, str]] = {
     "error": ("✖", "bold red"),
     "refused": ("⊘", "bold red"),
     "aborted": ("■", "red"),
+    "at-console": ("⌨", "bold yellow"),  # to type at the node's console
+    "typed": ("✔", "yellow"),  # done by hand at the node's console
+    "deferred": ("◷", "yellow"),  # a node check waiting for the node to be back
 }
 KIND_LABEL = {"check": "check ", "action": "ACTION", "note": "note  "}
 

@@ -24,9 +24,11 @@ from typing import Any, Literal
 
 from labconsole.config.redact import redact
 
-AuditKind = Literal["check", "action", "note", "rollback"]
+# "typed": a command the operator typed by hand at the node's console (the node could not be
+# reached), confirmed as typed; "deferred": a check on the node left for when it is back.
+AuditKind = Literal["check", "action", "note", "rollback", "typed"]
 AuditResult = Literal["pass", "fail", "done", "skipped", "refused", "aborted", "dry-run",
-                      "error"]
+                      "error", "typed", "deferred"]
 OUTPUT_LIMIT = 8 * 1024
 # Results after which a step counts as finished when a run is resumed.
 FINISHED: frozenset[str] = frozenset({"pass", "done", "skipped"})

@@ -53,9 +53,10 @@ from labconsole.runbook.placeholders import (
 )
 
 StepStatus = Literal["pending", "running", "waiting", "pass", "fail", "done", "skipped",
-                     "dry-run", "error", "refused", "aborted"]
+                     "dry-run", "error", "refused", "aborted", "at-console", "typed",
+                     "deferred"]
 RunState = Literal["new", "running", "waiting", "failed", "finished", "aborted"]
-OK_STATUSES = frozenset({"pass", "done", "skipped", "dry-run"})
+OK_STATUSES = frozenset({"pass", "done", "skipped", "dry-run", "typed", "deferred"})
 _BACKUP = re.compile(r"backup (\S+) sha256 ([0-9a-f]{64})")
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -71,6 +72,9 @@ class StepRun:
     exit_status: int | None = None
     detail: str = ""
     resumed: bool = False  # finished in an earlier session (read from the audit log)
+    # At the node's console: the exact commands to type, and how many are confirmed typed.
+    typed: tuple[str, ...] = ()
+    typed_count: int = 0
 
 
 class RunbookEngine:
@@ -80,7 +84,7 @@ class RunbookEngine:
                  on_audit: Callable[[AuditEntry], None] | None = None,
                  sleep: Sleep = asyncio.sleep, reconnect_timeout: float = 60.0,
                  settle_seconds: float | None = None, detached_dir: str = DETACHED_DIR,
-                 detached_delay: float = 1.0) -> None:
+                 detached_delay: float = 1.0, console_probe: float = 5.0) -> None:
         self.runbook = runbook
         self.ctx = ctx
         self.executor = executor
@@ -100,6 +104,10 @@ class RunbookEngine:
         self.state: RunState = "new"
         self.backup: str | None = None
         self.written_digest: str | None = None
+        # The node cannot be reached: its steps are typed at its console (actions) or left
+        # for when it is back (checks); peers' steps still run. See ``at_console``.
+        self.at_console = False
+        self.console_probe = console_probe  # seconds to wait for the node before each action
         self._lock = asyncio.Lock()
 
     # -- public --------------------------------------------------------------------------
@@ -137,11 +145,15 @@ class RunbookEngine:
             return True
 
     async def retry(self) -> bool:
-        """Run the failed step again (an action goes back to waiting for its confirm)."""
+        """Run the failed step again (an action goes back to waiting for its confirm); past
+        the last step, run the checks left for when the node is back."""
         async with self._lock:
             run = self.current
-            if self.state != "failed" or run is None:
+            if self.state != "failed":
                 return False
+            if run is None:
+                await self._verify_deferred()
+                return True
             await self._advance()
             return True
 
@@ -165,6 +177,42 @@ class RunbookEngine:
                 run.status, run.detail = "aborted", "runbook aborted by the operator"
                 self._audit(run, "aborted", run.detail, command="")
             self._set_state("aborted")
+            return True
+
+    async def use_console(self) -> bool:
+        """Switch to the node's console: the step that could not reach the node, and each
+        later one on the node that cannot either, is done by hand there (actions: the exact
+        commands, each confirmed as typed) or left for when the node is back (checks)."""
+        async with self._lock:
+            run = self.current
+            if self.at_console or self.state != "failed" or run is None \
+                    or run.status != "error" or run.step.on == "peer":
+                return False
+            self.at_console = True
+            await self._advance()
+            return True
+
+    async def typed(self) -> bool:
+        """The operator typed the next command of the current step at the node's console."""
+        async with self._lock:
+            run = self.current
+            if self.state != "waiting" or run is None or run.status != "at-console":
+                return False
+            command = run.typed[run.typed_count]
+            run.typed_count += 1
+            self._audit(run, "typed", f"typed at {self.ctx.node}'s console "
+                                      f"({run.typed_count} of {len(run.typed)})",
+                        command=command, kind="typed")
+            if run.typed_count < len(run.typed):
+                run.command = run.typed[run.typed_count]
+                self._notify()
+                return True
+            run.status, run.command = "typed", "; ".join(run.typed)
+            run.detail = (f"typed by hand at {self.ctx.node}'s console "
+                          f"({len(run.typed)} command{'s' * (len(run.typed) != 1)})")
+            self._audit(run, "done", run.detail)
+            self.index += 1
+            await self._advance()
             return True
 
     def rollback_step(self) -> StepRun | None:
@@ -223,16 +271,73 @@ class RunbookEngine:
         """Run checks and notes from the current step until an action or a failure."""
         while (run := self.current) is not None:
             if run.step.kind == "action":
+                # never run without its confirm: at the node's console, an action whose node
+                # still cannot be reached is typed there instead of waiting for ``c``
+                if self.at_console and run.step.on != "peer" and not await self._reachable():
+                    self._by_hand(run)
+                    self._set_state("waiting" if run.status == "at-console" else "failed")
+                    return
                 run.status = "waiting"
                 self._set_state("waiting")
                 return
             self._set_state("running")
             await self._execute(run)
+            if self._unreachable(run):
+                self._by_hand(run)
             if run.status not in OK_STATUSES:
                 self._set_state("failed")
                 return
             self.index += 1
+        if self.at_console:
+            await self._verify_deferred()
+            return
         self._set_state("finished")
+
+    async def _reachable(self) -> bool:
+        try:
+            await self.executor.wait_reachable(self.ctx.node, self.console_probe)
+        except ExecutorError:
+            return False
+        return True
+
+    def _unreachable(self, run: StepRun) -> bool:
+        """At the node's console, a node step that could not reach the node."""
+        return self.at_console and run.step.on != "peer" and run.status == "error"
+
+    def _by_hand(self, run: StepRun) -> None:
+        """A check waits for the node to be back; an action is typed at its console."""
+        if run.step.kind != "action":
+            run.status = "deferred"
+            run.detail = (f"{self.ctx.node} unreachable: checked when it is back "
+                          f"(at its console: {run.command})")
+            self._audit(run, "deferred", run.detail)
+            return
+        try:
+            commands = console_commands(run.step, self.ctx, self._stamp())
+        except PlaceholderError as exc:
+            run.status, run.detail = "refused", str(exc)
+            self._audit(run, "refused", run.detail)
+            return
+        run.status, run.typed, run.typed_count = "at-console", commands, 0
+        run.command = commands[0]
+        run.detail = (f"{self.ctx.node} unreachable: type the command shown at its console, "
+                      f"then confirm it as typed (t)")
+
+    async def _verify_deferred(self) -> None:
+        """The node's checks left for when it is back: run them now; finished when all pass,
+        else failed (retry runs them again)."""
+        for run in (r for r in self.runs if r.status == "deferred"):
+            self._set_state("running")
+            await self._execute(run)
+            if run.status == "error":
+                run.status = "deferred"
+                run.detail = f"{self.ctx.node} still unreachable: retry when it is back"
+            elif run.status not in OK_STATUSES:
+                break
+        self.index = len(self.runs)
+        waiting = [r for r in self.runs if r.status not in OK_STATUSES
+                   or r.status == "deferred"]
+        self._set_state("failed" if waiting else "finished")
 
     async def _execute(self, run: StepRun) -> None:
         step = run.step
@@ -428,10 +533,35 @@ def preview_command(step: Step, ctx: RunbookContext) -> str:
         return f"(cannot build the command: {exc})"
 
 
+def console_commands(step: Step, ctx: RunbookContext, stamp: str) -> tuple[str, ...]:
+    """The exact commands to type at the node's console for an action, built from the same
+    validated parts as the commands the engine sends (nothing from a log line): the
+    command itself; for the persist step a backup, an idempotent insert of the post-up line
+    into the bridge stanza (GNU sed) and a grep that shows it; for the reload, the reload."""
+    if step.op == "reload_network":
+        if ctx.bridge is None:
+            raise PlaceholderError(f"no bridge known for {ctx.iface} on {ctx.node}: set "
+                                   "bridge for the node in the config")
+        return (reload_command(ctx.bridge),)
+    if step.op != "persist_post_up":
+        return (render_command(step.command, ctx),)
+    if ctx.bridge is None or ctx.iface is None:
+        raise PlaceholderError(f"no bridge known for {ctx.iface} on {ctx.node}: set bridge "
+                               "for the node in the config")
+    bridge = check_iface(ctx.bridge, None)
+    line = f"post-up {render_command(step.command, ctx)}"
+    path = shlex.quote(ctx.interfaces_path)
+    insert = "/^iface " + bridge + " inet/a\\\\t" + line  # GNU sed: a\\ then a tab
+    return (f"cp -p {path} {shlex.quote(ctx.interfaces_path + '.labconsole-' + stamp)}",
+            f"grep -qF {shlex.quote(line)} {path} || sed -i {shlex.quote(insert)} {path}",
+            f"grep -nF {shlex.quote(line)} {path}")
+
+
 def _result(status: str) -> AuditResult:
     mapping: dict[str, AuditResult] = {
         "pass": "pass", "fail": "fail", "done": "done", "skipped": "skipped",
-        "refused": "refused", "aborted": "aborted", "dry-run": "dry-run", "error": "error"}
+        "refused": "refused", "aborted": "aborted", "dry-run": "dry-run", "error": "error",
+        "typed": "typed", "deferred": "deferred"}
     return mapping.get(status, "error")
 
 
