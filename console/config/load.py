@@ -26,6 +26,7 @@ from labconsole.config.errors import ConfigError, ConfigProblem
 from labconsole.config.model import (
     DEFAULT_KERNEL_LOG_COMMAND,
     DEFAULT_NIC_REFRESH_INTERVAL,
+    DEFAULT_PROXMOX_POLL_INTERVAL,
     DEFAULT_PROXMOX_PORT,
     DEFAULT_QUORUM_POLL_INTERVAL,
     DEFAULT_SYSLOG_ADDRESS,
@@ -68,7 +69,7 @@ NODE_KEYS = ("name", "address", "ssh", "kernel_log_command", "interfaces", "brid
              "trust_on_first_use", "alternate_addresses")
 SSH_KEYS = ("user", "port", "key_file", "jump_host", "known_hosts")
 PROXMOX_KEYS = ("host", "port", "token_id", "token_secret_file", "token_secret_env",
-                "verify_tls", "ca_file", "tls_fingerprint")
+                "verify_tls", "ca_file", "tls_fingerprint", "poll_interval")
 
 _TYPE_NAMES: dict[type, str] = {
     str: "a string", bool: "a boolean (true or false)", int: "an integer", float: "a number",
@@ -463,6 +464,8 @@ def _proxmox(check: _Checker, table: dict[str, Any], path: str) -> ProxmoxConfig
         verify_tls=verify_tls,
         ca_file=_existing_file(check, table, path, "ca_file"),
         tls_fingerprint=fingerprint,
+        poll_interval=check.interval(table, path, "poll_interval",
+                                     DEFAULT_PROXMOX_POLL_INTERVAL),
     )
 
 

@@ -18,6 +18,7 @@ DEFAULT_KERNEL_LOG_COMMAND = "journalctl -k -f -o json"
 DEFAULT_SYSLOG_ADDRESS = "127.0.0.1"
 DEFAULT_SYSLOG_PORT = 5514  # unprivileged: the console need not run as root to listen
 DEFAULT_PROXMOX_PORT = 8006
+DEFAULT_PROXMOX_POLL_INTERVAL = 10.0
 # Half a second keeps a vote change on screen within 1 s of corosync reporting it.
 DEFAULT_QUORUM_POLL_INTERVAL = 0.5
 DEFAULT_NIC_REFRESH_INTERVAL = 30.0
@@ -90,6 +91,7 @@ class ProxmoxConfig:
     # The server certificate's SHA-256 fingerprint (64 hex digits, lower case, no colons),
     # pinned instead of a CA file: PVE's self-signed certificate without its CA.
     tls_fingerprint: str | None = None
+    poll_interval: float = DEFAULT_PROXMOX_POLL_INTERVAL  # seconds between API polls
 
     def token_secret(self, env: Mapping[str, str] | None = None) -> str:
         """Read the secret now (file or environment variable), stripped of surrounding space.

@@ -110,4 +110,5 @@ def _add_cluster(live: LiveSet, config: Config, cluster: ClusterConfig, clock: C
     live.sources.append(PveApiSource(api.host, api.token_id, secret, port=api.port,
                                      verify=verify, fingerprint=api.tls_fingerprint,
                                      nodes=[n.name for n in cluster.nodes],
+                                     interval=api.poll_interval, cluster=cluster.name,
                                      clock=clock, name=f"pve_api:{cluster.name}"))

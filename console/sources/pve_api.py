@@ -61,7 +61,8 @@ class PveApiSource:
     # handshake fails before any request (and so the token) is sent.
     fingerprint: str | None = None
     nodes: Sequence[str] = ()  # networks to fetch; empty: every node /nodes lists
-    interval: float = 10.0
+    interval: float = 10.0  # poll period; each answer promises the next within it
+    cluster: str | None = None  # the configured cluster: its API node's view is one of its
     timeout: float = 5.0
     clock: Clock = system_clock
     backoff: Backoff = field(default_factory=lambda: Backoff(base=1, cap=60))
@@ -124,7 +125,8 @@ class PveApiSource:
 
     async def _fetch(self, path: str, node: str | None = None) -> ApiJson:
         body = await asyncio.to_thread(self.get, path)
-        return ApiJson(at=self.clock(), source=self.name, node=node, path=path, body=body)
+        return ApiJson(at=self.clock(), source=self.name, node=node, path=path, body=body,
+                       cluster=self.cluster, every=self.interval)
 
     async def run(self, emit: Emit) -> None:
         await self._set_state(emit, "connecting", "")

@@ -87,7 +87,7 @@ class VotesState:
              every: float | None = None) -> list[TimelineEntry]:
         """One node's new reading; returns timeline entries for what changed."""
         c = self.cluster(view.cluster)
-        c.known |= view.members | {view.node}
+        c.known |= view.members | {view.node} | set((nodeids or {}).values())
         c.nodeids.update(nodeids or {})
         old = c.views.get(view.node)
         was_unknown = c.unknown.pop(view.node, None)
