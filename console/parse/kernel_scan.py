@@ -84,7 +84,8 @@ class ScanSinks:
 
 # Every hang / reset / link message holds one of these (ASCII: the block scan finds them in
 # bytes). ``_hit`` spells the same test out: an ``or`` chain of ``in`` is the fastest on str.
-HIT_WORDS = ("Hang", "WATCHDOG", "Link is ", "link up", "link down", "Reset adapter",
+HIT_WORDS = ("Hang", "WATCHDOG", "Link is ", "link up", "link down", "Link up", "Link down",
+             "Reset adapter",
              # the drivers' own TX timeout / reset words, and a NIC that left the bus
              "TX timeout", "tx timeout", "tx_timeout", "transmit timed out", "tx hang",
              "PF reset", "PCIe link lost")
@@ -106,6 +107,8 @@ def _hit(line: str) -> bool:
         or "Link is " in line
         or "link up" in line
         or "link down" in line
+        or "Link up" in line
+        or "Link down" in line
         or "Reset adapter" in line
         or "TX timeout" in line
         or "tx timeout" in line

@@ -14,10 +14,11 @@ from labconsole.model.kernel_line import KernelLine
 from labconsole.model.link import LinkEvent, LinkState
 
 # e1000e/igb ``NIC Link is Up 1000 Mbps Full Duplex, Flow Control: Rx/Tx``, r8169/r8125/tg3
-# ``Link is Down`` / ``Link is Up - 1Gbps/Full``, older r8169 ``link up`` / ``link down``.
+# ``Link is Down`` / ``Link is Up - 1Gbps/Full``, older r8169 ``link up`` / ``link down``,
+# mlx5 ``Link up`` / ``Link down``.
 _LINK = re.compile(
     r"(?:NIC )?Link is (?P<state>Up|Down|up|down)\b[\s:,-]*(?P<detail>.*)$"
-    r"|(?<![\w-])link (?P<state2>up|down)$"
+    r"|(?<![\w-])[Ll]ink (?P<state2>up|down)$"
 )
 
 

@@ -172,3 +172,26 @@ def test_a_line_starting_with_1_is_not_rfc5424_without_a_stamp() -> None:
     hangs, _ = scan("1 - pve01 kernel - - - e1000e 0000:00:1f.6 eno1: Detected Hardware Unit "
                     "Hang:\n")
     assert [(h.host, h.first) for h in hangs] == []  # prose-shaped: no header, no device start
+
+
+@pytest.mark.parametrize(
+    ("line", "device", "state"),
+    [
+        ("mlx5_core 0000:13:00.1 enp19s0f1: Link down", "enp19s0f1", "down"),
+        ("mlx5_core 0000:13:00.1 enp19s0f1: Link up", "enp19s0f1", "up"),
+        ("igc 0000:02:00.0 enp2s0: NIC Link is Up 2500 Mbps Full Duplex, Flow Control: RX/TX",
+         "enp2s0", "up"),
+        ("ice 0000:af:00.0 ens1f0: NIC Link is up 25 Gbps Full Duplex, Requested FEC: RS-FEC",
+         "ens1f0", "up"),
+        ("tg3 0000:02:00.0 eth0: Link is down", "eth0", "down"),
+        ("i40e 0000:3b:00.0 eno5: NIC Link is Down", "eno5", "down"),
+    ],
+)
+def test_link_lines_of_other_drivers(line: str, device: str, state: str) -> None:
+    text = f"Mar 14 06:19:02 pve01 kernel: [ 12.000000] {line}\n"
+    by_line = scan_kernel_lines([text], default_year=2026)
+    by_block = scan_kernel_blocks([text.encode()], default_year=2026)
+    for result in (by_line, by_block):
+        assert [(s["host"], s["device"], s["downs"], s["ups"])
+                for s in result.links.to_json()] == [
+            ("pve01", device, int(state == "down"), int(state == "up"))]
