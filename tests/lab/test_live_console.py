@@ -10,11 +10,14 @@ number of polls; nothing asserts on speed.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shlex
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -39,12 +42,15 @@ HANG_REPORTS = 6
 CLUSTER = "netlab"
 
 
-def lab_config(lab: Lab, cluster: str = CLUSTER) -> str:
-    """A labconsole config for the lab: SSH with the lab key, host keys checked, tail -F logs."""
+def lab_config(lab: Lab, cluster: str = CLUSTER, journal: bool = False) -> str:
+    """A labconsole config for the lab: SSH with the lab key, host keys checked, tail -F logs
+    (``journal``: no kernel_log_command, so the console's default journalctl command runs on
+    each node's real journal)."""
     nodes = "".join(
         f'\n[[clusters.nodes]]\nname = "{name}"\naddress = "{lab.node(name).addr}"\n'
         f'interfaces = ["eno1"]\nbridge = "vmbr0"\n'
-        f"kernel_log_command = {_toml_str(lab.kernel_log_command(name))}\n"
+        + ("" if journal else
+           f"kernel_log_command = {_toml_str(lab.kernel_log_command(name))}\n")
         for name in lab.nodes)
     return (
         "[console]\nquorum_poll_interval = 0.5\nnic_refresh_interval = 5\n\n"
@@ -76,11 +82,41 @@ def hang_blocks(start: datetime, reports: int) -> str:
     return "\n".join(out) + "\n"
 
 
-@pytest.fixture
-def live_console(healthy_lab: Lab, tmp_path: Path) -> Iterator[LabTmux]:
-    lab = healthy_lab
+def dmesg_hang(stamp: float, i: int) -> str:
+    """One e1000e hang report as the kernel prints it (dmesg form, printk stamp)."""
+    regs = (("TDH", "f6"), ("TDT", "1a"), ("next_to_use", "1a"), ("next_to_clean", "f6"))
+    lines = [f"[{stamp:12.6f}] e1000e 0000:00:1f.6 eno1: Detected Hardware Unit Hang:"]
+    lines += [f"                 {reg:<20} <{value}>" for reg, value in regs]
+    lines += ["               buffer_info[next_to_clean]:",
+              f"                 {'next_to_watch':<20} <f7>",
+              f"                 {'jiffies':<20} <1004a{3 + i:x}d40>",
+              "                 next_to_watch.status <0>"]
+    return "\n".join(lines) + "\n"
+
+
+def write_paced_hangs(lab: Lab) -> str:
+    """HANG_REPORTS hang reports into pve03's journal, 2 s apart as e1000e prints them; the
+    folded summary the console should show, its start read back from the journal."""
+    marker_stamp = 12000.0 + (time.time() % 1000)
+    for i in range(HANG_REPORTS):
+        lab.write_kernel_lines("pve03", dmesg_hang(marker_stamp + 2 * i, i))
+        if i + 1 < HANG_REPORTS:
+            time.sleep(2.0)
+    first = lab.node_exec("pve03", [
+        "journalctl", "-k", "-o", "json", "--no-pager", "-n", f"{HANG_REPORTS * 9}",
+        "--grep", "Detected Hardware Unit Hang"]).stdout.splitlines()[-HANG_REPORTS]
+    start = datetime.fromtimestamp(int(json.loads(first)["__REALTIME_TIMESTAMP"]) / 1e6,
+                                   tz=timezone.utc)
+    return f"hang x {HANG_REPORTS}, TDH stuck at <f6> since {start:%H:%M:%S}"
+
+
+@contextlib.contextmanager
+def console_in_tmux(lab: Lab, tmp_path: Path, journal: bool = False) -> Iterator[LabTmux]:
+    """``labconsole run`` in tmux in the ops namespace, its kernel streams on ``tail -F`` of
+    kern.log or (``journal``) on the default ``journalctl -k -f -o json`` over each node's
+    real journal."""
     config = tmp_path / "config.toml"
-    config.write_text(lab_config(lab))
+    config.write_text(lab_config(lab, journal=journal))
     t = LabTmux(f"labconsole-live-{os.getpid()}-{uuid.uuid4().hex[:8]}", polls=POLLS,
                 poll_seconds=POLL_SECONDS)
     command = (f"{shlex.quote(sys.executable)} -m labconsole run --config "
@@ -96,14 +132,34 @@ def live_console(healthy_lab: Lab, tmp_path: Path) -> Iterator[LabTmux]:
         t.run("kill-server")
 
 
-def test_live_console_shows_the_hang_and_the_vote_loss(healthy_lab: Lab,
-                                                       live_console: LabTmux) -> None:
-    lab, tmux = healthy_lab, live_console
+@pytest.fixture
+def live_console(healthy_lab: Lab, tmp_path: Path) -> Iterator[LabTmux]:
+    with console_in_tmux(healthy_lab, tmp_path) as t:
+        yield t
+
+
+@pytest.fixture
+def live_console_on_journal(healthy_lab: Lab, tmp_path: Path) -> Iterator[LabTmux]:
+    with console_in_tmux(healthy_lab, tmp_path, journal=True) as t:
+        yield t
+
+
+@pytest.mark.parametrize("kernel", ["tail", "journal"])
+def test_live_console_shows_the_hang_and_the_vote_loss(
+        healthy_lab: Lab, kernel: str, request: pytest.FixtureRequest) -> None:
+    """With ``journal``: the hang reports go into pve03's real journal 2 s apart, as e1000e
+    prints them, and the console reads them with its default journalctl command."""
+    lab = healthy_lab
+    fixture = "live_console_on_journal" if kernel == "journal" else "live_console"
+    tmux: LabTmux = request.getfixturevalue(fixture)
     screen = tmux.wait_for(lambda s: f"{CLUSTER} 3/3 quorate" in s, "3/3 votes from the lab")
     assert "PROBLEM" not in screen and "live (" in screen and "replay" not in screen
 
-    lab.write_kernel_lines("pve03", hang_blocks(HANG_START, HANG_REPORTS))
-    summary = f"hang x {HANG_REPORTS}, TDH stuck at <f6> since 06:19:02"
+    if kernel == "journal":
+        summary = write_paced_hangs(lab)
+    else:
+        lab.write_kernel_lines("pve03", hang_blocks(HANG_START, HANG_REPORTS))
+        summary = f"hang x {HANG_REPORTS}, TDH stuck at <f6> since 06:19:02"
     screen = tmux.wait_for(lambda s: summary in s, "the folded hang episode")
     assert "pve03" in next(line for line in screen.splitlines() if summary in line)
     assert "Detected Hardware Unit Hang" not in screen  # folded: one line, not six blocks
