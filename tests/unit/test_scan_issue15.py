@@ -128,3 +128,21 @@ def test_unreadable_inputs_are_in_files_with_their_error(
         "errors": [f"cannot read {missing}: no such file"]}]
     code, out = scan(capsys, str(missing))
     assert code == 2 and f"error: cannot read {missing}: no such file" in out
+
+
+def test_events_stream_one_report_per_timeout_and_the_detached_nic(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "k.log"
+    path.write_text(
+        "[  10.000000] mlx5_core 0000:13:00.1 eth1: TX timeout detected\n"
+        "[  10.001000] mlx5_core 0000:13:00.1 eth1: TX timeout on queue: 3, SQ: 0x10, CQ: 0x20,"
+        " SQ Cons: 0x5 SQ Prod: 0x9, usecs since last trans: 9000000\n"
+        "[  20.000000] igc 0000:02:00.0 enp2s0: PCIe link lost, device now detached\n")
+    code, out = scan(capsys, "--events", str(path))
+    facts = [json.loads(line) for line in out.splitlines()]
+    assert code == 0
+    assert [(f["fact"], f.get("line")) for f in facts] == [
+        ("hang_report", 1), ("nic_event", 3), ("file", None)]
+    assert (facts[1]["kind"], facts[1]["device"]) == ("detached", "enp2s0")
+    assert facts[2]["nic_events"] == [{k: v for k, v in facts[1].items()
+                                       if k not in ("fact", "line", "path")}]
