@@ -35,6 +35,7 @@ from labconsole.parse.cef import CefParseError, find_cef, parse_cef
 from labconsole.parse.ethtool import parse_driver_info, parse_features
 from labconsole.parse.quorum import QuorumParseError, parse_quorum
 from labconsole.state.api_views import api_changes
+from labconsole.state.corosync_views import CorosyncLogViews
 from labconsole.state.health import SourceHealth
 from labconsole.state.kernel_log import KernelLogStore, StoreChange, aware, episode_fact
 from labconsole.state.nics import NicsState
@@ -88,6 +89,7 @@ class ConsoleState:
     # Each listener's latest loss report (the status bar shows those with drops).
     intake: dict[str, IntakeLoss] = field(default_factory=dict)
     conns: dict[str, str] = field(default_factory=dict)  # source -> last connection state
+    corosync: CorosyncLogViews = field(default_factory=CorosyncLogViews)
 
     def reset(self) -> None:
         """Forget everything (a replay seeking backwards starts over)."""
@@ -181,7 +183,33 @@ class ConsoleState:
     def _kernel(self, event: KernelText, at: datetime) -> set[Panel]:
         node = event.node or event.source
         change = self.log.add(node, event.text, at)
-        return {"log"} | self._kernel_timeline(change, event.source)
+        return {"log"} | self._kernel_timeline(change, event.source) | self._corosync(
+            node, change, at, event.source)
+
+    def _corosync(self, node: str, change: StoreChange, at: datetime,
+                  source: str) -> set[Panel]:
+        """corosync/pmxcfs lines in a node's log: its own view of the votes moves, knet link
+        changes are link facts (the cluster's own words, DESIGN.md)."""
+        changed: set[Panel] = set()
+        for entry in change.entries:
+            line = entry.line
+            if line.is_kernel or line.continuation:
+                continue
+            host = line.host or node
+            cluster = self._cluster_of(host)
+            c = self.votes.clusters.get(cluster)
+            reading = self.corosync.read(
+                node, line, entry.at, c.views.get(host) if c else None, cluster,
+                dict(c.nodeids) if c else {}, source)
+            if reading.view is not None:
+                self.votes.cluster(reading.view.cluster).known |= reading.left
+                changed |= {"votes"} | self._add(self.votes.view(reading.view))
+            for fact in reading.links:
+                peer = ",".join(fact.nodes)
+                changed |= self._add(self._link(host, f"knet{fact.link or 0}:{peer}",
+                                                "down" if fact.kind == "link_down" else "up",
+                                                entry.at, source))
+        return changed
 
     def _kernel_timeline(self, change: StoreChange, source: str) -> set[Panel]:
         entries: list[TimelineEntry] = []

@@ -32,7 +32,8 @@ def test_every_sample_log_reports_without_errors(realdata: Path) -> None:
     ("unifi_cef_07_internet_down.log", ["device_offline"]),
     ("unifi_cef_01_ips_block_syslog_prefix_9.4.19.log", []),  # IPS block: not an outage
     ("unifi_cef_13_wired_client_connected.log", []),
-    ("corosync_01_knet_down_members_left.log", []),  # corosync's own log is not read yet
+    ("corosync_01_knet_down_members_left.log", ["link_down"]),  # knet: link 0 to host 3 down
+    ("corosync_05_pmxcfs_node_lost_quorum.log", ["quorum_lost"]),  # pmxcfs: node lost quorum
 ])
 def test_cause_kind_per_sample(realdata: Path, name: str, kinds: list[str]) -> None:
     report = report_from_paths([realdata / "logs" / name], year=2025)
