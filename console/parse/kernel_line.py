@@ -8,6 +8,7 @@ to call from the fast scanner. Hand-written regular expressions: no library know
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -42,6 +43,7 @@ REGISTER = re.compile(
     r"\s*$"
 )
 MAX_REGISTER_LINE = 200
+MAX_CACHED = 256  # messages memoised by netdev_fields (bounded: 4096 entries of <= 256 chars)
 SECTION = re.compile(r"\s*(?:tx_)?buffer_info\[next_to_clean\]:?\s*$")
 
 _PCI = re.compile(r"[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}(?:\.[0-7])?$")
@@ -169,8 +171,15 @@ def netdev_fields(message: str) -> tuple[str | None, str | None, str | None]:
     """``(driver, device, pci)`` from a kernel message's device prefix, ``None`` where absent.
 
     ``device`` is the interface name; ``pci`` the bus address when it looks like a PCI one
-    (kept as printed, also when truncated like ``0000:00:1f``).
+    (kept as printed, also when truncated like ``0000:00:1f``). A pure function of the text,
+    so short messages are memoised: a busy log repeats the same link and hang messages.
     """
+    if len(message) <= MAX_CACHED:
+        return _netdev_cached(message)
+    return _netdev_fields(message)
+
+
+def _netdev_fields(message: str) -> tuple[str | None, str | None, str | None]:
     m = _NETDEV.match(message)
     if m:
         bus = m["bus"]
@@ -195,17 +204,27 @@ def register_pairs(message: str) -> list[tuple[str, str]] | None:
 
     Names are kept as printed with runs of spaces collapsed (``PHY 1000BASE-T Status``);
     values without the angle brackets (``<f6>`` -> ``f6``). ixgbe's combined
-    ``TDH, TDT <0>, <9>`` gives two pairs.
+    ``TDH, TDT <0>, <9>`` gives two pairs. Memoised (a hang storm repeats its register lines);
+    each call returns a list of its own.
     """
     if len(message) > MAX_REGISTER_LINE:  # keeps the regex linear on hostile input
         return None
+    pairs = _register_cached(message)
+    return None if pairs is None else list(pairs)
+
+
+def _register_pairs(message: str) -> tuple[tuple[str, str], ...] | None:
     m = REGISTER.match(message)
     if m is None:
-        return [] if SECTION.match(message) else None
+        return () if SECTION.match(message) else None
     name = " ".join(m["name"].split())
     if m["value2"] is not None:
         names = [part.strip() for part in name.split(",")]
         if len(names) == 2:
-            return [(names[0], m["value"].strip()), (names[1], m["value2"].strip())]
+            return ((names[0], m["value"].strip()), (names[1], m["value2"].strip()))
         return None
-    return [(name, m["value"].strip())]
+    return ((name, m["value"].strip()),)
+
+
+_netdev_cached = functools.lru_cache(maxsize=4096)(_netdev_fields)
+_register_cached = functools.lru_cache(maxsize=4096)(_register_pairs)

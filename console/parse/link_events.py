@@ -8,6 +8,7 @@ not ready`` / ``link becomes ready`` are address-configuration notices, not carr
 
 from __future__ import annotations
 
+import functools
 import re
 
 from labconsole.model.kernel_line import KernelLine
@@ -33,6 +34,19 @@ def link_event(line: KernelLine) -> LinkEvent | None:
     message = line.message
     if "ink " not in message:
         return None
+    found = _state_cached(message) if len(message) <= MAX_CACHED else _state(message)
+    if found is None:
+        return None
+    state, detail = found
+    return LinkEvent(
+        device=line.device, state=state, time=line.time, host=line.host, uptime=line.uptime,
+        detail=detail, lineno=line.lineno,
+    )
+
+
+def _state(message: str) -> tuple[LinkState, str | None] | None:
+    """The state and detail a message announces. A pure function of the text, memoised for
+    short messages: a busy node repeats the same few link messages thousands of times."""
     # Start the search where it can first match (the regex stepping through every position
     # of a long message was the dearest part of a link line): "NIC " before "Link is ", or
     # from the start when only the end-anchored "link up/down" form can be there.
@@ -42,8 +56,8 @@ def link_event(line: KernelLine) -> LinkEvent | None:
         return None
     word = (m["state"] or m["state2"]).lower()
     state: LinkState = "up" if word == "up" else "down"
-    detail = (m["detail"] or "").strip() or None
-    return LinkEvent(
-        device=line.device, state=state, time=line.time, host=line.host, uptime=line.uptime,
-        detail=detail, lineno=line.lineno,
-    )
+    return state, (m["detail"] or "").strip() or None
+
+
+MAX_CACHED = 256
+_state_cached = functools.lru_cache(maxsize=1024)(_state)
