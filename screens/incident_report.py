@@ -153,7 +153,10 @@ def open_incident_report(dashboard: DashboardScreen) -> str:
     from labconsole.screens.runbook import launcher_for
 
     audit = audit_actions(launcher_for(app).audit_path)
-    report = report_from_state(app.state, actions=audit.records)
+    # name the data: a replay (of files or the bundled demo) is not the live console
+    source = (f"replay: {app.sub_title}" if app.replay is not None and app.sub_title
+              else "replay" if app.replay is not None else "console (live state)")
+    report = report_from_state(app.state, actions=audit.records, sources=[source])
     report.errors.extend(audit.problems)
     if not report.incidents:
         return "no incident seen yet"
