@@ -191,7 +191,7 @@ def incident_marks(state: ConsoleState, rules: Rules = DEFAULT_RULES) -> list[In
 def single_incident(report: Report, number: int) -> Report:
     """``report`` cut down to incident ``number``, for the console's write-up of one incident:
     its facts on the timeline, its downtime, and as the data span its own (first fact to last,
-    remediation included), so the summary's "1 incident found in the data" stays true.
+    remediation included); its summary says which of how many it is (``of_total``).
     KeyError when there is no such incident."""
     found = [r for r in report.incidents if r.incident.number == number]
     if not found:
@@ -200,5 +200,6 @@ def single_incident(report: Report, number: int) -> Report:
     facts = chosen.incident.facts
     mine = {id(f) for f in facts}
     return replace(report, incidents=[chosen], downtime=dict(chosen.downtime),
+                   of_total=len(report.incidents),
                    timeline=[f for f in report.timeline if id(f) in mine], unattached=[],
                    start=min(f.at for f in facts), end=max(f.last for f in facts))

@@ -54,6 +54,8 @@ class Report:
     unattached: list[ActionRecord] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     rules: Rules = DEFAULT_RULES
+    # Set when the report was cut down to one incident: how many the data holds.
+    of_total: int | None = None
 
 
 def build_report(ex: Extraction, *, sources: Sequence[str] = (),

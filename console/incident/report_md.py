@@ -93,7 +93,12 @@ def _span(report: Report) -> str:
 def _summary(report: Report, t: _Clock) -> list[str]:
     n = len(report.incidents)
     words = "No incident" if n == 0 else f"{n} incident" + ("s" if n > 1 else "")
-    out = ["## Summary", "", f"{words} found in the data.", ""]
+    if report.of_total is not None and n == 1:
+        words = (f"Incident {report.incidents[0].incident.number} of {report.of_total} "
+                 "(this write-up covers it alone)")
+        out = ["## Summary", "", f"{words}.", ""]
+    else:
+        out = ["## Summary", "", f"{words} found in the data.", ""]
     if n:
         out += table(["#", "Start", "End", "Duration", "Nodes", "Status", "Likely cause"],
                      [[str(r.incident.number), t(r.incident.start), t(r.incident.end),

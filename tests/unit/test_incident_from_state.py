@@ -121,7 +121,8 @@ def test_single_incident_report_holds_only_that_incident() -> None:
     inc = report.incidents[0].incident
     assert (one.start, one.end) == (inc.start, max(f.last for f in inc.facts))
     md = render_markdown(one, title="Incident 1 of 2")
-    assert "1 incident found in the data" in md
+    assert "Incident 1 of 2 (this write-up covers it alone)." in md
+    assert "1 incident found" not in md  # not under an "Incident 1 of 2" title
     assert "## Incident 1: switch USW-Lite-16 offline" in md
     assert "## Incident 2" not in md and "stuck TX ring" not in md
     assert len(report.incidents) == 2  # the full report is left as it was
