@@ -331,7 +331,10 @@ def shallow_to_json(event: Any) -> dict[str, Any]:
 
     data = {f.name: getattr(event, f.name) for f in fields(event)}
     data["at"] = event.at.isoformat()
-    return {"type": event.type, **data}
+    out = {"type": event.type, **data}
+    if "via" in out and out["via"] is None:  # as ConnectionChange.to_json: recordings unchanged
+        del out["via"]
+    return out
 
 
 def shallow_json_gain(lines: int = 30_000) -> tuple[float, float, bool]:
