@@ -142,3 +142,14 @@ def realdata() -> Path:
 @pytest.fixture(scope="session")
 def fixtures() -> Path:
     return FIXTURES
+
+
+@pytest.fixture(autouse=True)
+def _forget_registered_secrets() -> Generator[None, None, None]:
+    """Secrets a test registers (building a Proxmox API source does) are masked process-wide
+    in recordings and the audit log: forget them after each test, so no test's output depends
+    on which tests ran before it."""
+    yield
+    from labconsole.config.redact import REDACTOR
+
+    REDACTOR.clear()

@@ -78,7 +78,12 @@ REDACTOR = Redactor()
 
 
 def register_secret(secret: str) -> None:
-    REDACTOR.add(secret)
+    """Mask ``secret`` in everything the process writes from now on. A secret shorter than
+    MIN_PIECE is not registered: masking every "x" would wreck every recording, and a real
+    Proxmox token secret is a 36-character UUID (the API source still masks a short one in
+    its own errors)."""
+    if len(secret.strip()) >= MIN_PIECE:
+        REDACTOR.add(secret)
 
 
 def redact(text: str) -> str:

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from labconsole.parse.interfaces import InterfacesFile
-from labconsole.parse.offload_persist import all_persistence, persistence
+from labconsole.parse.offload_persist import all_persistence, inet_stanza, persistence
 from labconsole.runbook.interfaces_edit import EditRefused, RemoteFile, plan_post_up
 
 HOOK = ["/sbin/ethtool", "-K", "eno1", "tso", "off", "gso", "off", "gro", "off"]
@@ -190,6 +190,7 @@ def test_property_plan_is_idempotent_and_removable(stanzas: list[tuple[str, list
     assert not changed2 and again == new
     found = persistence(model, "eno1")
     assert reason2.startswith("already present" if found.brought_up else "in place, but")
-    target = next(s for s in model.ifaces(found.carrier) if s.family == "inet"
-                  and any(o.value == " ".join(HOOK) for o in s.options))
+    assert found.carrier is not None
+    target = inet_stanza(model, found.carrier, "eno1")  # where the plan put it
+    assert target is not None and " ".join(HOOK) in target.values("post-up")
     assert model.without_post_up(target, " ".join(HOOK)).render() == text
