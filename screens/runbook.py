@@ -151,7 +151,7 @@ class RunbookScreen(Screen[None]):
             at=entry.when, source="runbook", node=entry.node, runbook=entry.runbook,
             step=entry.step, command=entry.command,
             # "ok" is what the timeline colours green (labconsole.state)
-            status="ok" if entry.result in ("pass", "done") else entry.result,
+            status="ok" if entry.result in ("pass", "done", "typed") else entry.result,
             output=entry.output,
             exit_status=entry.exit_status)
         self.run_worker(pipeline.emit(event), group="runbook-timeline", exit_on_error=False)

@@ -18,7 +18,7 @@ from typing import Any
 from labconsole.incident.facts import ActionRecord
 
 RESULTS = frozenset({"pass", "fail", "done", "skipped", "refused", "aborted", "dry-run",
-                     "error"})
+                     "error", "typed", "deferred"})
 
 
 class AuditLineError(ValueError):

@@ -159,6 +159,8 @@ def _actions(records: Sequence[ActionRecord], t: _Clock) -> list[str]:
         what = code(a.command) if a.command else prose(a.detail or "(note)")
         exit_status = "-" if a.exit_status is None else str(a.exit_status)
         result = a.result + (" (dry run)" if a.dry_run and a.result != "dry-run" else "")
+        if a.kind == "typed":  # not sent: typed by the operator at the node's console
+            result = "typed by hand at the console"
         rows.append([t(a.at), prose(a.node or "-"), prose(f"{a.runbook}/{a.step}"), what,
                      prose(result), exit_status])
     return [*table(["Time", "Node", "Step", "Command", "Result", "Exit"], rows), ""]

@@ -163,3 +163,26 @@ def test_console_commands_are_built_from_validated_parts(node: FakeNode) -> None
     with pytest.raises(PlaceholderError, match=r"no bridge known"):
         console_commands(persist, node.context(), "X")
 
+
+
+async def test_the_report_reads_the_typed_and_deferred_steps(node: FakeNode,
+                                                            tmp_path: Path) -> None:
+    from labconsole.incident.audit_read import read_audit as read_records
+    from labconsole.incident.report_md import _actions
+
+    executor = Reachability(node.executor())
+    executor.down.add("pve03")
+    audit = tmp_path / "audit.jsonl"
+    engine = engine_for(node, executor, audit)
+    await engine.start()
+    assert await engine.use_console()
+    await type_at_console(engine, node)
+    read = read_records(audit)
+    assert read.errors == []
+    kinds = [(r.step, r.kind, r.result) for r in read.records]
+    assert ("offloads-off", "typed", "typed") in kinds
+    assert ("kernel-log", "check", "deferred") in kinds
+    table = "\n".join(_actions(read.records, lambda t: f"{t:%H:%M:%S}"))
+    typed_row = next(line for line in table.splitlines() if "tso off" in line
+                     and "typed" in line)
+    assert "typed by hand at the console" in typed_row
