@@ -73,6 +73,10 @@ class FastHeads:
             return self._verify(text, head, shape)
         return head
 
+    def trusts_indented(self) -> bool:
+        """Indented lines were checked to carry no header (and nothing contradicted it)."""
+        return self.enabled and self._shapes.get(_INDENTED) is True
+
     def _indented(self, text: str) -> LineHead:
         """An indented line (a register line of a dump) carries no header in any format."""
         head = LineHead(text, False, "plain")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from labconsole.model.kernel_line import KernelLine
-from labconsole.parse.fast_head import FastHeads
+from labconsole.parse.fast_head import VERIFY_EVERY, FastHeads
 from labconsole.parse.kernel_journal import (
     EXPORT_START,
     ExportCollector,
@@ -43,6 +43,7 @@ GLUE = re.compile(
 )
 # Both glued-header forms contain a clock; searching for it first is 4x cheaper than GLUE.
 _CLOCK = re.compile(r"\d\d:\d\d:\d\d")
+_INDENT = (" ", "\t")
 # In dmesg output the glue is a second ``[secs]`` stamp stuck to the text before it.
 DMESG_GLUE = re.compile(r"(?<=\S)\[\s*\d+\.\d{6}\] ")
 
@@ -65,6 +66,7 @@ class KernelLogReader:
         self.skipped = 0
         self._export = ExportCollector()
         self._heads = FastHeads(default_year)
+        self._shortcuts = 0
         self._block: KernelLine | None = None
         self._partial = ""
 
@@ -77,6 +79,26 @@ class KernelLogReader:
         except Exception as exc:  # a reader bug must not stop a live stream: report it
             self._error(self.lineno, f"unreadable line ({type(exc).__name__}: {exc})")
             return []
+
+    def feed_register(self, physical_line: str) -> list[KernelLine] | None:
+        """:meth:`feed` for an indented line right after a message (a register line of a hang
+        dump), the same answer by a shorter road: ``None``, with nothing read, when the line
+        is not certainly one (then call :meth:`feed`). A hang storm is mostly such lines.
+
+        It is exactly :meth:`feed`'s path for them: no journal entry open, not blank, no
+        glued second header (no clock in it), a header-less line (``FastHeads`` has checked
+        that indented lines carry none), so it continues the message before it."""
+        prev = self._block
+        text = physical_line.rstrip("\r\n")
+        self._shortcuts += 1
+        if (prev is None or text[:1] not in _INDENT or len(text) > MAX_LINE
+                or self._shortcuts % VERIFY_EVERY == 0  # now and then the long road
+                or self._export.active or not text.strip()
+                or self._heads.default_year != self.default_year
+                or not self._heads.trusts_indented() or _CLOCK.search(text, 1) is not None):
+            return None
+        self.lineno += 1
+        return [_continuation(prev, text, text.strip(), self.lineno)]
 
     def feed_text(self, chunk: str) -> list[KernelLine]:
         """Text in arbitrary chunks (as a stream delivers it): whole lines are read, the tail

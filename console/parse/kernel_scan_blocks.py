@@ -303,7 +303,10 @@ class KernelBlockScan:
             reader.forget()
             self._skipped = False
         # The reader strips the line terminator itself.
-        out = reader.feed(raw.decode("utf-8", "surrogateescape") if text is None else text)
+        text = raw.decode("utf-8", "surrogateescape") if text is None else text
+        out = reader.feed_register(text) if self._follow and not self._full else None
+        if out is None:
+            out = reader.feed(text)
         if is_hit and (self._follows is None or self._follows.search(raw) is not None):
             self._follow = FOLLOW_MAX
         elif self._follow:

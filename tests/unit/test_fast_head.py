@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 import labconsole.parse.fast_head as fast_head
 from labconsole.parse.fast_head import FastHeads
 from labconsole.parse.kernel_line import LineHead, parse_line_head
+from labconsole.parse.kernel_reader import KernelLogReader
 
 LINES = [
     "2024-06-03T06:19:02+0200 pve03 kernel: e1000e: eno1 NIC Link is Up 1000 Mbps Full Duplex",
@@ -80,3 +81,30 @@ def test_a_trusted_shape_that_changes_its_answer_turns_the_fast_path_off(
     for _ in range(fast_head.VERIFY_EVERY):
         heads.parse(LINES[0])
     assert not heads.enabled and heads.parse(LINES[0]) is odd
+
+
+def _reader_after_head() -> KernelLogReader:
+    reader = KernelLogReader(default_year=2024)
+    reader.feed("Jun  3 06:19:02 pve03 kernel: e1000e 0000:00:1f.6 eno1: Detected Hardware "
+                "Unit Hang:")
+    reader.feed("                                TDH                  <f6>")  # indented: trusted
+    return reader
+
+
+def test_feed_register_gives_what_feed_gives_for_a_register_line() -> None:
+    line = "                                next_to_clean        <f6>"
+    a, b = _reader_after_head(), _reader_after_head()
+    assert a.feed_register(line) == b.feed(line)
+    assert a.lineno == b.lineno == 3
+
+
+@pytest.mark.parametrize("line", [
+    "Jun  3 06:19:04 pve03 kernel: not indented",
+    "   ",
+    "      glued Jun  3 06:19:04 pve03 kernel: second header",
+])
+def test_feed_register_declines_what_is_not_certainly_a_register_line(line: str) -> None:
+    reader = _reader_after_head()
+    assert reader.feed_register(line) is None and reader.lineno == 2
+    fresh = KernelLogReader(default_year=2024)  # no message before it: nothing to continue
+    assert fresh.feed_register("    TDH   <f6>") is None
