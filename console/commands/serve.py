@@ -231,7 +231,8 @@ def make_server(command: str, guard: Guard, *, host: str, port: int,
             asyncio.set_event_loop(loop)
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, self.request_exit)
-            web.run_app(self._make_app(), sock=sock, ssl_context=context,
+            # No access log: its request lines would carry the token of ?token=... URLs.
+            web.run_app(self._make_app(), sock=sock, ssl_context=context, access_log=None,
                         handle_signals=False, loop=loop, print=lambda *args: None)
 
     return GuardedServer(command, host=host, port=port, title="labconsole",

@@ -143,6 +143,9 @@ def test_the_page_needs_the_token_and_trades_it_for_a_cookie(server: Served) -> 
     assert "<div>labconsole</div>" in page
     assert f"ws://127.0.0.1:{server.port}/ws" in page
     assert server.token not in page
+    _stop(server)
+    assert server.proc.stdout is not None
+    assert server.token not in server.proc.stdout.read()  # printed once, never logged again
 
 
 def test_another_origin_or_host_is_refused_even_with_the_token(server: Served) -> None:
