@@ -105,6 +105,10 @@ def _run_events(args: argparse.Namespace) -> int:
                 out.line({"fact": "file", **unreadable_report(path, exc).to_json()})
                 continue
             out.line({"fact": "file", **report.to_json()})
+            if report.ended_at is not None:  # the input is incomplete: an input error
+                unreadable += 1
+                out.flush()
+                print(visible(f"labconsole scan: {path}: {report.ended_at}"), file=sys.stderr)
         out.flush()
     except _OutputClosed:  # the reader went away (``| head``): stop quietly, as grep does
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -283,3 +283,15 @@ def test_cef_time_out_of_any_range_is_an_error_entry_not_a_traceback(
     assert code == 0
     assert f["cef"][0]["time"] is None and f["cef"][0]["extensions"]["rt"] == rt
     assert f["errors"] == [f"line 1: CEF: unreadable time rt='{rt}'"]
+
+
+def test_events_on_a_truncated_gzip_stream_what_was_read_and_exit_2(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    packed = gzip.compress(_hang_log(40).encode())
+    bad = tmp_path / "cut.gz"
+    bad.write_bytes(packed[: len(packed) // 2])
+    assert main(["scan", "--events", "--year", "2026", str(bad)]) == 2
+    out, err = capsys.readouterr()
+    last = json.loads(out.splitlines()[-1])
+    assert last["fact"] == "file" and any("input ends early" in e for e in last["errors"])
+    assert err.count("\n") == 1 and "cut.gz: line" in err and "input ends early" in err
