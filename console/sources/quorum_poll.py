@@ -2,10 +2,11 @@
 
 Each node is asked over its own SSH connection (one channel per poll, a few ms), in a loop of
 its own, every ``interval`` (0.5 s by default keeps a change on screen within 1 s of corosync
-reporting it). Every node, because during a partition each node is right about what *it* sees and the
-views disagree: one node's answer is not the cluster's. Monitor mode (``corosync-quorumtool
--m``) was tried in the lab (corosync 3.1.7): with its output on a pipe, as over SSH without a
-pty, it printed nothing through a link down/up cycle (stdio buffering), so polling it is.
+reporting it). Every node, because during a partition each node is right about what *it*
+sees and the views disagree: one node's answer is not the cluster's. Monitor mode
+(``corosync-quorumtool -m``) was tried in the lab (corosync 3.1.7): with its output on a pipe,
+as over SSH without a pty, it printed nothing through a link down/up cycle (stdio buffering),
+so polling it is.
 
 Per node: a QuorumText when its answer changes (the ``Date:`` line changes every second and
 carries no state, so it is ignored in that comparison; the text is sent whole); a
