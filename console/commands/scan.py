@@ -193,7 +193,8 @@ def print_summary(report: FileReport, out: TextIO | _VisibleLines) -> None:
         elif hang.stuck:
             stuck = ", TX ring stuck"
         span = _span(hang.first, hang.last) or ", no wall-clock time in the log"
-        resets = f", {hang.resets} resets" if hang.resets else ""
+        resets = (f", {hang.resets} reset{'s' if hang.resets != 1 else ''}"
+                  if hang.resets else "")
         out.write(
             f"  HANG {hang.driver or '(driver not shown)'} {hang.device or '(device not shown)'}"
             f"{where}: {hang.kind} x {hang.reports}"
