@@ -131,7 +131,8 @@ async def hang_latency(lab: Lab, count: int) -> list[float]:
 
 
 async def vote_latency(lab: Lab, reps: int) -> list[tuple[float, float]]:
-    """(corosync on pve01, console state) seconds from link down to 2 votes, per repetition."""
+    """(pve01's corosync, pve01's view in the console state) seconds from link down to 2
+    votes, per repetition."""
     nodes = lab.nodes
     pool = SshPool([lab.ssh_target(n) for n in nodes])
     quorum = QuorumPollSource(list(pool.nodes.values()), cluster=CLUSTER)
@@ -140,9 +141,11 @@ async def vote_latency(lab: Lab, reps: int) -> list[tuple[float, float]]:
     task = asyncio.create_task(Pipeline([quorum], state=state, on_change=waiter.on_change).run())
 
     def votes() -> int | None:
+        """pve01's own view in the console's state (the node the watcher asks directly): the
+        figure is how far that node's view on the console is behind its own quorumtool."""
         c = state.votes.clusters.get(CLUSTER)
-        pic = c.picture() if c else None
-        return pic.sides[0].total_votes if pic is not None and pic.kind == "agree" else None
+        view = c.views.get("pve01") if c else None
+        return view.total_votes if view is not None else None
 
     out: list[tuple[float, float]] = []
     try:
