@@ -30,8 +30,9 @@ AuditKind = Literal["check", "action", "note", "rollback", "typed"]
 AuditResult = Literal["pass", "fail", "done", "skipped", "refused", "aborted", "dry-run",
                       "error", "typed", "deferred"]
 OUTPUT_LIMIT = 8 * 1024
-# Results after which a step counts as finished when a run is resumed.
-FINISHED: frozenset[str] = frozenset({"pass", "done", "skipped"})
+# Results after which a step counts as finished when a run is resumed: a passed check, an
+# action confirmed and verified. Skipped, failed, errored, refused and aborted steps are not.
+FINISHED: frozenset[str] = frozenset({"pass", "done"})
 
 
 class AuditError(OSError):
@@ -141,12 +142,24 @@ def read_audit(path: Path) -> Iterator[AuditEntry]:
             continue
 
 
-def finished_steps(entries: list[AuditEntry], runbook: str, episode: str | None) -> set[str]:
-    """Steps of this runbook and episode whose latest real (not dry-run) result finished them.
-    A later rollback of a step un-finishes it."""
+def latest_attempts(entries: list[AuditEntry], runbook: str, episode: str | None
+                    ) -> dict[str, AuditEntry]:
+    """Each step's latest real (not dry-run) attempt for this runbook and episode; a
+    rollback of a step is its latest attempt (it un-finishes the step)."""
     latest: dict[str, AuditEntry] = {}
     for entry in entries:
         if entry.runbook != runbook or entry.episode != episode or entry.dry_run:
             continue
         latest[entry.step] = entry
-    return {step for step, e in latest.items() if e.result in FINISHED and e.kind != "rollback"}
+    return latest
+
+
+def finished_steps(entries: list[AuditEntry], runbook: str, episode: str | None) -> set[str]:
+    """Steps of this runbook and episode whose latest real (not dry-run) result finished them
+    (a passed check, a confirmed and verified action). A later rollback un-finishes a step."""
+    return {step for step, e in latest_attempts(entries, runbook, episode).items()
+            if is_finished(e)}
+
+
+def is_finished(entry: AuditEntry) -> bool:
+    return entry.result in FINISHED and entry.kind != "rollback"

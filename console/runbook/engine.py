@@ -3,8 +3,10 @@
 Pure asyncio, no UI: the runbook screen (and the tests) drive it through :meth:`start`,
 :meth:`confirm`, :meth:`skip`, :meth:`retry`, :meth:`abort` and :meth:`rollback`, and redraw
 on ``on_change``. Progress *is* the audit log: reopening a runbook on the same episode reads
-the log and resumes at the first step not finished (pass / done / skipped), so a crash of the
-console loses nothing that was done.
+the log and resumes after the last action confirmed and verified (never past a rollback), so a
+crash of the console loses nothing that was done. Only a passed check and a done action resume
+as such; a skipped, failed, errored, refused or aborted step shows what it was; the checks from
+the resume point on run again (the node may have changed since).
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from labconsole.runbook.audit import (
     AuditKind,
     AuditLog,
     AuditResult,
-    finished_steps,
+    is_finished,
+    latest_attempts,
     tail_bytes,
 )
 from labconsole.runbook.executor import (
@@ -71,7 +74,8 @@ class StepRun:
     output: str = ""
     exit_status: int | None = None
     detail: str = ""
-    resumed: bool = False  # finished in an earlier session (read from the audit log)
+    resumed: bool = False  # its status comes from an earlier session (the audit log)
+    earlier: AuditEntry | None = None  # its latest attempt in an earlier session
     # At the node's console: the exact commands to type, and how many are confirmed typed.
     typed: tuple[str, ...] = ()
     typed_count: int = 0
@@ -252,7 +256,6 @@ class RunbookEngine:
             entries = self.audit.entries()
         except OSError:
             entries = []
-        done = finished_steps(entries, self.runbook.id, self.ctx.episode)
         for entry in entries:
             if entry.runbook == self.runbook.id and entry.episode == self.ctx.episode:
                 m = _BACKUP.search(entry.detail)
@@ -260,12 +263,18 @@ class RunbookEngine:
                     self.backup, self.written_digest = m.group(1), m.group(2)
                 elif entry.kind == "rollback" and entry.result == "done":
                     self.backup = self.written_digest = None
-        for run in self.runs:
-            if run.step.id in done:
-                run.status, run.resumed = "done" if run.step.kind == "action" else "pass", True
-                run.detail = "done in an earlier session (audit log)"
-        self.index = next((i for i, r in enumerate(self.runs) if r.step.id not in done),
-                          len(self.runs))
+        latest = latest_attempts(entries, self.runbook.id, self.ctx.episode)
+        self.index = resume_index(self.runs, latest)
+        for i, run in enumerate(self.runs):
+            run.earlier = latest.get(run.step.id)
+            if run.earlier is None:
+                continue
+            if i < self.index:
+                run.status, run.resumed = resumed_status(run.step, run.earlier), True
+                run.detail = run.earlier.detail or f"{run.earlier.result} in an earlier session"
+            else:
+                again = "runs again" if run.step.kind != "action" else "waits for your confirm"
+                run.detail = f"{_earlier_word(run.earlier)} in an earlier session; {again}"
 
     async def _advance(self) -> None:
         """Run checks and notes from the current step until an action or a failure."""
@@ -555,6 +564,37 @@ def console_commands(step: Step, ctx: RunbookContext, stamp: str) -> tuple[str, 
     return (f"cp -p {path} {shlex.quote(ctx.interfaces_path + '.labconsole-' + stamp)}",
             f"grep -qF {shlex.quote(line)} {path} || sed -i {shlex.quote(insert)} {path}",
             f"grep -nF {shlex.quote(line)} {path}")
+
+
+def resume_index(runs: list[StepRun], latest: dict[str, AuditEntry]) -> int:
+    """Where a resumed run goes on: after the last action confirmed and verified, never past
+    a step that was rolled back. Everything from there runs again (checks) or waits for its
+    confirm (actions)."""
+    index = 0
+    for i, run in enumerate(runs):
+        entry = latest.get(run.step.id)
+        if entry is None:
+            continue
+        if entry.kind == "rollback":
+            return min(index, i)
+        if run.step.kind == "action" and is_finished(entry):
+            index = i + 1
+    return index
+
+
+def resumed_status(step: Step, entry: AuditEntry) -> StepStatus:
+    """A step before the resume point shows what its latest attempt was."""
+    if is_finished(entry):
+        return "pass" if step.kind == "check" else "done"
+    statuses: dict[str, StepStatus] = {
+        "fail": "fail", "skipped": "skipped", "refused": "refused", "aborted": "aborted",
+        "error": "error", "typed": "typed", "deferred": "deferred", "done": "done",
+        "pass": "pass"}
+    return statuses.get(entry.result, "error")
+
+
+def _earlier_word(entry: AuditEntry) -> str:
+    return "rolled back" if entry.kind == "rollback" else entry.result
 
 
 def _result(status: str) -> AuditResult:

@@ -125,8 +125,8 @@ async def test_dry_run_sends_no_action_and_changes_nothing(node: FakeNode,
     assert "+\tpost-up /sbin/ethtool -K eno1 tso off gso off gro off" in persist.output
 
 
-async def test_resume_after_crash_starts_at_first_step_not_done(node: FakeNode,
-                                                                tmp_path: Path) -> None:
+async def test_resume_after_crash_goes_on_after_the_confirmed_action(node: FakeNode,
+                                                                     tmp_path: Path) -> None:
     audit = AuditLog(tmp_path / "audit.jsonl")
     first = make_engine(node, audit)
     await first.start()
@@ -139,7 +139,11 @@ async def test_resume_after_crash_starts_at_first_step_not_done(node: FakeNode,
     await second.start()
     assert second.state == "waiting"
     assert second.current is not None and second.current.step.id == "persist"
-    assert all(r.resumed for r in second.runs[:second.index])
+    # up to the confirmed action: from the log; the checks after it ran again
+    fix = second.runs.index(next(r for r in second.runs if r.step.id == "offloads-off"))
+    assert all(r.resumed for r in second.runs[:fix + 1])
+    assert not any(r.resumed for r in second.runs[fix + 1:])
+    assert [r.status for r in second.runs[fix + 1:second.index]] == ["pass", "pass"]
     # another episode does not inherit the progress
     other = RunbookEngine(e1000e(), node.context(episode="other"), node.executor(),
                           audit, operator="bob", clock=TickClock(), sleep=no_sleep,
