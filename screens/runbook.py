@@ -9,10 +9,7 @@ the app's pipeline, when there is one).
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Coroutine
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -206,9 +203,8 @@ def launcher_for(app: Any) -> RunbookLauncher:
                                              clock=app.clock)
         app.runbook_launcher = launcher
         return launcher
-    scratch = Path(tempfile.gettempdir()) / f"labconsole-offline-audit-{os.getuid()}.jsonl"
-    launcher = RunbookLauncher.offline(operator=operator_name(), clock=app.clock,
-                                       audit_path=scratch)
+    # the user's private offline log under the XDG data dir (never /tmp: offline_state.py)
+    launcher = RunbookLauncher.offline(operator=operator_name(), clock=app.clock)
     app.runbook_launcher = launcher
     return launcher
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from labconsole.config.redact import redact
+from labconsole.runbook.offline_state import open_private
 
 # "typed": a command the operator typed by hand at the node's console (the node could not be
 # reached), confirmed as typed; "deferred": a check on the node left for when it is back.
@@ -88,15 +89,24 @@ class AuditLog:
     ``O_APPEND`` descriptor followed by ``fsync``: a crash leaves at most a partial last line,
     which :func:`read_audit` skips."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, private: bool = False) -> None:
+        """``private``: the file is this user's own state (the offline log): every open goes
+        through :func:`~labconsole.runbook.offline_state.open_private` (no symlink, no other
+        user's file, a 0700 directory)."""
         self.path = Path(path)
+        self.private = private
+
+    def _open(self, flags: int) -> int:
+        if self.private:
+            return open_private(self.path, flags)
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return os.open(self.path, flags | os.O_CREAT, 0o600)
 
     def append(self, entry: AuditEntry) -> None:
         line = redact(json.dumps(entry.to_json(), ensure_ascii=False, separators=(",", ":"))
                       ) + "\n"
         try:
-            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+            fd = self._open(os.O_RDWR | os.O_APPEND)
             try:
                 if os.fstat(fd).st_size and not _ends_with_newline(fd):
                     # a previous crash cut the last line: start ours on a line of its own
@@ -112,14 +122,18 @@ class AuditLog:
     def check_writable(self) -> None:
         """AuditError now, rather than after an action ran, when the log cannot be appended."""
         try:
-            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            os.close(os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
+            os.close(self._open(os.O_WRONLY | os.O_APPEND))
         except OSError as exc:
             raise AuditError(exc.errno, f"cannot write audit log {self.path}: {exc.strerror}"
                              ) from exc
 
     def entries(self) -> list[AuditEntry]:
-        return list(read_audit(self.path))
+        if not self.private:
+            return list(read_audit(self.path))
+        if not self.path.exists() and not self.path.is_symlink():
+            return []
+        with os.fdopen(open_private(self.path, os.O_RDONLY), "rb") as fh:
+            return list(parse_audit(fh.read()))
 
 
 def _ends_with_newline(fd: int) -> bool:
@@ -133,6 +147,10 @@ def read_audit(path: Path) -> Iterator[AuditEntry]:
         data = Path(path).read_bytes()
     except FileNotFoundError:
         return
+    yield from parse_audit(data)
+
+
+def parse_audit(data: bytes) -> Iterator[AuditEntry]:
     for raw in data.splitlines():
         try:
             obj = json.loads(raw.decode("utf-8", "surrogateescape"))

@@ -22,6 +22,7 @@ from labconsole.runbook.engine import RunbookEngine
 from labconsole.runbook.executor import Executor, ExecutorError, RunResult, SshExecutor
 from labconsole.runbook.load import applicable, load_all
 from labconsole.runbook.model import Runbook
+from labconsole.runbook.offline_state import offline_audit_path
 from labconsole.runbook.placeholders import RunbookContext, episode_window, make_context
 from labconsole.sources.ssh import NodeConnection
 
@@ -108,6 +109,7 @@ class RunbookLauncher:
     peers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     dry_run: bool = False
     problems: list[str] = field(default_factory=list)
+    private_audit: bool = False  # the offline log: opened as the user's private state
 
     @classmethod
     def from_config(cls, config: Config, connections: Mapping[str, NodeConnection], *,
@@ -132,10 +134,11 @@ class RunbookLauncher:
     @classmethod
     def offline(cls, *, operator: str, clock: Clock, audit_path: Path | None = None,
                 runbook_dir: Path | None = None) -> RunbookLauncher:
-        """No live nodes (replay, demo): runbooks open, commands are shown, none run."""
+        """No live nodes (replay, demo): runbooks open, commands are shown, none run. The
+        progress goes to the user's private offline log (never the live audit log)."""
         books, problems = load_all(runbook_dir)
-        return cls(books, NoNodeExecutor(), audit_path or default_audit_path(), operator,
-                   clock, problems=problems)
+        return cls(books, NoNodeExecutor(), audit_path or offline_audit_path(), operator,
+                   clock, problems=problems, private_audit=True)
 
     def for_episode(self, node: str, ep: HangEpisode, peers: Iterable[str] = ()
                     ) -> RunbookEngine | None:
@@ -167,7 +170,8 @@ class RunbookLauncher:
             book = choose(self.books.values(), driver=None, hang=False, node_missing=True)
         if book is None:
             return None
-        return RunbookEngine(book, ctx, self.executor, AuditLog(self.audit_path),
+        return RunbookEngine(book, ctx, self.executor,
+                             AuditLog(self.audit_path, private=self.private_audit),
                              operator=self.operator, clock=self.clock, dry_run=self.dry_run)
 
 
