@@ -1,9 +1,9 @@
 """Every node's own view on the Votes panel, against every node's own corosync-quorumtool.
 
-Real corosync (the lab's default token), real sshd, the console's real quorum source over SSH
-into a real ConsoleState, the panel's own renderer. At each phase the test reads every node's
-``corosync-quorumtool -s`` in the node (Lab.quorum_text, not over SSH) and waits until the
-panel shows the same views; whenever the panel shows a node's view, it must be that node's
+Real corosync (the lab's default token), real sshd, the console app itself (LabConsoleApp in
+Pilot at 80x24) with its real quorum source over SSH; the Votes panel widget is read. At each
+phase the test reads every node's ``corosync-quorumtool -s`` in the node (Lab.quorum_text, not
+over SSH) and waits until the panel shows the same views; whenever the panel shows a node's view, it must be that node's
 current answer or an answer it gave in this phase (never an old one as current):
 
 - healthy: "lab 3/3 quorate", every node's own 3/3;
@@ -26,12 +26,11 @@ import pytest
 
 from labconsole.model.vote_view import ClusterPicture
 from labconsole.parse.quorum import QuorumParseError, parse_quorum
-from labconsole.pipeline import Pipeline
 from labconsole.sources.backoff import Backoff
 from labconsole.sources.quorum_poll import QuorumPollSource
 from labconsole.sources.ssh import SshPool
 from labconsole.state.console_state import ConsoleState
-from labconsole.widgets.votes_panel import picture_text, render_votes
+from labconsole.widgets.votes_panel import picture_text
 from tests.lab.labnet import Lab
 
 pytestmark = pytest.mark.lab
@@ -72,13 +71,21 @@ def _shown(state: ConsoleState) -> tuple[ClusterPicture | None, dict[str, object
 class Watch:
     """The console (pipeline + state) and the nodes, compared at every step."""
 
-    def __init__(self, lab: Lab, state: ConsoleState) -> None:
-        self.lab, self.state = lab, state
+    def __init__(self, lab: Lab, state: ConsoleState, panel: Callable[[], str]) -> None:
+        self.lab, self.state, self.panel = lab, state, panel
         self.phase_answers: dict[str, set[object]] = {n: set() for n in lab.nodes}
         self.checks = 0
 
     def new_phase(self) -> None:
         self.phase_answers = {n: set() for n in self.lab.nodes}
+
+    async def shows(self, want: Callable[[str], bool], what: str,
+                    timeout: float = 5.0) -> None:
+        """The panel widget shows it (its redraw follows the state within a refresh)."""
+        deadline = time.monotonic() + timeout
+        while not want(self.panel()):
+            assert time.monotonic() < deadline, f"{what}: panel shows {self.panel()!r}"
+            await asyncio.sleep(0.1)
 
     async def until(self, want: Callable[[Truth, ClusterPicture | None, dict[str, object]],
                                          bool], what: str, timeout: float = 60.0) -> Truth:
@@ -125,28 +132,39 @@ def _partition(lab: Lab, node: str, on: bool) -> None:
 
 def test_the_votes_panel_shows_every_nodes_own_view_through_faults(healthy_lab: Lab) -> None:
     lab = healthy_lab
-    state = ConsoleState()
+    holder: list[ConsoleState] = []
 
     async def scenario() -> Watch:
+        from labconsole.app import LabConsoleApp
+
         pool = SshPool([lab.ssh_target(n) for n in lab.nodes],
                        backoff=lambda: Backoff(base=0.2, cap=1.0, jitter=0.2))
         quorum = QuorumPollSource(list(pool.nodes.values()), cluster="lab", interval=0.5,
                                   command_timeout=2.0)
-        task = asyncio.create_task(Pipeline([pool, quorum], state=state).run())
-        w = Watch(lab, state)
-        try:
-            await _phases(lab, w)
-        finally:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-            await pool.close()
+        app = LabConsoleApp([pool, quorum], tick_seconds=0.5, bell=False,
+                            desktop_notification=False)
+        async with app.run_test(size=(80, 24)):
+            holder.append(app.state)
+            w = Watch(lab, app.state, panel=lambda: _panel_text(app))
+            try:
+                await _phases(lab, w)
+            finally:
+                await pool.close()
         return w
 
     w = lab.run_in_ops(scenario, timeout=400)
     assert w.checks > 20
-    flips = [e.fact.picture.kind for e in state.timeline.entries
+    flips = [e.fact.picture.kind for e in holder[0].timeline.entries
              if e.fact.kind == "picture_changed" and e.fact.picture is not None]
     assert "split" in flips and flips[-1] == "agree"
+
+
+def _panel_text(app: object) -> str:
+    """What the Votes panel of the running app shows (the widget's own render, 80x24)."""
+    from labconsole.widgets.votes_panel import VotesPanel
+
+    panel = app.screen.query_one(VotesPanel)  # type: ignore[attr-defined]
+    return str(panel.render())
 
 
 async def _phases(lab: Lab, w: Watch) -> None:
@@ -158,8 +176,7 @@ async def _phases(lab: Lab, w: Watch) -> None:
                 and all(v == (True, everyone) for v in t.values()) and _same(t, shown))
 
     await w.until(agree_all, "healthy: 3/3 agreement")
-    text = render_votes(state.votes, state.latest or time_now()).plain
-    assert text.startswith("lab 3/3 quorate") and text.count("●") == 3
+    await w.shows(lambda t: t.startswith("lab 3/3 quorate") and t.count("●") == 3, "3/3")
 
     # a partition the console can still read: SPLIT, each side with its own view
     w.new_phase()
@@ -173,8 +190,8 @@ async def _phases(lab: Lab, w: Watch) -> None:
         pic = state.votes.clusters["lab"].picture()
         assert picture_text(pic) == ("SPLIT  {pve03} alone, NOT quorate | "
                                      "{pve01, pve02} 2/3 quorate")
-        panel = render_votes(state.votes, state.latest or time_now()).plain
-        assert "lab SPLIT" in panel and "{pve03} alone, NOT quorate" in panel
+        await w.shows(lambda t: "lab SPLIT" in t and "{pve03} alone, NOT quorate" in t
+                      and "{pve01, pve02} 2/3 quorate" in t, "SPLIT on the panel")
     finally:
         await asyncio.to_thread(_partition, lab, "pve03", False)
     w.new_phase()
@@ -190,8 +207,7 @@ async def _phases(lab: Lab, w: Watch) -> None:
                             for n in ("pve01", "pve02")))
 
         await w.until(pve03_out, "pve03 link down", timeout=60)
-        panel = render_votes(state.votes, state.latest or time_now()).plain
-        assert "pve03  unknown since" in panel
+        await w.shows(lambda t: "pve03  unknown since" in t, "pve03 unknown on the panel")
     finally:
         await asyncio.to_thread(lab.link_up, "pve03")
     w.new_phase()
@@ -215,7 +231,3 @@ async def _phases(lab: Lab, w: Watch) -> None:
         await w.until(agree_all, f"after a {seconds} s switch outage: 3/3 agreement",
                       timeout=120)
 
-
-def time_now():  # type: ignore[no-untyped-def]
-    from datetime import datetime, timezone
-    return datetime.now(timezone.utc)
