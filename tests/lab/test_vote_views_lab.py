@@ -3,8 +3,9 @@
 Real corosync (the lab's default token), real sshd, the console app itself (LabConsoleApp in
 Pilot at 80x24) with its real quorum source over SSH; the Votes panel widget is read. At each
 phase the test reads every node's ``corosync-quorumtool -s`` in the node (Lab.quorum_text, not
-over SSH) and waits until the panel shows the same views; whenever the panel shows a node's view, it must be that node's
-current answer or an answer it gave in this phase (never an old one as current):
+over SSH) and waits until the panel shows the same views; whenever the panel shows a node's
+view, it must be that node's current answer or an answer it gave in this phase (never an old
+one as current):
 
 - healthy: "lab 3/3 quorate", every node's own 3/3;
 - a partition readable over SSH (pve03's corosync traffic blackholed by wrong neighbour
