@@ -16,6 +16,7 @@ from labconsole.sanitize import visible_row
 from labconsole.state.health import unreachable
 from labconsole.state.kernel_log import KernelLogStore
 from labconsole.state.log_view import LogQuery, LogView, QueryError, compile_pattern
+from labconsole.state.nics import NicsState
 from labconsole.state.timequery import TimeQueryError, parse_clock, parse_window
 from labconsole.widgets.console_footer import ConsoleFooter
 from labconsole.widgets.kernel_log import KernelLogPane
@@ -23,7 +24,7 @@ from labconsole.widgets.nic_panel import NicPanel
 from labconsole.widgets.query_prompt import QueryPrompt
 from labconsole.widgets.status_bar import StatusBar
 from labconsole.widgets.timeline_panel import TimelinePanel
-from labconsole.widgets.votes_panel import VotesPanel
+from labconsole.widgets.votes_panel import VotesPanel, render_votes
 
 if TYPE_CHECKING:
     from labconsole.app import LabConsoleApp
@@ -51,6 +52,17 @@ DASHBOARD_KEYS: list[tuple[str, str, str, bool]] = [
     ("b", "runbook", "Runbook for the selected hang or lost node", False),
     ("i", "incident_report", "Incident report (latest, or at the log cursor)", False),
 ]
+
+
+# (usual, most) rows of the votes|NICs row, borders included: below 40 rows, and from 40 up.
+TOP_ROWS = (7, 10)
+TOP_ROWS_TALL = (10, 14)
+
+
+def nic_lines(nics: NicsState) -> int:
+    """Rows the NIC panel's compact form needs: one per NIC and one per distinct warning."""
+    warnings = {n.warning for n in nics.nics.values() if n.warning}
+    return len(nics.nics) + len(warnings)
 
 
 def newest_hang(log: KernelLogStore) -> str:
@@ -88,6 +100,7 @@ class DashboardScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
+        self._top_lines = 0  # rows the votes / NIC content needs (see _fit_top)
         self.message = ""
         self.search_text = ""
         self.search_regex = False
@@ -116,6 +129,16 @@ class DashboardScreen(Screen[None]):
         # At 80x24 the kernel log keeps most of the height; from 40 rows up the panels grow.
         self.set_class(self.size.height >= 40, "-tall")
         self.set_class(self.size.width >= 160, "-wide")
+        self._fit_top()
+
+    def _fit_top(self) -> None:
+        """Votes and NICs get the rows their content needs (a SPLIT, a node unknown with its
+        reason, a fourth NIC), up to a cap that leaves the kernel log five rows at 80x24."""
+        base, cap = TOP_ROWS_TALL if self.has_class("-tall") else TOP_ROWS
+        height = max(base, min(self._top_lines + 2, cap))
+        top = self.query_one("#top")
+        if top.styles.height is None or top.styles.height.value != height:
+            top.styles.height = height
 
     @property
     def log_pane(self) -> KernelLogPane:
@@ -133,6 +156,10 @@ class DashboardScreen(Screen[None]):
             self.query_one(VotesPanel).show(state.votes, now)
         if panels & {"nics", "reset", "health", "tick"}:
             self.query_one(NicPanel).show(state.nics, unreachable(state.health), now)
+        if panels & {"votes", "nics", "reset"}:
+            self._top_lines = max(len(render_votes(state.votes, now).plain.splitlines()),
+                                  nic_lines(state.nics))
+            self._fit_top()
         if panels & {"log", "reset"}:
             self.log_pane.refresh_rows()
             self.log_pane.border_subtitle = newest_hang(state.log)

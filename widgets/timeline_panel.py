@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -143,9 +144,10 @@ def render_timeline(timeline: Timeline, node: str | None = None,
 
 
 def node_prefix(node: str | None, body: str) -> str:
-    """``pve03 `` in front of a row about pve03 whose own words do not start with it
-    (``HANG e1000e eno1 hang x 37`` does not; ``pve03 left homelab``, ``ssh:pve03 ...`` do)."""
-    if not node or node in body.split(" ", 1)[0]:
+    """``pve03 `` in front of a row about pve03 whose own words do not name it
+    (``HANG e1000e eno1 hang x 37`` does not; ``pve03 left homelab``, ``connection ssh:pve03
+    to pve03 ...`` do)."""
+    if not node or re.search(rf"(?<![\w-]){re.escape(node)}(?![\w-])", body):
         return ""
     return visible_row(node) + " "
 

@@ -76,3 +76,28 @@ async def test_palette_entries_are_words_with_their_key_never_action_names() -> 
     for command in commands:
         assert "(" not in command.help and "ask" not in command.help, command
     assert next(c for c in ours if c.title == "Filter").help == "key f"
+
+
+async def test_the_top_row_grows_so_every_nic_and_warning_stays_visible_at_80x24() -> None:
+    from datetime import timedelta
+
+    from labconsole.events import NicText
+
+    features = ("Features for eno2:\ntcp-segmentation-offload: on\n"
+                "generic-segmentation-offload: on\ngeneric-receive-offload: off\n")
+    app = demo_app(MID_INCIDENT)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for iface in ("eno2", "eno3"):
+            await app.pipeline.emit(NicText(
+                at=MID_INCIDENT + timedelta(seconds=1), source=f"nic:pve01:{iface}",
+                node="pve01", iface=iface, features=features.replace("eno2", iface),
+                driver="driver: e1000e\nfirmware-version: 0.13-4\n", link="up"))
+        await pilot.pause()
+        await pilot.pause()
+        lines = screen_lines(app)
+    screen = "\n".join(lines)
+    for nic in ("pve01 eno1", "pve01 eno2", "pve01 eno3", "pve02 eno1", "pve03 eno1"):
+        assert nic in screen, nic
+    assert "e1000e tso/gso on: known TX hang race" in screen
+    assert "newest hang: pve03" in screen and lines[-1].lstrip().startswith("? Help")
