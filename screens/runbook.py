@@ -9,8 +9,9 @@ the app's pipeline, when there is one).
 
 from __future__ import annotations
 
-from collections.abc import Coroutine
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Coroutine
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, cast
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -22,6 +23,7 @@ from textual.widgets import Header, Static
 from labconsole.events import OperatorAction
 from labconsole.operator import operator_name
 from labconsole.runbook.audit import AuditEntry, AuditError
+from labconsole.runbook.choice import PriorSession, hang_behind_loss
 from labconsole.runbook.engine import RunbookEngine
 from labconsole.runbook.placeholders import PlaceholderError
 from labconsole.runbook.session import RunbookLauncher
@@ -227,33 +229,96 @@ def _open_runbook(dashboard: DashboardScreen) -> str:
     app = dashboard.lc
     launcher = launcher_for(app)
     row = dashboard.log_pane.current_row
-
-    def peers(node: str) -> list[str]:  # members the votes show next to the node
-        return [n for c in app.state.votes.clusters.values() if node in c.known
-                for n in c.peers(node)]
-
     if row is not None and row.episode is not None:
         ref = row.episode
-        engine = launcher.for_episode(ref.node, ref.episode, peers(ref.node))
+        engine = _offer(launcher, lambda new: launcher.for_episode(
+            ref.node, ref.episode, _peers(app, ref.node), new_session=new))
         if engine is None:
             return f"no runbook for a {ref.episode.driver} hang"
-    else:
-        gone = [(n, since) for c in app.state.votes.clusters.values()
-                for n, since in sorted(c.out_since.items())]
-        if not gone:
-            return "select a hang episode in the kernel log, or wait for a node to leave"
-        chosen = dashboard.selected_node()
-        name, since = next(((n, s) for n, s in gone if n == chosen), gone[0])
-        hangs = [ref for ref in app.state.log.episodes if ref.node == name]
-        if hangs:  # it left because its NIC hung: the hang runbook, on the latest episode
-            engine = launcher.for_episode(name, hangs[-1].episode, peers(name))
-            if engine is not None:
-                app.push_screen(RunbookScreen(engine))
-                return f"runbook {engine.runbook.id} on {name}"
+        back = None if _missing_since(app, ref.node) is not None else ref.node
+        return _push_or_offer(dashboard, launcher, engine, back_in_votes=back)
+    gone = [(n, since) for c in app.state.votes.clusters.values()
+            for n, since in sorted(c.out_since.items())]
+    if not gone:
+        return "select a hang episode in the kernel log, or wait for a node to leave"
+    chosen = dashboard.selected_node()
+    name, since = next(((n, s) for n, s in gone if n == chosen), gone[0])
+    # the runbook of the cause: its hang only when that hang reaches to its leaving and no
+    # link down came after it; else (link down, unknown loss) the node-left one
+    hang = hang_behind_loss(since, [r.episode for r in app.state.log.episodes if r.node == name],
+                            _link_downs(app, name))
+    engine = None
+    if hang is not None:
+        engine = _offer(launcher, lambda new: launcher.for_episode(
+            name, hang, _peers(app, name), new_session=new))
+    if engine is None:
         nics = [iface for (node, iface) in app.state.nics.nics if node == name]
-        engine = launcher.for_missing_node(name, since, peers(name),
-                                           iface=nics[0] if nics else None)
-        if engine is None:
-            return "no runbook for a node that left the cluster"
-    app.push_screen(RunbookScreen(engine))
-    return f"runbook {engine.runbook.id} on {engine.ctx.node}"
+        engine = _offer(launcher, lambda new: launcher.for_missing_node(
+            name, since, _peers(app, name), iface=nics[0] if nics else None,
+            new_session=new))
+    if engine is None:
+        return "no runbook for a node that left the cluster"
+    return _push_or_offer(dashboard, launcher, engine, back_in_votes=None)
+
+
+def _offer(launcher: RunbookLauncher, build: Callable[[bool], RunbookEngine | None]
+           ) -> RunbookEngine | None:
+    """The engine on the episode's latest session, or a new session when the operator was
+    told the last one was remediated/resolved and pressed ``b`` again on the same episode."""
+    engine = build(False)
+    if engine is None or launcher.offered is None:
+        return engine
+    base = engine.ctx.episode if engine.prior is None else engine.prior.episode
+    if launcher.offered == base:
+        launcher.offered = None
+        return build(True)
+    return engine
+
+
+def _push_or_offer(dashboard: DashboardScreen, launcher: RunbookLauncher,
+                   engine: RunbookEngine, *, back_in_votes: str | None) -> str:
+    prior = engine.prior
+    if prior is not None and (prior.remediated or back_in_votes) and launcher.offered is None:
+        launcher.offered = prior.episode
+        return visible_row(_dealt_with(prior, back_in_votes))
+    launcher.offered = None
+    dashboard.app.push_screen(RunbookScreen(engine))
+    return f"runbook {engine.runbook.id} on {engine.ctx.node}" + (
+        f" (new session {engine.ctx.episode})" if "~" in str(engine.ctx.episode) else "")
+
+
+def _dealt_with(prior: PriorSession, back_in_votes: str | None) -> str:
+    parts = [f"{e.step} done {_hms(e.at)}" for e in prior.done]
+    parts += [f"{e.step} rolled back {_hms(e.at)}" for e in prior.rolled_back]
+    if back_in_votes:
+        parts.append(f"{back_in_votes} is back in the votes")
+    state = "remediated" if prior.remediated else "resolved"
+    return (f"episode {prior.episode} already {state} ({'; '.join(parts)}): "
+            "b again opens a new session")
+
+
+def _hms(at: str) -> str:
+    try:
+        return f"{datetime.fromisoformat(at):%H:%M:%S}"
+    except ValueError:
+        return at
+
+
+def _peers(app: Any, node: str) -> list[str]:
+    """Members the votes show next to the node."""
+    return [n for c in app.state.votes.clusters.values() if node in c.known
+            for n in c.peers(node)]
+
+
+def _missing_since(app: Any, node: str) -> datetime | None:
+    for c in app.state.votes.clusters.values():
+        if node in c.out_since:
+            return cast(datetime, c.out_since[node])
+    return None
+
+
+def _link_downs(app: Any, node: str) -> list[datetime]:
+    """The node's NIC carrier losses (not corosync's knet links, which drop in a hang too)."""
+    return [e.at for e in app.state.timeline.entries
+            if e.node == node and e.fact.kind == "link_down"
+            and not str(e.fact.device or "").startswith("knet")]

@@ -31,6 +31,7 @@ from labconsole.runbook.audit import (
     latest_attempts,
     tail_bytes,
 )
+from labconsole.runbook.choice import PriorSession
 from labconsole.runbook.executor import (
     DETACHED_DIR,
     Executor,
@@ -113,6 +114,9 @@ class RunbookEngine:
         self.at_console = False
         self.console_probe = console_probe  # seconds to wait for the node before each action
         self._lock = asyncio.Lock()
+        # The latest earlier session on this episode, as the launcher found it (None for a
+        # first or a new session): the console says when it was already remediated.
+        self.prior: PriorSession | None = None
 
     # -- public --------------------------------------------------------------------------
     @property

@@ -8,7 +8,7 @@ progress, so reopening on the same episode resumes), and picks the runbook that 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from labconsole.clock import Clock
 from labconsole.config import Config, NodeConfig
 from labconsole.model.hang import HangEpisode
 from labconsole.runbook.audit import AuditLog
+from labconsole.runbook.choice import PriorSession, prior_session
 from labconsole.runbook.engine import RunbookEngine
 from labconsole.runbook.executor import Executor, ExecutorError, RunResult, SshExecutor
 from labconsole.runbook.load import applicable, load_all
@@ -110,6 +111,9 @@ class RunbookLauncher:
     dry_run: bool = False
     problems: list[str] = field(default_factory=list)
     private_audit: bool = False  # the offline log: opened as the user's private state
+    # The episode key whose earlier session was reported as remediated/resolved: opening it
+    # again (``b`` twice) starts a new session instead of resuming the old one.
+    offered: str | None = None
 
     @classmethod
     def from_config(cls, config: Config, connections: Mapping[str, NodeConnection], *,
@@ -140,18 +144,18 @@ class RunbookLauncher:
         return cls(books, NoNodeExecutor(), audit_path or offline_audit_path(), operator,
                    clock, problems=problems, private_audit=True)
 
-    def for_episode(self, node: str, ep: HangEpisode, peers: Iterable[str] = ()
-                    ) -> RunbookEngine | None:
+    def for_episode(self, node: str, ep: HangEpisode, peers: Iterable[str] = (), *,
+                    new_session: bool = False) -> RunbookEngine | None:
         """The runbook for a hang episode: the one for its driver, else the node-left one
         (None when neither exists).
         ``peers`` (e.g. the other members seen in the votes) when the config names none."""
         ctx = context_for_episode(node, ep, now=self.clock(), config=self.nodes.get(node),
                                   peers=self.peers.get(node) or tuple(peers))
-        return self._engine(ctx, driver=ep.driver, hang=True)
+        return self._engine(ctx, driver=ep.driver, hang=True, new_session=new_session)
 
     def for_missing_node(self, node: str, since: datetime | None = None,
-                         peers: Iterable[str] = (), iface: str | None = None
-                         ) -> RunbookEngine | None:
+                         peers: Iterable[str] = (), iface: str | None = None, *,
+                         new_session: bool = False) -> RunbookEngine | None:
         """``iface``: the NIC to check when the config names none (e.g. one the NIC panel
         watches on that node)."""
         config = self.nodes.get(node)
@@ -159,10 +163,10 @@ class RunbookLauncher:
             node, now=self.clock(), since=since, config=config,
             peers=self.peers.get(node) or tuple(peers),
             iface=None if config is not None and config.interfaces else iface)
-        return self._engine(ctx, driver=None, hang=False)
+        return self._engine(ctx, driver=None, hang=False, new_session=new_session)
 
-    def _engine(self, ctx: RunbookContext, *, driver: str | None, hang: bool
-                ) -> RunbookEngine | None:
+    def _engine(self, ctx: RunbookContext, *, driver: str | None, hang: bool,
+                new_session: bool = False) -> RunbookEngine | None:
         book = choose(self.books.values(), driver=driver, hang=hang, node_missing=not hang)
         if book is None and hang:
             # No runbook for this driver's hang (igc, mlx5, virtio_net, ...): the e1000e fix
@@ -170,9 +174,25 @@ class RunbookLauncher:
             book = choose(self.books.values(), driver=None, hang=False, node_missing=True)
         if book is None:
             return None
-        return RunbookEngine(book, ctx, self.executor,
-                             AuditLog(self.audit_path, private=self.private_audit),
-                             operator=self.operator, clock=self.clock, dry_run=self.dry_run)
+        audit = AuditLog(self.audit_path, private=self.private_audit)
+        prior = self._prior(audit, book, ctx.episode)
+        if prior is not None:
+            key = prior.next_key(str(ctx.episode)) if new_session else prior.episode
+            ctx = replace(ctx, episode=key)
+        engine = RunbookEngine(book, ctx, self.executor, audit, operator=self.operator,
+                               clock=self.clock, dry_run=self.dry_run)
+        engine.prior = None if new_session else prior
+        return engine
+
+    @staticmethod
+    def _prior(audit: AuditLog, book: Runbook, base: str | None) -> PriorSession | None:
+        if base is None:
+            return None
+        try:
+            entries = audit.entries()
+        except OSError:  # unreadable: the engine reports it when it writes
+            return None
+        return prior_session(entries, book.id, base, [s.id for s in book.steps])
 
 
 def default_audit_path() -> Path:
