@@ -28,6 +28,7 @@ from labconsole.runbook.engine import RunbookEngine
 from labconsole.runbook.placeholders import PlaceholderError
 from labconsole.runbook.session import RunbookLauncher
 from labconsole.sanitize import visible_row
+from labconsole.sources.replay import ReplaySource
 from labconsole.sources.ssh import SshPool
 from labconsole.widgets.console_footer import ConsoleFooter
 from labconsole.widgets.runbook_step_detail import RunbookStepDetail
@@ -86,7 +87,10 @@ class RunbookScreen(Screen[None]):
         e, ctx = self.engine, self.engine.ctx
         text = Text(no_wrap=False)
         text.append(visible_row(e.runbook.title), style="bold")
-        if e.dry_run:
+        if e.rehearsal is not None:
+            text.append("  REHEARSAL: checks from the recording, nothing sent",
+                        style="bold cyan")
+        elif e.dry_run:
             text.append("  DRY RUN", style="bold cyan")
         text.append(f"\nnode {visible_row(ctx.node)}", style="")
         if ctx.iface:
@@ -107,18 +111,20 @@ class RunbookScreen(Screen[None]):
         self.query_one(RunbookSteps).show(e.runs, e.index, self.selected)
         run = e.runs[self.selected]
         self.query_one(RunbookStepDetail).show(
-            run, self.selected + 1, dry_run=e.dry_run,
+            run, self.selected + 1, dry_run=e.dry_run, rehearsal=e.rehearsal is not None,
             waiting=e.state == "waiting" and self.selected == e.index)
         self.query_one("#rb-state", Static).update(self._state_text())
 
     def _state_text(self) -> Text:
         e = self.engine
-        done = sum(1 for r in e.runs if r.status in ("pass", "done", "skipped", "dry-run"))
+        done = sum(1 for r in e.runs if r.status in ("pass", "done", "skipped", "dry-run",
+                                                     "rehearsed"))
         label = {
             "new": ("starting", "dim"), "running": ("running checks...", "cyan"),
             "waiting": ("waiting for your confirm (c)", "bold yellow"),
             "failed": ("step failed: r retry, s skip, a abort", "bold red"),
-            "finished": ("finished", "bold green"), "aborted": ("aborted", "bold red"),
+            "finished": ("rehearsal finished" if e.rehearsal else "finished", "bold green"),
+            "aborted": ("aborted", "bold red"),
         }[e.state]
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(f"{done}/{len(e.runs)} steps  ")
@@ -205,8 +211,11 @@ def launcher_for(app: Any) -> RunbookLauncher:
                                              clock=app.clock)
         app.runbook_launcher = launcher
         return launcher
-    # the user's private offline log under the XDG data dir (never /tmp: offline_state.py)
-    launcher = RunbookLauncher.offline(operator=operator_name(), clock=app.clock)
+    # the user's private offline log under the XDG data dir (never /tmp: offline_state.py);
+    # on a replay or the demo, a rehearsal on its recording
+    replay = next((s for s in sources if isinstance(s, ReplaySource)), None)
+    launcher = RunbookLauncher.offline(operator=operator_name(), clock=app.clock,
+                                       recording=replay.events if replay else None)
     app.runbook_launcher = launcher
     return launcher
 

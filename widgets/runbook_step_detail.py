@@ -26,13 +26,15 @@ class RunbookStepDetail(VerticalScroll):
     def on_mount(self) -> None:
         self.border_title = "Step"
 
-    def show(self, run: StepRun | None, number: int, *, dry_run: bool, waiting: bool) -> None:
+    def show(self, run: StepRun | None, number: int, *, dry_run: bool, waiting: bool,
+             rehearsal: bool = False) -> None:
         self.query_one("#rb-detail-body", Static).update(
-            render_step_detail(run, number, dry_run=dry_run, waiting=waiting))
+            render_step_detail(run, number, dry_run=dry_run, waiting=waiting,
+                               rehearsal=rehearsal))
 
 
 def render_step_detail(run: StepRun | None, number: int, *, dry_run: bool,
-                       waiting: bool) -> Text:
+                       waiting: bool, rehearsal: bool = False) -> Text:
     text = Text()
     if run is None:
         text.append("no step", style="dim")
@@ -50,12 +52,14 @@ def render_step_detail(run: StepRun | None, number: int, *, dry_run: bool,
         text.append(visible_lines(step.why.strip()) + "\n", style="italic")
     if run.command:
         text.append("command", style="dim")
-        text.append(" (dry run: shown, not sent)" if dry_run and step.kind == "action" else "",
-                    style="cyan")
+        note = " (not sent (rehearsal))" if rehearsal else " (dry run: shown, not sent)"
+        text.append(note if dry_run and step.kind == "action" else "", style="cyan")
         text.append(":\n")
         text.append(f"  {visible_row(run.command)}\n", style="bold cyan")
     if waiting and step.kind == "action":
-        text.append("press c to " + ("record (dry run)" if dry_run else "run it") +
+        verb = "rehearse it (not sent)" if rehearsal else \
+            "record (dry run)" if dry_run else "run it"
+        text.append(f"press c to {verb}" +
                     ", s to skip, a to abort\n", style="bold yellow")
     if run.detail:
         text.append(visible_lines(run.detail) + "\n", style=style if run.status in ("fail", "error",

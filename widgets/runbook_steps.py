@@ -26,6 +26,7 @@ STATUS_MARK: dict[str, tuple[str, str]] = {
     "at-console": ("⌨", "bold yellow"),  # to type at the node's console
     "typed": ("✔", "yellow"),  # done by hand at the node's console
     "deferred": ("◷", "yellow"),  # a node check waiting for the node to be back
+    "rehearsed": ("○", "cyan"),  # a rehearsal: shown from the recording / not sent
 }
 KIND_LABEL = {"check": "check ", "action": "ACTION", "note": "note  "}
 

@@ -160,13 +160,14 @@ def parse_audit(data: bytes) -> Iterator[AuditEntry]:
             continue
 
 
-def latest_attempts(entries: list[AuditEntry], runbook: str, episode: str | None
-                    ) -> dict[str, AuditEntry]:
+def latest_attempts(entries: list[AuditEntry], runbook: str, episode: str | None, *,
+                    dry_run: bool = False) -> dict[str, AuditEntry]:
     """Each step's latest real (not dry-run) attempt for this runbook and episode; a
-    rollback of a step is its latest attempt (it un-finishes the step)."""
+    rollback of a step is its latest attempt (it un-finishes the step). ``dry_run``: the
+    dry-run (rehearsal) attempts instead, for resuming a dry run or rehearsal."""
     latest: dict[str, AuditEntry] = {}
     for entry in entries:
-        if entry.runbook != runbook or entry.episode != episode or entry.dry_run:
+        if entry.runbook != runbook or entry.episode != episode or entry.dry_run != dry_run:
             continue
         latest[entry.step] = entry
     return latest
@@ -180,4 +181,7 @@ def finished_steps(entries: list[AuditEntry], runbook: str, episode: str | None)
 
 
 def is_finished(entry: AuditEntry) -> bool:
-    return entry.result in FINISHED and entry.kind != "rollback"
+    """A passed check, a done action; in a dry run or rehearsal also a step shown, not sent."""
+    if entry.kind == "rollback":
+        return False
+    return entry.result in FINISHED or (entry.dry_run and entry.result == "dry-run")

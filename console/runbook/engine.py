@@ -55,12 +55,14 @@ from labconsole.runbook.placeholders import (
     parse_link_names,
     render_command,
 )
+from labconsole.runbook.rehearsal import Rehearsal
 
 StepStatus = Literal["pending", "running", "waiting", "pass", "fail", "done", "skipped",
                      "dry-run", "error", "refused", "aborted", "at-console", "typed",
-                     "deferred"]
+                     "deferred", "rehearsed"]
 RunState = Literal["new", "running", "waiting", "failed", "finished", "aborted"]
-OK_STATUSES = frozenset({"pass", "done", "skipped", "dry-run", "typed", "deferred"})
+OK_STATUSES = frozenset({"pass", "done", "skipped", "dry-run", "typed", "deferred",
+                         "rehearsed"})
 _BACKUP = re.compile(r"backup (\S+) sha256 ([0-9a-f]{64})")
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -89,14 +91,18 @@ class RunbookEngine:
                  on_audit: Callable[[AuditEntry], None] | None = None,
                  sleep: Sleep = asyncio.sleep, reconnect_timeout: float = 60.0,
                  settle_seconds: float | None = None, detached_dir: str = DETACHED_DIR,
-                 detached_delay: float = 1.0, console_probe: float = 5.0) -> None:
+                 detached_delay: float = 1.0, console_probe: float = 5.0,
+                 rehearsal: Rehearsal | None = None) -> None:
         self.runbook = runbook
         self.ctx = ctx
         self.executor = executor
         self.audit = audit
         self.operator = operator
         self.clock = clock
-        self.dry_run = dry_run
+        # A rehearsal (demo, replay): checks answered from the recording, nothing sent; its
+        # audit entries are dry-run entries (they never count as a real remediation).
+        self.rehearsal = rehearsal
+        self.dry_run = dry_run or rehearsal is not None
         self.on_change = on_change
         self.on_audit = on_audit
         self.sleep = sleep
@@ -267,7 +273,8 @@ class RunbookEngine:
                     self.backup, self.written_digest = m.group(1), m.group(2)
                 elif entry.kind == "rollback" and entry.result == "done":
                     self.backup = self.written_digest = None
-        latest = latest_attempts(entries, self.runbook.id, self.ctx.episode)
+        latest = latest_attempts(entries, self.runbook.id, self.ctx.episode,
+                                 dry_run=self.dry_run)
         self.index = resume_index(self.runs, latest)
         for i, run in enumerate(self.runs):
             run.earlier = latest.get(run.step.id)
@@ -359,6 +366,10 @@ class RunbookEngine:
         if step.kind == "note":
             run.status, run.detail = "done", step.why
             self._audit(run, "done", "", command="")
+            return
+        if self.rehearsal is not None:
+            self._rehearse(run, self.rehearsal)
+            self._notify()
             return
         if step.kind == "action" and not self.dry_run:
             try:
@@ -496,6 +507,45 @@ class RunbookEngine:
                       else f"reload exited {res.exit_status}")
         self._audit(run, run.status, run.detail, res=res)
 
+    def _rehearse(self, run: StepRun, rehearsal: Rehearsal) -> None:
+        """Checks from the recording, actions shown and not sent. A check that does not hold
+        after an action that was not sent is what the recording shows, not a failure."""
+        step = run.step
+        run.command = self.preview(step)
+        if step.kind == "action":
+            run.status, run.detail = "rehearsed", "not sent (rehearsal)"
+            self._audit(run, "dry-run", run.detail)
+            return
+        found = rehearsal.answer(step, self.ctx)
+        if found is None:
+            run.status = "rehearsed"
+            run.detail = ("rehearsal: the recording holds nothing for this check "
+                          "(command shown, not sent)")
+            self._audit(run, "dry-run", run.detail)
+            return
+        run.output = tail_bytes(found.result.output, 16 * 1024)
+        when = f" at {found.at:%H:%M:%S}" if found.at else ""
+        source = f"rehearsal: from the recording ({found.what}{when})"
+        if step.op == "settle":
+            n = count_hang_reports(found.result.stdout, self.ctx.iface)
+            run.status = "rehearsed"
+            run.detail = (f"{source}: {n} hang reports of {self.ctx.iface} in the episode; "
+                          "the settle period is not waited in a rehearsal")
+            self._audit(run, "dry-run", run.detail)
+            return
+        ok, why = evaluate(step.expect, found.result, self.ctx)
+        unsent = any(r.step.kind == "action" and r.status == "rehearsed"
+                     for r in self.runs[:self.runs.index(run)])
+        if ok:
+            run.status, run.detail = "pass", f"{source}: {why}"
+        elif unsent:
+            run.status = "rehearsed"
+            run.detail = (f"{source}: {why}; as recorded before the fix, which a rehearsal "
+                          "does not send")
+        else:
+            run.status, run.detail = "fail", f"{source}: {why}"
+        self._audit(run, run.status if run.status != "rehearsed" else "dry-run", run.detail)
+
     def _dry(self, run: StepRun) -> None:
         run.status = "dry-run"
         run.detail = "dry run: not sent" + (f"; {run.detail}" if run.detail else "")
@@ -587,13 +637,15 @@ def resume_index(runs: list[StepRun], latest: dict[str, AuditEntry]) -> int:
 
 
 def resumed_status(step: Step, entry: AuditEntry) -> StepStatus:
-    """A step before the resume point shows what its latest attempt was."""
+    """A step before the resume point shows what its latest attempt was (a step only shown in
+    a dry run or rehearsal stays that, never "done")."""
+    if entry.result == "dry-run":
+        return "dry-run"
     if is_finished(entry):
         return "pass" if step.kind == "check" else "done"
     statuses: dict[str, StepStatus] = {
         "fail": "fail", "skipped": "skipped", "refused": "refused", "aborted": "aborted",
-        "error": "error", "typed": "typed", "deferred": "deferred", "done": "done",
-        "pass": "pass"}
+        "error": "error", "typed": "typed", "deferred": "deferred"}
     return statuses.get(entry.result, "error")
 
 
@@ -605,7 +657,7 @@ def _result(status: str) -> AuditResult:
     mapping: dict[str, AuditResult] = {
         "pass": "pass", "fail": "fail", "done": "done", "skipped": "skipped",
         "refused": "refused", "aborted": "aborted", "dry-run": "dry-run", "error": "error",
-        "typed": "typed", "deferred": "deferred"}
+        "typed": "typed", "deferred": "deferred", "rehearsed": "dry-run"}
     return mapping.get(status, "error")
 
 

@@ -7,7 +7,7 @@ progress, so reopening on the same episode resumes), and picks the runbook that 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -16,6 +16,7 @@ from platformdirs import user_data_dir
 
 from labconsole.clock import Clock
 from labconsole.config import Config, NodeConfig
+from labconsole.events import Event
 from labconsole.model.hang import HangEpisode
 from labconsole.runbook.audit import AuditLog
 from labconsole.runbook.choice import PriorSession, prior_session
@@ -25,6 +26,7 @@ from labconsole.runbook.load import applicable, load_all
 from labconsole.runbook.model import Runbook
 from labconsole.runbook.offline_state import offline_audit_path
 from labconsole.runbook.placeholders import RunbookContext, episode_window, make_context
+from labconsole.runbook.rehearsal import Rehearsal
 from labconsole.sources.ssh import NodeConnection
 
 
@@ -114,6 +116,8 @@ class RunbookLauncher:
     # The episode key whose earlier session was reported as remediated/resolved: opening it
     # again (``b`` twice) starts a new session instead of resuming the old one.
     offered: str | None = None
+    # A replay's or the demo's events: runbooks opened offline are rehearsals on them.
+    recording: Sequence[Event] | None = None
 
     @classmethod
     def from_config(cls, config: Config, connections: Mapping[str, NodeConnection], *,
@@ -137,12 +141,13 @@ class RunbookLauncher:
 
     @classmethod
     def offline(cls, *, operator: str, clock: Clock, audit_path: Path | None = None,
-                runbook_dir: Path | None = None) -> RunbookLauncher:
+                runbook_dir: Path | None = None, recording: Sequence[Event] | None = None
+                ) -> RunbookLauncher:
         """No live nodes (replay, demo): runbooks open, commands are shown, none run. The
         progress goes to the user's private offline log (never the live audit log)."""
         books, problems = load_all(runbook_dir)
         return cls(books, NoNodeExecutor(), audit_path or offline_audit_path(), operator,
-                   clock, problems=problems, private_audit=True)
+                   clock, problems=problems, private_audit=True, recording=recording)
 
     def for_episode(self, node: str, ep: HangEpisode, peers: Iterable[str] = (), *,
                     new_session: bool = False) -> RunbookEngine | None:
@@ -151,7 +156,8 @@ class RunbookLauncher:
         ``peers`` (e.g. the other members seen in the votes) when the config names none."""
         ctx = context_for_episode(node, ep, now=self.clock(), config=self.nodes.get(node),
                                   peers=self.peers.get(node) or tuple(peers))
-        return self._engine(ctx, driver=ep.driver, hang=True, new_session=new_session)
+        return self._engine(ctx, driver=ep.driver, hang=True, new_session=new_session,
+                            moment=_aware(ep.last or ep.first))
 
     def for_missing_node(self, node: str, since: datetime | None = None,
                          peers: Iterable[str] = (), iface: str | None = None, *,
@@ -163,10 +169,12 @@ class RunbookLauncher:
             node, now=self.clock(), since=since, config=config,
             peers=self.peers.get(node) or tuple(peers),
             iface=None if config is not None and config.interfaces else iface)
-        return self._engine(ctx, driver=None, hang=False, new_session=new_session)
+        return self._engine(ctx, driver=None, hang=False, new_session=new_session,
+                            moment=_aware(since))
 
     def _engine(self, ctx: RunbookContext, *, driver: str | None, hang: bool,
-                new_session: bool = False) -> RunbookEngine | None:
+                new_session: bool = False, moment: datetime | None = None
+                ) -> RunbookEngine | None:
         book = choose(self.books.values(), driver=driver, hang=hang, node_missing=not hang)
         if book is None and hang:
             # No runbook for this driver's hang (igc, mlx5, virtio_net, ...): the e1000e fix
@@ -179,8 +187,10 @@ class RunbookLauncher:
         if prior is not None:
             key = prior.next_key(str(ctx.episode)) if new_session else prior.episode
             ctx = replace(ctx, episode=key)
+        rehearsal = None if self.recording is None else \
+            Rehearsal(self.recording, moment or ctx.until or self.clock())
         engine = RunbookEngine(book, ctx, self.executor, audit, operator=self.operator,
-                               clock=self.clock, dry_run=self.dry_run)
+                               clock=self.clock, dry_run=self.dry_run, rehearsal=rehearsal)
         engine.prior = None if new_session else prior
         return engine
 
