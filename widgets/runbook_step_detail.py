@@ -52,7 +52,7 @@ def render_step_detail(run: StepRun | None, number: int, *, dry_run: bool,
         text.append(visible_lines(step.why.strip()) + "\n", style="italic")
     if run.command:
         text.append("command", style="dim")
-        note = " (not sent (rehearsal))" if rehearsal else " (dry run: shown, not sent)"
+        note = ", not sent (rehearsal)" if rehearsal else " (dry run: shown, not sent)"
         text.append(note if dry_run and step.kind == "action" else "", style="cyan")
         text.append(":\n")
         text.append(f"  {visible_row(run.command)}\n", style="bold cyan")
