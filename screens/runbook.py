@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -244,7 +244,7 @@ def _open_runbook(dashboard: DashboardScreen) -> str:
             ref.node, ref.episode, _peers(app, ref.node), new_session=new))
         if engine is None:
             return f"no runbook for a {ref.episode.driver} hang"
-        back = None if _missing_since(app, ref.node) is not None else ref.node
+        back = ref.node if _in_votes(app, ref.node) else None
         return _push_or_offer(dashboard, launcher, engine, back_in_votes=back)
     gone = [(n, since) for c in app.state.votes.clusters.values()
             for n, since in sorted(c.out_since.items())]
@@ -297,11 +297,13 @@ def _push_or_offer(dashboard: DashboardScreen, launcher: RunbookLauncher,
 
 
 def _dealt_with(prior: PriorSession, back_in_votes: str | None) -> str:
-    parts = [f"{e.step} done {_hms(e.at)}" for e in prior.done]
+    verb = "rehearsed" if prior.rehearsal else "done"
+    parts = [f"{e.step} {verb} {_hms(e.at)}" for e in prior.done]
     parts += [f"{e.step} rolled back {_hms(e.at)}" for e in prior.rolled_back]
     if back_in_votes:
         parts.append(f"{back_in_votes} is back in the votes")
-    state = "remediated" if prior.remediated else "resolved"
+    state = "rehearsed" if prior.rehearsal and prior.remediated else \
+        "remediated" if prior.remediated else "resolved"
     return (f"episode {prior.episode} already {state} ({'; '.join(parts)}): "
             "b again opens a new session")
 
@@ -319,11 +321,10 @@ def _peers(app: Any, node: str) -> list[str]:
             for n in c.peers(node)]
 
 
-def _missing_since(app: Any, node: str) -> datetime | None:
-    for c in app.state.votes.clusters.values():
-        if node in c.out_since:
-            return cast(datetime, c.out_since[node])
-    return None
+def _in_votes(app: Any, node: str) -> bool:
+    """The node is a known member of a cluster and not out of its votes now."""
+    return any(node in c.known and node not in c.out_since
+               for c in app.state.votes.clusters.values())
 
 
 def _link_downs(app: Any, node: str) -> list[datetime]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from labconsole.model.hang import HangEpisode
-from labconsole.runbook.audit import AuditEntry, latest_attempts
+from labconsole.runbook.audit import AuditEntry, is_finished, latest_attempts
 
 # How long before a node left the votes its hang may have ended and still be the cause (the
 # corosync token timeout plus the hang detector's report interval, with room).
@@ -53,6 +53,7 @@ class PriorSession:
     done: tuple[AuditEntry, ...]  # actions confirmed and verified (latest per step)
     rolled_back: tuple[AuditEntry, ...]  # rollbacks (latest per step)
     finished: bool  # every step's latest attempt passed or was done
+    rehearsal: bool = False  # a dry run / rehearsal session: its actions were shown, not sent
 
     @property
     def remediated(self) -> bool:
@@ -66,21 +67,21 @@ def session_key(base: str, number: int) -> str:
     return base if number <= 1 else f"{base}~{number}"
 
 
-def prior_session(entries: list[AuditEntry], runbook: str, base: str, step_ids: Sequence[str]
-                  ) -> PriorSession | None:
-    """The latest session of ``runbook`` on episode ``base`` in the log, if any."""
+def prior_session(entries: list[AuditEntry], runbook: str, base: str, step_ids: Sequence[str],
+                  *, dry_run: bool = False) -> PriorSession | None:
+    """The latest session of ``runbook`` on episode ``base`` in the log, if any. ``dry_run``:
+    of the dry-run (rehearsal) attempts, whose actions shown count as its "done"."""
     numbers = [n for n in (_session_number(e.episode, base) for e in entries
                            if e.runbook == runbook) if n is not None]
     if not numbers:
         return None
     number = max(numbers)
     key = session_key(base, number)
-    latest = latest_attempts(entries, runbook, key)
-    done = tuple(e for e in latest.values() if e.kind == "action" and e.result == "done")
+    latest = latest_attempts(entries, runbook, key, dry_run=dry_run)
+    done = tuple(e for e in latest.values() if e.kind == "action" and is_finished(e))
     rolled = tuple(e for e in latest.values() if e.kind == "rollback" and e.result == "done")
-    finished = all(s in latest and latest[s].result in ("pass", "done")
-                   and latest[s].kind != "rollback" for s in step_ids)
-    return PriorSession(key, number, done, rolled, finished)
+    finished = all(s in latest and is_finished(latest[s]) for s in step_ids)
+    return PriorSession(key, number, done, rolled, finished, dry_run)
 
 
 def _session_number(episode: str | None, base: str) -> int | None:

@@ -183,7 +183,8 @@ class RunbookLauncher:
         if book is None:
             return None
         audit = AuditLog(self.audit_path, private=self.private_audit)
-        prior = self._prior(audit, book, ctx.episode)
+        prior = self._prior(audit, book, ctx.episode,
+                            dry_run=self.dry_run or self.recording is not None)
         if prior is not None:
             key = prior.next_key(str(ctx.episode)) if new_session else prior.episode
             ctx = replace(ctx, episode=key)
@@ -195,14 +196,16 @@ class RunbookLauncher:
         return engine
 
     @staticmethod
-    def _prior(audit: AuditLog, book: Runbook, base: str | None) -> PriorSession | None:
+    def _prior(audit: AuditLog, book: Runbook, base: str | None, *, dry_run: bool
+               ) -> PriorSession | None:
         if base is None:
             return None
         try:
             entries = audit.entries()
         except OSError:  # unreadable: the engine reports it when it writes
             return None
-        return prior_session(entries, book.id, base, [s.id for s in book.steps])
+        return prior_session(entries, book.id, base, [s.id for s in book.steps],
+                             dry_run=dry_run)
 
 
 def default_audit_path() -> Path:

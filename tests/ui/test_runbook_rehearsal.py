@@ -50,6 +50,21 @@ async def test_demo_rehearsal_walks_every_step_with_nothing_red(
             await pilot.press("c")
         assert engine.state == "finished"
         assert "rehearsal finished" in screen_text(app)
+        # opened again: the rehearsal is said to be done, b again starts it over
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("b")
+        await pilot.pause()
+        assert app.screen is dash
+        key = engine.ctx.episode
+        assert dash.message.startswith(f"episode {key} already rehearsed (offloads-off "
+                                       "rehearsed ")
+        await pilot.press("b")
+        await pilot.pause()
+        again = app.screen
+        assert isinstance(again, RunbookScreen) and again.engine.ctx.episode == f"{key}~2"
+        await wait_state(pilot, again.engine, "waiting")
+        assert not any(r.resumed for r in again.engine.runs)
     assert actions == ["offloads-off", "persist", "reload"]
     by_id = {r.step.id: r for r in engine.runs}
     assert not [r.step.id for r in engine.runs if r.status in RED]
@@ -73,4 +88,4 @@ async def test_demo_rehearsal_walks_every_step_with_nothing_red(
     log = tmp_path / "home/.local/share/labconsole/offline/offline-audit.jsonl"
     entries = list(read_audit(log))
     assert entries and all(e.dry_run for e in entries)
-    assert {e.step for e in entries} == set(by_id)
+    assert {e.step for e in entries if e.episode == key} == set(by_id)
