@@ -231,10 +231,14 @@ class Lab:
         """A kernel log command over the node's plain kern.log file (``tail -F``)."""
         return f"tail -n +1 -F {shlex.quote(str(self.node(name).kern_log))}"
 
-    def journal_command(self, name: str) -> str:
-        """The console's default kernel command; inside the node it reads the node's journal."""
+    def journal_command(self, name: str, since: datetime | None = None) -> str:
+        """The console's default kernel command; inside the node it reads the node's journal.
+        ``since``: start there instead of the default last 10 minutes, so a test does not
+        replay what earlier tests of the session lab wrote into the journals."""
         self.node(name)
-        return JOURNAL_COMMAND
+        if since is None:
+            return JOURNAL_COMMAND
+        return f"{JOURNAL_COMMAND} --since=@{int(since.timestamp())}"
 
     # ---- lifecycle ---------------------------------------------------------------------
     def __enter__(self) -> Lab:
@@ -354,6 +358,9 @@ class Lab:
         node.interfaces_file.write_text(interfaces_text(node.addr))
         node.kern_log.touch()
         node.var_log.mkdir()
+        # root's own home in the node: sshd's shell sources ~/.bashrc, and the machine's may
+        # run tools (pyenv init: a rehash that waits on a stale lock hung every SSH command).
+        (node.dir / "root-home").mkdir(mode=0o700)
         (node.var_log / "empty").mkdir()  # what hide_journal binds over the journal
         node.journal.create()
         node.journal.append(node.journal.kernel_entries(
@@ -392,6 +399,7 @@ class Lab:
                   f"mount --bind {shlex.quote(str(node.etc_network))} /etc/network && "
                   f"mount --bind {shlex.quote(str(node.dir / 'etc-iproute2'))} /etc/iproute2 && "
                   f"mount --bind {shlex.quote(str(node.var_log))} /var/log && "
+                  f"mount --bind {shlex.quote(str(node.dir / 'root-home'))} /root && "
                   "echo ready && exec sleep infinity")
         node.holder = subprocess.Popen(
             ["ip", "netns", "exec", node.ns, "unshare", "-m", "--propagation", "private",

@@ -79,12 +79,14 @@ class RecordingSession:
                 iface: str = "eno1", quorum_interval: float = 0.3,
                 nic_interval: float = 5.0, journal: bool = False) -> RecordingSession:
         """``journal``: the kernel streams run the console's default command on each node's
-        real journal (``Lab.journal_command``) instead of ``tail -F`` of its kern.log."""
+        real journal (``Lab.journal_command``), from now on (not what earlier tests wrote),
+        instead of ``tail -F`` of its kern.log."""
         pool = SshPool([lab.ssh_target(n) for n in lab.nodes],
                        backoff=lambda: Backoff(base=0.2, cap=1.0, jitter=0.2))
         conns = [pool.node(n) for n in lab.nodes]
-        command = lab.journal_command if journal else lab.kernel_log_command
-        kernels = [KernelStreamSource(pool.node(n), command(n),
+        now = datetime.now(timezone.utc)
+        kernels = [KernelStreamSource(pool.node(n), lab.journal_command(n, since=now)
+                                      if journal else lab.kernel_log_command(n),
                                       restart_backoff=Backoff(base=0.2, cap=1.0, jitter=0.2))
                    for n in lab.nodes]
         quorum = QuorumPollSource(conns, cluster=cluster, interval=quorum_interval)

@@ -34,6 +34,10 @@ def _pool(lab: Lab, *names: str) -> SshPool:
                    backoff=lambda: Backoff(base=0.2, cap=1.0, jitter=0.2))
 
 
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
 def _messages(col: Collector, node: str, marker: str) -> list[str]:
     out = []
     for event in col.of(KernelText, node):
@@ -69,7 +73,8 @@ def test_default_command_follows_the_journal_and_streams_only_kernel_entries(
 
     async def scenario() -> tuple[list[str], list[dict[str, object]], str]:
         pool = _pool(lab, "pve02")
-        stream = KernelStreamSource(pool.node("pve02"), lab.journal_command("pve02"))
+        stream = KernelStreamSource(pool.node("pve02"),
+                                    lab.journal_command("pve02", since=_now()))
         col = Collector()
         async with running(pool, stream, collector=col):
             await pool.node("pve02").connection(10)
@@ -115,7 +120,8 @@ def test_cursor_resume_across_a_switch_outage_loses_and_repeats_nothing(
 
     async def scenario() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
         pool = _pool(lab, *names)
-        streams = [KernelStreamSource(pool.node(n), lab.journal_command(n)) for n in names]
+        streams = [KernelStreamSource(pool.node(n), lab.journal_command(n, since=_now()))
+                   for n in names]
         col = Collector()
 
         def have(n: int) -> bool:

@@ -44,13 +44,18 @@ CLUSTER = "netlab"
 
 def lab_config(lab: Lab, cluster: str = CLUSTER, journal: bool = False) -> str:
     """A labconsole config for the lab: SSH with the lab key, host keys checked, tail -F logs
-    (``journal``: no kernel_log_command, so the console's default journalctl command runs on
-    each node's real journal)."""
+    (``journal``: the console's default journalctl command on each node's real journal,
+    started now rather than 10 minutes back, past what earlier tests wrote there)."""
+    now = datetime.now(timezone.utc)
+
+    def command(name: str) -> str:
+        return (lab.journal_command(name, since=now) if journal
+                else lab.kernel_log_command(name))
+
     nodes = "".join(
         f'\n[[clusters.nodes]]\nname = "{name}"\naddress = "{lab.node(name).addr}"\n'
         f'interfaces = ["eno1"]\nbridge = "vmbr0"\n'
-        + ("" if journal else
-           f"kernel_log_command = {_toml_str(lab.kernel_log_command(name))}\n")
+        f"kernel_log_command = {_toml_str(command(name))}\n"
         for name in lab.nodes)
     return (
         "[console]\nquorum_poll_interval = 0.5\nnic_refresh_interval = 5\n\n"
