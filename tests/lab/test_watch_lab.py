@@ -81,7 +81,10 @@ async def until(check: Callable[[], bool], what: str, timeout: float = 60.0) -> 
 def votes_seen(watcher: Watcher, total: int) -> Callable[[], bool]:
     def check() -> bool:
         cluster = watcher.state.votes.clusters.get("lab")
-        return cluster is not None and cluster.total_votes == total
+        if cluster is None:
+            return False
+        picture = cluster.picture()
+        return picture.kind == "agree" and picture.sides[0].total_votes == total
     return check
 
 
