@@ -12,6 +12,7 @@ for byte. Waits are bounded; nothing asserts on speed.
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from pathlib import Path
 
@@ -176,7 +177,10 @@ def test_e1000e_runbook_fixes_pve03_end_to_end(healthy_lab: Lab, tmp_path: Path)
     assert by_step["offloads-off"].exit_status == 0
     assert by_step["reload"].result == "done" and "ifdown vmbr0 && ifup vmbr0" in \
         by_step["reload"].command
-    assert by_step["kernel-log"].result == "pass" and "3 hang reports" in \
+    # The node's kernel log is shared by every lab test of the session: earlier tests' hang
+    # reports of eno1 may sit in the step's window beside the 3 this test wrote.
+    found = re.match(r"(\d+) hang reports of eno1", by_step["kernel-log"].detail)
+    assert by_step["kernel-log"].result == "pass" and found and int(found.group(1)) >= 3, \
         by_step["kernel-log"].detail
     assert [e.result for e in entries if e.kind == "rollback"] == ["done"]
     lab.node_exec("pve03", ["ethtool", "-K", "eno1", "tso", "on", "gso", "on", "gro", "on"])
