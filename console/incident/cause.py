@@ -21,6 +21,7 @@ from typing import Any
 
 from labconsole.incident.correlate import Incident
 from labconsole.incident.facts import Fact
+from labconsole.model.hang import TIMEOUT_KINDS
 
 CauseKind = str  # "stuck_tx_ring" | "nic_hang" | "device_offline" | "link_down" | ...
 
@@ -66,7 +67,7 @@ def _hang_strand(f: Fact) -> tuple[str, str]:
     ep = f.hang
     assert ep is not None
     where = f"{f.node} {ep.device or '?'} ({ep.driver or 'unknown driver'})"
-    if ep.kind == "tx_timeout":
+    if ep.kind in TIMEOUT_KINDS:  # NETDEV WATCHDOG or the driver's own timeout words
         return "nic_hang", f"transmit queue timeout on {where}, {_reports(ep.reports)}"
     tdh = _reg(f, "TDH")
     if ep.stuck:
@@ -153,11 +154,15 @@ def evidence(inc: Incident) -> list[str]:
     return out
 
 
+# What the reports of each hang kind say (every kind is a TX hang).
+_MARKER = {"unit_hang": "Detected Hardware Unit Hang", "watchdog": "transmit queue timed out",
+           "tx_timeout": "transmit queue timed out", "reset": "reset for a TX hang"}
+
+
 def _hang_evidence(f: Fact) -> str:
     ep = f.hang
     assert ep is not None
-    marker = "transmit queue timed out" if ep.kind == "tx_timeout" else \
-        "Detected Hardware Unit Hang"
+    marker = _MARKER[ep.kind]
     span = f"{f.at:%H:%M:%S}-{f.last:%H:%M:%S}"
     every = ""
     if ep.reports > 1 and f.last > f.at:

@@ -8,16 +8,18 @@ from typing import Any, Literal
 
 from labconsole.model.timefmt import iso_or_none
 
-# unit_hang: the driver's own hang check with a register dump ("Detected Hardware Unit Hang",
-# "Detected Tx Unit Hang"); tx_timeout: a TX queue timed out (the kernel's NETDEV WATCHDOG, and
-# the driver's timeout handler in its own words); reset: a driver reset for a TX hang with no
-# hang or timeout report before it (ixgbe "tx hang N detected ... resetting adapter", i40e
-# "TX driver issue detected, PF reset issued").
-HangKind = Literal["unit_hang", "tx_timeout", "reset"]
-# The report forms an episode can hold (``HangEpisode.forms``): the kinds above, with the
-# kernel's NETDEV WATCHDOG line told apart ("watchdog") from the driver's own timeout words
-# ("tx_timeout").
-HangForm = Literal["unit_hang", "watchdog", "tx_timeout", "reset"]
+# The kind of an episode is the form of its first report (``HangEpisode.forms`` lists every
+# form seen): unit_hang: the driver's own hang check with a register dump ("Detected Hardware
+# Unit Hang", "Detected Tx Unit Hang"); watchdog: the kernel's NETDEV WATCHDOG "transmit queue N
+# timed out"; tx_timeout: the driver's timeout handler in its own words (mlx5 "TX timeout
+# detected", tg3 "transmit timed out", i40e "tx_timeout recovery level N"); reset: a driver
+# reset for a TX hang with no hang or timeout report before it (ixgbe "tx hang N detected ...
+# resetting adapter", i40e "TX driver issue detected, PF reset issued"). All four are TX hangs.
+HangKind = Literal["unit_hang", "watchdog", "tx_timeout", "reset"]
+HangForm = HangKind
+HANG_KINDS: tuple[HangKind, ...] = ("unit_hang", "watchdog", "tx_timeout", "reset")
+# Kinds that are a queue timing out (the watchdog or the driver's handler), not a register dump.
+TIMEOUT_KINDS: frozenset[str] = frozenset({"watchdog", "tx_timeout"})
 # Registers telling where the NIC's side of a TX ring stands: TDH in the Intel dumps, NTC /
 # HW_HEAD on i40e / ice timeout lines, "SQ Cons" on mlx5's. Equal across reports = stuck.
 CONSUMER_REGISTERS = ("TDH", "NTC", "HW_HEAD", "SQ Cons")

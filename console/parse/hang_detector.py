@@ -5,14 +5,19 @@ What counts as a *report* (one per printed block / line):
   (kind ``unit_hang``), with the register lines that follow as continuation lines;
 - ``NETDEV WATCHDOG`` ``transmit queue N timed out`` in the old (``NETDEV WATCHDOG: eth2
   (r8169): ...``) and new (``r8125 0000:22:04.0 eth4: NETDEV WATCHDOG: CPU: 3: ...``) styles
-  (kind ``tx_timeout``). A new-style line printed without its device prefix is kept as its own
-  episode with empty ``driver``/``device``: attributing it to a nearby device would be a guess.
+  (kind ``watchdog``), and the driver's timeout handler in its own words (kind
+  ``tx_timeout``; just after a watchdog line of the device, it is that report's detail). A
+  new-style line printed without its device prefix is kept as its own episode with empty
+  ``driver``/``device``: attributing it to a nearby device would be a guess.
 
-Folding: reports of one (host, device, kind) form one episode while they keep coming; other
-devices may interleave. A new episode starts when more than ``quiet_gap`` seconds (default
-60 s; uptime when both reports carry it, else wall time) passed since the episode's last
-report, when the uptime went backwards (a reboot), or after a link-up of that device. e1000e
-prints a report every 2 s while the ring is stuck, so 60 s separates incidents, not reports.
+Folding: reports of one (host, device, family) form one episode while they keep coming, the
+families being the register dump (``unit_hang``), a queue timing out (``watchdog`` and
+``tx_timeout`` together) and a bare reset; other devices may interleave. An episode's ``kind``
+is the form of its first report, ``forms`` every form it holds. A new episode starts when
+more than ``quiet_gap`` seconds (default 60 s; uptime when both reports carry it, else wall
+time) passed since the episode's last report, when the uptime went backwards (a reboot), or
+after a link-up of that device. e1000e prints a report every 2 s while the ring is stuck, so
+60 s separates incidents, not reports.
 
 ``Reset adapter unexpectedly`` is not a report: it is counted in ``resets`` of the device's
 open episode (the driver's recovery attempt), or in ``unattached_resets`` when no episode is
@@ -196,6 +201,7 @@ class HangDetector:
         state = self._open.get(key)
         if form == "watchdog":
             queue = _watchdog_queue(line.message)
+        # ``kind`` is the folding family; the episode is named for the form of its first report.
         if state is not None and self._same_episode(state.episode, line):
             ep = state.episode
             ep.reports += 1
@@ -203,7 +209,7 @@ class HangDetector:
             update: DetectorUpdate = EpisodeUpdated(ep)
         else:
             ep = HangEpisode(
-                kind=kind, driver=driver, device=device, pci=line.pci, host=line.host,
+                kind=form, driver=driver, device=device, pci=line.pci, host=line.host,
                 first=line.time, last=line.time, first_uptime=line.uptime,
                 last_uptime=line.uptime, reports=1, first_lineno=line.lineno,
                 last_lineno=line.lineno,

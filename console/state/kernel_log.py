@@ -68,7 +68,8 @@ class EpisodeRef:
 
 def episode_summary(ep: HangEpisode) -> str:
     """``e1000e eno1 hang x 37, TDH stuck at <f6> since 06:19:02``."""
-    what = "hang" if ep.kind == "unit_hang" else "tx timeout"
+    what = "hang" if ep.kind == "unit_hang" else "tx reset" if ep.kind == "reset" \
+        else "tx timeout"
     text = f"{ep.driver} {ep.device} {what} x {ep.reports}"
     tdh = ep.registers.get("TDH")
     if ep.stuck and tdh:
@@ -88,7 +89,8 @@ def episode_fact(ref: EpisodeRef, fallback: datetime) -> Fact:
     ep = ref.episode
     first = aware(ep.first) or fallback
     last = aware(ep.last) or first
-    what = "transmit timeout" if ep.kind == "tx_timeout" else "hardware unit hang"
+    what = "hardware unit hang" if ep.kind == "unit_hang" else "TX hang reset" \
+        if ep.kind == "reset" else "transmit timeout"
     return Fact(at=first, kind="hang", node=ref.node, device=ep.device or None, until=last,
                 text=f"{ep.driver or 'NIC'} {ep.device or '?'} {what} x {ep.reports} on "
                      f"{ref.node}", hang=ep, source="kernel", episode_id=ref.id)

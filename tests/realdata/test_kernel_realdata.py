@@ -91,7 +91,7 @@ CASES: dict[str, dict[str, Any]] = {
         hangs=[
             hang(driver="e1000e", device="eno1", pci="0000:00:1f.6", reports=1, resets=1,
                  regs={"TDH": "44", "next_to_clean": "43"}, nregs=13),
-            hang(kind="tx_timeout", driver="", device="", reports=1, queues=[0], regs={},
+            hang(kind="watchdog", driver="", device="", reports=1, queues=[0], regs={},
                  nregs=0),
         ],
         links=[],
@@ -145,7 +145,7 @@ CASES: dict[str, dict[str, Any]] = {
     ),
     "nic_watchdog_01_r8169.log": dict(
         lines=3, hosts={None},
-        hangs=[hang(kind="tx_timeout", driver="r8169", device="eth2", reports=1, queues=[0],
+        hangs=[hang(kind="watchdog", driver="r8169", device="eth2", reports=1, queues=[0],
                     first_uptime=1137.025299, regs={}, nregs=0)],
         links=[],
     ),
@@ -153,7 +153,7 @@ CASES: dict[str, dict[str, Any]] = {
         lines=14, hosts={None},
         # Two interfaces interleaved; each timeout is tens of minutes from the next one of the
         # same interface, so each is its own episode (quiet gap 60 s).
-        hangs=[hang(kind="tx_timeout", driver="r8125", device=dev, pci=pci, reports=1,
+        hangs=[hang(kind="watchdog", driver="r8125", device=dev, pci=pci, reports=1,
                     queues=[0], first_uptime=up, regs={}, nregs=0)
                for dev, pci, up in [("eth4", "0000:22:04.0", 1356.296930),
                                     ("eth1", "0000:22:01.0", 3651.381145),
@@ -166,7 +166,7 @@ CASES: dict[str, dict[str, Any]] = {
     ),
     "nic_watchdog_05_ftgmac100.log": dict(
         lines=5, hosts={None},
-        hangs=[hang(kind="tx_timeout", driver="ftgmac100", device="eth0", reports=1,
+        hangs=[hang(kind="watchdog", driver="ftgmac100", device="eth0", reports=1,
                     queues=[0], first_uptime=438.15, regs={}, nregs=0)],
         links=[],
     ),
@@ -185,7 +185,7 @@ CASES: dict[str, dict[str, Any]] = {
     # Numeric host name; old-style watchdog on queue 5 after the WARNING line.
     "nic_watchdog_07_igb_q5_numeric_host.log": dict(
         lines=3, hosts={"11008211"},
-        hangs=[hang(kind="tx_timeout", driver="igb", device="eth2", host="11008211",
+        hangs=[hang(kind="watchdog", driver="igb", device="eth2", host="11008211",
                     reports=1, queues=[5], first=f"{YEAR}-10-15T19:26:35",
                     last=f"{YEAR}-10-15T19:26:35", regs={}, nregs=0)],
         links=[],
@@ -202,7 +202,7 @@ CASES: dict[str, dict[str, Any]] = {
     # ISO syslog with the kmsg stamp glued to "kernel:".
     "nic_watchdog_08_r8152_iso_syslog.log": dict(
         lines=3, hosts={"server"}, kernel=2,
-        hangs=[hang(kind="tx_timeout", driver="r8152", device="eth1", host="server",
+        hangs=[hang(kind="watchdog", driver="r8152", device="eth1", host="server",
                     reports=1, queues=[0], first="2022-11-04T14:09:31",
                     last="2022-11-04T14:09:31", first_uptime=75215.928881, regs={}, nregs=0)],
         links=[],
@@ -210,10 +210,10 @@ CASES: dict[str, dict[str, Any]] = {
     # Two interfaces of one MAC, every ~5 s each: two episodes.
     "nic_watchdog_09_mtk_two_ifaces.log": dict(
         lines=11, hosts={None},
-        hangs=[hang(kind="tx_timeout", driver="mtk_soc_eth", device="eth0", reports=6,
+        hangs=[hang(kind="watchdog", driver="mtk_soc_eth", device="eth0", reports=6,
                     queues=[4], first_uptime=115546.740849, last_uptime=115571.760948,
                     regs={}, nregs=0),
-               hang(kind="tx_timeout", driver="mtk_soc_eth", device="wan", reports=5,
+               hang(kind="watchdog", driver="mtk_soc_eth", device="wan", reports=5,
                     queues=[1], first_uptime=115551.781133, last_uptime=115571.780951,
                     regs={}, nregs=0)],
         links=[],
@@ -221,7 +221,7 @@ CASES: dict[str, dict[str, Any]] = {
     # ESXi vmkernel.log: no driver named, no queue; three timeouts 1 s apart.
     "nic_watchdog_10_esxi_vmkernel_vmnic1.log": dict(
         lines=3, hosts={None},
-        hangs=[hang(kind="tx_timeout", driver="", device="vmnic1", reports=3,
+        hangs=[hang(kind="watchdog", driver="", device="vmnic1", reports=3,
                     first="2019-11-08T03:14:22.530000+00:00",
                     last="2019-11-08T03:14:24.531000+00:00", regs={}, nregs=0)],
         links=[],
@@ -229,7 +229,7 @@ CASES: dict[str, dict[str, Any]] = {
     # Watchdog line BEFORE the WARNING line.
     "nic_watchdog_11_lan78xx.log": dict(
         lines=3, hosts={None},
-        hangs=[hang(kind="tx_timeout", driver="lan78xx", device="eth0", reports=1, queues=[0],
+        hangs=[hang(kind="watchdog", driver="lan78xx", device="eth0", reports=1, queues=[0],
                     first_uptime=42543.359139, regs={}, nregs=0)],
         links=[],
     ),
@@ -244,7 +244,7 @@ CASES: dict[str, dict[str, Any]] = {
     ),
     "nic_watchdog_13_virtio_net_fcos_journal.log": dict(
         lines=6, hosts={"localhost.localdomain"},
-        hangs=[hang(kind="tx_timeout", driver="virtio_net", device="enp0s1",
+        hangs=[hang(kind="watchdog", driver="virtio_net", device="enp0s1",
                     host="localhost.localdomain", reports=1, queues=[0],
                     first=f"{YEAR}-06-03T22:35:11", last=f"{YEAR}-06-03T22:35:11", regs={},
                     nregs=0)],

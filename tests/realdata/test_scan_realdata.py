@@ -165,11 +165,11 @@ EXPECT: dict[str, dict[str, Any]] = {
              first="2026-05-25T15:23:30", last="2026-05-25T15:23:30", nregs=13,
              regs={"TDH": "61", "TDT": "90", "next_to_clean": "60", "MAC Status": "80083"})]),
     # Redacted [xxxxxx] stamps; the new-style watchdog line was pasted without its
-    # "driver pci iface:" prefix, so it is a tx_timeout of an unnamed device.
+    # "driver pci iface:" prefix, so it is a watchdog report of an unnamed device.
     "logs/e1000e_13.log": dict(kinds=KERNEL, lines=17, hangs=[
         hang("e1000e", "eno1", 1, pci="0000:00:1f.6", nregs=13,
              regs={"TDH": "44", "TDT": "9b", "next_to_clean": "43"}),
-        hang("", "", 1, kind="tx_timeout")]),
+        hang("", "", 1, kind="watchdog")]),
     # Page-text extraction: the PCI address is printed truncated ("0000:00:1f") and kept so.
     "logs/e1000e_15.log": dict(kinds=KERNEL, lines=15, hangs=[
         hang("e1000e", "eno1", 1, pci="0000:00:1f", nregs=13,
@@ -202,13 +202,13 @@ EXPECT: dict[str, dict[str, Any]] = {
              regs={"Tx Queue": "0", "TDH": "0", "TDT": "1", "next_to_use": "1",
                    "next_to_clean": "0"})]),
     "logs/nic_watchdog_01_r8169.log": dict(kinds=KERNEL, lines=3, hangs=[
-        hang("r8169", "eth2", 1, kind="tx_timeout")]),
+        hang("r8169", "eth2", 1, kind="watchdog")]),
     # Seven timeouts, tens of minutes apart, alternating eth4 / eth1: seven episodes.
     "logs/nic_watchdog_03_r8125.log": dict(kinds=KERNEL, lines=14, hangs=[
-        hang("r8125", dev, 1, kind="tx_timeout", pci=f"0000:22:0{dev[-1]}.0")
+        hang("r8125", dev, 1, kind="watchdog", pci=f"0000:22:0{dev[-1]}.0")
         for dev in ("eth4", "eth1", "eth4", "eth1", "eth4", "eth4", "eth1")]),
     "logs/nic_watchdog_05_ftgmac100.log": dict(kinds=KERNEL, lines=5, hangs=[
-        hang("ftgmac100", "eth0", 1, kind="tx_timeout")]),
+        hang("ftgmac100", "eth0", 1, kind="watchdog")]),
     # Shell prompt line first; "link is not ready" (IPv6) lines are not link events.
     "logs/nic_linkflap_01_e1000e_100M.log": dict(kinds=KERNEL, lines=14, links=[
         link("eno1", "up"), link("eno1", "up"), link("eno1", "down"), link("eno1", "up")]),
@@ -222,26 +222,26 @@ EXPECT: dict[str, dict[str, Any]] = {
         {"kind": "detached", "driver": "igc", "device": "enp2s0", "pci": "0000:02:00.0",
          "host": None, "time": None}]),
     "logs/nic_watchdog_07_igb_q5_numeric_host.log": dict(kinds=KERNEL, lines=3, hangs=[
-        hang("igb", "eth2", 1, kind="tx_timeout", host="11008211",
+        hang("igb", "eth2", 1, kind="watchdog", host="11008211",
              first=f"{YEAR}-10-15T19:26:35", last=f"{YEAR}-10-15T19:26:35")]),
     # mlx5's "TX timeout detected" plus its queue line: one report, the queue line's values.
     "logs/nic_mlx5_01_tx_timeout_dmesg.log": dict(kinds=KERNEL, lines=4, hangs=[
         hang("mlx5_core", "eth1", 1, kind="tx_timeout", pci="0000:13:00.1", nregs=4,
              regs={"SQ": "0xab6", "CQ": "0xd4a", "SQ Cons": "0x3fd7", "SQ Prod": "0x3fe6"})]),
     "logs/nic_watchdog_08_r8152_iso_syslog.log": dict(kinds=KERNEL, lines=3, hangs=[
-        hang("r8152", "eth1", 1, kind="tx_timeout", host="server",
+        hang("r8152", "eth1", 1, kind="watchdog", host="server",
              first="2022-11-04T14:09:31", last="2022-11-04T14:09:31")]),
     "logs/nic_watchdog_09_mtk_two_ifaces.log": dict(kinds=KERNEL, lines=11, hangs=[
-        hang("mtk_soc_eth", "eth0", 6, kind="tx_timeout"),
-        hang("mtk_soc_eth", "wan", 5, kind="tx_timeout")]),
+        hang("mtk_soc_eth", "eth0", 6, kind="watchdog"),
+        hang("mtk_soc_eth", "wan", 5, kind="watchdog")]),
     # ESXi's vmkernel names no driver.
     "logs/nic_watchdog_10_esxi_vmkernel_vmnic1.log": dict(kinds=KERNEL, lines=3, hangs=[
-        hang("", "vmnic1", 3, kind="tx_timeout", first="2019-11-08T03:14:22.530000+00:00",
+        hang("", "vmnic1", 3, kind="watchdog", first="2019-11-08T03:14:22.530000+00:00",
              last="2019-11-08T03:14:24.531000+00:00")]),
     "logs/nic_watchdog_11_lan78xx.log": dict(kinds=KERNEL, lines=3, hangs=[
-        hang("lan78xx", "eth0", 1, kind="tx_timeout")]),
+        hang("lan78xx", "eth0", 1, kind="watchdog")]),
     "logs/nic_watchdog_13_virtio_net_fcos_journal.log": dict(kinds=KERNEL, lines=6, hangs=[
-        hang("virtio_net", "enp0s1", 1, kind="tx_timeout", host="localhost.localdomain",
+        hang("virtio_net", "enp0s1", 1, kind="watchdog", host="localhost.localdomain",
              first=f"{YEAR}-06-03T22:35:11", last=f"{YEAR}-06-03T22:35:11")]),
     # talosctl dmesg, no host, padded: driver, device and the record's own time.
     "logs/talos_01_dmesg_e1000e_padded_266col.log": dict(kinds=KERNEL, lines=4, hangs=[

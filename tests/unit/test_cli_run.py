@@ -235,7 +235,7 @@ def test_a_runbook_opened_live_uses_the_nodes_configuration(
 
 
 @pytest.mark.parametrize(("driver", "kind"), [("igc", "unit_hang"), ("mlx5_core", "tx_timeout"),
-                                           ("ixgbe", "reset")])
+                                           ("ixgbe", "reset"), ("r8169", "watchdog")])
 def test_a_hang_of_another_driver_offers_the_node_runbook_not_the_e1000e_fix(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, driver: str, kind: str) -> None:
     app = _runbook_app(tmp_path, monkeypatch)
@@ -244,6 +244,17 @@ def test_a_hang_of_another_driver_offers_the_node_runbook_not_the_e1000e_fix(
                      first=datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc), reports=2)
     engine = app.runbook_launcher.for_episode("pve03", ep)
     assert engine is not None and engine.runbook.id == "node-left-cluster"
+
+
+@pytest.mark.parametrize("kind", ["watchdog", "tx_timeout", "reset"])
+def test_an_e1000e_hang_of_any_kind_offers_the_e1000e_fix(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
+    app = _runbook_app(tmp_path, monkeypatch)
+    assert app.runbook_launcher is not None
+    ep = HangEpisode(kind=kind, driver="e1000e", device="eno1",  # type: ignore[arg-type]
+                     first=datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc), reports=2)
+    engine = app.runbook_launcher.for_episode("pve03", ep)
+    assert engine is not None and engine.runbook.id == "e1000e-tx-hang"
 
 
 def test_broken_operator_runbook_is_a_problem_in_the_status_bar(

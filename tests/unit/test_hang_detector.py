@@ -189,9 +189,9 @@ def test_watchdog_old_and_new_styles() -> None:
             "[  300.000000] NETDEV WATCHDOG: CPU: 8: transmit queue 0 timed out 5000 ms\n")
     old, new, bare = run(text)[0].episodes
     assert (old.kind, old.driver, old.device, old.reports, old.queues) == (
-        "tx_timeout", "r8169", "eth2", 2, [0, 1])
+        "watchdog", "r8169", "eth2", 2, [0, 1])
     assert (new.driver, new.device, new.pci, new.reports) == ("r8125", "eth4", "0000:22:04.0", 1)
-    assert (bare.driver, bare.device) == ("", "")  # not attributed to a guessed device
+    assert (bare.driver, bare.device, bare.kind) == ("", "", "watchdog")  # no guessed device
     assert all(ep.stuck is None and ep.registers == {} for ep in (old, new, bare))
 
 

@@ -36,9 +36,9 @@ def one(text: str) -> HangEpisode:
         ("[  10.000000] igb 0000:09:00.0: Detected Tx Unit Hang\n",
          "igb", "0000:09:00.0", "unit_hang", ["unit_hang"], []),
         ("[  10.000000] NETDEV WATCHDOG: enp3s0 (r8169): transmit queue 0 timed out\n",
-         "r8169", "enp3s0", "tx_timeout", ["watchdog"], [0]),
+         "r8169", "enp3s0", "watchdog", ["watchdog"], [0]),
         ("[  10.000000] r8125 0000:04:00.0 enp4s0: NETDEV WATCHDOG: CPU: 2: transmit queue 0 "
-         "timed out 5440 ms\n", "r8125", "enp4s0", "tx_timeout", ["watchdog"], [0]),
+         "timed out 5440 ms\n", "r8125", "enp4s0", "watchdog", ["watchdog"], [0]),
         ("[  10.000000] tg3 0000:02:00.0 eth0: transmit timed out, resetting\n",
          "tg3", "eth0", "tx_timeout", ["tx_timeout"], []),
         ("[  10.000000] vmxnet3 0000:0b:00.0 ens192: tx hang\n",
@@ -50,7 +50,7 @@ def one(text: str) -> HangEpisode:
         ("[  10.000000] NETDEV WATCHDOG: ens3 (virtio_net): transmit queue 1 timed out\n"
          "[  10.000200] virtio_net virtio1 ens3: TX timeout on queue: 1, sq: output.1, vq: 0x3,"
          " name: output.1, 6000 usecs ago\n",
-         "virtio_net", "ens3", "tx_timeout", ["watchdog", "tx_timeout"], [1]),
+         "virtio_net", "ens3", "watchdog", ["watchdog", "tx_timeout"], [1]),
         ("[  10.000000] i40e 0000:3b:00.0 eno5: tx_timeout: VSI_seid: 391, Q 4, NTC: 0x10, "
          "HWB: 0x10, NTU: 0x14, TAIL: 0x14, INT: 0x1\n"
          "[  10.000001] i40e 0000:3b:00.0 eno5: tx_timeout recovery level 1, txqueue 4\n",
@@ -64,7 +64,7 @@ def one(text: str) -> HangEpisode:
         ("[  10.000000] i40e 0000:3b:00.0: TX driver issue detected, PF reset issued\n",
          "i40e", "0000:3b:00.0", "reset", ["reset"], []),
         ("[  10.000000] bnx2x 0000:05:00.0 enp5s0f0: NETDEV WATCHDOG: CPU: 0: transmit queue 3 "
-         "timed out 5120 ms\n", "bnx2x", "enp5s0f0", "tx_timeout", ["watchdog"], [3]),
+         "timed out 5120 ms\n", "bnx2x", "enp5s0f0", "watchdog", ["watchdog"], [3]),
     ],
 )
 def test_each_driver_form(text: str, driver: str, device: str, kind: str, forms: list[str],
@@ -164,7 +164,7 @@ def test_records_glued_with_only_their_host_prefix() -> None:
 def test_vmkernel_watchdog() -> None:
     ep = one("2026-01-22T03:14:22.530Z cpu3:2097575)WARNING: LinNet: netdev_watchdog:3688: "
              "NETDEV WATCHDOG: vmnic1: transmit timed out\n")
-    assert (ep.driver, ep.device, ep.kind, ep.host) == ("", "vmnic1", "tx_timeout", None)
+    assert (ep.driver, ep.device, ep.kind, ep.host) == ("", "vmnic1", "watchdog", None)
     assert ep.first == datetime(2026, 1, 22, 3, 14, 22, 530000, tzinfo=timezone.utc)
 
 
