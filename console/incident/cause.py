@@ -133,6 +133,9 @@ def _strands(inc: Incident, all_nodes: set[str]) -> list[tuple[str, str]]:
     for f in inc.of_kind("conn_lost"):
         if not strands:
             strands.append(("conn_lost", f"{f.text}; no kernel, link or switch evidence"))
+    for f in inc.of_kind("conn_never"):
+        if not strands:
+            strands.append(("conn_never", f"{f.text}; the console could not reach it"))
     for f in inc.of_kind("vote_left"):
         if not strands:
             strands.append(("vote_left", f"{f.node} left the cluster votes with no NIC, link "
@@ -222,6 +225,8 @@ def next_checks(kinds: list[str], inc: Incident) -> list[str]:
                       "switch's port log)")
     if any(k in kinds for k in ("vote_left", "conn_lost", "quorum_lost")):
         checks.append("`journalctl -u corosync` on the node that left, around the drop")
+    if "conn_never" in kinds:
+        checks.append("`labconsole check --connect`: host key, SSH login and commands per node")
     checks.append("`pvecm status` shows every node back with its vote, and quorate")
     return list(dict.fromkeys(checks))  # once each, first mention's order
 

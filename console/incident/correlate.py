@@ -102,6 +102,7 @@ class _Open:
     out_nodes: set[str] = field(default_factory=set)
     links: set[tuple[str, str]] = field(default_factory=set)
     conns: set[str] = field(default_factory=set)
+    never: set[str] = field(default_factory=set)  # connections not made yet
     devices: dict[str, datetime] = field(default_factory=dict)
     quorum_lost: bool = False
     quiet_since: datetime | None = None  # last trouble or recovery seen (hang: its last report)
@@ -122,8 +123,11 @@ class _Open:
             self.links.discard((node, dev))
         elif f.kind == "conn_lost":
             self.conns.add(f.source or node)
+        elif f.kind == "conn_never":
+            self.never.add(f.source or node)
         elif f.kind == "conn_back":
             self.conns.discard(f.source or node)
+            self.never.discard(f.source or node)
         elif f.kind == "device_alert":
             self.devices[dev] = f.at
         elif f.kind == "device_back":
@@ -136,6 +140,7 @@ class _Open:
         items = [f"{n} out of the votes" for n in sorted(self.out_nodes)]
         items += [f"{n} {d} link down" for n, d in sorted(self.links)]
         items += [f"connection {c} lost" for c in sorted(self.conns)]
+        items += [f"connection {c} never made" for c in sorted(self.never)]
         items += [f"{d} not back" for d, at in sorted(self.devices.items())
                   if now - at < rules.precursor]
         if self.quorum_lost:

@@ -19,7 +19,9 @@ from labconsole.model.vote_view import ClusterPicture, NodeView
 
 # What happened. "vote_left"/"vote_joined": a node left / rejoined the cluster's membership;
 # "quorum_lost"/"quorum_back": the cluster as a whole; "conn_lost"/"conn_back": the console's
-# connection to a node; "device_alert"/"device_back": a CEF alert about a network device;
+# connection to a node ("conn_never": one that never succeeded, with its reason: not a loss,
+# but trouble until it is made, which is its "conn_back"); "device_alert"/"device_back": a CEF
+# alert about a network device;
 # "nic_reset": a NIC driver reset its adapter with no hang report open (the driver's own
 # recovery from something it did not dump); "client_left": a CEF note that a client dropped
 # off a switch port (context: it joins an open incident as evidence but never opens one, since
@@ -33,11 +35,12 @@ from labconsole.model.vote_view import ClusterPicture, NodeView
 FactKind = Literal[
     "device_alert", "device_back", "client_left", "link_down", "link_up", "vote_left",
     "vote_joined", "quorum_lost", "quorum_back", "hang", "nic_reset", "conn_lost", "conn_back",
-    "action", "view_changed", "view_unknown", "picture_changed", "nic_changed", "conn_changed",
-    "link_seen", "cef_note",
+    "conn_never", "action", "view_changed", "view_unknown", "picture_changed", "nic_changed",
+    "conn_changed", "link_seen", "cef_note",
 ]
 TROUBLE: frozenset[str] = frozenset(
-    {"device_alert", "link_down", "vote_left", "quorum_lost", "hang", "nic_reset", "conn_lost"})
+    {"device_alert", "link_down", "vote_left", "quorum_lost", "hang", "nic_reset", "conn_lost",
+     "conn_never"})
 RECOVERY: frozenset[str] = frozenset({"device_back", "link_up", "vote_joined", "quorum_back",
                                       "conn_back"})
 # What correlation, causes and downtime work on (the rest is the timeline's context).

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 # Facts shown in the report's overall timeline (actions are shown with their incident).
 TIMELINE_KINDS = frozenset({"device_alert", "device_back", "link_down", "link_up", "vote_left",
                             "vote_joined", "quorum_lost", "quorum_back", "hang", "conn_lost",
-                            "conn_back", "action"})
+                            "conn_never", "conn_back", "action"})
 
 
 @dataclass(frozen=True, slots=True)

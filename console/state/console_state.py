@@ -70,6 +70,29 @@ def cef_severity(severity: str) -> Severity:
     return "warning" if word == "medium" else "info"
 
 
+_DOWN = ("reconnecting", "failed")
+
+
+def _conn_fact(event: ConnectionChange, at: datetime, before: str | None, *,
+               was_connected: bool) -> Fact:
+    """A connection's change as a fact: lost and back only for a connection that once worked;
+    one that never succeeded is "never connected: reason" (trouble, not a loss: issue 14)."""
+    node = event.node or event.source
+    detail = f": {event.detail}" if event.detail else ""
+    down, was_down = event.state in _DOWN, before in _DOWN
+    if down and not was_down and was_connected:
+        kind, text = "conn_lost", f"connection {event.source} to {node} {event.state}{detail}"
+    elif down and not was_down:
+        kind, text = "conn_never", f"connection {event.source} to {node} never connected{detail}"
+    elif event.state == "connected" and was_down:
+        kind, text = "conn_back", f"connection {event.source} to {node} " + (
+            "back" if was_connected else "made")
+    else:
+        kind, text = "conn_changed", f"{event.source} {event.state}{detail}"
+    return Fact(at=at, kind=kind, node=event.node, text=text,  # type: ignore[arg-type]
+                source=event.source)
+
+
 @dataclass(slots=True)
 class ConsoleState:
     """Everything the screens show, and nothing about how."""
@@ -357,6 +380,8 @@ class ConsoleState:
         h = self.health[event.source]
         before = self.conns.get(event.source)
         self.conns[event.source] = event.state
+        was_connected = h.connected_once
+        h.connected_once |= event.state == "connected"
         changed = h.state != event.state
         h.state, h.detail, h.retry_in = event.state, event.detail, event.retry_in
         changed |= h.via != event.via
@@ -367,17 +392,7 @@ class ConsoleState:
             return {"health"}
         sev: Severity = {"connected": "ok", "failed": "error",
                          "reconnecting": "warning"}.get(event.state, "info")  # type: ignore[assignment]
-        node = event.node or event.source
-        lost = event.state in ("reconnecting", "failed")
-        detail = f": {event.detail}" if event.detail else ""
-        if lost and before not in ("reconnecting", "failed"):
-            kind, text = "conn_lost", f"connection {event.source} to {node} {event.state}{detail}"
-        elif event.state == "connected" and before in ("reconnecting", "failed"):
-            kind, text = "conn_back", f"connection {event.source} to {node} back"
-        else:
-            kind, text = "conn_changed", f"{event.source} {event.state}{detail}"
-        fact = Fact(at=at, kind=kind, node=event.node, text=text,  # type: ignore[arg-type]
-                    source=event.source)
+        fact = _conn_fact(event, at, before, was_connected=was_connected)
         return {"health"} | self._add([TimelineEntry(at=at, kind="conn", node=event.node,
                                                      fact=fact, severity=sev)])
 

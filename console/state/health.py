@@ -19,6 +19,8 @@ class SourceHealth:
     retry_in: float | None = None
     via: str | None = None  # an SSH connection through a node's alternate address
     heartbeat: float | None = None  # seconds between the source's promised heartbeats
+    # Ever connected: a connection that never succeeded cannot be lost, only not made.
+    connected_once: bool = False
 
     def stale_for(self, now: datetime) -> float | None:
         """Seconds since the source last delivered anything (None if it never did)."""

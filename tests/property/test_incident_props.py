@@ -19,7 +19,7 @@ from labconsole.incident.from_state import facts_from_events
 T0 = datetime(2025, 3, 14, 2, 0, 0, tzinfo=timezone.utc)
 KINDS: list[FactKind] = ["device_alert", "device_back", "client_left", "link_down", "link_up",
                          "vote_left", "vote_joined", "quorum_lost", "quorum_back", "hang",
-                         "conn_lost", "conn_back"]
+                         "conn_lost", "conn_back", "conn_never"]
 NODES = ["pve01", "pve02", "pve03", None]
 
 

@@ -11,7 +11,7 @@ from labconsole.demo.generate import cef, pvecm_status
 from labconsole.events import ConnectionChange, KernelText, NicText, QuorumText, SyslogText
 from labconsole.incident.cef_class import classify
 from labconsole.incident.from_state import facts_from_events
-from labconsole.incident.report import report_from_paths
+from labconsole.incident.report import report_from_events, report_from_paths
 from labconsole.parse.cef import parse_cef
 
 T0 = datetime(2025, 11, 8, 6, 0, 0, tzinfo=timezone.utc)
@@ -119,6 +119,26 @@ def test_connection_transitions_only() -> None:
            conn(7, "reconnecting"), conn(9, "failed"), conn(20, "connected"),
            conn(30, "connected")]
     assert kinds(evs) == [("conn_lost", "pve03"), ("conn_back", "pve03")]
+
+
+def test_a_connection_that_never_succeeded_is_not_a_loss() -> None:
+    def conn(s: float, state: str, detail: str = "") -> ConnectionChange:
+        return ConnectionChange(at=at(s), source="ssh:pve03", node="pve03",
+                                state=state, detail=detail)  # type: ignore[arg-type]
+    evs = [conn(0, "connecting"), conn(1, "reconnecting", "connection refused"),
+           conn(5, "failed", "connection refused"), conn(20, "connected"),
+           conn(30, "reconnecting", "timed out"), conn(40, "connected")]
+    assert kinds(evs) == [("conn_never", "pve03"), ("conn_back", "pve03"),
+                          ("conn_lost", "pve03"), ("conn_back", "pve03")]
+    texts = [f.text for f in facts_from_events(evs).facts]
+    assert texts[:2] == ["connection ssh:pve03 to pve03 never connected: connection refused",
+                         "connection ssh:pve03 to pve03 made"]
+    report = report_from_events(evs[:3])
+    (inc,) = report.incidents
+    assert (inc.cause.kind, inc.cause.text) == (
+        "conn_never", "connection ssh:pve03 to pve03 never connected: connection refused; "
+        "the console could not reach it")
+    assert "lost" not in inc.cause.text
 
 
 def test_plain_kernel_log_file_report(fixtures: Path) -> None:
