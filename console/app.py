@@ -29,7 +29,7 @@ from textual.screen import Screen
 from labconsole.alert.ring import Ringer, desktop_escapes, notification
 from labconsole.clock import Clock, system_clock
 from labconsole.events import Event
-from labconsole.incident.from_state import IncidentMark, incident_marks
+from labconsole.incident.mark import IncidentMark
 from labconsole.pipeline import Pipeline
 from labconsole.sanitize import visible_row
 from labconsole.screens.dashboard import DASHBOARD_KEYS, DashboardScreen
@@ -44,6 +44,7 @@ from labconsole.widgets.nic_panel import NicPanel
 if TYPE_CHECKING:
     from textual.timer import Timer
 
+    from labconsole.incident.live_marks import LiveMarks
     from labconsole.runbook.session import RunbookLauncher
 
 REFRESH_SECONDS = 0.05  # at most 20 redraws a second while the state keeps changing
@@ -105,6 +106,7 @@ class LabConsoleApp(App[int]):
         self._marks_at = float("-inf")  # monotonic time and cost of the last computation
         self._marks_cost = 0.0
         self._marks_timer: Timer | None = None
+        self._live_marks: LiveMarks | None = None  # made with the first marks (lazy import)
 
     def now(self) -> datetime:
         """Recording time in a replay (so ages read as they did then), else the clock."""
@@ -180,19 +182,30 @@ class LabConsoleApp(App[int]):
         events as one batch), however many panels show it; never per kernel line that
         leaves the timeline alone.
 
-        Under a flood the correlation itself is the cost (it re-reads every kept CEF record:
-        68 ms a refresh at 1,000 records, most of the CPU at 5,000 datagrams/s): it then runs
-        at most once per MARKS_BUDGET of the time since the last run, and a timer brings the
-        marks up to date once the flood pauses (issue 19 item 3)."""
+        The correlation is incremental (``LiveMarks``: only facts after the earliest change are
+        fed again, usually a few hundred); when it must redo everything (an incident's own
+        facts dropped off the capped timeline) it runs at most once per MARKS_BUDGET of the
+        time since the last run, and a timer brings the marks up to date once the flood
+        pauses (issue 19 item 3)."""
         now = monotonic()
         due = self._marks_at + self._marks_cost / MARKS_BUDGET
         if self._marks is None or (self._marks_stale and now >= due):
-            self._marks = incident_marks(self.state)
+            self._marks = self.live_marks.marks(self.state)
             self._marks_stale = False
             self._marks_at, self._marks_cost = now, monotonic() - now
         elif self._marks_stale and self._marks_timer is None:
             self._marks_timer = self.set_timer(due - now, self._marks_due)
         return self._marks
+
+    @property
+    def live_marks(self) -> LiveMarks:
+        """The incremental correlation behind the marks (imported on first use: the first
+        frame does not wait for the incident modules)."""
+        if self._live_marks is None:
+            from labconsole.incident.live_marks import LiveMarks
+
+            self._live_marks = LiveMarks()
+        return self._live_marks
 
     def _marks_due(self) -> None:
         self._marks_timer = None

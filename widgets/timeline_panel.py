@@ -16,7 +16,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from labconsole.incident.facts import Fact
-from labconsole.incident.from_state import IncidentMark
+from labconsole.incident.mark import IncidentMark
 from labconsole.sanitize import visible_row
 from labconsole.state.kernel_log import episode_summary
 from labconsole.state.timeline import Timeline, TimelineEntry

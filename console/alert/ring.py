@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from labconsole.incident.from_state import IncidentMark
+from labconsole.incident.mark import IncidentMark
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9 .,:()<>/_+=@#%-]")
 MAX_TEXT = 160

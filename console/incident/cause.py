@@ -231,6 +231,14 @@ def next_checks(kinds: list[str], inc: Incident) -> list[str]:
     return list(dict.fromkeys(checks))  # once each, first mention's order
 
 
+def named_cause(inc: Incident, all_nodes: set[str] | None = None) -> str | None:
+    """The cause's one sentence as ``explain`` names it, None when unknown; without the
+    evidence and checks (per fact) that only a report needs: the timeline's headers read it
+    on every redraw."""
+    kind, text = _strands(inc, all_nodes or set())[0]
+    return None if kind == "unknown" else text
+
+
 def explain(inc: Incident, all_nodes: set[str] | None = None) -> Cause:
     """The cause of ``inc`` by the rules above, with evidence, key lines and next checks."""
     strands = _strands(inc, all_nodes or set())

@@ -33,13 +33,13 @@ together, with each strand named in the cause.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from copy import copy
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from labconsole.incident.facts import RECOVERY, TROUBLE, ActionRecord, Fact
-
-IncidentStatus = Literal["ongoing", "recovered", "resolved"]
+from labconsole.incident.mark import IncidentStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +106,10 @@ class _Open:
     devices: dict[str, datetime] = field(default_factory=dict)
     quorum_lost: bool = False
     quiet_since: datetime | None = None  # last trouble or recovery seen (hang: its last report)
+
+    def copy(self) -> _Open:
+        """Every field copied one level deep (containers new, their items shared)."""
+        return _Open(**{name: copy(getattr(self, name)) for name in self.__dataclass_fields__})
 
     def take(self, f: Fact) -> None:
         self.facts.append(f)
@@ -180,6 +184,68 @@ class Correlation:
     unattached: list[Fact] = field(default_factory=list)
 
 
+class Correlator:
+    """The rules above as a fold: ``feed`` facts in ``Fact.sort_key`` order, ``finish`` any
+    number of times. A copy (``snapshot``) resumes where it was taken, so the console's live
+    marks re-correlate only the facts after a checkpoint (``incident.live_marks``)."""
+
+    __slots__ = ("current", "first_kept", "last_closed", "last_seen", "result", "rules")
+
+    def __init__(self, rules: Rules = DEFAULT_RULES) -> None:
+        self.rules = rules
+        self.result = Correlation()
+        self.current: _Open | None = None
+        self.last_closed: Incident | None = None
+        # The time of the first fact that was not ignored (it opened or joined an incident,
+        # or was an action): facts before it could be dropped without changing anything.
+        self.first_kept: datetime | None = None
+        self.last_seen: datetime | None = None  # the latest ``Fact.last`` fed
+
+    def feed(self, f: Fact) -> None:
+        """One fact, not earlier (by ``Fact.sort_key``) than the one before."""
+        rules = self.rules
+        last = f.last
+        if self.last_seen is None or last > self.last_seen:
+            self.last_seen = last
+        current = self.current
+        if current is not None and current.ended(f.at, rules):
+            self.last_closed = _close(self.result, current, f.at, rules)
+            current = self.current = None
+        if f.kind == "action":
+            _attach_action(self.result, current, self.last_closed, f, rules)
+        elif f.kind in TROUBLE:
+            if current is None:
+                current = self.current = _Open()
+            current.take(f)
+        elif current is not None:
+            current.take(f)  # a recovery or context fact of the open incident
+        else:
+            return  # ignored: nothing open, and it opens nothing
+        if self.first_kept is None:
+            self.first_kept = f.at
+
+    def snapshot(self) -> Correlator:
+        """An independent copy (closed incidents are immutable and shared)."""
+        other = Correlator(self.rules)
+        other.result = Correlation(list(self.result.incidents), list(self.result.unattached))
+        other.current = self.current.copy() if self.current is not None else None
+        other.last_closed = self.last_closed
+        other.first_kept = self.first_kept
+        other.last_seen = self.last_seen
+        return other
+
+    def finish(self, data_end: datetime | None) -> Correlation:
+        """The incidents so far, the open one finished at ``data_end`` (default: the last
+        fact fed); leaves the fold as it was, so feeding can go on."""
+        result = Correlation(list(self.result.incidents), list(self.result.unattached))
+        if self.current is not None:
+            end = data_end or self.last_seen or self.current.facts[-1].last
+            result.incidents.append(_finish(len(result.incidents) + 1, self.current, end,
+                                            self.rules, closed=False))
+        _claim_by_episode(result)
+        return result
+
+
 def correlate(facts: Iterable[Fact], rules: Rules = DEFAULT_RULES,
               data_end: datetime | None = None) -> Correlation:
     """Group facts into incidents by the rules above.
@@ -189,28 +255,12 @@ def correlate(facts: Iterable[Fact], rules: Rules = DEFAULT_RULES,
     ``Fact.sort_key`` and the state rules do not depend on order within an instant beyond that.
     """
     ordered = sorted(facts, key=Fact.sort_key)
-    result = Correlation()
     if not ordered:
-        return result
-    end_of_data = data_end or max(f.last for f in ordered)
-    current: _Open | None = None
-    last_closed: Incident | None = None
+        return Correlation()
+    fold = Correlator(rules)
     for f in ordered:
-        if current is not None and current.ended(f.at, rules):
-            last_closed = _close(result, current, end_of_data, rules)
-            current = None
-        if f.kind == "action":
-            _attach_action(result, current, last_closed, f, rules)
-        elif f.kind in TROUBLE:
-            current = current or _Open()
-            current.take(f)
-        elif current is not None:
-            current.take(f)  # a recovery or context fact of the open incident
-    if current is not None:
-        result.incidents.append(_finish(len(result.incidents) + 1, current, end_of_data, rules,
-                                        closed=False))
-    _claim_by_episode(result)
-    return result
+        fold.feed(f)
+    return fold.finish(data_end or max(f.last for f in ordered))
 
 
 def _claim_by_episode(result: Correlation) -> None:
@@ -230,8 +280,10 @@ def _claim_by_episode(result: Correlation) -> None:
     result.unattached = keep
 
 
-def _close(result: Correlation, o: _Open, data_end: datetime, rules: Rules) -> Incident:
-    inc = _finish(len(result.incidents) + 1, o, data_end, rules, closed=True)
+def _close(result: Correlation, o: _Open, now: datetime, rules: Rules) -> Incident:
+    """Rule 3 held at ``now``: the open incident is over (resolved; ``now`` only names when
+    that was seen, ``_finish`` reads no data end for a closed incident)."""
+    inc = _finish(len(result.incidents) + 1, o, now, rules, closed=True)
     result.incidents.append(inc)
     return inc
 

@@ -12,12 +12,12 @@ included) only when a report needs them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime, timezone, tzinfo
+from dataclasses import replace
+from datetime import timezone
 
 from labconsole.events import Event
-from labconsole.incident.cause import explain
-from labconsole.incident.correlate import DEFAULT_RULES, IncidentStatus, Rules, correlate
+from labconsole.incident.cause import named_cause
+from labconsole.incident.correlate import DEFAULT_RULES, Rules, correlate
 from labconsole.incident.facts import (
     INCIDENT_KINDS,
     ActionRecord,
@@ -25,6 +25,7 @@ from labconsole.incident.facts import (
     Fact,
     action_fact,
 )
+from labconsole.incident.mark import IncidentMark
 from labconsole.incident.report import IncidentReport, Report, build_report
 from labconsole.parse.hang_detector import UNIT_HANG_MARKERS, WATCHDOG_MARKER
 from labconsole.state.console_state import ConsoleState
@@ -153,39 +154,14 @@ def current_incident(state: ConsoleState, *, actions: Iterable[ActionRecord] = (
     return report.incidents[-1] if report.incidents else None
 
 
-@dataclass(frozen=True, slots=True)
-class IncidentMark:
-    """An incident as the timeline heads it: number, span, status and the named cause
-    (None when the data shows trouble but no cause)."""
-
-    number: int
-    start: datetime
-    end: datetime
-    status: IncidentStatus
-    cause: str | None
-
-    def header(self, tz: tzinfo | None = None) -> str:
-        """``incident 2 from 06:19:02 (ongoing): stuck TX ring on pve03 eno1 (e1000e), ...``;
-        ``tz`` (a tzinfo) is the zone the timeline's own times are shown in."""
-        start = self.start.astimezone(tz) if tz is not None else self.start
-        text = f"incident {self.number} from {start:%H:%M:%S}"
-        if self.status == "ongoing":
-            text += " (ongoing)"
-        return f"{text}: {self.cause}" if self.cause else text
-
-
 def incident_marks(state: ConsoleState, rules: Rules = DEFAULT_RULES) -> list[IncidentMark]:
     """The console's incidents by the real correlation, for the timeline's headers. Cheap
     (no log lines read): meant to be recomputed whenever the timeline changes."""
     ex = facts_from_state(state, lines=False)
     corr = correlate(ex.facts, rules, data_end=ex.last)
-    marks = []
-    for inc in corr.incidents:
-        cause = explain(inc, set(ex.nodes))
-        marks.append(IncidentMark(number=inc.number, start=inc.start, end=inc.end,
-                                  status=inc.status,
-                                  cause=None if cause.kind == "unknown" else cause.text))
-    return marks
+    nodes = set(ex.nodes)
+    return [IncidentMark(number=inc.number, start=inc.start, end=inc.end, status=inc.status,
+                         cause=named_cause(inc, nodes)) for inc in corr.incidents]
 
 
 def single_incident(report: Report, number: int) -> Report:

@@ -246,6 +246,7 @@ class ConsoleState:
             for e in reversed(self.timeline.entries):
                 if e.episode_id == ref.id:
                     e.fact = episode_fact(ref, e.at)
+                    self.timeline.replaced(e)
                     break
         for node, line in change.resets:
             when = aware(line.time) or self._now()

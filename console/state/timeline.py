@@ -45,6 +45,27 @@ class TimelineEntry:
         return self.fact.text
 
 
+@dataclass(slots=True)
+class TimelineChanges:
+    """What changed in a timeline since its reader last took the changes (``Timeline.watch``):
+    the earliest time at which an entry was added or its fact replaced, and how many entries
+    were dropped from the front. Lets a reader (the live incident marks) redo only what
+    follows the earliest change instead of re-reading every entry."""
+
+    earliest: datetime | None = None
+    dropped: int = 0
+
+    def note(self, at: datetime) -> None:
+        if self.earliest is None or at < self.earliest:
+            self.earliest = at
+
+    def take(self) -> tuple[datetime | None, int]:
+        """(earliest, dropped) since the last take; starts over."""
+        taken = (self.earliest, self.dropped)
+        self.earliest, self.dropped = None, 0
+        return taken
+
+
 class Timeline:
     """Entries kept sorted by time (stable for equal times), bounded in number."""
 
@@ -52,6 +73,18 @@ class Timeline:
         self.capacity = capacity
         self.entries: list[TimelineEntry] = []
         self._seq = 0
+        self._watchers: list[TimelineChanges] = []
+
+    def watch(self) -> TimelineChanges:
+        """A record of the changes from now on (see ``TimelineChanges``)."""
+        changes = TimelineChanges()
+        self._watchers.append(changes)
+        return changes
+
+    def replaced(self, entry: TimelineEntry) -> None:
+        """``entry``'s fact was replaced in place (a hang episode grew): tell the watchers."""
+        for w in self._watchers:
+            w.note(entry.at)
 
     def add(self, entry: TimelineEntry) -> TimelineEntry:
         self._seq += 1
@@ -63,8 +96,13 @@ class Timeline:
             # late CEF record cost O(timeline), the intake decay of issue 19 item 3
             pos = bisect.bisect_right(self.entries, entry.at, key=_at)
             self.entries.insert(pos, entry)
+        for w in self._watchers:
+            w.note(entry.at)
         if len(self.entries) > self.capacity:
-            del self.entries[: len(self.entries) - self.capacity]
+            over = len(self.entries) - self.capacity
+            del self.entries[:over]
+            for w in self._watchers:
+                w.dropped += over
         return entry
 
 

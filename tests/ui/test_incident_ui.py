@@ -18,6 +18,7 @@ from labconsole.events import KernelText
 from labconsole.incident import from_state
 from labconsole.incident.facts import Fact
 from labconsole.incident.from_state import IncidentMark
+from labconsole.incident.live_marks import LiveMarks
 from labconsole.runbook.session import RunbookLauncher
 from labconsole.screens.dashboard import DashboardScreen
 from labconsole.screens.help import HelpScreen, key_label
@@ -73,13 +74,14 @@ async def test_mid_incident_header_says_ongoing() -> None:
 async def test_marks_are_recomputed_per_timeline_change_not_per_log_line(
         monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[int] = []
-    real = from_state.incident_marks
+    real = LiveMarks.marks
 
-    def counting(state: ConsoleState) -> list[IncidentMark]:
+    def counting(self: LiveMarks, state: ConsoleState) -> list[IncidentMark]:
         calls.append(1)
-        return real(state)
+        assert real(self, state) == from_state.incident_marks(state)  # same as the full run
+        return real(self, state)
 
-    monkeypatch.setattr("labconsole.app.incident_marks", counting)
+    monkeypatch.setattr(LiveMarks, "marks", counting)
     app = demo_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
