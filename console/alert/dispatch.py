@@ -75,7 +75,7 @@ class AlertDispatcher:
         self._sleep = sleep
         self._clock = clock
         self._rng = rng
-        self._seen: dict[tuple[str, str, str], float] = {}
+        self._seen: dict[tuple[str, str, str, int], float] = {}
         self._lanes = [_Lane(s, asyncio.Queue(policy.queue_size)) for s in sinks]
         self._results: asyncio.Queue[Delivery] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []

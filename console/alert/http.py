@@ -85,8 +85,10 @@ class WebhookSink:
                                 {"Content-Type": "application/json"}, self.timeout)
 
 
-PRIORITY = {"started": "high", "cause_changed": "high", "ended": "default"}
-TAGS = {"started": "rotating_light", "cause_changed": "warning", "ended": "white_check_mark"}
+PRIORITY = {"started": "high", "cause_changed": "high", "ended": "default",
+            "reopened": "high"}
+TAGS = {"started": "rotating_light", "cause_changed": "warning", "ended": "white_check_mark",
+        "reopened": "rotating_light"}
 
 
 @dataclass(slots=True)
@@ -112,7 +114,7 @@ class NtfySink:
                                 self.timeout)
 
 
-GOTIFY_PRIORITY = {"started": 8, "cause_changed": 8, "ended": 4}
+GOTIFY_PRIORITY = {"started": 8, "cause_changed": 8, "ended": 4, "reopened": 8}
 
 
 @dataclass(slots=True)

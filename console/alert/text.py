@@ -14,7 +14,8 @@ __all__ = ["body", "subject", "visible"]
 
 MAX_EVIDENCE = 12  # lines of evidence in one message (the JSON form carries them all)
 
-_VERB = {"started": "started", "cause_changed": "cause changed", "ended": "ended"}
+_VERB = {"started": "started", "cause_changed": "cause changed", "ended": "ended",
+         "reopened": "reopened"}
 
 
 def subject(alert: IncidentAlert) -> str:

@@ -17,6 +17,11 @@ id, the cause kind and whether it was resolved, and says what changed since the 
 - **ended**: the correlation calls it resolved (everything back, and no trouble for its
   ``settle`` time), so a flap within that time is the same incident, not a new alert pair.
   An incident first seen already resolved (a recording read at once) gets both alerts.
+- **reopened**: an incident announced as ended is no longer resolved: trouble stamped
+  within its settle time arrived after the "ended" alert went out (a log line's time is
+  often whole seconds, and transport takes time), so the correlation, which goes by the
+  facts' times, joins it to that incident. Announced after ``hold`` like a start, and
+  followed by its own "ended". Without it such trouble would alert nobody.
 """
 
 from __future__ import annotations
@@ -40,6 +45,9 @@ class _Seen:
     resolved: bool
     pending: str | None = None  # another kind the cause has had since ``pending_since``
     pending_since: datetime | None = None
+    reopened: int = 0  # "reopened" alerts sent
+    trouble_until: datetime | None = None  # its last trouble when announced ended
+    unresolved_since: datetime | None = None  # announced ended, new trouble seen since then
 
 
 @dataclass(slots=True)
@@ -70,15 +78,38 @@ class IncidentTracker:
         if seen is None:
             if not resolved and at - inc.start < self.hold:
                 return []  # not yet: let the first evidence settle the cause
-            self._seen[inc.id] = _Seen(rep.cause.kind, rep.cause.text, resolved)
+            self._seen[inc.id] = _Seen(rep.cause.kind, rep.cause.text, resolved,
+                                       trouble_until=_trouble_until(rep))
             first = [_alert("started", rep, at)]
             return [*first, _alert("ended", rep, at)] if resolved else first
         if seen.resolved:
-            return []  # a resolved incident is final: new trouble opens a new one
+            return self._reopen(seen, rep, at, resolved)
         if resolved:
-            seen.resolved = True
-            return [_alert("ended", rep, at)]
+            seen.resolved, seen.trouble_until = True, _trouble_until(rep)
+            return [_alert("ended", rep, at, reopened=seen.reopened)]
         return self._cause_change(seen, rep, at)
+
+    def _reopen(self, seen: _Seen, rep: IncidentReport, at: datetime,
+                resolved: bool) -> list[IncidentAlert]:
+        """An incident announced as ended: trouble that joined it later is announced once
+        it has stood for ``hold`` (see the module docstring). A late recovery fact alone
+        (a node's view of its rejoining, stamped after the others') moves the settle time
+        but is no news: it reopens nothing."""
+        last = _trouble_until(rep)
+        news = last is not None and (seen.trouble_until is None or last > seen.trouble_until)
+        if resolved or not news:
+            seen.unresolved_since = None
+            return []
+        if seen.unresolved_since is None:
+            seen.unresolved_since = at
+        if at - seen.unresolved_since < self.hold:
+            return []
+        seen.reopened += 1
+        seen.resolved, seen.unresolved_since = False, None
+        previous = seen.cause
+        seen.cause_kind, seen.cause = rep.cause.kind, rep.cause.text
+        seen.pending = seen.pending_since = None
+        return [_alert("reopened", rep, at, previous=previous, reopened=seen.reopened)]
 
     def _cause_change(self, seen: _Seen, rep: IncidentReport,
                       at: datetime) -> list[IncidentAlert]:
@@ -94,13 +125,19 @@ class IncidentTracker:
         previous = seen.cause
         seen.cause_kind, seen.cause = kind, rep.cause.text
         seen.pending = seen.pending_since = None
-        return [_alert("cause_changed", rep, at, previous=previous)]
+        return [_alert("cause_changed", rep, at, previous=previous, reopened=seen.reopened)]
+
+
+def _trouble_until(rep: IncidentReport) -> datetime | None:
+    """When the incident's last trouble fact was last true (a hang: its last report)."""
+    return max((f.last for f in rep.incident.facts if f.is_trouble), default=None)
 
 
 def _alert(change: AlertChange, rep: IncidentReport, at: datetime, *,
-           previous: str | None = None) -> IncidentAlert:
+           previous: str | None = None, reopened: int = 0) -> IncidentAlert:
     inc, cause = rep.incident, rep.cause
     return IncidentAlert(change=change, incident_id=inc.id, number=inc.number,
                          start=inc.start, at=at, status=inc.status, cause_kind=cause.kind,
                          cause=cause.text, evidence=cause.evidence, nodes=inc.nodes,
-                         outstanding=inc.outstanding, previous_cause=previous)
+                         outstanding=inc.outstanding, previous_cause=previous,
+                         reopened=reopened)

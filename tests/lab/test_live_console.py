@@ -69,11 +69,12 @@ def _toml_str(text: str) -> str:
     return "'" + text + "'" if "'" not in text else '"' + text.replace('"', '\\"') + '"'
 
 
-def hang_blocks(start: datetime, reports: int) -> str:
-    """``journalctl -k -o short-iso`` rendering of an e1000e TX hang every 2 s, TDH stuck."""
+def hang_blocks(start: datetime, reports: int, first: int = 0) -> str:
+    """``journalctl -k -o short-iso`` rendering of an e1000e TX hang every 2 s, TDH stuck
+    (``first``: the index of the first report, for its jiffies, when written one by one)."""
     out = []
-    for i in range(reports):
-        at = start + timedelta(seconds=2 * i)
+    for i in range(first, first + reports):
+        at = start + timedelta(seconds=2 * (i - first))
         head = f"{at:%Y-%m-%dT%H:%M:%S%z} pve03 kernel: "
         pad = " " * len(head)
         out.append(head + "e1000e 0000:00:1f.6 eno1: Detected Hardware Unit Hang:")

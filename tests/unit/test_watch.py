@@ -118,3 +118,44 @@ async def test_a_cause_that_changes_kind_is_one_alert_with_the_previous_cause() 
     changed = watcher.alerts[1]
     assert changed.previous_cause is not None and "USW-Lite-16" in changed.previous_cause
     assert changed.cause.startswith("stuck TX ring on pve03 eno1 (e1000e)")
+
+
+def late_hang(events: list[Event], stamp: str, after: str) -> list[Event]:
+    """The demo's first two pve03 hang reports (06:19:02, 06:19:04) stamped from ``stamp``
+    on (HH:MM:SS), delivered right after the poll of ``after``: a log line whose time lies
+    before the moment it arrives, as whole-second log times and transport make it."""
+    hours, minutes, seconds = (int(x) for x in stamp.split(":"))
+    first = events[0].at.replace(hour=hours, minute=minutes, second=seconds)
+    hang = [e for e in events if isinstance(e, KernelText) and e.node == "pve03"
+            and "06:19:02" <= e.at.strftime("%H:%M:%S") < "06:19:06"]
+    shift = first - hang[0].at
+    moved = [dataclasses.replace(e, at=e.at + shift, text=e.text.replace(
+        f"Nov 08 {e.at:%H:%M:%S}", f"Nov 08 {e.at + shift:%H:%M:%S}")) for e in hang]
+    cut = next(i for i, e in enumerate(events)
+               if isinstance(e, QuorumText) and e.at.strftime("%H:%M:%S") == after) + 1
+    return [*events[:cut], *moved, *events[cut:]]
+
+
+async def test_trouble_that_joins_an_incident_after_its_ended_alert_reopens_it() -> None:
+    """Incident 2 is called over at the 06:23:00 poll (pve03 back since 06:21:00, two
+    minutes' settle); hang reports stamped 06:22:58 arrive after that alert. By their times
+    they fall within the settle time, so the correlation joins them to incident 2: the
+    watcher says so ("reopened", with the cause they support) and later "ended" again,
+    instead of alerting nobody about a hang."""
+    events = late_hang(demo_then_quiet(minutes=8), "06:22:58", "06:23:00")
+    with http_server() as srv:
+        watcher, lines = await watch(events, [WebhookSink("hook", srv.url)])
+    got = [(a.number, a.change, a.cause_kind, a.reopened) for a in watcher.alerts]
+    assert got == [
+        (1, "started", "device_offline", 0), (1, "ended", "device_offline", 0),
+        (2, "started", "stuck_tx_ring", 0), (2, "ended", "stuck_tx_ring", 0),
+        (2, "reopened", "stuck_tx_ring", 1), (2, "ended", "stuck_tx_ring", 1)]
+    reopened = watcher.alerts[4]
+    assert reopened.at - reopened.start > timedelta(minutes=4)  # seen late, then held
+    assert reopened.previous_cause is not None and "stuck TX ring" in reopened.previous_cause
+    assert any(line.startswith("ALERT labconsole: incident 2 reopened: stuck TX ring")
+               for line in lines)
+    # all six delivered: the second "ended" is not dropped as a duplicate of the first
+    sent = [json.loads(r.body)["alert"] for r in srv.requests]
+    assert [(a["change"], a["reopened"]) for a in sent[3:]] == [
+        ("ended", 0), ("reopened", 1), ("ended", 1)]
