@@ -56,6 +56,21 @@ _PACEMAKER_NODE = re.compile(
     r"\bNode (?P<name>[^\s\[\]]{1,253})(?:\[\d+\])?(?: -)? state is now (?P<state>lost|member)\b"
 )
 _KNET_LINK = re.compile(r"\bhost: (?P<peer>\d+) link: (?P<link>\d+) is (?P<state>down|up)\b")
+# Every fact regex above, with its boundary assertions dropped: whatever one of them finds in
+# a message (a part of a line), this finds in the whole line. A line without it states no
+# fact and is not parsed (most corosync lines holding a WORD are chatter: "has no active
+# links", "best link", member lists).
+_MAYBE_FACT = re.compile(
+    r"A new membership \(|This node is within the |node (?:lost|has) quorum"
+    r"|[Qq]uorum (?:lost|acquired)|host: \d+ link: \d+ is (?:down|up)"
+    r"|state is now (?:lost|member)"
+)
+
+
+def might_state_fact(text: str) -> bool:
+    """False when no line part of ``text`` can hold a fact: ``facts_in_line`` of every part
+    is then ``[]`` (a superset test, never a guess)."""
+    return _MAYBE_FACT.search(text) is not None
 
 # corosync's logfile header: "[pid] host ident..." with an optional date in front.
 _LOGFILE = re.compile(
@@ -281,7 +296,8 @@ class QuorumLineScan:
         if text.startswith("{"):
             self._json(text, lineno)
             return
-        self._keep(self._reader.feed_line(text, lineno))
+        if might_state_fact(text):
+            self._keep(self._reader.feed_line(text, lineno))
         if "Members[" in text:
             self.members_seen += 1
 

@@ -35,7 +35,7 @@ the latest comparison: a ring that was moving and then froze reads True.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from labconsole.model.hang import (
@@ -258,6 +258,31 @@ class HangDetector:
         else:
             return True  # no comparable clock: consecutive reports are one episode
         return 0 <= gap <= self.quiet_gap or -1.0 < gap < 0  # small skew, not a reboot
+
+    def register_lines(
+        self, lines: Sequence[tuple[tuple[str, str], ...] | None]
+    ) -> list[DetectorUpdate]:
+        """Continuation lines of the current message given by their :func:`register_pairs`
+        (``None`` or ``()`` for a line holding none): exactly what feeding each as a
+        continuation ``KernelLine`` does, without building the records. A whole-file scan of
+        a hang storm is mostly such lines."""
+        report = self._report
+        if report is None:
+            return []
+        registers = report.registers
+        for pairs in lines:
+            if not pairs:
+                continue
+            final = False
+            for name, value in pairs:
+                registers.setdefault(name, value)
+                if name == "Tx Queue" and value.isdigit():
+                    report.queue = int(value)
+                elif name in _FINAL_REGISTERS:
+                    final = True
+            if final:
+                return self._close_report()  # the lines after it find no report: no-ops
+        return []
 
     def _register_line(self, line: KernelLine) -> list[DetectorUpdate]:
         report = self._report

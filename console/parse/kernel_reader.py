@@ -100,6 +100,23 @@ class KernelLogReader:
         self.lineno += 1
         return [_continuation(prev, text, text.strip(), self.lineno)]
 
+    def register_block_head(self) -> KernelLine | None:
+        """The message that indented, header-less lines fed now would continue, when
+        :meth:`feed_register` would take such lines (the same conditions bar the line's own
+        text, which the caller checks: indented, printable, no clock); else ``None``. With
+        :meth:`count_continuations` a whole-file scan takes a register block in one step."""
+        prev = self._block
+        if (prev is None or self._export.active
+                or self._heads.default_year != self.default_year
+                or not self._heads.trusts_indented()):
+            return None
+        return prev
+
+    def count_continuations(self, n: int) -> None:
+        """``n`` continuation lines of :meth:`register_block_head`'s message were read by the
+        caller: what feeding them would have changed here is the line count."""
+        self.lineno += n
+
     def feed_text(self, chunk: str) -> list[KernelLine]:
         """Text in arbitrary chunks (as a stream delivers it): whole lines are read, the tail
         waits for the next chunk. A tail longer than ``MAX_LINE`` is read as a line of its own

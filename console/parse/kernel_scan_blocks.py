@@ -28,6 +28,7 @@ from typing import cast
 from labconsole.parse.corosync_log import WORDS as QUORUM_WORDS
 from labconsole.parse.corosync_log import QuorumLineScan
 from labconsole.parse.kernel_journal import EXPORT_START
+from labconsole.parse.kernel_line import register_pairs
 from labconsole.parse.kernel_reader import KernelLogReader
 from labconsole.parse.kernel_scan import (
     FOLLOW_MAX,
@@ -45,6 +46,18 @@ QUORUM_KEYWORDS: tuple[bytes, ...] = tuple(w.encode() for w in QUORUM_WORDS)
 # kernel_scan._kernelish per line, on bytes. At most one match per line: both branches are
 # anchored at a line start and a match never crosses a newline.
 KERNELISH = re.compile(rb'^(?:\[|kernel: )|^[^\n]*?(?: kernel: |: kern:|"kernel")', re.M)
+
+# A run of the indented lines of a register block, as ``KernelBlockScan`` takes them in one
+# step: after the indent, printable ASCII only (decoding is then the identity and ``strip``
+# leaves text), shorter than the reader's line limit; ``_RUNS[k]`` takes at most k lines (what
+# is left of the follow budget).
+_RUNS = [re.compile(rb"(?!)"), *(
+    re.compile(rb"(?:[ \t]+[!-~][\t -~]{0,4000}\n){1,%d}" % k) for k in range(1, FOLLOW_MAX + 1)
+)]
+# KernelLogReader.feed_register's own test: a clock in a line may be a glued second header.
+_CLOCK = re.compile(rb"\d\d:\d\d:\d\d")
+MAX_CACHED_PAIRS = 4096  # register lines remembered (a storm repeats all but its counters)
+_MISS = object()
 
 # Called with a decoded line holding ``divert_word`` and its 1-based physical line number;
 # returns True when it took the line (it then never reaches the kernel scan).
@@ -175,7 +188,12 @@ class KernelBlockScan:
         )
         self._quorum = QuorumLineScan(default_year, on_fact=on_fact)
         self._finder_words = keywords + quorum_words + ((anchor,) if divert is not None else ())
-        self._multi = _MultiSearch.make(self._finder_words) if multi_search else None
+        # Hyperscan finds the divert word itself (one report per record, where the anchor
+        # "|" made seven); the lines found are the same ones a line holding only "|" is
+        # skipped in ``_line`` like any other.
+        self._multi = _MultiSearch.make(
+            keywords + quorum_words + ((divert_word,) if divert is not None else ())
+        ) if multi_search else None
         self._exact = exact_kernel_lines
         self._reader = KernelLogReader(default_year=default_year)
         self._sinks = ScanSinks(on_fact)
@@ -186,6 +204,8 @@ class KernelBlockScan:
         self._full = False  # journal export: every line is parsed
         self._first = True  # the first kernel line decides ``_full``
         self._carry: list[bytes] = []  # a line cut by a chunk's end, waiting for the rest
+        # register line -> its register_pairs (a pure function of the text)
+        self._pairs: dict[bytes, tuple[tuple[str, str], ...] | None] = {}
 
     def feed(self, chunk: bytes) -> None:
         """The next bytes of the input. Lines are scanned in place (no copy of the chunk);
@@ -222,6 +242,11 @@ class KernelBlockScan:
         )
         while pos < size:
             if self._follow or self._full or self._first:
+                if self._follow and not (self._full or self._first):
+                    after = self._register_run(block, pos, size, finder)
+                    if after > pos:
+                        pos = after
+                        continue
                 end = block.find(b"\n", pos)
                 end = size if end < 0 else end + 1
                 self._line(block[pos:end])
@@ -277,6 +302,55 @@ class KernelBlockScan:
         elif not result.kernel_lines and KERNELISH.search(block, pos, end):
             result.kernel_lines = 1
         self._skipped = True
+
+    def _register_run(self, block: bytes, pos: int, size: int,
+                      finder: _Finder | _Hits) -> int:
+        """The register lines after a hang report, taken in one step: the same answer as
+        :meth:`_line` on each, which would give each one to ``feed_register`` and the detector
+        as a continuation of the report. Only lines every one of those steps takes the same
+        way are taken (indented printable text without a keyword, quorum word, divert word or
+        clock, while the reader continues a message); the rest go line by line. Returns where
+        the run ends (``pos`` when there is none)."""
+        m = _RUNS[self._follow].match(block, pos, size)
+        if m is None:
+            return pos
+        end = m.end()
+        # The finder knows every keyword, quorum word and divert anchor in the block.
+        at = finder.search(pos)
+        cut = end if at < 0 else min(at, end)
+        clock = _CLOCK.search(block, pos, cut)
+        if clock is not None:
+            cut = clock.start()
+        if cut < end:
+            end = block.rfind(b"\n", pos, cut) + 1
+        head = self._reader.register_block_head() if end > pos else None
+        if head is None:
+            return pos
+        lines = block[pos:end].split(b"\n")
+        lines.pop()  # after the last newline
+        known = self._pairs
+        pairs = []
+        for line in lines:
+            found_pairs = known.get(line, _MISS)
+            if found_pairs is _MISS:
+                found_pairs = self._register_pairs(line)
+            pairs.append(found_pairs)
+        self._detector.register_lines(pairs)  # type: ignore[arg-type]
+        n = len(lines)
+        self.lines += n
+        self._reader.count_continuations(n)
+        self._follow -= n
+        if head.is_kernel:
+            self._result.kernel_lines += n
+        return end
+
+    def _register_pairs(self, line: bytes) -> tuple[tuple[str, str], ...] | None:
+        pairs = register_pairs(line.decode("ascii").strip())
+        found = None if pairs is None else tuple(pairs)
+        if len(self._pairs) >= MAX_CACHED_PAIRS:
+            self._pairs.clear()
+        self._pairs[line] = found
+        return found
 
     def _line(self, raw: bytes) -> None:
         """One physical line (with its newline, if any): the line scan's loop body."""

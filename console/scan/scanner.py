@@ -8,6 +8,7 @@ from labconsole.model import CefEvent
 from labconsole.model.link_summary import MAX_DEVICES
 from labconsole.parse.cef import (
     CefParseError,
+    count_cef_records,
     find_cef,
     parse_cef,
     split_cef_records,
@@ -254,6 +255,12 @@ class _CefDivert:
     def take(self, line: str, n: int) -> bool:
         """True when line ``n`` is a CEF record (and so leaves the kernel stream); records
         glued onto one line are each taken."""
+        if self.on_fact is None and len(self.events) >= MAX_CEF:
+            count = count_cef_records(line)  # past the listed ones: counted, not parsed
+            if count:
+                extra = self.report.extra
+                extra["cef_not_listed"] = extra.get("cef_not_listed", 0) + count
+            return count > 0
         if find_cef(line) < 0:
             return False
         for record in split_cef_records(line):

@@ -1,0 +1,197 @@
+"""``labconsole scan``'s fast paths give the straightforward per-line answer on generated mixes.
+
+The block scan takes register blocks in one step, counts CEF records past the listed ones
+without parsing them, and leaves corosync lines that cannot state a fact unparsed; none of that
+may change a byte of ``scan --json`` or ``scan --events``. Each example writes a seeded mix of
+``bench/loggen.py`` (every profile, every format; the ``realdata`` noise is replaced by lines
+of this test, the samples are not read here) and perturbs it with odd register blocks, then
+compares the fast path with the line path (:func:`scan_kernel_lines` fed every line, no block
+scan, no run, no count shortcut).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bench.loggen import FORMATS, PROFILES, write_log
+from labconsole.parse import corosync_log
+from labconsole.parse.corosync_log import facts_in_line, might_state_fact
+from labconsole.parse.kernel_scan import scan_kernel_lines
+from labconsole.parse.kernel_scan_blocks import KernelBlockScan, scan_kernel_blocks
+from labconsole.parse.scan_facts import fact_json
+from labconsole.scan import opener, scanner
+from labconsole.scan.scanner import scan_input
+
+NOISE = [
+    "pvedaemon[1234]: <root@pam> starting task UPID:pve03:0000",
+    "systemd[1]: Started Session 42 of user root.",
+    "corosync[999]:   [KNET  ] host: host: 2 has no active links",
+]
+HEAD = "2024-06-03T00:00:0{s}+0200 pve03 kernel: e1000e 0000:00:1f.6 eno1: "
+# Register-block lines, plain and odd: whatever the run takes must equal the line path.
+REGISTERS = [
+    "  TDH                  <f6>", "  TDT                  <1a>", "\tnext_to_clean        <f6>",
+    "buffer_info[next_to_clean]:", "  buffer_info[next_to_clean]:", "  jiffies <{n:x}>",
+    "  Tx Queue             <{q}>", "  Tx Queue             <x{q}>", "  TDH, TDT <0>, <9>",
+    "  PCI Status             <10>", "  desc.status <1>", "  MAC Status <80083>",
+    "  time 06:19:0{s} <1>",  # a clock: the reader looks for a glued header
+    "  Hang state           <1>",  # a keyword: the line is a hit of its own
+    "  CEF:0|a|b|c|1|n|3|",  # a divert word
+    "  host: 2 link: 0 is down",  # a quorum word
+    "   ", "", "  caf\u00e9 <1>", "  TDH <f6>\r", "  " + "x" * 300 + " <1>",
+    "2024-06-03T00:00:0{s}+0200 pve03 kernel:   TDH <f6>",  # stamped, indented message
+    "  plain indented text", "TDH <f6>",
+]
+CEF = "Jun  3 00:00:0{s} udm CEF:0|Ubiquiti|UniFi|8.0|400|Client left|3|src=10.0.0.{s}"
+ODD_LINES = [
+    CEF + " " + CEF, CEF + CEF + CEF,  # glued records
+    "Jun  3 00:00:01 udm text with CEF: in it", "Jun  3 00:00:01 udm xCEF:0|a|b|c|1|n|3|",
+    "Jun  3 00:00:01 udm CEF:0|broken",
+]
+HEADS = ["Detected Hardware Unit Hang:", "Detected Tx Unit Hang", "NIC Link is Up 1000 Mbps",
+         "Reset adapter unexpectedly", "NETDEV WATCHDOG: CPU: 1: transmit queue 0 timed out"]
+
+
+def _mix(profile: str, fmt: str, lines: int, seed: int) -> str:
+    out = io.StringIO()
+    noise = NOISE if PROFILES[profile].real_noise else None
+    write_log(out, fmt, lines, seed, profile=profile, noise=noise)
+    return out.getvalue()
+
+
+@st.composite
+def _odd_block(draw: st.DrawFn) -> str:
+    s = draw(st.integers(0, 9))
+    lines = [HEAD.format(s=s) + draw(st.sampled_from(HEADS))]
+    for _ in range(draw(st.integers(0, 80))):  # past FOLLOW_MAX (64) too
+        lines.append(draw(st.sampled_from(REGISTERS)).format(
+            s=s, n=draw(st.integers(0, 1 << 40)), q=draw(st.integers(0, 9))))
+    return "\n".join(lines) + "\n"
+
+
+@st.composite
+def _log(draw: st.DrawFn) -> bytes:
+    profile = draw(st.sampled_from(sorted(PROFILES)))
+    fmt = draw(st.sampled_from([PROFILES[profile].fmt, *FORMATS]))
+    text = _mix(profile, fmt, draw(st.integers(50, 1500)), draw(st.integers(0, 10_000)))
+    lines = text.splitlines(keepends=True)
+    for _ in range(draw(st.integers(0, 4))):
+        at = draw(st.integers(0, len(lines)))
+        lines.insert(at, draw(_odd_block()))
+    for _ in range(draw(st.integers(0, 3))):
+        at = draw(st.integers(0, len(lines)))
+        lines.insert(at, draw(st.sampled_from(ODD_LINES)).format(s=at % 10) + "\n")
+    return "".join(lines).encode("utf-8", errors="surrogateescape")
+
+
+def _scan(path: Path, *, events: bool) -> dict[str, object]:
+    facts: list[dict[str, object]] = []
+    sink = (lambda fact: facts.append(fact_json(fact))) if events else None
+    report = scan_input(str(path), default_year=2024, on_fact=sink)
+    return {"report": report.to_json(), "facts": facts}
+
+
+def _take_parsing_all(self: scanner._CefDivert, line: str, n: int) -> bool:
+    """``_CefDivert.take`` as it was before the counting shortcut: every record is cut out
+    of the line and offered to ``_take_one`` (which counts those past ``MAX_CEF``)."""
+    if scanner.find_cef(line) < 0:
+        return False
+    for record in scanner.split_cef_records(line):
+        self._take_one(record, n)
+    return True
+
+
+def _shortcuts_off() -> contextlib.ExitStack:
+    stack = contextlib.ExitStack()
+    stack.enter_context(mock.patch.object(corosync_log, "might_state_fact", lambda text: True))
+    stack.enter_context(mock.patch.object(scanner._CefDivert, "take", _take_parsing_all))
+    stack.enter_context(mock.patch.object(
+        KernelBlockScan, "_register_run", lambda self, block, pos, size, finder: pos))
+    return stack
+
+
+def _line_by_line(path: Path) -> dict[str, object]:
+    """The line path with every shortcut off: each line read and parsed on its own."""
+    with (_shortcuts_off(),
+          mock.patch.object(scanner, "_is_journal_export", lambda head: True)):
+        return _scan(path, events=False)
+
+
+def _blocks_line_by_line(path: Path, block: int) -> dict[str, object]:
+    """The block scan with every shortcut off: each hit line read on its own. (Facts are
+    compared with it, not with the line path, whose line numbers differ where CEF records
+    were taken out: an older difference, not one of the shortcuts'.)"""
+    with _shortcuts_off(), mock.patch.object(opener, "BLOCK_BYTES", block):
+        return _scan(path, events=True)
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=_log(), block=st.sampled_from([97, 4096, 1 << 20]), events=st.booleans(),
+       max_cef=st.sampled_from([0, 3, 40, scanner.MAX_CEF]))
+def test_fast_scan_equals_line_by_line_scan(
+    data: bytes, block: int, events: bool, max_cef: int,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """``scan --json`` equals the line path's; ``scan --events`` (every fact, in order) the
+    block scan's with the shortcuts off. A small ``MAX_CEF`` puts records past the listed
+    ones, where they are counted, not parsed."""
+    path = tmp_path_factory.mktemp("mix") / "log"
+    path.write_bytes(data)
+    with (mock.patch.object(opener, "BLOCK_BYTES", block),
+          mock.patch.object(scanner, "MAX_CEF", max_cef)):
+        fast = _scan(path, events=events)
+        if events:
+            assert fast == _blocks_line_by_line(path, block)
+        else:
+            assert fast == _line_by_line(path)
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=_log(), size=st.integers(50, 5000))
+def test_block_scan_with_runs_equals_line_scan(data: bytes, size: int) -> None:
+    """The kernel scan alone, exact kernel line count included, for any chunking."""
+    lines = [raw.decode("utf-8", errors="surrogateescape").rstrip("\r\n")
+             for raw in io.BytesIO(data)]
+    want = scan_kernel_lines(lines, default_year=2024)
+    chunks = [data[i:i + size] for i in range(0, len(data), size)]
+    got = scan_kernel_blocks(chunks, default_year=2024)
+    assert got.to_json() == want.to_json()
+    assert got.kernel_lines == want.kernel_lines
+
+
+CORO = st.sampled_from([
+    "A new membership (1.2a) was formed. Members left: 3",
+    "A new membership (1.2a) was formed. Members joined: 1 left: 3",
+    "This node is within the non-primary component and will NOT provide any services.",
+    "This node is within the primary component and will provide service.",
+    "node lost quorum", "node has quorum", "xnode has quorumx", "Quorum lost", ":quorum acquired",
+    "host: 2 link: 0 is down", "host: 2 link: 0 is upx", "host: host: 2 has no active links",
+    "Node pve02 state is now lost", "Node pve02[2] - state is now member",
+    "[QUORUM] Members[2]: 1 2", "quorum", "Members", "state is now",
+])
+PREFIX = st.sampled_from([
+    "", "2024-06-03T00:00:00+0200 pve03 corosync[9]:   [KNET  ] ", "Jun  3 00:00:00 pve03 ",
+    "[1] pve03 corosyncnotice  [TOTEM ] ", "Jan 07 03:14:33 [KNET] ", "x",
+    "<13>1 2024-06-03T00:00:00Z pve03 pmxcfs 1 - - ",
+])
+
+
+@given(parts=st.lists(st.tuples(PREFIX, CORO, st.text(max_size=8)), min_size=1, max_size=3))
+def test_a_line_without_a_possible_fact_states_none(
+    parts: list[tuple[str, str, str]]
+) -> None:
+    """``might_state_fact`` is a superset test: glued or not, a line it rejects has no fact."""
+    text = "".join(p + c + t for p, c, t in parts)
+    if not might_state_fact(text):
+        assert facts_in_line(text, default_year=2024) == []
+        for part in corosync_log.split_glued(text):
+            assert facts_in_line(part, default_year=2024) == []
