@@ -170,43 +170,7 @@ def make_server(command: str, guard: Guard, *, host: str, port: int,
             env[SERVE_USER_ENV] = self.operator
             return env
 
-    def refuse(status: int, why: str, **headers: str) -> web.Response:
-        return web.Response(status=status, text=f"labconsole serve: {why}\n", headers=headers)
-
-    @web.middleware
-    async def guard_requests(request: web.Request, handler: Any) -> web.StreamResponse:
-        if not guard.host_ok(request.headers.get("Host")):
-            return refuse(421, "this server does not answer to that Host")
-        if not guard.origin_ok(request.headers.get("Origin")):
-            return refuse(403, "cross-origin request refused")
-        if request.path.startswith("/static/"):
-            response: web.StreamResponse = await handler(request)
-            return response
-        name = guard.session_name(request.cookies.get(COOKIE))
-        cookie = None
-        if name is None:
-            name = guard.check_token(request.query.get("token"))
-            basic = _basic_auth(request.headers.get("Authorization"))
-            if name is None and basic is not None and guard.users:
-                name = guard.check_password(*basic)
-            if name is None:
-                if "token" in request.query or basic is not None:
-                    await asyncio.sleep(FAILED_LOGIN_DELAY)
-                extra = {"WWW-Authenticate": 'Basic realm="labconsole"'} if guard.users else {}
-                what = ("log in with a name from the password file" if guard.users else
-                        "open the URL serve printed at start (it carries the token)")
-                return refuse(401, f"authentication required: {what}", **extra)
-            cookie = guard.open_session(name)
-            if request.path == "/" and "token" in request.query:
-                # Trade the token for the cookie, and take it out of the address bar.
-                response = web.HTTPSeeOther(location="/")
-                _set_cookie(response, cookie, secure)
-                return response
-        request[_SESSION] = name
-        response = await handler(request)
-        if cookie is not None and not response.prepared:
-            _set_cookie(response, cookie, secure)
-        return response
+    guard_requests = guard_middleware(guard, secure=secure)
 
     class GuardedServer(Server):
         def initialize_logging(self) -> None:
@@ -237,6 +201,72 @@ def make_server(command: str, guard: Guard, *, host: str, port: int,
 
     return GuardedServer(command, host=host, port=port, title="labconsole",
                          public_url=public_url)
+
+
+def _refuse(status: int, why: str, **headers: str) -> web.Response:
+    from aiohttp import web
+
+    return web.Response(status=status, text=f"labconsole serve: {visible(why)}\n",
+                        headers=headers)
+
+
+def guard_middleware(guard: Guard, *, secure: bool, delay: float = FAILED_LOGIN_DELAY) -> Any:
+    """The aiohttp middleware in front of every request but the static files: Host, Origin,
+    then a session cookie or a credential (token or password), the latter throttled."""
+    from aiohttp import web
+
+    @web.middleware
+    async def guard_requests(request: web.Request, handler: Any) -> web.StreamResponse:
+        if not guard.host_ok(request.headers.get("Host")):
+            return _refuse(421, "this server does not answer to that Host")
+        if not guard.origin_ok(request.headers.get("Origin")):
+            return _refuse(403, "cross-origin request refused")
+        if request.path.startswith("/static/"):
+            response: web.StreamResponse = await handler(request)
+            return response
+        name = guard.session_name(request.cookies.get(COOKIE))
+        cookie = None
+        if name is None:
+            basic = _basic_auth(request.headers.get("Authorization"))
+            if "token" in request.query or basic is not None:
+                peer = request.remote or "?"
+                why = guard.throttle.admit(peer)
+                if why is not None:
+                    return _refuse(429, why, **{"Retry-After": str(int(delay) + 1)})
+                try:  # a guess that hangs up during the delay still counts as failed
+                    name = await _check_credentials(guard, request, basic, delay)
+                finally:
+                    guard.throttle.done(peer, ok=name is not None)
+            if name is None:
+                extra = {"WWW-Authenticate": 'Basic realm="labconsole"'} if guard.users else {}
+                what = ("log in with a name from the password file" if guard.users else
+                        "open the URL serve printed at start (it carries the token)")
+                return _refuse(401, f"authentication required: {what}", **extra)
+            cookie = guard.open_session(name)
+            if request.path == "/" and "token" in request.query:
+                # Trade the token for the cookie, and take it out of the address bar.
+                response = web.HTTPSeeOther(location="/")
+                _set_cookie(response, cookie, secure)
+                return response
+        request[_SESSION] = name
+        response = await handler(request)
+        if cookie is not None and not response.prepared:
+            _set_cookie(response, cookie, secure)
+        return response
+
+    return guard_requests
+
+
+async def _check_credentials(guard: Guard, request: web.Request,
+                             basic: tuple[str, str] | None, delay: float) -> str | None:
+    """The name a token or password logs in as; a wrong one is answered after ``delay``
+    (its throttle slot is held meanwhile, so parallel guesses do not get around it)."""
+    name = guard.check_token(request.query.get("token"))
+    if name is None and basic is not None and guard.users:
+        name = guard.check_password(*basic)
+    if name is None:
+        await asyncio.sleep(delay)
+    return name
 
 
 def _set_cookie(response: web.StreamResponse, value: str, secure: bool) -> None:

@@ -12,6 +12,11 @@ files must be authenticated, and a browser request must come from serve's own pa
   before any credential is looked at, so another page in the operator's browser cannot drive
   the console.
 * **Host**: the ``Host`` header must name serve itself, so a DNS-rebound name is refused too.
+* **Guessing**: a wrong credential is answered after a delay, and :class:`LoginThrottle` keeps
+  the delay from being sidestepped by guessing in parallel: one login check at a time per
+  address (8 at once in all), and at most 10 failed logins per address (100 in all) in 10
+  minutes; past that, logins are refused (429) without looking at the credential. A browser
+  that is already logged in (its session cookie) is never throttled.
 """
 
 from __future__ import annotations
@@ -21,6 +26,9 @@ import ipaddress
 import secrets
 import socket
 import stat
+import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -116,6 +124,7 @@ class Guard:
     token: str | None = None
     users: dict[str, str] = field(default_factory=dict)
     sessions: dict[str, str] = field(default_factory=dict)  # cookie value -> name
+    throttle: LoginThrottle = field(default_factory=lambda: LoginThrottle())
 
     @classmethod
     def for_server(cls, *, bind_host: str, port: int, tls: bool, public_url: str | None,
@@ -188,3 +197,80 @@ def bind_problem(host: str, allow_remote: bool) -> str | None:
     return (f"refusing to serve on {host}: not a loopback address; the console can run "
             "remediation with this user's SSH keys. Pass --allow-remote to do it anyway "
             "(with --tls-cert/--tls-key, or behind an authenticating TLS proxy)")
+
+
+PEER_CONCURRENT = 1  # login checks in flight per address
+TOTAL_CONCURRENT = 8  # ... from all addresses
+PEER_FAILURES = 10  # failed logins per address in WINDOW before its logins are refused
+TOTAL_FAILURES = 100  # ... from all addresses
+WINDOW = 600.0  # seconds
+
+
+@dataclass
+class LoginThrottle:
+    """Bounds on login guessing, per address and in all (pure: the clock is injected).
+
+    ``admit`` before looking at a credential (None: go ahead, else why not), ``done`` after,
+    whatever the outcome: the slot it took is held through the failed-login delay, so
+    parallel guesses from one address are refused rather than checked."""
+
+    peer_concurrent: int = PEER_CONCURRENT
+    total_concurrent: int = TOTAL_CONCURRENT
+    peer_failures: int = PEER_FAILURES
+    total_failures: int = TOTAL_FAILURES
+    window: float = WINDOW
+    clock: Callable[[], float] = time.monotonic
+    refused: int = 0  # attempts refused unchecked (shown by serve)
+    _failed: dict[str, deque[float]] = field(default_factory=dict)
+    _all_failed: deque[float] = field(default_factory=deque)
+    _busy: dict[str, int] = field(default_factory=dict)
+
+    def admit(self, peer: str) -> str | None:
+        now = self.clock()
+        self._forget(now)
+        why = self._why_not(peer, now)
+        if why is not None:
+            self.refused += 1
+            return why
+        self._busy[peer] = self._busy.get(peer, 0) + 1
+        return None
+
+    def done(self, peer: str, ok: bool) -> None:
+        left = self._busy.get(peer, 0) - 1
+        if left > 0:
+            self._busy[peer] = left
+        else:
+            self._busy.pop(peer, None)
+        if ok:
+            self._failed.pop(peer, None)
+            return
+        now = self.clock()
+        self._failed.setdefault(peer, deque()).append(now)
+        self._all_failed.append(now)
+
+    def _why_not(self, peer: str, now: float) -> str | None:
+        mine = self._failed.get(peer) or deque()
+        if len(mine) >= self.peer_failures:
+            wait = mine[0] + self.window - now
+            return (f"too many failed logins from {peer} ({len(mine)} in "
+                    f"{self.window / 60:.0f} min): try again in {wait:.0f} s")
+        if len(self._all_failed) >= self.total_failures:
+            wait = self._all_failed[0] + self.window - now
+            return (f"too many failed logins ({len(self._all_failed)} in "
+                    f"{self.window / 60:.0f} min): try again in {wait:.0f} s")
+        if self._busy.get(peer, 0) >= self.peer_concurrent:
+            return f"another login from {peer} is being checked: one at a time"
+        if sum(self._busy.values()) >= self.total_concurrent:
+            return "too many logins being checked at once: try again shortly"
+        return None
+
+    def _forget(self, now: float) -> None:
+        cutoff = now - self.window
+        while self._all_failed and self._all_failed[0] <= cutoff:
+            self._all_failed.popleft()
+        for peer in list(self._failed):
+            times = self._failed[peer]
+            while times and times[0] <= cutoff:
+                times.popleft()
+            if not times:
+                del self._failed[peer]

@@ -5,7 +5,10 @@ issue 15 item 3). It counts only when it would run and leave the feature off:
 
 * it is in the ``inet`` stanza of the interface that carries the port: the bridge whose
   ``bridge-ports`` lists it, or, with no bridge, the NIC's own stanza (never ``inet6``: a
-  host without IPv6 never brings that stanza up);
+  host without IPv6 never brings that stanza up); or in the port's own ``inet`` stanza
+  (``iface eno1 inet manual`` + ``post-up ethtool -K eno1 ...``, the form most real files
+  use): ifupdown2, which Proxmox VE runs, brings a bridge's ports up (their stanzas' hooks
+  included) before the bridge itself, so those hooks run first, then the bridge's;
 * that interface is brought up (``auto`` / ``allow-auto`` / ``allow-hotplug``);
 * the hook is a ``pre-up``/``up``/``post-up`` line, not commented out, and the ``ethtool``
   call in it runs: ``false && ethtool ...``, ``true || ethtool ...``, ``cmd || ethtool ...``
@@ -13,8 +16,9 @@ issue 15 item 3). It counts only when it would run and leave the feature off:
 * the feature's *final* state is off: ``... gro off; ethtool -K eno1 gro on`` (or a later
   line turning it on) undoes it.
 
-Hooks anywhere else (the port's own stanza, an inet6 stanza, a commented line) are named with
-the reason they do not count here. Pure: a model in, typed findings out.
+Hooks anywhere else (another interface's stanza, an inet6 stanza, a commented line) are named
+with the reason they do not count here. The runbook's persist step and ``scan`` both decide
+with :func:`persistence`. Pure: a model in, typed findings out.
 """
 
 from __future__ import annotations
@@ -134,9 +138,18 @@ def persistence(model: InterfacesFile, port: str, bridge: str | None = None
                   "without IPv6)"
     elif not up:
         problem = f"{carrier} is never brought up (no auto or allow-hotplug line for it)"
-    hooks, off = _findings(model, port, target, problem)
+    own = _port_stanza(model, port, carrier)
+    hooks, off = _findings(model, port, (own, target), problem)
     return OffloadPersistence(port, carrier, kind, target.first + 1 if target else None, up,
                               off, tuple(hooks), problem)
+
+
+def _port_stanza(model: InterfacesFile, port: str, carrier: str | None) -> Stanza | None:
+    """The bridge port's own ``iface PORT inet`` stanza, whose hooks run when the bridge
+    brings the port up (None when the port is its own carrier or has no such stanza)."""
+    if carrier is None or carrier == port:
+        return None
+    return next((s for s in model.ifaces(port) if s.family == "inet"), None)
 
 
 def all_persistence(model: InterfacesFile) -> list[OffloadPersistence]:
@@ -196,13 +209,15 @@ def _device(words: list[str], stanza: str | None) -> str | None:
     return stanza if args[1] in _IFACE_VARS else args[1]
 
 
-def _findings(model: InterfacesFile, port: str, target: Stanza | None, problem: str | None
-              ) -> tuple[list[HookFinding], dict[str, bool]]:
+def _findings(model: InterfacesFile, port: str, targets: tuple[Stanza | None, Stanza | None],
+              problem: str | None) -> tuple[list[HookFinding], dict[str, bool]]:
+    """``targets``: the port's own stanza (its hooks run first) and the carrier's."""
+    own, target = targets
     hooks: list[HookFinding] = []
     final: dict[str, bool] = {}
     in_target = []
     for stanza in model.ifaces():
-        label = f"iface {stanza.name} {stanza.family or ''}".strip()
+        label = _label(stanza)
         for option in stanza.options:
             if option.key not in _HOOKS:
                 continue
@@ -210,13 +225,14 @@ def _findings(model: InterfacesFile, port: str, target: Stanza | None, problem: 
             if not runs:
                 continue
             sets = _merge(s for s, _ in runs)
-            if stanza is not target:
+            if stanza is not target and stanza is not own:
                 why = _elsewhere(stanza, target, port)
                 hooks.append(HookFinding(option.lineno, label, option.keyword, option.value,
                                          "elsewhere", why, sets))
                 continue
             in_target.append((option, label, runs, sets))
-    in_target.sort(key=lambda item: (_ORDER[item[0].key], item[0].first))
+    in_target.sort(key=lambda item: (item[1] != _label(own), _ORDER[item[0].key],
+                                     item[0].first))
     for option, label, runs, sets in in_target:
         ran = [s for s, ok in runs if ok]
         for settings in ran:
@@ -239,6 +255,10 @@ def _findings(model: InterfacesFile, port: str, target: Stanza | None, problem: 
                                    f"{', '.join(undone)} turned back on later", h.sets)
     hooks.sort(key=lambda h: h.line)
     return hooks, off
+
+
+def _label(stanza: Stanza | None) -> str | None:
+    return None if stanza is None else f"iface {stanza.name} {stanza.family or ''}".strip()
 
 
 def _name(label: str | None) -> str | None:

@@ -103,7 +103,8 @@ def plan_post_up(current: RemoteFile, iface: str, hook_argv: Sequence[str],
         return EditPlan(current, edited.render(), carrier, line, True, note)
     if not after.effective:
         undoing = [f"line {h.line} '{h.keyword} {h.command}'" for h in after.hooks
-                   if h.state != "effective" and h.stanza == f"iface {target.name} inet"]
+                   if h.state != "effective"
+                   and h.stanza in (f"iface {target.name} inet", f"iface {iface} inet")]
         raise EditRefused(f"{where}: with the hook added to iface {target.name} inet, "
                           f"{', '.join(after.missing) or 'the offloads'} would still not be "
                           "off" + (f" ({'; '.join(undoing)})" if undoing else "")

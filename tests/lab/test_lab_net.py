@@ -8,6 +8,8 @@ import asyncio
 import pytest
 
 from labconsole.events import ConnectionChange
+from labconsole.parse.interfaces import InterfacesFile
+from labconsole.parse.offload_persist import persistence
 from labconsole.sources.backoff import Backoff
 from labconsole.sources.ssh import SshPool
 from tests.lab.collect import Collector, running
@@ -124,3 +126,30 @@ def test_ifreload_runs_the_new_hook_and_keeps_vmbr0_and_the_ssh_session(
     assert "generic-receive-offload: off" in features
     assert "reconnecting" not in states, states
     assert node.addr in lab.node_exec("pve03", ["ip", "-o", "addr", "show", "vmbr0"]).stdout
+
+
+def test_a_hook_in_the_ports_own_stanza_runs_and_counts_as_persisted(healthy_lab: Lab) -> None:
+    """``iface eno1 inet manual`` + ``post-up ethtool -K eno1 ...`` (the form most real files
+    use), with no ``auto eno1``: real ifupdown2 brings the port up with vmbr0 and runs the
+    port's hook, so the persist check (shared by ``scan`` and the runbook) counts it."""
+    lab = healthy_lab
+    node = lab.node("pve03")
+    original = node.interfaces_file.read_text()
+    text = original.replace("iface eno1 inet manual\n", "iface eno1 inet manual\n\tpost-up "
+                            "/sbin/ethtool -K eno1 tso off gso off gro off\n")
+    assert text != original and "auto eno1" not in text
+    found = persistence(InterfacesFile.parse(text), "eno1")
+    assert found.effective and [h.state for h in found.hooks] == ["effective"], found
+    lab.node_exec("pve03", ["ethtool", "-K", "eno1", "tso", "on", "gso", "on", "gro", "on"])
+    try:
+        node.interfaces_file.write_text(text)
+        res = lab.node_exec("pve03", ["ifreload", "-a"], check=False, timeout=60)
+        assert res.returncode == 0, res.stderr
+        features = lab.node_exec("pve03", ["ethtool", "-k", "eno1"]).stdout
+    finally:
+        node.interfaces_file.write_text(original)
+        lab.node_exec("pve03", ["ifreload", "-a"], check=False, timeout=60)
+        lab.node_exec("pve03", ["ethtool", "-K", "eno1", "tso", "on", "gso", "on", "gro", "on"])
+    for name in ("tcp-segmentation-offload", "generic-segmentation-offload",
+                 "generic-receive-offload"):
+        assert f"{name}: off" in features, features

@@ -14,15 +14,16 @@ from labconsole.cli import main
 
 # sample -> [(port, carrier, effective, tso, gso, gro, [(hook line, state)])]
 EXPECTED: dict[str, list[tuple[str, str, bool, bool, bool, bool, list[tuple[int, str]]]]] = {
-    # the hook is in the port's own stanza; vmbr0 (auto, carries eno1) has none
+    # the hook is in the port's own stanza (no auto eno1): ifupdown2 brings eno1 up with
+    # vmbr0 (auto, carries eno1) and runs it, so it counts
     "interfaces_01_majabojarska.txt": [
-        ("eno1", "vmbr0", False, False, False, False, [(5, "elsewhere")])],
-    # eno1's own stanza has the hook; vmbr0's hook turns off vmbr0's offloads, not eno1's
+        ("eno1", "vmbr0", True, True, True, True, [(5, "effective")])],
+    # eno1's own stanza has the hook (effective); vmbr0's hook turns off vmbr0's offloads
     "interfaces_02_pve_persisted_vmbr0_postup.txt": [
-        ("eno1", "vmbr0", False, False, False, False, [(6, "elsewhere")]),
+        ("eno1", "vmbr0", True, True, True, True, [(6, "effective")]),
         ("vmbr0", "vmbr0", True, True, True, True, [(15, "effective")])],
     "interfaces_04_pve_eno1_postup_full_offloads.txt": [
-        ("eno1", "vmbr0", False, False, False, False, [(3, "elsewhere")])],
+        ("eno1", "vmbr0", True, True, True, True, [(3, "effective")])],
     # no bridge: eno1 is brought up (auto) and its 'up' hook turns only tso off
     "interfaces_05_up_instead_of_postup.txt": [
         ("eno1", "eno1", False, True, False, False, [(5, "effective")])],

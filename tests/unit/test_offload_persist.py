@@ -86,14 +86,35 @@ def test_the_inet6_stanza_first_is_never_the_one_edited() -> None:
     assert changed and new == text + ADDED + "\n"
 
 
-def test_a_hook_in_the_ports_own_stanza_does_not_count_for_the_bridge() -> None:
+def test_a_hook_in_the_ports_own_stanza_counts_for_the_bridge() -> None:
+    """ifupdown2 brings vmbr0's port up with it and runs the port stanza's hooks first
+    (tests/lab/test_lab_net.py shows it with real ifreload -a): persisted, nothing added."""
     text = (HEAD.replace("iface eno1 inet manual\n",
                          "iface eno1 inet manual\n\tpost-up ethtool -K eno1 tso off gso off "
                          "gro off\n") + BRIDGE)
     found = persistence(InterfacesFile.parse(text), "eno1")
-    assert found.hooks[0].state == "elsewhere" and "own stanza" in found.hooks[0].why
-    new, changed, _ = _plan(text)
-    assert changed and new == text + ADDED + "\n"
+    assert found.effective and found.carrier == "vmbr0"
+    assert [(h.line, h.stanza, h.state) for h in found.hooks] == [
+        (5, "iface eno1 inet", "effective")]
+    new, changed, reason = _plan(text)
+    assert not changed and new == text
+    assert reason == ("already present: line 5 'post-up ethtool -K eno1 tso off gso off gro "
+                      "off' in iface eno1 inet")
+
+
+def test_the_bridges_hook_runs_after_the_ports_own() -> None:
+    """The port's hooks run before the bridge's: a bridge hook turning gro back on wins."""
+    port = HEAD.replace("iface eno1 inet manual\n", "iface eno1 inet manual\n\tpost-up "
+                        "ethtool -K eno1 tso off gso off gro off\n")
+    found = persistence(InterfacesFile.parse(port + BRIDGE + "\tpost-up ethtool -K eno1 gro "
+                                             "on\n"), "eno1")
+    assert (found.effective, found.missing) == (False, ["gro"])
+    assert found.hooks[0].state == "ineffective" and "gro turned back on" in found.hooks[0].why
+    inet6 = HEAD.replace("iface eno1 inet manual\n", "iface eno1 inet manual\n\n"
+                         "iface eno1 inet6 manual\n\tpost-up ethtool -K eno1 tso off gso off "
+                         "gro off\n")
+    found6 = persistence(InterfacesFile.parse(inet6 + BRIDGE), "eno1")
+    assert not found6.effective and found6.hooks[0].state == "elsewhere"
 
 
 def test_a_bridge_never_brought_up_gets_the_hook_and_says_so() -> None:
