@@ -37,6 +37,4 @@ def build_sinks(watch: WatchConfig, env: Mapping[str, str] | None = None) -> lis
 
 
 def policy(watch: WatchConfig) -> AlertPolicy:
-    return AlertPolicy(dedup_window=watch.dedup_window, rate_limit=watch.rate_limit,
-                       rate_window=watch.rate_window, retries=watch.retries,
-                       retry_delay=watch.retry_delay, retry_max_delay=watch.retry_max_delay)
+    return watch.policy

@@ -26,20 +26,12 @@ from typing import Literal
 
 from labconsole.alert.message import IncidentAlert
 from labconsole.alert.sink import DeliveryError, Sink
+from labconsole.config.watch_model import AlertPolicy
 from labconsole.sources.backoff import Backoff
 
+__all__ = ["DEFAULT_POLICY", "AlertDispatcher", "AlertPolicy", "Delivery", "Outcome"]
+
 Outcome = Literal["delivered", "failed", "suppressed", "duplicate"]
-
-
-@dataclass(frozen=True, slots=True)
-class AlertPolicy:
-    dedup_window: float = 600.0
-    rate_limit: int = 10
-    rate_window: float = 3600.0
-    retries: int = 4
-    retry_delay: float = 2.0
-    retry_max_delay: float = 60.0
-    queue_size: int = 100
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,12 +11,20 @@ import ipaddress
 import re
 import urllib.parse
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from labconsole.config.watch_model import SINK_TYPES, SecretRef, SinkConfig, WatchConfig
+from labconsole.config.watch_model import (
+    SINK_TYPES,
+    AlertPolicy,
+    SecretRef,
+    SinkConfig,
+    WatchConfig,
+)
 
 if TYPE_CHECKING:
     from labconsole.config.load import _Checker
+
+N = TypeVar("N", int, float)  # a [watch] number: a count or seconds/sizes
 
 WATCH_KEYS = ("recording", "rotate_mb", "rotate_hours", "keep", "hold", "dedup_window",
               "rate_limit", "rate_window", "retries", "retry_delay", "retry_max_delay", "sinks")
@@ -40,22 +48,14 @@ def _join(parent: str, key: str) -> str:
     return f"{parent}.{key}" if parent else key
 
 
-def _number(check: _Checker, table: dict[str, Any], path: str, key: str, default: float,
-            low: float, high: float) -> float:
-    value = check.typed(table, path, key, float, default)
+def _ranged(check: _Checker, table: dict[str, Any], key: str, default: N, low: N, high: N
+            ) -> N:
+    """``watch.KEY`` of the default's type (int or float) within ``low``-``high``, else the
+    default (and the problem noted)."""
+    value = check.typed(table, "watch", key, type(default), default)
     assert value is not None
     if not low <= value <= high:
-        check.add(_join(path, key), f"{value:g} is out of range {low:g}-{high:g}")
-        return default
-    return value
-
-
-def _count(check: _Checker, table: dict[str, Any], path: str, key: str, default: int,
-           low: int, high: int) -> int:
-    value = check.typed(table, path, key, int, default)
-    assert value is not None
-    if not low <= value <= high:
-        check.add(_join(path, key), f"{value} is out of range {low}-{high}")
+        check.add(_join("watch", key), f"{value:g} is out of range {low:g}-{high:g}")
         return default
     return value
 
@@ -63,20 +63,22 @@ def _count(check: _Checker, table: dict[str, Any], path: str, key: str, default:
 def load_watch(check: _Checker, table: dict[str, Any]) -> WatchConfig:
     path = "watch"
     check.keys(table, path, WATCH_KEYS)
-    d = WatchConfig()
+    d, p = WatchConfig(), AlertPolicy()
     return WatchConfig(
         recording=check.path(table, path, "recording"),
-        rotate_mb=_number(check, table, path, "rotate_mb", d.rotate_mb, 0.01, 1_000_000),
-        rotate_hours=_number(check, table, path, "rotate_hours", d.rotate_hours, 0, 24 * 366),
-        keep=_count(check, table, path, "keep", d.keep, 0, 1000),
-        hold=_number(check, table, path, "hold", d.hold, 0, 600),
-        dedup_window=_number(check, table, path, "dedup_window", d.dedup_window, 0, 86400 * 7),
-        rate_limit=_count(check, table, path, "rate_limit", d.rate_limit, 1, 100_000),
-        rate_window=_number(check, table, path, "rate_window", d.rate_window, 1, 86400 * 7),
-        retries=_count(check, table, path, "retries", d.retries, 0, 20),
-        retry_delay=_number(check, table, path, "retry_delay", d.retry_delay, 0.01, 3600),
-        retry_max_delay=_number(check, table, path, "retry_max_delay", d.retry_max_delay,
-                                0.01, 86400),
+        rotate_mb=_ranged(check, table, "rotate_mb", d.rotate_mb, 0.01, 1_000_000.0),
+        rotate_hours=_ranged(check, table, "rotate_hours", d.rotate_hours, 0.0, 24 * 366.0),
+        keep=_ranged(check, table, "keep", d.keep, 0, 1000),
+        hold=_ranged(check, table, "hold", d.hold, 0.0, 600.0),
+        policy=AlertPolicy(
+            dedup_window=_ranged(check, table, "dedup_window", p.dedup_window, 0.0,
+                                 86400 * 7.0),
+            rate_limit=_ranged(check, table, "rate_limit", p.rate_limit, 1, 100_000),
+            rate_window=_ranged(check, table, "rate_window", p.rate_window, 1.0, 86400 * 7.0),
+            retries=_ranged(check, table, "retries", p.retries, 0, 20),
+            retry_delay=_ranged(check, table, "retry_delay", p.retry_delay, 0.01, 3600.0),
+            retry_max_delay=_ranged(check, table, "retry_max_delay", p.retry_max_delay, 0.01,
+                                    86400.0)),
         sinks=_sinks(check, table),
     )
 

@@ -60,6 +60,22 @@ class SinkConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class AlertPolicy:
+    """How alerts are sent (``[watch]`` keys of the same names; ``alert.dispatch`` applies it):
+    duplicates dropped within ``dedup_window`` s, at most ``rate_limit`` per sink per
+    ``rate_window`` s, ``retries`` more attempts with a backoff from ``retry_delay`` up to
+    ``retry_max_delay`` s, ``queue_size`` alerts waiting per sink."""
+
+    dedup_window: float = 600.0
+    rate_limit: int = 10
+    rate_window: float = 3600.0
+    retries: int = 4
+    retry_delay: float = 2.0
+    retry_max_delay: float = 60.0
+    queue_size: int = 100
+
+
+@dataclass(frozen=True, slots=True)
 class WatchConfig:
     """``labconsole watch``: where it records, how the recording rotates, the alert policy."""
 
@@ -68,10 +84,5 @@ class WatchConfig:
     rotate_hours: float = 24.0  # 0: by size only
     keep: int = 7  # rotated files kept
     hold: float = 5.0
-    dedup_window: float = 600.0
-    rate_limit: int = 10
-    rate_window: float = 3600.0
-    retries: int = 4
-    retry_delay: float = 2.0
-    retry_max_delay: float = 60.0
+    policy: AlertPolicy = AlertPolicy()
     sinks: tuple[SinkConfig, ...] = ()

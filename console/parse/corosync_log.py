@@ -31,8 +31,8 @@ from datetime import datetime
 from labconsole.model.kernel_line import KernelLine
 from labconsole.model.quorum_event import MembershipSeen, QuorumEvent, QuorumEventKind
 from labconsole.parse.kernel_journal import JournalError, parse_json_entry
-from labconsole.parse.kernel_reader import GLUE
-from labconsole.parse.syslog_header import MONTHS, host_or_none, parse_syslog_header
+from labconsole.parse.kernel_reader import split_glued
+from labconsole.parse.syslog_header import bsd_time, host_or_none, parse_syslog_header
 
 # Every line a fact comes from holds one of these ("uorum" covers "quorum" and "Quorum", not
 # corosync's "[QUORUM]" tag; "Members" covers "Members left/joined" and "Members[2]:").
@@ -77,7 +77,6 @@ _LOGFILE = re.compile(
     r"\s*(?:(?P<mon>[A-Z][a-z]{2}) +(?P<day>\d{1,2}) (?P<hh>\d\d):(?P<mi>\d\d):(?P<ss>\d\d) )?"
     r"\[\d+\] (?P<host>[^\s\[\]]+) +(?P<ident>[A-Za-z][\w.-]*)"
 )
-_CLOCK = re.compile(r"\d\d:\d\d:\d\d")
 _PACEMAKER_IDENTS = ("pacemaker", "crmd", "cib", "attrd", "stonith", "pengine", "lrmd")
 
 
@@ -185,23 +184,6 @@ def source_of(app: str | None) -> str | None:
     return app
 
 
-def split_glued(text: str, limit: int = 64) -> list[str]:
-    """``text`` cut before every further syslog/journal header in it (records glued onto one
-    line when newlines were lost); ``[text]`` when there is none."""
-    if len(text) > MAX_TEXT or not _CLOCK.search(text, 1):
-        return [text]
-    parts: list[str] = []
-    start = 0
-    while len(parts) < limit - 1:
-        m = GLUE.search(text, start + 1)
-        if m is None:
-            break
-        parts.append(text[start:m.start()])
-        start = m.start()
-    parts.append(text[start:])
-    return parts
-
-
 def _split_header(
     text: str, default_year: int | None
 ) -> tuple[str | None, str | None, datetime | None, str | None]:
@@ -215,22 +197,12 @@ def _split_header(
         return message, head.host, head.time, source_of(head.app)
     m = _LOGFILE.match(text)
     if m is not None:
-        return (text[m.end():], host_or_none(m["host"]), _bsd_time(m, default_year),
+        return (text[m.end():], host_or_none(m["host"]), bsd_time(m, default_year),
                 source_of(m["ident"]))
     if found is not None:  # a stamp but no host ("Jan 07 03:14:33 [KNET] ...", logread)
         head, message = found
         return message, None, head.time, source_of(head.app)
     return text, None, None, None
-
-
-def _bsd_time(m: re.Match[str], year: int | None) -> datetime | None:
-    if year is None or m["mon"] not in MONTHS:
-        return None
-    try:
-        return datetime(year, MONTHS[m["mon"]], int(m["day"]), int(m["hh"]), int(m["mi"]),
-                        int(m["ss"]))
-    except ValueError:
-        return None
 
 
 class QuorumFactReader:
@@ -249,7 +221,7 @@ class QuorumFactReader:
         """One physical line in any text form; records glued onto it (lost newlines) are
         split on their headers and read one by one."""
         facts: list[QuorumEvent] = []
-        for part in split_glued(text):
+        for part in split_glued(text) if len(text) <= MAX_TEXT else [text]:
             facts += facts_in_line(part, default_year=self.default_year, lineno=lineno)
         return self._fresh(facts)
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from labconsole.parse.syslog_header import (
     FACILITIES,
     LEVELS,
-    MONTHS,
+    bsd_time,
     parse_iso_time,
     parse_syslog_header,
 )
@@ -104,16 +104,8 @@ def split_dmesg_stamp(text: str) -> tuple[float | None, datetime | None, str] | 
         secs = m["secs"]
         return (float(secs) if secs else None), None, text[m.end() :]
     m = _DMESG_T.match(text)
-    if m and m["mon"] in MONTHS:
-        try:
-            wall = datetime(
-                int(m["year"]), MONTHS[m["mon"]], int(m["day"]),
-                int(m["hh"]), int(m["mi"]), int(m["ss"]),
-            )
-        except ValueError:
-            return None
-        return None, wall, text[m.end() :]
-    return None
+    wall = bsd_time(m, int(m["year"])) if m else None
+    return None if m is None or wall is None else (None, wall, text[m.end():])
 
 
 def parse_line_head(text: str, *, default_year: int | None = None) -> LineHead:

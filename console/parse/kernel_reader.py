@@ -259,17 +259,40 @@ class KernelLogReader:
         return line
 
 
+def glued_header(text: str, start: int = 1) -> int | None:
+    """Where a further full syslog/journal header starts in ``text`` (records glued onto one
+    line when newlines were lost), searching from ``start``; None when there is none."""
+    if _CLOCK.search(text, start) is None:
+        return None
+    m = GLUE.search(text, start)
+    return None if m is None else m.start()
+
+
+def split_glued(text: str, limit: int = MAX_SEGMENTS) -> list[str]:
+    """``text`` cut before every further header in it (at most ``limit`` parts)."""
+    parts: list[str] = []
+    start = 0
+    while len(parts) < limit - 1:
+        at = glued_header(text, start + 1)
+        if at is None:
+            break
+        parts.append(text[start:at])
+        start = at
+    parts.append(text[start:])
+    return parts
+
+
 def _unglue(head: LineHead, text: str) -> tuple[str, str | None]:
     """Cut ``head.message`` where a second full header starts; return (message, remainder)."""
     message = head.message
     if len(message) < 20:
         return message, None
-    m = GLUE.search(message, 1) if _CLOCK.search(message, 1) else None
+    at = glued_header(message)
     if head.format.startswith("dmesg"):
         d = DMESG_GLUE.search(message, 1)
-        if d and (m is None or d.start() < m.start()):
-            m = d
-    cut = m.start() if m is not None else len(message)
+        if d and (at is None or d.start() < at):
+            at = d.start()
+    cut = at if at is not None else len(message)
     if head.host is not None and head.is_kernel:
         # Records glued with only their "HOST kernel:" prefix left (no stamp to find).
         at = message.find(head.host + " kernel: ", 1, cut)

@@ -160,14 +160,16 @@ def parse_iso_time(text: str) -> datetime | None:
     return _iso_time(m) if m else None
 
 
-def _bsd_time(m: re.Match[str], year: int | None) -> datetime | None:
-    if year is None:
+def bsd_time(m: re.Match[str], year: int | None) -> datetime | None:
+    """The time of a match with ``mon`` (``Jan``..``Dec``), ``day``, ``hh``, ``mi``, ``ss``
+    and optionally ``frac`` groups (a BSD syslog stamp, ``dmesg -T``, corosync's logfile);
+    None without a year, a month or a valid date."""
+    month = MONTHS.get(m["mon"] or "")
+    if year is None or month is None:
         return None
     try:
-        return datetime(
-            year, MONTHS[m["mon"]], int(m["day"]), int(m["hh"]), int(m["mi"]), int(m["ss"]),
-            _frac_us(m["frac"]),
-        )
+        return datetime(year, month, int(m["day"]), int(m["hh"]), int(m["mi"]), int(m["ss"]),
+                        _frac_us(m.groupdict().get("frac")))
     except ValueError:
         return None
 
@@ -241,7 +243,7 @@ def _openwrt(
     if not m:
         return None
     header = SyslogHeader(
-        "openwrt", _bsd_time(m, int(m["year"])), None, priority=priority,
+        "openwrt", bsd_time(m, int(m["year"])), None, priority=priority,
         facility=m["fac"], level=m["lvl"], stamp=line[pos : m.start("fac") - 1],
     )
     return _with_tag(header, line, m.end())
@@ -306,7 +308,7 @@ def _bsd(
     host, app, pid, end = found
     fac, lvl = _facility_level(priority)
     header = SyslogHeader(
-        "rfc3164", _bsd_time(m, year), host, app, pid, priority, fac, lvl,
+        "rfc3164", bsd_time(m, year), host, app, pid, priority, fac, lvl,
         line[pos : m.end() - 1],
     )
     return header, line[end:]

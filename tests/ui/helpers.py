@@ -9,6 +9,7 @@ from textual.pilot import Pilot
 
 from labconsole.app import LabConsoleApp
 from labconsole.demo import DEMO_RECORDING
+from labconsole.screens.dashboard import DashboardScreen
 from labconsole.sources.replay import ReplayControl, ReplaySource, load_events
 
 END = datetime(2025, 11, 8, 6, 22, 0, tzinfo=timezone.utc)
@@ -33,6 +34,21 @@ async def settle(pilot: Pilot[int], turns: int = 400) -> None:
         await pilot.pause()
     await pilot.pause()
     await pilot.pause()
+
+
+async def b_on_first_episode(pilot: Pilot[int]) -> DashboardScreen:
+    """Let the replay settle, put the kernel log's cursor on its first hang episode and press
+    ``b`` (the runbook key); returns the dashboard (``pilot.app.screen`` is what ``b`` led
+    to: the runbook screen, or still the dashboard with its message)."""
+    await settle(pilot)
+    dash = pilot.app.screen
+    assert isinstance(dash, DashboardScreen)
+    pane = dash.log_pane
+    pane.follow = False
+    pane.move_to(next(i for i, r in enumerate(pane.view.rows) if r.episode is not None))
+    await pilot.press("b")
+    await pilot.pause()
+    return dash
 
 
 def screen_lines(app: LabConsoleApp) -> list[str]:

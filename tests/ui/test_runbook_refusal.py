@@ -12,10 +12,8 @@ import pytest
 from labconsole.app import LabConsoleApp
 from labconsole.events import KernelText
 from labconsole.runbook.session import RunbookLauncher
-from labconsole.screens.dashboard import DashboardScreen
 from labconsole.sources.replay import ReplayControl, ReplaySource
-from labconsole.widgets.kernel_log import KernelLogPane
-from tests.ui.helpers import screen_lines, settle
+from tests.ui.helpers import b_on_first_episode, screen_lines
 
 AT = datetime(2026, 3, 14, 6, 19, 2, tzinfo=timezone.utc)
 
@@ -36,14 +34,7 @@ async def test_b_on_an_invalid_device_is_a_message_not_a_crash(
     app.runbook_launcher = RunbookLauncher.offline(  # type: ignore[attr-defined]
         operator="alice", clock=app.clock, audit_path=audit)
     async with app.run_test(size=(120, 30)) as pilot:
-        await settle(pilot)
-        dash = app.screen
-        assert isinstance(dash, DashboardScreen)
-        pane = dash.query_one(KernelLogPane)
-        pane.follow = False
-        pane.move_to(next(i for i, r in enumerate(pane.view.rows) if r.episode is not None))
-        await pilot.press("b")
-        await pilot.pause()
+        dash = await b_on_first_episode(pilot)
         assert app.screen is dash  # no runbook screen, no crash
         assert dash.message.startswith("runbook refused: ") and shown in dash.message
         assert any("runbook refused" in line for line in screen_lines(app))

@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 
 from labconsole.runbook.audit import read_audit
-from labconsole.screens.dashboard import DashboardScreen
 from labconsole.screens.runbook import RunbookScreen
-from tests.ui.helpers import demo_app, settle
+from tests.ui.helpers import b_on_first_episode, demo_app
 from tests.ui.test_runbook_screen import screen_text, wait_state
 
 RED = {"fail", "error", "refused", "aborted"}
@@ -22,14 +21,7 @@ async def test_demo_rehearsal_walks_every_step_with_nothing_red(
     monkeypatch.delenv("XDG_DATA_HOME", raising=False)
     app = demo_app()  # no launcher set: the console builds the offline one itself
     async with app.run_test(size=(110, 34)) as pilot:
-        await settle(pilot)
-        dash = app.screen
-        assert isinstance(dash, DashboardScreen)
-        pane = dash.log_pane
-        pane.follow = False
-        pane.move_to(next(i for i, r in enumerate(pane.view.rows) if r.episode is not None))
-        await pilot.press("b")
-        await pilot.pause()
+        dash = await b_on_first_episode(pilot)
         screen = app.screen
         assert isinstance(screen, RunbookScreen), dash.message
         engine = screen.engine

@@ -7,9 +7,8 @@ from pathlib import Path
 
 from labconsole.runbook.audit import AuditEntry, AuditLog
 from labconsole.runbook.session import RunbookLauncher
-from labconsole.screens.dashboard import DashboardScreen
 from labconsole.screens.runbook import RunbookScreen
-from tests.ui.helpers import demo_app, settle
+from tests.ui.helpers import b_on_first_episode, demo_app
 
 
 async def test_remediated_episode_says_so_and_b_again_opens_a_new_session(
@@ -19,14 +18,7 @@ async def test_remediated_episode_says_so_and_b_again_opens_a_new_session(
     app.runbook_launcher = RunbookLauncher.offline(  # type: ignore[attr-defined]
         operator="alice", clock=app.clock, audit_path=audit)
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        dash = app.screen
-        assert isinstance(dash, DashboardScreen)
-        pane = dash.log_pane
-        pane.follow = False
-        pane.move_to(next(i for i, r in enumerate(pane.view.rows) if r.episode is not None))
-        await pilot.press("b")
-        await pilot.pause()
+        dash = await b_on_first_episode(pilot)
         screen = app.screen
         assert isinstance(screen, RunbookScreen)
         key = screen.engine.ctx.episode

@@ -81,7 +81,8 @@ timeout = 5
     assert not config.bell and not config.desktop_notification
     w = config.watch
     assert w.recording == tmp_path / "rec" / "watch.jsonl"
-    assert (w.rotate_mb, w.rotate_hours, w.keep, w.rate_limit, w.retries) == (8, 1, 3, 5, 2)
+    assert (w.rotate_mb, w.rotate_hours, w.keep, w.policy.rate_limit,
+            w.policy.retries) == (8, 1, 3, 5, 2)
     assert [s.name for s in w.sinks] == ["ops", "ntfy", "gotify", "smtp", "pager"]
     smtp = w.sinks[3]
     assert (smtp.port, smtp.security, smtp.recipients) == (587, "starttls", ("ops@lab.example",))
