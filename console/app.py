@@ -11,6 +11,7 @@ frames instead of redrawing after every chunk of lines.
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -120,6 +121,7 @@ class LabConsoleApp(App[int]):
                         exit_on_error=False)
         if self._tick_seconds > 0:
             self.set_interval(self._tick_seconds, self._tick)
+        self.call_after_refresh(freeze_startup_objects)
 
     def _tick(self) -> None:
         self._changed({"tick"})
@@ -261,6 +263,20 @@ class LabConsoleApp(App[int]):
     async def _panel_action(self, cls: type[KernelLogPane] | type[NicPanel], action: str) -> None:
         """Run a panel's own action from the command palette."""
         await self.screen.query_one(cls).run_action(action)
+
+
+_frozen = False
+
+
+def freeze_startup_objects() -> None:
+    """Move what exists after the first frame (modules, classes, Textual's widgets: about
+    70,000 objects, all living as long as the process) out of the cyclic garbage collector's
+    reach, once per process. Each full collection scanned them all again: under a CEF flood
+    those took up to 218 ms (6 in 20 s), the worst keystroke stalls (issue 19 item 3)."""
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.freeze()
 
 
 def default_report_dir() -> Path:

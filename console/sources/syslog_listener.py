@@ -34,6 +34,7 @@ import socket
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
+from time import perf_counter
 
 from labconsole.clock import Clock, system_clock
 from labconsole.events import IntakeLoss, SyslogText
@@ -100,6 +101,8 @@ def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
 # event-loop iteration, so intake was capped by how long one iteration took: with the screen
 # redrawing, 3-100 a second (issue 19 item 3). A batch keeps intake independent of that.
 UDP_BATCH = 256
+FORWARD_BATCH = 64  # messages applied between two yields to the event loop, at most
+FORWARD_SLICE_S = 0.003  # and at most this long (about 20 CEF records on an idle core)
 _UDP_BUFFER = 65_536  # the largest UDP payload: a bigger message is never cut silently
 
 
@@ -220,12 +223,15 @@ class SyslogListener:
                 conn.writer.close()
 
     async def _forward(self, emit: Emit) -> None:
-        """Queue -> console, yielding to the event loop every few messages: a full queue
-        must not hold the screen (and the operator's keys) until it is empty."""
+        """Queue -> console, yielding to the event loop after FORWARD_BATCH messages or
+        FORWARD_SLICE_S of work, whichever comes first: a full queue must not hold the screen
+        (and the operator's keys) until it is empty. A key waits for one slice at each of
+        Textual's hops (driver, app, screen, widget), so the slice is kept short."""
         while True:
             await emit(await self._queue.get())
-            for _ in range(63):
-                if self._queue.empty():
+            until = perf_counter() + FORWARD_SLICE_S
+            for _ in range(FORWARD_BATCH - 1):
+                if self._queue.empty() or perf_counter() >= until:
                     break
                 await emit(self._queue.get_nowait())
             await asyncio.sleep(0)
