@@ -35,6 +35,7 @@ class Run:
     returncode: int
     stdout: str
     rss_exact: bool = True  # False: wait4's figure, may include this process's own RSS
+    cpu_s: float = 0.0  # user + system CPU of the command (wait4), steadier than wall time
 
 
 @functools.cache
@@ -62,11 +63,13 @@ class Timing:
     peak_rss_kb: int
     stdout: str  # of the last run
     rss_exact: bool = True
+    cpu_s: float = 0.0  # median user + system CPU: on a shared machine wall time waits
 
     def to_json(self) -> dict[str, float | int]:
         return {"median_s": round(self.median_s, 4), "min_s": round(self.min_s, 4),
                 "max_s": round(self.max_s, 4), "runs": self.runs,
-                "peak_rss_mb": round(self.peak_rss_kb / 1024, 1)}
+                "peak_rss_mb": round(self.peak_rss_kb / 1024, 1),
+                "cpu_s": round(self.cpu_s, 4)}
 
 
 def run_once(argv: Sequence[str], *, env: Mapping[str, str] | None = None,
@@ -86,7 +89,7 @@ def run_once(argv: Sequence[str], *, env: Mapping[str, str] | None = None,
         peak = _time_rss(rss.read()) if timer else None
     return Run(wall_s=wall, peak_rss_kb=peak if peak is not None else usage.ru_maxrss,
                returncode=os.waitstatus_to_exitcode(status), stdout=text,
-               rss_exact=peak is not None)
+               rss_exact=peak is not None, cpu_s=usage.ru_utime + usage.ru_stime)
 
 
 def _time_rss(text: str) -> int | None:
@@ -130,4 +133,5 @@ def measure(argv: Sequence[str], *, repeat: int = 3, env: Mapping[str, str] | No
     walls = [r.wall_s for r in runs]
     return Timing(median_s=statistics.median(walls), min_s=min(walls), max_s=max(walls),
                   runs=len(runs), peak_rss_kb=max(r.peak_rss_kb for r in runs),
-                  stdout=runs[-1].stdout, rss_exact=all(r.rss_exact for r in runs))
+                  stdout=runs[-1].stdout, rss_exact=all(r.rss_exact for r in runs),
+                  cpu_s=statistics.median(r.cpu_s for r in runs))

@@ -35,8 +35,11 @@ from bench.report import BenchResult, Cell, Target
 from bench.tools import ensure_tool, labconsole_argv
 
 NAME = "scan"
-COLUMNS = ["profile", "format", "lines", "MB", "tool", "median s", "min s", "peak RSS MB",
-           "count", "count ok", "lnav/lc", "lc/grep"]
+COLUMNS = ["profile", "format", "lines", "MB", "tool", "median s", "min s", "cpu s",
+           "peak RSS MB", "count", "count ok", "lnav/lc", "lc/grep", "before/now"]
+# Another labconsole (an older checkout's ``.venv/bin/labconsole``) measured in the same run on
+# the same files, next to the current one: "before" figures that share the machine's minutes.
+BEFORE_ENV = "LABCONSOLE_BENCH_BEFORE"
 LNAV_SQL = f";SELECT count(*) FROM all_logs WHERE log_body LIKE '%{HANG_MARKER}%'"
 LNAV_FILTER = f":filter-in {HANG_MARKER}"
 TINY_LINES = 10
@@ -84,8 +87,9 @@ class _ScanBench:
     # -- measurements ----------------------------------------------------------------------
 
     def _labconsole(self, path: Path, stats: LogStats,
-                    repeat: int | None = None) -> tuple[Timing, bool]:
-        timing = measure([*labconsole_argv(), "scan", "--json", str(path)],
+                    repeat: int | None = None, argv: list[str] | None = None,
+                    ) -> tuple[Timing, bool]:
+        timing = measure([*(argv or labconsole_argv()), "scan", "--json", str(path)],
                          repeat=repeat or self.cfg.repeats(), timeout_s=self.cfg.timeout_s)
         return timing, self._check_scan(timing.stdout, stats)
 
@@ -138,12 +142,13 @@ class _ScanBench:
             "profile": stats.profile, "format": stats.fmt, "lines": stats.lines,
             "MB": round(stats.bytes / 1e6, 1),
             "tool": tool, "median s": timing.median_s, "min s": timing.min_s,
+            "cpu s": round(timing.cpu_s, 3),
             "peak RSS MB": round(timing.peak_rss_kb / 1024, 1), "count": count,
             "count ok": ok,
         }
         if lc is not None and tool.startswith("lnav") and ok:  # no ratio for a wrong count
             row["lnav/lc"] = round(timing.median_s / lc.median_s, 2)
-        if tool == "labconsole" and grep is not None:
+        if tool.startswith("labconsole") and grep is not None:
             row["lc/grep"] = round(timing.median_s / max(grep.median_s, 1e-4), 1)
         self.result.rows.append(row)
 
@@ -174,6 +179,17 @@ class _ScanBench:
             self._row(stats, "grep -c", grep[0], grep[1], grep_ok)
         self._row(stats, "labconsole", lc, stats.hang_reports if ok else None, ok,
                   grep=grep[0] if grep else None)
+        before = os.environ.get(BEFORE_ENV)
+        if before:
+            old, old_ok = self._labconsole(path, stats, argv=[before])
+            self._row(stats, "labconsole before", old, stats.hang_reports if old_ok else None,
+                      old_ok, grep=grep[0] if grep else None)
+            self.result.rows[-2]["before/now"] = round(old.median_s / lc.median_s, 2)
+            self.result.extra.setdefault("before", {})[f"{stats.profile}/{stats.fmt}"] = {
+                "before": before, "wall_s": [round(old.median_s, 3), round(lc.median_s, 3)],
+                "cpu_s": [round(old.cpu_s, 3), round(lc.cpu_s, 3)],
+                "peak_rss_mb": [round(old.peak_rss_kb / 1024, 1),
+                                round(lc.peak_rss_kb / 1024, 1)]}
         for tool, measured in (("lnav sql", self._lnav_sql(path)),
                                ("lnav filter-in", self._lnav_filter(path))):
             if measured is None:

@@ -73,6 +73,11 @@ class FastHeads:
             return self._verify(text, head, shape)
         return head
 
+    def trusts(self, stamp: str, host: str) -> bool:
+        """Lines ``STAMP HOST kernel: ...`` of this stamp's shape are read by the fast path
+        (it was checked against the slow parser and nothing contradicted it)."""
+        return self.enabled and self._shapes.get((stamp.translate(_MASK), host)) is True
+
     def trusts_indented(self) -> bool:
         """Indented lines were checked to carry no header (and nothing contradicted it)."""
         return self.enabled and self._shapes.get(_INDENTED) is True

@@ -112,6 +112,12 @@ class KernelLogReader:
             return None
         return prev
 
+    def trusts_kernel_head(self, stamp: str, host: str) -> bool:
+        """A line ``STAMP HOST kernel: TEXT`` fed now would be read by :class:`FastHeads`'
+        checked shape (no journal entry open): a headed kernel line whose message is TEXT."""
+        return (not self._export.active and self._heads.default_year == self.default_year
+                and self._heads.trusts(stamp, host))
+
     def count_continuations(self, n: int) -> None:
         """``n`` continuation lines of :meth:`register_block_head`'s message were read by the
         caller: what feeding them would have changed here is the line count."""

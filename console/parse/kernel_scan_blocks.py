@@ -56,6 +56,12 @@ _RUNS = [re.compile(rb"(?!)"), *(
 )]
 # KernelLogReader.feed_register's own test: a clock in a line may be a glued second header.
 _CLOCK = re.compile(rb"\d\d:\d\d:\d\d")
+# A plain ``journalctl -o short-iso`` kernel line of printable ASCII: FastHeads' ISO shape, the
+# message not starting with a space or a dmesg stamp.
+_PLAIN_KERNEL = re.compile(
+    rb"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?) "
+    rb"([A-Za-z0-9][\w.-]*) kernel: (?![\[\s])[ -~]{0,4000}\n"
+)
 MAX_CACHED_PAIRS = 4096  # register lines remembered (a storm repeats all but its counters)
 _MISS = object()
 
@@ -244,6 +250,8 @@ class KernelBlockScan:
             if self._follow or self._full or self._first:
                 if self._follow and not (self._full or self._first):
                     after = self._register_run(block, pos, size, finder)
+                    if after == pos:
+                        after = self._end_of_block(block, pos, size, finder)
                     if after > pos:
                         pos = after
                         continue
@@ -342,6 +350,39 @@ class KernelBlockScan:
         self._follow -= n
         if head.is_kernel:
             self._result.kernel_lines += n
+        return end
+
+    def _end_of_block(self, block: bytes, pos: int, size: int,
+                      finder: _Finder | _Hits) -> int:
+        """The line that ends a register block (the chatter after a hang report), when the
+        line after it is skipped: :meth:`_line` would parse it only to find it continues
+        nothing (so following stops) and close the report; what the reader keeps of it is
+        forgotten at the skip. Taken only when certain: a plain kernel line of a checked
+        shape, not read as a register line, no glued header, no keyword in it or in the
+        next line. Returns where it ends (``pos`` when not taken)."""
+        m = _PLAIN_KERNEL.match(block, pos, size)
+        if m is None:
+            return pos
+        end = m.end()
+        at = finder.search(pos)
+        after = block.find(b"\n", end)
+        if 0 <= at <= after or after < 0:
+            return pos  # a keyword in it or in the next line, or the next line not here
+        message = m.end(2) + 9  # after "HOST kernel: "
+        if (block[end - 2:end - 1] == b">" or block.find(b">", message, end) >= 0
+                or block.find(b"buffer_info", message, end) >= 0
+                or block.find(b" kernel: ", message, end) >= 0
+                or _CLOCK.search(block, message, end) is not None):
+            return pos  # might read as a register line, or hold a glued header
+        reader = self._reader
+        if not reader.trusts_kernel_head(m[1].decode(), m[2].decode()):
+            return pos
+        self._detector.finish()  # the report closes (no fact: only registers are added)
+        self.lines += 1
+        self._result.kernel_lines += 1
+        self._follow = 0
+        reader.forget()
+        self._skipped = True
         return end
 
     def _register_pairs(self, line: bytes) -> tuple[tuple[str, str], ...] | None:
