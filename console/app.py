@@ -31,6 +31,7 @@ from labconsole.alert.ring import Ringer, desktop_escapes, notification
 from labconsole.clock import Clock, system_clock
 from labconsole.events import Event
 from labconsole.incident.mark import IncidentMark
+from labconsole.incident.source import DataSource
 from labconsole.pipeline import Pipeline
 from labconsole.sanitize import visible_row
 from labconsole.screens.dashboard import DASHBOARD_KEYS, DashboardScreen
@@ -74,8 +75,13 @@ class LabConsoleApp(App[int]):
                  runbook_launcher: RunbookLauncher | None = None,
                  report_dir: Path | None = None,
                  on_event: Callable[[Event], None] | None = None, bell: bool = True,
-                 desktop_notification: bool = True) -> None:
+                 desktop_notification: bool = True,
+                 data_source: DataSource | None = None) -> None:
         super().__init__()
+        # What the data is (live, a replay of files, the demo): the report (``i``) names it
+        # exactly as ``labconsole report`` does for the same data.
+        self.data_source = data_source or (DataSource("live") if replay is None
+                                           else DataSource("replay"))
         # When an incident starts: a terminal bell (tmux flags the window) and a desktop
         # notification escape, each switchable in the config ([console] bell, ...).
         self.ring_bell = bell

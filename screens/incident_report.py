@@ -25,13 +25,14 @@ from labconsole.incident.audit_read import read_audit
 from labconsole.incident.correlate import incident_at
 from labconsole.incident.facts import ActionRecord
 from labconsole.incident.from_state import report_from_state, single_incident
-from labconsole.incident.report import Report
+from labconsole.incident.report import DataSource, Report
 from labconsole.incident.report_md import render_markdown
 from labconsole.sanitize import visible_row
 from labconsole.widgets.console_footer import ConsoleFooter
 
 if TYPE_CHECKING:
     from labconsole.screens.dashboard import DashboardScreen
+    from labconsole.state.console_state import ConsoleState
 
 # (binding key, action, description, show in footer): bindings, help and palette.
 INCIDENT_REPORT_KEYS: list[tuple[str, str, str, bool]] = [
@@ -59,6 +60,15 @@ def audit_actions(path: Path | None) -> AuditActions:
     except OSError as exc:
         return AuditActions(problems=[f"audit log {path}: {exc.strerror or exc}"])
     return AuditActions(list(read.records), [f"audit log {path}: {e}" for e in read.errors])
+
+
+def console_report(state: ConsoleState, origin: DataSource, audit: AuditActions) -> Report:
+    """The console's report: ``labconsole report``'s own object (``report_from_state`` on the
+    state the console built from the same events), naming the data as it does."""
+    report = report_from_state(state, actions=audit.records, sources=list(origin.paths),
+                               origin=origin)
+    report.errors.extend(audit.problems)
+    return report
 
 
 def report_file(out_dir: Path, report: Report) -> Path:
@@ -153,11 +163,7 @@ def open_incident_report(dashboard: DashboardScreen) -> str:
     from labconsole.screens.runbook import launcher_for
 
     audit = audit_actions(launcher_for(app).audit_path)
-    # name the data: a replay (of files or the bundled demo) is not the live console
-    source = (f"replay: {app.sub_title}" if app.replay is not None and app.sub_title
-              else "replay" if app.replay is not None else "console (live state)")
-    report = report_from_state(app.state, actions=audit.records, sources=[source])
-    report.errors.extend(audit.problems)
+    report = console_report(app.state, app.data_source, audit)
     if not report.incidents:
         return "no incident seen yet"
     incidents = [r.incident for r in report.incidents]

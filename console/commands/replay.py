@@ -5,12 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from labconsole.commands.terminal import refuse_without_terminal
 from labconsole.sanitize import visible
 from labconsole.sources.recording import RecordingError
 from labconsole.sources.replay import DEFAULT_MAX_GAP, ReplayControl, ReplayError, ReplaySource
+
+if TYPE_CHECKING:
+    from labconsole.app import LabConsoleApp
+    from labconsole.incident.report import DataSource
 
 
 def _speed(text: str) -> float:
@@ -28,7 +32,8 @@ def add_replay_options(parser: argparse.ArgumentParser) -> None:
                         help="playback speed (default 1; 0 = as fast as possible)")
     parser.add_argument("--paused", action="store_true", help="start paused (p resumes)")
     parser.add_argument("--year", type=int, default=None,
-                        help="year of log lines whose stamp has none (default: file's mtime)")
+                        help="year of log lines whose stamp has none (default: from the data's "
+                        "own dated times, else unknown; never the file's mtime)")
     parser.add_argument("--max-gap", type=float, default=DEFAULT_MAX_GAP, metavar="SECONDS",
                         help="play any quiet stretch longer than this as this long "
                              f"(default {DEFAULT_MAX_GAP}; 0 or less keeps real gaps)")
@@ -52,21 +57,35 @@ def build_replay(paths: list[Path], args: argparse.Namespace) -> tuple[ReplaySou
     return source, errors
 
 
-def play(paths: list[Path], args: argparse.Namespace, subtitle: str) -> int:
+def replay_app(paths: list[Path], args: argparse.Namespace, subtitle: str,
+               data_source: DataSource | None = None) -> tuple[LabConsoleApp,
+                                                               list[RecordingError]]:
+    """The console on a replay of ``paths`` (raises ReplayError/OSError), and the lines that
+    could not be read. The data is named (``data_source``: a replay of the paths by default)
+    so that its report says what ``labconsole report`` says of the same files."""
+    from labconsole.app import LabConsoleApp
+    from labconsole.incident.report import DataSource
+
+    source, errors = build_replay(paths, args)
+    cut = [f"input ends early: {err}" for err in errors if err.ends_input]
+    app = LabConsoleApp([source], replay=source.control, subtitle=subtitle, problems=cut,
+                        data_source=data_source or DataSource.of_paths(paths))
+    return app, errors
+
+
+def play(paths: list[Path], args: argparse.Namespace, subtitle: str,
+         data_source: DataSource | None = None) -> int:
     try:
-        source, errors = build_replay(paths, args)
+        app, errors = replay_app(paths, args, subtitle, data_source)
     except (ReplayError, OSError) as exc:
         print(visible(f"labconsole replay: {exc}"), file=sys.stderr)
         return 2
     if refuse_without_terminal():
         return 2
-    from labconsole.app import LabConsoleApp
-
-    cut = [f"input ends early: {err}" for err in errors if err.ends_input]
-    app = LabConsoleApp([source], replay=source.control, subtitle=subtitle, problems=cut)
     app.run()
     for err in errors[:20]:
         print(visible(f"skipped {err}"), file=sys.stderr)
+    cut = [f"input ends early: {err}" for err in errors if err.ends_input]
     for line in cut:  # shown on the status bar while it played, and an input error after
         print(visible(f"labconsole replay: {line}"), file=sys.stderr)
     return app.return_code or (2 if cut else 0)  # non-zero when the app died

@@ -13,11 +13,14 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from labconsole.config.redact import redact
 from labconsole.sanitize import json_visible, visible
 from labconsole.sources.recording import RecordingError
+
+if TYPE_CHECKING:
+    from labconsole.incident.report import Report
 
 
 def register(subparsers: Any) -> None:
@@ -38,7 +41,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--no-audit", action="store_true",
                    help="no remediation steps from any audit log, not even the default one")
     p.add_argument("--year", type=int, default=None,
-                   help="year of log lines whose stamp has none (default: file's mtime)")
+                   help="year of log lines whose stamp has none (default: the year the data's "
+                        "own dated times give, else shown as unknown; never the file's mtime)")
     p.set_defaults(func=run)
 
 
@@ -81,13 +85,12 @@ def audit_paths(args: argparse.Namespace) -> list[Path]:
     return [default] if default.is_file() else []
 
 
-def render(args: argparse.Namespace, problems: list[RecordingError] | None = None) -> str:
-    """The report text for parsed arguments (raises ValueError/OSError on unusable input);
-    lines that could not be read are appended to ``problems``."""
+def build(args: argparse.Namespace, problems: list[RecordingError] | None = None) -> Report:
+    """The report object for parsed arguments (raises ValueError/OSError on unusable input);
+    lines that could not be read are appended to ``problems``. The console's ``i`` builds the
+    same object from the same events (``report_from_state``) and names the data the same way."""
     from labconsole.demo.generate import DEMO_PATH
-    from labconsole.incident.report import report_from_paths
-    from labconsole.incident.report_json import report_json
-    from labconsole.incident.report_md import render_markdown
+    from labconsole.incident.report import DataSource, report_from_paths
 
     paths = list(args.paths) or [DEMO_PATH]
     audits = audit_paths(args)
@@ -97,11 +100,28 @@ def render(args: argparse.Namespace, problems: list[RecordingError] | None = Non
     if audits and not args.audit:
         print(f"labconsole report: remediation steps from the runbook audit log {audits[0]} "
               "(--no-audit leaves them out)", file=sys.stderr)
-    report = report_from_paths(paths, audit=audits, year=args.year, problems=problems)
-    if not args.paths:  # name the bundled file, not where this machine installed it
-        report.sources = [f"labconsole/demo/{DEMO_PATH.name}"]
+    # the bundled file is named as such, not where this machine installed it
+    origin = DataSource.of_paths(args.paths) if args.paths else DataSource.demo()
+    report = report_from_paths(paths, audit=audits, year=args.year, problems=problems,
+                               origin=origin)
+    report.sources = list(origin.paths)
+    return report
+
+
+def json_text(report: Report) -> str:
+    """The JSON form as written (untrusted text made visible)."""
+    from labconsole.incident.report_json import report_json
+
+    return json_visible(json.dumps(report_json(report), ensure_ascii=False, indent=2)) + "\n"
+
+
+def render(args: argparse.Namespace, problems: list[RecordingError] | None = None) -> str:
+    """The report text for parsed arguments (see ``build``)."""
+    from labconsole.incident.report_md import render_markdown
+
+    report = build(args, problems)
     if _format(args) == "json":
-        return json_visible(json.dumps(report_json(report), ensure_ascii=False, indent=2)) + "\n"
+        return json_text(report)
     title = "Incident report" + ("" if args.paths else " (bundled demo recording)")
     return render_markdown(report, title=title)
 

@@ -62,12 +62,16 @@ def recording_path(arg: Path, recording_dir: Path, now: datetime) -> Path:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    return play([DEMO_RECORDING], args, "demo: replay of the pve03 incident (no config found)")
+    from labconsole.incident.report import DataSource
+
+    return play([DEMO_RECORDING], args, "demo: replay of the pve03 incident (no config found)",
+                DataSource.demo())
 
 
 def build_live_app(config_path: Path, args: argparse.Namespace) -> LabConsoleApp:
     """The app on the config's live sources (raises ConfigError when the config is bad)."""
     from labconsole.app import LabConsoleApp
+    from labconsole.incident.report import DataSource
     from labconsole.runbook.session import RunbookLauncher
     from labconsole.sources.live import build_live
     from labconsole.sources.recording import Recorder
@@ -86,7 +90,8 @@ def build_live_app(config_path: Path, args: argparse.Namespace) -> LabConsoleApp
                          subtitle=f"live ({config_path})", runbook_launcher=launcher,
                          report_dir=record.parent if record else config.recording_dir,
                          on_event=live.react, bell=config.bell,
-                         desktop_notification=config.desktop_notification)
+                         desktop_notification=config.desktop_notification,
+                         data_source=DataSource("live", (str(config_path),)))
 
 
 def run_live(config_path: Path, args: argparse.Namespace) -> int:

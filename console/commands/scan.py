@@ -7,14 +7,19 @@ import io
 import json
 import os
 import sys
-from datetime import datetime, timezone
+import zlib
+from datetime import datetime
+from itertools import islice
+from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
-from labconsole.model import QuorumEvent
+from labconsole.model import QuorumEvent, timefmt
+from labconsole.parse.content_time import content_year
 from labconsole.parse.scan_facts import Fact, fact_json
 from labconsole.sanitize import json_visible, visible
 from labconsole.scan import FileReport, scan_input
 from labconsole.scan.opener import InputError
+from labconsole.sources.recording import _open_binary
 
 
 def register(subparsers: Any) -> None:
@@ -35,21 +40,31 @@ def register(subparsers: Any) -> None:
         "--year",
         type=int,
         default=None,
-        help="year for timestamps that carry none (default: year the file was last modified)",
+        help="year for timestamps that carry none (default: the year of the input's own dated "
+        "times, else shown as unknown; never the file's mtime)",
     )
     p.set_defaults(func=run)
 
 
+_YEAR_SNIFF_LINES = 2000
+
+
 def _default_year(path: str, explicit: int | None) -> int:
-    """Year-less syslog stamps are most likely from the year the file was last written."""
+    """The year of year-less stamps (RFC 3164, journal short): ``--year``; else the year of
+    the input's first dated time (an ISO stamp, a CEF record's time) within its first lines;
+    else unknown: ``timefmt.YEAR_UNKNOWN``, shown as such (never the file's mtime)."""
     if explicit is not None:
         return explicit
+    if path == "-":  # stdin cannot be read twice
+        return timefmt.YEAR_UNKNOWN
     try:
-        mtime = os.stat(path).st_mtime if path != "-" else None
-    except OSError:
-        mtime = None
-    when = datetime.fromtimestamp(mtime, timezone.utc) if mtime else datetime.now(timezone.utc)
-    return when.year
+        with _open_binary(Path(path)) as fh:
+            texts = [raw.decode("utf-8", errors="replace").rstrip("\r\n")
+                     for raw in islice(fh, _YEAR_SNIFF_LINES)]
+    except (OSError, EOFError, zlib.error):
+        return timefmt.YEAR_UNKNOWN  # the scan itself reports the unreadable input
+    year = content_year(texts)
+    return timefmt.YEAR_UNKNOWN if year is None else year
 
 
 def run(args: argparse.Namespace) -> int:
@@ -202,7 +217,7 @@ def print_summary(report: FileReport, out: TextIO | _VisibleLines) -> None:
         )
     for gone in report.nic_events:
         where = " on " + gone.host if gone.host else ""
-        when = f" at {gone.time.isoformat()}" if gone.time else ""
+        when = f" at {_when(gone.time)}" if gone.time else ""
         out.write(f"  NIC LOST {gone.driver} {gone.device}{where}: PCIe link lost, "
                   f"device detached (not a TX hang){when}\n")
     for link in report.links.summaries():
@@ -231,7 +246,7 @@ def print_summary(report: FileReport, out: TextIO | _VisibleLines) -> None:
         host = f" from {cef.host}" if cef.host else ""
         device, client = cef.device(), cef.client()
         about = (f", device {device}" if device else "") + (f", client {client}" if client else "")
-        when = f" at {cef.time.isoformat()}" if cef.time else ""
+        when = f" at {_when(cef.time)}" if cef.time else ""
         out.write(f"  CEF {cef.vendor} {cef.product}: {cef.name} (sev {cef.severity}){host}"
                   f"{about}{when}\n")
     if len(report.cef) > 20:
@@ -270,7 +285,7 @@ def _quorum_event_text(event: QuorumEvent) -> str:
     nodes = " " + " ".join(event.nodes) if event.nodes else ""
     link = f" (link {event.link})" if event.link is not None else ""
     source = f" ({event.source})" if event.source else ""
-    when = f" at {event.at.isoformat()}" if event.at else f" (line {event.lineno})"
+    when = f" at {_when(event.at)}" if event.at else f" (line {event.lineno})"
     return (f"cluster {event.host or '(host not shown)'}: {_EVENT_WORDS[event.kind]}{nodes}"
             f"{link}{source}{when}")
 
@@ -279,9 +294,17 @@ def _onoff(value: bool | None) -> str:
     return "?" if value is None else ("on" if value else "off")
 
 
+def _when(t: datetime) -> str:
+    """A time in the text summary: ISO 8601 (in UTC when it has a zone); a year-less stamp
+    nothing dated as ``Nov 16 13:33:12 (year unknown)``."""
+    if timefmt.basis(t) == "year unknown":
+        return f"{t:%b %d %H:%M:%S} (year unknown)"
+    return timefmt.iso_or_none(t) or ""
+
+
 def _span(first: datetime | None, last: datetime | None) -> str:
     if first is None:
         return ""
     if last is None or last == first:
-        return f", at {first.isoformat()}"
-    return f", {first.isoformat()} .. {last.isoformat()}"
+        return f", at {_when(first)}"
+    return f", {_when(first)} .. {_when(last)}"

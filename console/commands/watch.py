@@ -59,7 +59,8 @@ def register(subparsers: Any) -> None:
                    help="record here (default: [watch] recording, else "
                         "RECORDING_DIR/watch.jsonl; PATHs and --once: no recording)")
     p.add_argument("--year", type=int, default=None,
-                   help="year of log lines whose stamp has none (default: file's mtime)")
+                   help="year of log lines whose stamp has none (default: from the data's "
+                        "own dated times, else unknown; never the file's mtime)")
     p.set_defaults(func=run)
 
 

@@ -3,3 +3,5 @@
 from pathlib import Path
 
 DEMO_RECORDING = Path(__file__).with_name("pve03_incident.jsonl")
+# How reports name it (the package path, not where this machine installed it).
+DEMO_NAME = f"labconsole/demo/{DEMO_RECORDING.name}"

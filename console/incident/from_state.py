@@ -26,7 +26,7 @@ from labconsole.incident.facts import (
     action_fact,
 )
 from labconsole.incident.mark import IncidentMark
-from labconsole.incident.report import IncidentReport, Report, build_report
+from labconsole.incident.report import DataSource, IncidentReport, Report, build_report
 from labconsole.parse.hang_detector import UNIT_HANG_MARKERS, WATCHDOG_MARKER
 from labconsole.state.console_state import ConsoleState
 from labconsole.state.kernel_log import EpisodeRef, KernelLogStore
@@ -122,8 +122,8 @@ def facts_from_events(events: Iterable[Event],
 
 def report_from_state(state: ConsoleState, *, actions: Iterable[ActionRecord] = (),
                       rules: Rules = DEFAULT_RULES,
-                      sources: Sequence[str] = ("console (live state)",),
-                      errors: Iterable[str] = ()) -> Report:
+                      sources: Sequence[str] = (), errors: Iterable[str] = (),
+                      origin: DataSource | None = None) -> Report:
     """A full report of what the console has seen (plus audit log records, deduplicated:
     the audit log's record of a step is the richer one and wins)."""
     ex = facts_from_state(state)
@@ -136,15 +136,18 @@ def report_from_state(state: ConsoleState, *, actions: Iterable[ActionRecord] = 
             seen.add(record.dedup_key())
             ex.facts.append(action_fact(record))
     ex.facts.sort(key=Fact.sort_key)
-    return build_report(ex, sources=sources, rules=rules, errors=errors)
+    return build_report(ex, sources=sources, rules=rules, errors=errors,
+                        origin=origin or (DataSource.of_paths(sources) if sources
+                                          else DataSource("live")))
 
 
 def report_from_events(events: Iterable[Event], *, actions: Iterable[ActionRecord] = (),
                        sources: Sequence[str] = (), rules: Rules = DEFAULT_RULES,
-                       errors: Iterable[str] = ()) -> Report:
+                       errors: Iterable[str] = (), origin: DataSource | None = None) -> Report:
     """A report on ``events``: applied to a fresh console state, reported from its facts."""
     return report_from_state(state_from_events(events), actions=actions, rules=rules,
-                             sources=sources, errors=errors)
+                             sources=sources, errors=errors,
+                             origin=origin or DataSource.of_paths(sources))
 
 
 def current_incident(state: ConsoleState, *, actions: Iterable[ActionRecord] = (),

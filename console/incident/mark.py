@@ -7,8 +7,10 @@ widget need the type before the first frame, the correlation only once facts arr
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime, timezone, tzinfo
 from typing import Literal
+
+from labconsole.model import timefmt
 
 IncidentStatus = Literal["ongoing", "recovered", "resolved"]
 
@@ -27,8 +29,7 @@ class IncidentMark:
     def header(self, tz: tzinfo | None = None) -> str:
         """``incident 2 from 06:19:02 (ongoing): stuck TX ring on pve03 eno1 (e1000e), ...``;
         ``tz`` (a tzinfo) is the zone the timeline's own times are shown in."""
-        start = self.start.astimezone(tz) if tz is not None else self.start
-        text = f"incident {self.number} from {start:%H:%M:%S}"
+        text = f"incident {self.number} from {timefmt.clock(self.start, zone=tz or timezone.utc)}"
         if self.status == "ongoing":
             text += " (ongoing)"
         return f"{text}: {self.cause}" if self.cause else text

@@ -21,6 +21,7 @@ from labconsole.incident.cause import Cause, explain
 from labconsole.incident.correlate import DEFAULT_RULES, Incident, Rules, correlate
 from labconsole.incident.downtime import NodeDowntime, downtime
 from labconsole.incident.facts import ActionRecord, Extraction, Fact
+from labconsole.incident.source import DataSource
 
 if TYPE_CHECKING:
     from labconsole.sources.recording import RecordingError
@@ -56,15 +57,18 @@ class Report:
     rules: Rules = DEFAULT_RULES
     # Set when the report was cut down to one incident: how many the data holds.
     of_total: int | None = None
+    origin: DataSource = field(default_factory=lambda: DataSource("replay"))
 
 
 def build_report(ex: Extraction, *, sources: Sequence[str] = (),
-                 rules: Rules = DEFAULT_RULES, errors: Iterable[str] = ()) -> Report:
+                 rules: Rules = DEFAULT_RULES, errors: Iterable[str] = (),
+                 origin: DataSource | None = None) -> Report:
     """Correlate the extraction's facts and explain each incident."""
     corr = correlate(ex.facts, rules, data_end=ex.last)
     until = ex.last or (ex.facts[-1].last if ex.facts else None)
     report = Report(sources=list(sources), start=ex.first, end=ex.last, nodes=sorted(ex.nodes),
-                    errors=[*errors, *ex.errors], rules=rules)
+                    errors=[*errors, *ex.errors], rules=rules,
+                    origin=origin or DataSource.of_paths(sources))
     if until is not None:
         report.downtime = downtime(ex.facts, until, ex.nodes)
     for inc in corr.incidents:
@@ -79,17 +83,19 @@ def build_report(ex: Extraction, *, sources: Sequence[str] = (),
 
 def report_from_events(events: Iterable[Event], *, actions: Iterable[ActionRecord] = (),
                        sources: Sequence[str] = (), rules: Rules = DEFAULT_RULES,
-                       errors: Iterable[str] = ()) -> Report:
+                       errors: Iterable[str] = (), origin: DataSource | None = None) -> Report:
     """A report on ``events`` (in the order the console applied them) plus remediation
     records from an audit log."""
     from labconsole.incident.from_state import report_from_events as from_state
 
-    return from_state(events, actions=actions, sources=sources, rules=rules, errors=errors)
+    return from_state(events, actions=actions, sources=sources, rules=rules, errors=errors,
+                      origin=origin)
 
 
 def report_from_paths(paths: Sequence[str | Path], *, audit: Sequence[str | Path] = (),
                       year: int | None = None, rules: Rules = DEFAULT_RULES,
-                      problems: list[RecordingError] | None = None) -> Report:
+                      problems: list[RecordingError] | None = None,
+                      origin: DataSource | None = None) -> Report:
     """Recordings and/or plain log files (sniffed by the replay loader) plus audit logs.
 
     Raises ``ReplayError`` (a ValueError) for a missing input; undecodable lines are reported
@@ -108,4 +114,4 @@ def report_from_paths(paths: Sequence[str | Path], *, audit: Sequence[str | Path
         actions.extend(read.records)
         errors.extend(read.errors)
     return report_from_events(events, actions=actions, sources=[str(p) for p in paths],
-                              rules=rules, errors=errors)
+                              rules=rules, errors=errors, origin=origin)

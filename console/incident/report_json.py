@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from labconsole.incident.report import IncidentReport, Report
+from labconsole.model import timefmt
 
 FORMAT_VERSION = 1
 
@@ -27,12 +29,32 @@ def incident_json(r: IncidentReport) -> dict[str, Any]:
     }
 
 
+def _when(t: datetime | None) -> str | None:
+    """ISO 8601 in the display zone; None without a wall-clock time (never an mtime)."""
+    if t is None or timefmt.basis(t) == "no timestamps":
+        return None
+    return timefmt.iso(t)
+
+
+def _times(report: Report) -> dict[str, Any]:
+    """Where the report's times come from: ``basis`` is ``wall-clock``, ``year unknown``
+    (year-less stamps: their ISO times carry the placeholder year ``timefmt.YEAR_UNKNOWN``) or
+    ``no timestamps`` (times are ``timefmt.UPTIME_BASE`` plus kernel uptime)."""
+    kind = timefmt.worst_basis([report.start, report.end])
+    return {"zone": timefmt.zone_name(), "basis": kind,
+            "year_known": kind == "wall-clock",
+            "placeholder_year": None if kind == "wall-clock" else (
+                timefmt.YEAR_UNKNOWN if kind == "year unknown" else timefmt.UPTIME_BASE.year)}
+
+
 def report_json(report: Report) -> dict[str, Any]:
     return {
         "format": FORMAT_VERSION,
         "sources": list(report.sources),
-        "start": report.start.isoformat() if report.start else None,
-        "end": report.end.isoformat() if report.end else None,
+        "source": report.origin.to_json(),
+        "times": _times(report),
+        "start": _when(report.start),
+        "end": _when(report.end),
         "nodes": list(report.nodes),
         "rules": {"settle_seconds": report.rules.settle.total_seconds(),
                   "precursor_seconds": report.rules.precursor.total_seconds(),

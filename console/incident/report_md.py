@@ -17,6 +17,7 @@ from datetime import datetime
 from labconsole.incident.downtime import NodeDowntime, format_duration
 from labconsole.incident.facts import ActionRecord, Fact
 from labconsole.incident.report import IncidentReport, Report
+from labconsole.model import timefmt
 from labconsole.sanitize import markdown_inline, visible
 
 MAX_TIMELINE_ROWS = 200
@@ -72,22 +73,37 @@ def table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
 
 
 class _Clock:
-    """Times as HH:MM:SS when the data is all on one day, else with the date."""
+    """Times in the one display zone: HH:MM:SS when the data is all on one day, else with the
+    date (``timefmt.clock``: without a year when the data has none, as uptime when it has no
+    timestamps)."""
 
     def __init__(self, start: datetime | None, end: datetime | None) -> None:
-        self.one_day = start is not None and end is not None and start.date() == end.date()
+        self.one_day = start is not None and end is not None and not timefmt.spans_days(
+            start, end)
 
     def __call__(self, t: datetime) -> str:
-        return f"{t:%H:%M:%S}" if self.one_day else f"{t:%Y-%m-%d %H:%M:%S}"
+        return timefmt.clock(t, date=not self.one_day)
 
 
 def _span(report: Report) -> str:
+    """The data's span, its zone and where its times come from."""
     if report.start is None or report.end is None:
         return "no timed data"
-    zone = report.start.tzname() or "UTC"
-    if report.start.date() == report.end.date():
-        return f"{report.start:%Y-%m-%d %H:%M:%S} to {report.end:%H:%M:%S} {zone}"
-    return f"{report.start:%Y-%m-%d %H:%M:%S} to {report.end:%Y-%m-%d %H:%M:%S} {zone}"
+    start, end = report.start, report.end
+    kind = timefmt.worst_basis([start, end])
+    if kind == "no timestamps":
+        if timefmt.uptime_of(end) <= 0:
+            return "no timestamps (nothing in the data carries a time)"
+        return (f"no timestamps (no wall-clock time in the data; times are kernel uptime, "
+                f"{timefmt.uptime_of(start):.3f} s to {timefmt.uptime_of(end):.3f} s)")
+    zone = timefmt.zone_name()
+    one_day = not timefmt.spans_days(start, end)
+    text = (f"{timefmt.clock(start, date=True)} to "
+            f"{timefmt.clock(end, date=not one_day)} {zone}")
+    if kind == "year unknown":
+        text += (", year unknown (year-less syslog stamps and nothing else in the data gives "
+                 "the year; --year sets it)")
+    return text
 
 
 def _summary(report: Report, t: _Clock) -> list[str]:
@@ -123,24 +139,23 @@ def _timeline(report: Report, t: _Clock) -> list[str]:
     for f in report.timeline[:MAX_TIMELINE_ROWS]:
         number = which.get(id(f))
         rows.append([t(f.at), str(number) if number else "-", prose(f.node or "-"),
-                     prose(_what(f))])
+                     prose(_what(f, t))])
     out += table(["Time", "Incident", "Node", "What"], rows)
     if len(report.timeline) > MAX_TIMELINE_ROWS:
         out.append(f"\n({len(report.timeline) - MAX_TIMELINE_ROWS} more entries not shown.)")
     return [*out, ""]
 
 
-def _what(f: Fact) -> str:
+def _what(f: Fact, t: _Clock) -> str:
     if f.kind == "hang" and f.hang is not None:
-        return f"{f.text}, until {f.last:%H:%M:%S}" + (", TX ring stuck" if f.hang.stuck else "")
+        return f"{f.text}, until {t(f.last)}" + (", TX ring stuck" if f.hang.stuck else "")
     return f.text
 
 
-def _downtime_rows(downtime: dict[str, NodeDowntime]) -> list[list[str]]:
+def _downtime_rows(downtime: dict[str, NodeDowntime], t: _Clock) -> list[list[str]]:
     rows = []
     for d in downtime.values():
-        spans = ", ".join(f"{i.start:%H:%M:%S}-{i.end:%H:%M:%S}" + (" (still out)" if i.open
-                                                                  else "")
+        spans = ", ".join(f"{t(i.start)}-{t(i.end)}" + (" (still out)" if i.open else "")
                           for i in d.out_of_votes) or "-"
         rows.append([prose(d.node), format_duration(d.total) if d.out_of_votes else "0 s", spans,
                      format_duration(d.link_total) if d.link_down else "0 s"])
@@ -180,16 +195,35 @@ def _incident(r: IncidentReport, t: _Clock) -> list[str]:
     out += [f"- {prose(e)}" for e in cause.evidence] + [""]
     if cause.log_lines:
         out += ["Key log lines:", "", *fenced(cause.log_lines), ""]
-    out += ["### Downtime", "", *table(_DOWNTIME_HEADER, _downtime_rows(r.downtime)), ""]
+    out += ["### Downtime", "", *table(_DOWNTIME_HEADER, _downtime_rows(r.downtime, t)), ""]
     out += ["### Remediation", "", *_actions(r.actions, t)]
     out += ["### Check next time", ""] + [f"- {c}" for c in cause.next_checks] + [""]
     return out
 
 
+def _times(report: Report) -> str:
+    if timefmt.worst_basis([report.start, report.end]) == "no timestamps":
+        return "the data's own (kernel uptime), never a file's modification time"
+    return (f"the data's own, shown in {timefmt.zone_name()} (stamps without a zone are read "
+            "as UTC), never a file's modification time")
+
+
+def _origin(report: Report) -> str:
+    """``replay of `a.jsonl` ``, ``demo: replay of `labconsole/demo/...` ``, ``live console``."""
+    origin = report.origin
+    names = ", ".join(code(p) for p in origin.paths)
+    if origin.kind == "live":
+        return "live console" + (f" ({names})" if names else "")
+    if origin.kind == "demo":
+        return "demo: replay of the bundled recording" + (f" {names}" if names else "")
+    return f"replay of {names}" if names else "replay"
+
+
 def render_markdown(report: Report, title: str = "Incident report") -> str:
     t = _Clock(report.start, report.end)
-    names = ", ".join(code(s) for s in report.sources) or "(events given directly)"
-    out = [f"# {title}", "", f"- **Data:** {_span(report)}", f"- **From:** {names}",
+    out = [f"# {title}", "", f"- **Data:** {_span(report)}",
+           f"- **From:** {_origin(report)}",
+           f"- **Times:** {_times(report)}",
            f"- **Nodes seen:** {prose(', '.join(report.nodes) or '-')}",
            f"- **Rules:** incident ends after {format_duration(report.rules.settle)} with every "
            f"node back; device alerts hold up to {format_duration(report.rules.precursor)}", ""]
@@ -197,7 +231,7 @@ def render_markdown(report: Report, title: str = "Incident report") -> str:
     for r in report.incidents:
         out += _incident(r, t)
     out += ["## Downtime per node", "",
-            *table(_DOWNTIME_HEADER, _downtime_rows(report.downtime)), ""]
+            *table(_DOWNTIME_HEADER, _downtime_rows(report.downtime, t)), ""]
     if report.unattached:
         out += ["## Remediation outside any incident", "", *_actions(report.unattached, t)]
     if report.errors:

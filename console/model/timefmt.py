@@ -1,12 +1,112 @@
-"""One place that turns parsed times into the ISO 8601 strings of the scan contract."""
+"""Times as the data gives them, shown in one zone: the one place that turns them into text.
+
+Every time shown comes from the content (a syslog header, a journal stamp, a CEF record's
+``rt``/``UNIFIutcTime``, a recording's event time, the console's clock while live), never from
+a file's mtime. Three kinds of time, told apart by the datetime itself so that no flag has to
+travel through events, state and facts:
+
+- **wall-clock**: a real date and time (aware; stamps without a zone are read as UTC).
+- **year unknown**: an RFC 3164 / journal ``short`` stamp has no year, and nothing else in the
+  same input (an ISO stamp, a CEF record's time) gave one. The stamp is kept with the
+  placeholder year ``YEAR_UNKNOWN`` (a leap year, so Feb 29 survives; never a plausible year)
+  and shown without a year ("Nov 16 13:33:09").
+- **no timestamps**: a log with no wall-clock time at all (dmesg ``[ secs]``): times are
+  ``UPTIME_BASE`` plus the kernel's uptime where the line has one, and are shown as uptime.
+
+One zone in every view: ``DISPLAY_ZONE`` (UTC), named wherever times are shown.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta, timezone, tzinfo
+from typing import Literal
+
+TimeBasis = Literal["wall-clock", "year unknown", "no timestamps"]
+
+DISPLAY_ZONE: tzinfo = timezone.utc
+# Times of a log without wall-clock stamps: this base plus the kernel uptime (year 2, so that
+# rules reaching minutes before the first line never underflow datetime.min).
+UPTIME_BASE = datetime(2, 1, 1, tzinfo=timezone.utc)
+# The year of a year-less stamp that nothing dated: a leap year far from any real one.
+YEAR_UNKNOWN = 8
+_UNKNOWN_BELOW = 1000  # years from YEAR_UNKNOWN up (a Dec -> Jan rollover adds one)
+
+
+def basis(t: datetime) -> TimeBasis:
+    """Which kind of time ``t`` is (see the module docstring)."""
+    if t.year < YEAR_UNKNOWN:
+        return "no timestamps"
+    if t.year < _UNKNOWN_BELOW:
+        return "year unknown"
+    return "wall-clock"
+
+
+def worst_basis(times: list[datetime | None]) -> TimeBasis:
+    """The weakest basis among ``times`` (a report says so once, for all of them)."""
+    kinds = {basis(t) for t in times if t is not None}
+    if "no timestamps" in kinds:
+        return "no timestamps"
+    if "year unknown" in kinds:
+        return "year unknown"
+    return "wall-clock"
+
+
+def in_zone(t: datetime, zone: tzinfo = DISPLAY_ZONE) -> datetime:
+    """``t`` in the display zone (a time without a zone is read as UTC)."""
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=timezone.utc)
+    if basis(t) != "wall-clock":
+        return t.astimezone(timezone.utc)  # placeholder years stay clear of any zone shift
+    return t.astimezone(zone)
+
+
+def uptime_of(t: datetime) -> float:
+    """Seconds since boot of a "no timestamps" time."""
+    return (in_zone(t) - UPTIME_BASE).total_seconds()
+
+
+def from_uptime(seconds: float) -> datetime:
+    """The time standing for kernel uptime ``seconds`` in a log without wall-clock stamps."""
+    return UPTIME_BASE + timedelta(seconds=max(0.0, min(seconds, 5 * 365 * 86400.0)))
+
+
+def spans_days(start: datetime | None, end: datetime | None,
+               zone: tzinfo = DISPLAY_ZONE) -> bool:
+    """True when ``start`` and ``end`` fall on different dates in the display zone."""
+    if start is None or end is None:
+        return False
+    return in_zone(start, zone).date() != in_zone(end, zone).date()
+
+
+def clock(t: datetime, *, date: bool = False, zone: tzinfo = DISPLAY_ZONE) -> str:
+    """``06:19:02``; with ``date``: ``2025-11-08 06:19:02``, ``Nov 16 13:33:09`` (year
+    unknown); a time of a log without timestamps is its uptime, ``uptime 9327.470 s``."""
+    t = in_zone(t, zone)
+    kind = basis(t)
+    if kind == "no timestamps":
+        return f"uptime {uptime_of(t):.3f} s"
+    if not date:
+        return f"{t:%H:%M:%S}"
+    if kind == "year unknown":
+        return f"{t:%b %d %H:%M:%S}"
+    return f"{t:%Y-%m-%d %H:%M:%S}"
+
+
+def zone_name(zone: tzinfo = DISPLAY_ZONE) -> str:
+    return zone.tzname(None) or "UTC"
+
+
+def iso(t: datetime, zone: tzinfo = DISPLAY_ZONE) -> str:
+    """ISO 8601 in the display zone (placeholder years as they are: see ``basis``)."""
+    return in_zone(t, zone).isoformat()
 
 
 def iso_or_none(value: datetime | None) -> str | None:
-    """ISO 8601 for a wall-clock time; ``None`` where the source had none (dmesg uptime)."""
+    """ISO 8601 for a wall-clock time; ``None`` where the source had none (dmesg uptime).
+    A time with a zone is given in UTC (one zone in every view); a stamp that carried no zone
+    stays without one (saying UTC would be a guess)."""
     if value is None:
         return None
-    return value.isoformat()
+    if value.tzinfo is None:
+        return value.isoformat()
+    return value.astimezone(timezone.utc).isoformat()

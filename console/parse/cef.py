@@ -251,6 +251,18 @@ def unreadable_times(extensions: dict[str, str]) -> list[tuple[str, str]]:
             if key in extensions and parse_cef_time(extensions[key]) is None]
 
 
+def record_time(extensions: dict[str, str]) -> datetime | None:
+    """The record's own time (``UNIFIutcTime``, ``rt``, ``end``: the first readable one), not
+    its syslog prefix's: a replay places a CEF line at this time, never at a file's mtime."""
+    for key in _TIME_KEYS:
+        value = extensions.get(key)
+        if value is not None:
+            parsed = parse_cef_time(value)
+            if parsed is not None:
+                return parsed
+    return None
+
+
 def _event_time(
     extensions: dict[str, str], prefix_time: datetime | None, notes: list[str]
 ) -> datetime | None:

@@ -281,13 +281,14 @@ def _iso(
     host, app, pid, end = found
     fac, lvl = _facility_level(priority)
     if app is None and end < len(line) and line[end] in _MONTH_INITIALS:
-        # A relay in front of the device's own RFC 3164 header (double header); the relay's
-        # stamp supplies the year the inner header lacks.
+        # A relay in front of the device's own RFC 3164 header (double header). The relay's
+        # stamp is the time: it has a year and, unlike the device's local stamp, a zone.
         inner = _bsd(line, end, priority, time.year)
         if inner is not None:
             head, msg = inner
+            when = time if time.tzinfo is not None else head.time
             relayed = SyslogHeader(
-                "relay+rfc3164", head.time, head.host, head.app, head.pid, priority, fac, lvl,
+                "relay+rfc3164", when, head.host, head.app, head.pid, priority, fac, lvl,
                 head.stamp, relay_host=host,
             )
             return relayed, msg

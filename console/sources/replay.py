@@ -4,9 +4,10 @@ Any mix of files can be replayed: JSONL recordings (``labconsole.sources.recordi
 gzip-compressed) and plain kernel log files in any format the kernel reader knows (journalctl,
 syslog, dmesg). Lines of a plain file become ``KernelText`` events; the node is the syslog host
 where the line has one (a host name, never a PID or tag in that place), else the file's name
-marked as such (``file:kern``), and the time is the line's own wall-clock time
-(lines without one, like the indented lines of a hang dump, keep the previous line's
-time and host). All events are merged in time order.
+marked as such (``file:kern``), and the time is the line's own time from its content
+(``labconsole.parse.content_time``: lines without one, like the indented lines of a hang
+dump, keep the previous line's time and host; never the file's mtime). All events are merged
+in time order.
 
 Pacing: at speed ``s`` a gap of ``g`` seconds between consecutive events is played as
 ``min(g, max_gap) / s`` seconds. Capping each quiet stretch at ``max_gap`` (0.75 s by default)
@@ -30,6 +31,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from labconsole.events import Event, KernelText
+from labconsole.parse.content_time import file_times
 from labconsole.parse.syslog_header import parse_syslog_header
 from labconsole.sources.base import Emit
 from labconsole.sources.recording import (
@@ -87,15 +89,27 @@ def iter_log_file(path: str | Path, *, node: str | None = None, year: int | None
                   errors: list[RecordingError] | None = None) -> Iterable[KernelText]:
     """The lines of a plain log file as KernelText events (see the module docstring).
 
+    Times come from the content (``labconsole.parse.content_time``), never the file's mtime.
     A compressed file cut short yields every line read before the damage, then one
     ``RecordingError`` (``ends_input``) in ``errors``; without ``errors``, a ReplayError."""
     p = Path(path)
     # Marked as a file name, so nobody takes it for a host (and it never clashes with one).
     fallback_node = node or f"{FILE_NODE_PREFIX}{p.name.split('.')[0] or 'log'}"
-    mtime = datetime.fromtimestamp(p.stat().st_mtime, tz=timezone.utc)
-    year = year or mtime.year
-    last = mtime
+    texts = _read_texts(p, errors)
+    times = file_times(texts, year=year).times
     host: str | None = None  # a continuation line belongs to the previous line's host
+    for text, at in zip(texts, times, strict=True):
+        found = parse_syslog_header(text)
+        if found is not None:
+            header = found[0]
+            host = header.host if is_host_name(header.host) else host
+        yield KernelText(at=at, source=f"file:{p.name}", node=node or host or fallback_node,
+                         text=text)
+
+
+def _read_texts(p: Path, errors: list[RecordingError] | None) -> list[str]:
+    """The non-blank lines of a plain file (decoded, line ends removed)."""
+    texts: list[str] = []
     lineno = 0
     with _open_binary(p) as fh:
         lines = iter(fh)
@@ -108,21 +122,13 @@ def iter_log_file(path: str | Path, *, node: str | None = None, year: int | None
                     raise ReplayError(f"{p}:{lineno + 1}: {reason}") from None
                 errors.append(RecordingError(path=str(p), lineno=lineno + 1, reason=reason,
                                              ends_input=True))
-                return
+                return texts
             if raw is None:
-                return
+                return texts
             lineno += 1
             text = raw.decode("utf-8", errors="replace").rstrip("\r\n")
-            if not text.strip():
-                continue
-            found = parse_syslog_header(text, default_year=year)
-            if found is not None:
-                header = found[0]
-                host = header.host if is_host_name(header.host) else host
-                if header.time is not None:
-                    last = _utc(header.time)
-            yield KernelText(at=last, source=f"file:{p.name}", node=node or host or fallback_node,
-                             text=text)
+            if text.strip():
+                texts.append(text)
 
 
 def load_events(paths: Sequence[str | Path], errors: list[RecordingError] | None = None,
@@ -130,7 +136,7 @@ def load_events(paths: Sequence[str | Path], errors: list[RecordingError] | None
     """Events of every input, merged in time order (stable: file order for equal times).
 
     ``year`` is for log lines whose stamp has none (syslog, journalctl short); by default the
-    year of the file's modification time.
+    year the file's own dated times give, else unknown (``labconsole.parse.content_time``).
     """
     streams: list[list[Event]] = []
     for path in paths:

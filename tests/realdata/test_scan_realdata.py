@@ -312,8 +312,8 @@ EXPECT: dict[str, dict[str, Any]] = {
     # component; the "Members" lines after it name nobody.
     "logs/corosync_21_corosync2_iso_nonprimary_members_left_two.log": dict(
         kinds=COROSYNC, lines=19, quorum_events=[
-            qe("member_left", "T3PRPDB011", ["1", "2"], "2022-04-04T19:51:16.081236+01:00"),
-            qe("quorum_lost", "T3PRPDB011", [], "2022-04-04T19:51:16.081685+01:00")]),
+            qe("member_left", "T3PRPDB011", ["1", "2"], "2022-04-04T18:51:16.081236+00:00"),
+            qe("quorum_lost", "T3PRPDB011", [], "2022-04-04T18:51:16.081685+00:00")]),
     # Date-less logfile lines (no time), then pacemaker's own words with a date.
     "logs/corosync_22_logfile_no_date_glued_priority_indented.log": dict(
         kinds=["corosync_log"], lines=11, quorum_events=[

@@ -9,6 +9,7 @@ from textual.pilot import Pilot
 
 from labconsole.app import LabConsoleApp
 from labconsole.demo import DEMO_RECORDING
+from labconsole.incident.report import DataSource
 from labconsole.screens.dashboard import DashboardScreen
 from labconsole.sources.replay import ReplayControl, ReplaySource, load_events
 
@@ -21,7 +22,8 @@ def demo_app(until: datetime = END, *, speed: float = 0, paused: bool = False) -
     control = ReplayControl(speed=speed, paused=paused)
     source = ReplaySource(events, control=control)
     return LabConsoleApp([source], replay=control, tick_seconds=0,
-                         subtitle="replay of pve03_incident.jsonl")
+                         subtitle="replay of pve03_incident.jsonl",
+                         data_source=DataSource.demo())
 
 
 async def settle(pilot: Pilot[int], turns: int = 400) -> None:

@@ -139,7 +139,10 @@ async def test_i_opens_the_latest_incident_report_with_audit_steps(
         assert md.startswith("# Incident 2 of 2\n")
         assert "## Incident 2: stuck TX ring on pve03 eno1 (e1000e)" in md
         assert "## Incident 1" not in md
-        assert "console (live state)" not in md and "replay" in md  # a replay says so
+        # the data is named as labconsole report names it (issue 12 item 7)
+        assert "- **From:** demo: replay of the bundled recording " \
+               "`labconsole/demo/pve03_incident.jsonl`" in md
+        assert "live console" not in md
         # steps from the audit log (check-offloads is only there), and from the recording
         assert "e1000e-offloads/check-offloads" in md and "e1000e-offloads/persist" in md
         assert "not json at all" not in md and "audit log" in md  # the bad line is reported

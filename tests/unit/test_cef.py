@@ -38,7 +38,7 @@ def test_to_json_has_the_contract_keys() -> None:
         ("<134>1 2026-11-25T06:19:02.5Z usw-core unifi - - - ", "usw-core",
          datetime(2026, 11, 25, 6, 19, 2, 500000, tzinfo=timezone.utc)),
         ("2026-11-25T07:19:03+01:00 relay.lab Nov 25 07:19:02 USWCORE ", "USWCORE",
-         datetime(2026, 11, 25, 7, 19, 2)),
+         datetime(2026, 11, 25, 6, 19, 3, tzinfo=timezone.utc)),
         ("<134>Nov 25 06:19:02 usw-core unifi[812]: ", "usw-core",
          datetime(2026, 11, 25, 6, 19, 2)),
         ("fw01.lab ", "fw01.lab", None),

@@ -195,6 +195,6 @@ def test_scan_of_the_forms_fixture(fixtures: Path, capsys: pytest.CaptureFixture
         ("member_joined", "pve01", ["pve03"]),
         ("quorum_regained", "pve01", []),
     ]
-    assert f["quorum_events"][3]["at"] == "2026-03-14T06:19:40.081236+01:00"
+    assert f["quorum_events"][3]["at"] == "2026-03-14T05:19:40.081236+00:00"  # in UTC
     assert f["quorum_events"][4]["at"] == "2026-03-14T05:19:40+00:00"
     assert (f["hangs"], f["links"], f["errors"]) == ([], [], [])

@@ -141,10 +141,11 @@ def test_scan_json_matches_the_contract_shape(fixtures: Path) -> None:
     first = data["hangs"][0]
     assert set(first) == {"kind", "driver", "device", "pci", "host", "first", "last",
                           "reports", "stuck", "registers", "forms", "resets"}
-    assert (first["first"], first["last"]) == ("2024-06-03T06:19:02+02:00",
-                                               "2024-06-03T06:19:12+02:00")
+    # in UTC: one zone in every view (issue 12 item 6); the stamps said +02:00
+    assert (first["first"], first["last"]) == ("2024-06-03T04:19:02+00:00",
+                                               "2024-06-03T04:19:12+00:00")
     assert data["links"] == [{"host": "pve03", "device": "eno1", "downs": 0, "ups": 1,
-                              "flaps": 0, "first": "2024-06-03T06:19:17+02:00",
-                              "last": "2024-06-03T06:19:17+02:00", "longest_down_s": None,
+                              "flaps": 0, "first": "2024-06-03T04:19:17+00:00",
+                              "last": "2024-06-03T04:19:17+00:00", "longest_down_s": None,
                               "recent": [{"state": "up",
-                                          "time": "2024-06-03T06:19:17+02:00"}]}]
+                                          "time": "2024-06-03T04:19:17+00:00"}]}]

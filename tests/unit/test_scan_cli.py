@@ -66,12 +66,12 @@ def test_kernel_log_with_stuck_hang_episode(tmp_path: Path, capsys) -> None:
         "unit_hang", "e1000e", "eno1", "0000:00:1f.6", "pve03")
     assert hang["reports"] == 5
     assert hang["stuck"] is True
-    assert hang["first"].startswith("2026-03-14T06:19:02")
-    assert hang["last"].startswith("2026-03-14T06:19:10")
+    assert hang["first"].startswith("2026-03-14T05:19:02")  # in UTC
+    assert hang["last"].startswith("2026-03-14T05:19:10")
     assert f["links"] == [{"host": "pve03", "device": "eno1", "downs": 1, "ups": 0,
-                           "flaps": 0, "first": "2026-03-14T06:20:00+01:00",
-                           "last": "2026-03-14T06:20:00+01:00", "longest_down_s": None,
-                           "recent": [{"state": "down", "time": "2026-03-14T06:20:00+01:00"}]}]
+                           "flaps": 0, "first": "2026-03-14T05:20:00+00:00",
+                           "last": "2026-03-14T05:20:00+00:00", "longest_down_s": None,
+                           "recent": [{"state": "down", "time": "2026-03-14T05:20:00+00:00"}]}]
 
 
 def test_gzip_is_recognised_by_content_not_name(tmp_path: Path, capsys) -> None:
@@ -206,12 +206,12 @@ def test_links_are_one_summary_per_device_with_the_last_20_events(tmp_path: Path
     (eno1,) = data["files"][0]["links"]
     assert (eno1["host"], eno1["device"], eno1["downs"], eno1["ups"], eno1["flaps"]) == (
         "pve03", "eno1", 30, 30, 30)
-    assert (eno1["first"], eno1["last"]) == ("2026-03-14T07:00:00+01:00",
-                                             "2026-03-14T07:29:05+01:00")
+    assert (eno1["first"], eno1["last"]) == ("2026-03-14T06:00:00+00:00",  # in UTC
+                                             "2026-03-14T06:29:05+00:00")
     assert eno1["longest_down_s"] == 5.0
     assert len(eno1["recent"]) == 20
-    assert eno1["recent"][-1] == {"state": "up", "time": "2026-03-14T07:29:05+01:00"}
-    assert eno1["recent"][0] == {"state": "down", "time": "2026-03-14T07:20:00+01:00"}
+    assert eno1["recent"][-1] == {"state": "up", "time": "2026-03-14T06:29:05+00:00"}
+    assert eno1["recent"][0] == {"state": "down", "time": "2026-03-14T06:20:00+00:00"}
 
 
 def test_events_streams_every_fact_then_the_file_summary(tmp_path: Path, capsys) -> None:
@@ -227,8 +227,8 @@ def test_events_streams_every_fact_then_the_file_summary(tmp_path: Path, capsys)
     cef, hang, first_link = lines[0], lines[1], lines[2]
     assert (cef["name"], cef["line"]) == ("Device Offline", 1)
     assert (hang["device"], hang["kind"], hang["episode"], hang["time"]) == (
-        "eno1", "unit_hang", 0, "2026-03-14T06:19:02+01:00")
-    assert (first_link["state"], first_link["time"]) == ("down", "2026-03-14T07:00:00+01:00")
+        "eno1", "unit_hang", 0, "2026-03-14T05:19:02+00:00")
+    assert (first_link["state"], first_link["time"]) == ("down", "2026-03-14T06:00:00+00:00")
     summary = lines[-1]
     assert set(summary) >= FILE_KEYS | {"fact"}
     assert summary["links"][0]["downs"] == 30 and summary["hangs"][0]["reports"] == 1

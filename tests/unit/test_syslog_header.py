@@ -116,7 +116,9 @@ def test_relay_double_header_keeps_device_host_and_relay() -> None:
     assert head.format == "relay+rfc3164"
     assert head.host == "SWITCH"
     assert head.relay_host == "relay.lan"
-    assert head.time == datetime(2025, 3, 1, 10, 0, 4)
+    # the relay's stamp (year and zone), not the device's zoneless local one (issue 12 item 6)
+    assert head.time == datetime(2025, 3, 1, 9, 0, 5, tzinfo=timezone.utc)
+    assert head.stamp.startswith("Mar  1 10:00:04")
     assert head.app is None
     assert msg == "CEF:0|V|P|1|2|n|3|a=b"
 
