@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from labconsole.commands.terminal import refuse_without_terminal
+from labconsole.config.node_names import CONFIG_HELP, node_names_from
 from labconsole.sanitize import visible
 from labconsole.sources.recording import RecordingError
-from labconsole.sources.replay import DEFAULT_MAX_GAP, ReplayControl, ReplayError, ReplaySource
+from labconsole.sources.replay import DEFAULT_MAX_GAP, ReplayControl, ReplaySource
 
 if TYPE_CHECKING:
     from labconsole.app import LabConsoleApp
@@ -45,6 +46,8 @@ def register(subparsers: Any) -> None:
                                           "files through the console.")
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     add_replay_options(p)
+    p.add_argument("--config", type=Path, default=None,
+                   help=CONFIG_HELP)
     p.set_defaults(func=run)
 
 
@@ -53,8 +56,16 @@ def build_replay(paths: list[Path], args: argparse.Namespace) -> tuple[ReplaySou
     control = ReplayControl(speed=args.speed, paused=args.paused,
                             max_gap=args.max_gap if args.max_gap > 0 else None)
     errors: list[RecordingError] = []
-    source = ReplaySource.from_paths(paths, control=control, errors=errors, year=args.year)
+    names = node_names_from(getattr(args, "config", None) if paths_are_logs(args) else None)
+    source = ReplaySource.from_paths(paths, control=control, errors=errors, year=args.year,
+                                     names=names)
     return source, errors
+
+
+def paths_are_logs(args: argparse.Namespace) -> bool:
+    """``replay``'s ``--config`` names nodes; ``run``'s is the live config (not for the
+    bundled demo it plays without one)."""
+    return getattr(args, "func", None) is run
 
 
 def replay_app(paths: list[Path], args: argparse.Namespace, subtitle: str,
@@ -77,7 +88,7 @@ def play(paths: list[Path], args: argparse.Namespace, subtitle: str,
          data_source: DataSource | None = None) -> int:
     try:
         app, errors = replay_app(paths, args, subtitle, data_source)
-    except (ReplayError, OSError) as exc:
+    except (ValueError, OSError) as exc:  # ReplayError, or a config that does not load
         print(visible(f"labconsole replay: {exc}"), file=sys.stderr)
         return 2
     if refuse_without_terminal():

@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from labconsole.config.node_names import CONFIG_HELP, node_names_from
 from labconsole.config.redact import redact
 from labconsole.sanitize import json_visible, visible
 from labconsole.sources.recording import RecordingError
@@ -40,6 +41,8 @@ def register(subparsers: Any) -> None:
                         "the runbooks' own audit log when it exists, for PATHs given)")
     p.add_argument("--no-audit", action="store_true",
                    help="no remediation steps from any audit log, not even the default one")
+    p.add_argument("--config", type=Path, default=None,
+                   help=CONFIG_HELP)
     p.add_argument("--year", type=int, default=None,
                    help="year of log lines whose stamp has none (default: the year the data's "
                         "own dated times give, else shown as unknown; never the file's mtime)")
@@ -102,8 +105,9 @@ def build(args: argparse.Namespace, problems: list[RecordingError] | None = None
               "(--no-audit leaves them out)", file=sys.stderr)
     # the bundled file is named as such, not where this machine installed it
     origin = DataSource.of_paths(args.paths) if args.paths else DataSource.demo()
+    names = node_names_from(args.config) if args.paths else None
     report = report_from_paths(paths, audit=audits, year=args.year, problems=problems,
-                               origin=origin)
+                               origin=origin, names=names)
     report.sources = list(origin.paths)
     return report
 

@@ -13,6 +13,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
+from labconsole.config.node_names import CONFIG_HELP, NodeNames, node_names_from
 from labconsole.model import QuorumEvent, timefmt
 from labconsole.parse.content_time import content_year
 from labconsole.parse.scan_facts import Fact, fact_json
@@ -43,7 +44,30 @@ def register(subparsers: Any) -> None:
         help="year for timestamps that carry none (default: the year of the input's own dated "
         "times, else shown as unknown; never the file's mtime)",
     )
+    p.add_argument("--config", type=Path, default=None, help=CONFIG_HELP)
     p.set_defaults(func=run)
+
+
+def attribute_node(report: FileReport, names: NodeNames) -> None:
+    """With a config (issue 14 item 6): ``node``, the config node the file's records belong to,
+    and ``node_from``: "content" (the one host its lines name, as the config names it) or
+    "file_name" (no host in its lines; the file's name names the node), both null when
+    neither tells; ``node_names``: each host as the lines write it -> the config's name for
+    it, where the two differ (``pve03.lab.example`` -> ``pve03``). Hosts stay as written."""
+    hosts = {h for h in (*(x.host for x in report.hangs),
+                         *(x.host for x in report.links.summaries()),
+                         *(x.host for x in report.quorum_events),
+                         *(x.host for x in report.nic_events)) if h}
+    mapped = {h: names.for_host(h) for h in hosts}
+    nodes = set(mapped.values())
+    node, source = None, None
+    if len(nodes) == 1 and nodes <= set(names.names):
+        node, source = nodes.pop(), "content"
+    elif not hosts and report.kinds:
+        node = names.for_file(report.path)
+        source = "file_name" if node else None
+    report.extra.update(node=node, node_from=source,
+                        node_names={h: n for h, n in sorted(mapped.items()) if h != n})
 
 
 _YEAR_SNIFF_LINES = 2000
@@ -67,14 +91,32 @@ def _default_year(path: str, explicit: int | None) -> int:
     return timefmt.YEAR_UNKNOWN if year is None else year
 
 
+def _names(args: argparse.Namespace) -> NodeNames | None:
+    try:
+        return node_names_from(getattr(args, "config", None))
+    except (ValueError, OSError) as exc:
+        raise _BadConfig(visible(f"labconsole scan: {exc}")) from None
+
+
+class _BadConfig(Exception):
+    """``--config`` names a config that does not load (one line, exit 2)."""
+
+
 def run(args: argparse.Namespace) -> int:
+    try:
+        names = _names(args)
+    except _BadConfig as exc:
+        print(exc, file=sys.stderr)
+        return 2
     if getattr(args, "events", False):
-        return _run_events(args)
+        return _run_events(args, names)
     reports: list[FileReport] = []
     unreadable = 0
     for path in args.paths:
         try:
             reports.append(scan_input(path, default_year=_default_year(path, args.year)))
+            if names is not None:
+                attribute_node(reports[-1], names)
         except InputError as exc:
             unreadable += 1
             print(visible(f"labconsole scan: cannot read {exc}"), file=sys.stderr)
@@ -101,7 +143,7 @@ def unreadable_report(path: str, exc: InputError) -> FileReport:
     return report
 
 
-def _run_events(args: argparse.Namespace) -> int:
+def _run_events(args: argparse.Namespace, names: NodeNames | None = None) -> int:
     """``--events``: one JSON line per fact, written as found (nothing is held), then a
     ``"fact": "file"`` line per input with its summary (the ``--json`` object)."""
     sys.stdout.flush()
@@ -119,6 +161,8 @@ def _run_events(args: argparse.Namespace) -> int:
                 print(visible(f"labconsole scan: cannot read {exc}"), file=sys.stderr)
                 out.line({"fact": "file", **unreadable_report(path, exc).to_json()})
                 continue
+            if names is not None:
+                attribute_node(report, names)
             out.line({"fact": "file", **report.to_json()})
             if report.ended_at is not None:  # the input is incomplete: an input error
                 unreadable += 1
@@ -184,6 +228,15 @@ def _write_out(text: str) -> None:
     buffer.flush()
 
 
+def _on(report: FileReport, host: str | None) -> str:
+    """`` on HOST`` as the config names it (``--config``), the file's node when the lines
+    name none, else nothing."""
+    if host:
+        return " on " + report.extra.get("node_names", {}).get(host, host)
+    node = report.extra.get("node")
+    return f" on {node}" if node else ""
+
+
 class _VisibleLines:
     """Writes each line of the summary through the sanitiser: file names, devices, hosts and
     CEF fields come from the input and must not reach the terminal raw."""
@@ -199,8 +252,11 @@ def print_summary(report: FileReport, out: TextIO | _VisibleLines) -> None:
     """A few lines per file an operator can read at a glance."""
     kinds = ", ".join(report.kinds) or "no known format"
     out.write(f"{report.path}: {kinds}, {report.lines} lines\n")
+    if report.extra.get("node_from") == "file_name":
+        out.write(f"  node {report.extra['node']} (from the file name: its lines name no "
+                  "host)\n")
     for hang in report.hangs:
-        where = " on " + hang.host if hang.host else ""
+        where = _on(report, hang.host)
         stuck = ""
         consumer = hang.consumer()
         if hang.stuck and consumer is not None:
@@ -216,12 +272,12 @@ def print_summary(report: FileReport, out: TextIO | _VisibleLines) -> None:
             f"{stuck}{resets}{span}\n"
         )
     for gone in report.nic_events:
-        where = " on " + gone.host if gone.host else ""
+        where = _on(report, gone.host)
         when = f" at {_when(gone.time)}" if gone.time else ""
         out.write(f"  NIC LOST {gone.driver} {gone.device}{where}: PCIe link lost, "
                   f"device detached (not a TX hang){when}\n")
     for link in report.links.summaries():
-        host = f" on {link.host}" if link.host else ""
+        host = _on(report, link.host)
         longest = (f", longest down {link.longest_down_s:.1f} s"
                    if link.longest_down_s is not None else "")
         out.write(f"  link {link.device}{host}: {link.downs} down, {link.ups} up, "

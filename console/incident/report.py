@@ -24,6 +24,7 @@ from labconsole.incident.facts import ActionRecord, Extraction, Fact
 from labconsole.incident.source import DataSource
 
 if TYPE_CHECKING:
+    from labconsole.config.node_names import NodeNames
     from labconsole.sources.recording import RecordingError
 
 # Facts shown in the report's overall timeline (actions are shown with their incident).
@@ -95,7 +96,8 @@ def report_from_events(events: Iterable[Event], *, actions: Iterable[ActionRecor
 def report_from_paths(paths: Sequence[str | Path], *, audit: Sequence[str | Path] = (),
                       year: int | None = None, rules: Rules = DEFAULT_RULES,
                       problems: list[RecordingError] | None = None,
-                      origin: DataSource | None = None) -> Report:
+                      origin: DataSource | None = None,
+                      names: NodeNames | None = None) -> Report:
     """Recordings and/or plain log files (sniffed by the replay loader) plus audit logs.
 
     Raises ``ReplayError`` (a ValueError) for a missing input; undecodable lines are reported
@@ -106,7 +108,7 @@ def report_from_paths(paths: Sequence[str | Path], *, audit: Sequence[str | Path
 
     if problems is None:
         problems = []
-    events = load_events(paths, problems, year=year)
+    events = load_events(paths, problems, year=year, names=names)
     errors = [str(p) for p in problems]
     actions: list[ActionRecord] = []
     for path in audit:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from labconsole.config.node_names import NodeNames
 from labconsole.events import Event, KernelText
 from labconsole.parse.content_time import file_times
 from labconsole.parse.syslog_header import parse_syslog_header
@@ -86,15 +87,20 @@ def is_host_name(text: str | None) -> bool:
 
 
 def iter_log_file(path: str | Path, *, node: str | None = None, year: int | None = None,
-                  errors: list[RecordingError] | None = None) -> Iterable[KernelText]:
+                  errors: list[RecordingError] | None = None,
+                  names: NodeNames | None = None) -> Iterable[KernelText]:
     """The lines of a plain log file as KernelText events (see the module docstring).
 
     Times come from the content (``labconsole.parse.content_time``), never the file's mtime.
     A compressed file cut short yields every line read before the damage, then one
-    ``RecordingError`` (``ends_input``) in ``errors``; without ``errors``, a ReplayError."""
+    ``RecordingError`` (``ends_input``) in ``errors``; without ``errors``, a ReplayError.
+    ``names`` (a config given): a host is named as the config names it, and the lines of a
+    file that name no host belong to the config node its file name names (the config
+    confirms that name; without one a file name stays marked ``file:``)."""
     p = Path(path)
+    by_name = names.for_file(p) if names is not None else None
     # Marked as a file name, so nobody takes it for a host (and it never clashes with one).
-    fallback_node = node or f"{FILE_NODE_PREFIX}{p.name.split('.')[0] or 'log'}"
+    fallback_node = node or by_name or f"{FILE_NODE_PREFIX}{p.name.split('.')[0] or 'log'}"
     texts = _read_texts(p, errors)
     times = file_times(texts, year=year).times
     host: str | None = None  # a continuation line belongs to the previous line's host
@@ -103,6 +109,8 @@ def iter_log_file(path: str | Path, *, node: str | None = None, year: int | None
         if found is not None:
             header = found[0]
             host = header.host if is_host_name(header.host) else host
+            if host is not None and names is not None:
+                host = names.for_host(host)
         yield KernelText(at=at, source=f"file:{p.name}", node=node or host or fallback_node,
                          text=text)
 
@@ -132,7 +140,7 @@ def _read_texts(p: Path, errors: list[RecordingError] | None) -> list[str]:
 
 
 def load_events(paths: Sequence[str | Path], errors: list[RecordingError] | None = None,
-                *, year: int | None = None) -> list[Event]:
+                *, year: int | None = None, names: NodeNames | None = None) -> list[Event]:
     """Events of every input, merged in time order (stable: file order for equal times).
 
     ``year`` is for log lines whose stamp has none (syslog, journalctl short); by default the
@@ -146,7 +154,7 @@ def load_events(paths: Sequence[str | Path], errors: list[RecordingError] | None
         if is_recording(p):
             streams.append([r.event for r in iter_recording(p, errors)])
         else:
-            streams.append(list(iter_log_file(p, year=year, errors=errors)))
+            streams.append(list(iter_log_file(p, year=year, errors=errors, names=names)))
     merged = [ev for stream in streams for ev in stream]
     merged.sort(key=lambda ev: _utc(ev.at))
     return merged
@@ -255,8 +263,8 @@ class ReplaySource:
     @classmethod
     def from_paths(cls, paths: Sequence[str | Path], *, control: ReplayControl | None = None,
                    errors: list[RecordingError] | None = None,
-                   year: int | None = None) -> ReplaySource:
-        events = load_events(paths, errors, year=year)
+                   year: int | None = None, names: NodeNames | None = None) -> ReplaySource:
+        events = load_events(paths, errors, year=year, names=names)
         if not events:
             raise ReplayError("nothing to replay in " + ", ".join(str(p) for p in paths))
         return cls(events, control=control, name="replay")
