@@ -78,6 +78,16 @@ class FastHeads:
         (it was checked against the slow parser and nothing contradicted it)."""
         return self.enabled and self._shapes.get((stamp.translate(_MASK), host)) is True
 
+    def iso_time(self, stamp: str) -> datetime | None:
+        """The time of an ISO ``stamp``, as :meth:`parse` reads it (from the same cache)."""
+        times = self._times
+        if stamp in times:
+            return times[stamp]
+        if len(times) >= MAX_STAMPS:
+            times.clear()
+        time = times[stamp] = parse_iso_time(stamp)
+        return time
+
     def trusts_indented(self) -> bool:
         """Indented lines were checked to carry no header (and nothing contradicted it)."""
         return self.enabled and self._shapes.get(_INDENTED) is True

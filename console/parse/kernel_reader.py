@@ -118,6 +118,36 @@ class KernelLogReader:
         return (not self._export.active and self._heads.default_year == self.default_year
                 and self._heads.trusts(stamp, host))
 
+    def feed_kernel(self, text: str, stamp: str, host: str,
+                    message: str) -> list[KernelLine] | None:
+        """:meth:`feed` for a printable ASCII line ``STAMP HOST kernel: MESSAGE`` the caller
+        matched with FastHeads' ISO shape (the message not starting with a space or ``[``):
+        the same answer by a shorter road, or ``None`` with nothing read when it is not
+        certainly one plain kernel record: the shape unchecked, a glued second header (what
+        ``_unglue`` cuts at), or a message that might continue
+        the one before (``>`` or ``buffer_info`` in it: a register line)."""
+        heads = self._heads
+        if (self._export.active or heads.default_year != self.default_year
+                or not heads.trusts(stamp, host)
+                or (len(message) >= 20 and (message.find(host + " kernel: ", 1) > 0
+                                            or (_CLOCK.search(message, 1) is not None
+                                                and GLUE.search(message, 1) is not None)))
+                or (self._block is not None
+                    and (">" in message or "buffer_info" in message))):
+            return None
+        time = heads.iso_time(stamp)
+        if time is None:
+            return None
+        self.lineno += 1
+        driver, device, pci = netdev_fields(message)
+        line = KernelLine(
+            raw=text, message=message, lineno=self.lineno, time=time, uptime=None, host=host,
+            facility=None, priority=None, driver=driver, device=device, pci=pci,
+            is_kernel=True, headed=True,
+        )
+        self._block = line
+        return [line]
+
     def count_continuations(self, n: int) -> None:
         """``n`` continuation lines of :meth:`register_block_head`'s message were read by the
         caller: what feeding them would have changed here is the line count."""

@@ -420,6 +420,12 @@ class KernelBlockScan:
         # The reader strips the line terminator itself.
         text = raw.decode("utf-8", "surrogateescape") if text is None else text
         out = reader.feed_register(text) if self._follow and not self._full else None
+        if out is None and not self._full:
+            plain = _PLAIN_KERNEL.match(raw)
+            if plain is not None and len(plain[0]) == len(raw):
+                message = raw[plain.end(2) + 9:-1].decode("ascii")
+                out = reader.feed_kernel(raw[:-1].decode("ascii"), plain[1].decode(),
+                                         plain[2].decode(), message)
         if out is None:
             out = reader.feed(text)
         if is_hit and (self._follows is None or self._follows.search(raw) is not None):

@@ -54,6 +54,14 @@ ODD_LINES = [
     CEF + " " + CEF, CEF + CEF + CEF,  # glued records
     "Jun  3 00:00:01 udm text with CEF: in it", "Jun  3 00:00:01 udm xCEF:0|a|b|c|1|n|3|",
     "Jun  3 00:00:01 udm CEF:0|broken",
+    # glued records and register-looking messages on plain short-iso kernel lines
+    HEAD.format(s=1) + "NIC Link is Down" + HEAD.format(s=2) + "NIC Link is Up",
+    HEAD.format(s=1) + "NIC Link is Down " + HEAD.format(s=2).replace("pve03", "pve04")
+    + "NIC Link is Up",
+    HEAD.format(s=1) + "NIC Link is Down pve03 kernel: TDH <f6>",
+    HEAD.format(s=1) + "NIC Link is Up <1>", HEAD.format(s=1) + "TDH <f6>",
+    HEAD.format(s=1) + "buffer_info[next_to_clean]:", HEAD.format(s=1) + "plain chatter",
+    "2024-06-03T00:00:01+0200 pve04 kernel: e1000e 0000:00:1f.6 eno1: NIC Link is Up",
 ]
 HEADS = ["Detected Hardware Unit Hang:", "Detected Tx Unit Hang", "NIC Link is Up 1000 Mbps",
          "Reset adapter unexpectedly", "NETDEV WATCHDOG: CPU: 1: transmit queue 0 timed out"]
