@@ -21,7 +21,6 @@ from pathlib import Path
 from time import monotonic
 from typing import TYPE_CHECKING
 
-from platformdirs import user_data_dir
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.message import Message
@@ -35,7 +34,6 @@ from labconsole.incident.source import DataSource
 from labconsole.pipeline import Pipeline
 from labconsole.sanitize import visible_row
 from labconsole.screens.dashboard import DASHBOARD_KEYS, DashboardScreen
-from labconsole.screens.help import HelpScreen, key_label
 from labconsole.sources.base import Source
 from labconsole.sources.recording import Recorder
 from labconsole.sources.replay import ReplayControl
@@ -238,10 +236,13 @@ class LabConsoleApp(App[int]):
         ]
 
     def action_help(self) -> None:
+        from labconsole.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.key_groups()))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        from labconsole.screens.help import key_label
         from labconsole.screens.incident_report import INCIDENT_REPORT_KEYS, IncidentReportScreen
         from labconsole.screens.runbook import RUNBOOK_KEYS, RunbookScreen
 
@@ -287,4 +288,6 @@ def freeze_startup_objects() -> None:
 
 def default_report_dir() -> Path:
     """The config's default recording directory (replay and demo have no config)."""
+    from platformdirs import user_data_dir
+
     return Path(user_data_dir("labconsole")) / "recordings"

@@ -20,7 +20,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from labconsole.clock import Clock, system_clock
-from labconsole.config.redact import redact
 from labconsole.events import ConnectionChange, Event
 from labconsole.sources.base import Source
 from labconsole.sources.recording import (
@@ -121,6 +120,8 @@ class Pipeline:
         except BaseException as exc:
             # Third-party code inside a source may raise anything, even SystemExit (proxmoxer
             # does when its HTTP backend is missing): that source failed, the console did not.
+            from labconsole.config.redact import redact  # only when a source fails
+
             why = redact(str(exc))  # a library's error may quote a secret in any form
             self.failures.append(f"{source.name}: {type(exc).__name__}: {why}")
             await self.emit(ConnectionChange(at=self.clock(), source=source.name, node=None,

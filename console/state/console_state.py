@@ -34,7 +34,6 @@ from labconsole.model.vote_view import NodeView
 from labconsole.parse.cef import CefParseError, find_cef, parse_cef
 from labconsole.parse.ethtool import parse_driver_info, parse_features
 from labconsole.parse.quorum import QuorumParseError, parse_quorum
-from labconsole.state.api_views import api_changes
 from labconsole.state.corosync_views import CorosyncLogViews
 from labconsole.state.health import SourceHealth
 from labconsole.state.kernel_log import KernelLogStore, StoreChange, aware, episode_fact
@@ -315,7 +314,9 @@ class ConsoleState:
         return {"votes"}
 
     def _api(self, event: ApiJson, at: datetime) -> set[Panel]:
-        changes = api_changes(event, at)
+        from labconsole.state.api_views import api_changes  # the Proxmox API's parsers: only
+
+        changes = api_changes(event, at)  # with a [clusters.proxmox] config (not at start-up)
         for problem in changes.errors:
             self._error(at, event.source, problem)
         changed: set[Panel] = {"health"} if changes.errors else set()
