@@ -343,13 +343,15 @@ def _clusters(check: _Checker, data: dict[str, Any]) -> tuple[ClusterConfig, ...
             node = _node(check, node_table, f"{path}.nodes[{n}]", ssh_defaults, klog)
             _unique(check, seen_nodes, node.name or None, f"{path}.nodes[{n}].name", "node")
             nodes.append(node)
-        if "nodes" not in table:
-            check.add(_join(path, "nodes"), "missing required key")
-        elif table["nodes"] == []:
-            check.add(_join(path, "nodes"), "a cluster needs at least one node")
         proxmox = None
         if "proxmox" in table:
             proxmox = _proxmox(check, check.table(table, path, "proxmox"), _join(path, "proxmox"))
+        elif "nodes" not in table:  # an API-only cluster needs no SSH node
+            check.add(_join(path, "nodes"), "missing required key (or a [clusters.proxmox] "
+                      "table: a cluster watched through the Proxmox API only)")
+        elif table["nodes"] == []:
+            check.add(_join(path, "nodes"), "a cluster needs at least one node (or a "
+                      "[clusters.proxmox] table)")
         clusters.append(ClusterConfig(name or "", tuple(nodes), proxmox, klog))
     return tuple(clusters)
 

@@ -86,8 +86,10 @@ def build_live_sources(config: Config, clock: Clock = system_clock) -> list[Sour
 def _add_cluster(live: LiveSet, config: Config, cluster: ClusterConfig, clock: Clock,
                  env: Mapping[str, str] | None) -> None:
     conns = [live.pool.node(n.name) for n in cluster.nodes]
-    live.sources.append(QuorumPollSource(conns, cluster=cluster.name,
-                                         interval=config.quorum_poll_interval, clock=clock))
+    if conns:  # an API-only cluster: its views come from the API source below
+        live.sources.append(QuorumPollSource(conns, cluster=cluster.name,
+                                             interval=config.quorum_poll_interval,
+                                             clock=clock))
     for node in cluster.nodes:
         conn = live.pool.node(node.name)
         live.sources.append(KernelStreamSource(conn, node.kernel_log_command, clock=clock))

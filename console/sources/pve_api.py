@@ -114,14 +114,24 @@ class PveApiSource:
         return self._redactor.redact(text)
 
     async def fetch_all(self) -> list[ApiJson]:
-        """Cluster status, nodes and each node's network, in that order."""
+        """Cluster status, nodes and each node's network, in that order. A node's network
+        that cannot be read (PVE answers 595 for a node that is offline: it proxies the call
+        to that node) is left out and noted in ``errors``; it never hides the cluster status,
+        which is the API node's view of the votes and says the node is offline."""
         out = []
         for path in CLUSTER_PATHS:
             out.append(await self._fetch(path))
         nodes = list(self.nodes) or _node_names(out[1].body)
         for node in nodes:
-            out.append(await self._fetch(f"/nodes/{node}/network", node))
+            try:
+                out.append(await self._fetch(f"/nodes/{node}/network", node))
+            except PveApiError as exc:
+                self._note(str(exc))
         return out
+
+    def _note(self, message: str) -> None:
+        self.errors.append(message)
+        del self.errors[:-50]  # bounded: the latest reasons are what matter
 
     async def _fetch(self, path: str, node: str | None = None) -> ApiJson:
         body = await asyncio.to_thread(self.get, path)
@@ -134,8 +144,7 @@ class PveApiSource:
             try:
                 events = await self.fetch_all()
             except PveApiError as exc:
-                self.errors.append(str(exc))
-                del self.errors[:-50]
+                self._note(str(exc))
                 delay = self.backoff.next_delay()
                 await self._set_state(emit, "reconnecting", str(exc), delay)
                 await asyncio.sleep(delay)

@@ -146,7 +146,8 @@ def test_missing_required_keys(tmp_path: Path) -> None:
         "c.toml: clusters: missing required key (at least one [[clusters]] table)",
     ]
     assert problems(tmp_path, '[[clusters]]\nname = "x"\n') == [
-        "c.toml: clusters[0].nodes: missing required key",
+        "c.toml: clusters[0].nodes: missing required key (or a [clusters.proxmox] table: a "
+        "cluster watched through the Proxmox API only)",
     ]
 
 
@@ -209,7 +210,8 @@ def test_empty_strings_protocols_and_node_lists(tmp_path: Path) -> None:
         "c.toml: syslog.x: unknown key",
         "c.toml: syslog.protocols: must list at least one of udp, tcp",
         "c.toml: clusters[0].name: must not be empty",
-        "c.toml: clusters[0].nodes: a cluster needs at least one node",
+        "c.toml: clusters[0].nodes: a cluster needs at least one node (or a "
+        "[clusters.proxmox] table)",
         "c.toml: clusters[1].nodes[0].kernel_log_command: must not be empty",
     ]
 
@@ -221,7 +223,8 @@ def test_bad_protocol_and_array_of_non_tables(tmp_path: Path) -> None:
     assert problems(tmp_path, 'clusters = ["lab"]\n') == [
         "c.toml: clusters[0]: expected a table, got a string",
         "c.toml: clusters[0].name: missing required key",
-        "c.toml: clusters[0].nodes: missing required key",
+        "c.toml: clusters[0].nodes: missing required key (or a [clusters.proxmox] table: a "
+        "cluster watched through the Proxmox API only)",
     ]
 
 
