@@ -4,7 +4,9 @@ A view lists only the members its node sees, so a node is known once it was seen
 and *out* while a fresh view of any other node misses it. Why any observer: in the e1000e case
 the stuck node still receives, believes it has 3/3, and only the others see 2/3; after a switch
 reboot each node sees itself alone, and then every node is out from someone's view, which is
-what happened. A node's own view never counts itself out, and a view older than ``stale_after``
+what happened. While any fresh view is quorate, only the quorate views judge: when pve03 alone
+(NOT quorate) misses pve01 and pve02, they are still in the votes of their quorate side; only
+pve03 is out. A node's own view never counts itself out, and a view older than ``stale_after``
 than the newest one of the cluster no longer votes (a poller that went silent must not keep a
 node out forever). The cluster is quorate while every fresh view says so.
 """
@@ -40,8 +42,11 @@ class VotesDiff:
         c = self.clusters.setdefault(cluster, _Cluster())
         known = set(known)
         fresh = {n: v for n, v in views.items() if at - v.at <= self.stale_after}
+        # While some view is quorate, only quorate views say who is out: a node cut off
+        # alone (NOT quorate) does not put the quorate side out of the votes.
+        judges = {n: v for n, v in fresh.items() if v.quorate is not False} or fresh
         out: set[str] = set()
-        for node, view in fresh.items():
+        for node, view in judges.items():
             out |= known - set(view.members) - {node}
         quorate = all(v.quorate is not False for v in fresh.values())
         seen = views.get(observer)

@@ -14,9 +14,16 @@ comes back. Waits are bounded; nothing asserts on speed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
+import shlex
+import subprocess
+import sys
+import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -109,3 +116,248 @@ def test_switch_outage_with_the_default_token(healthy_lab: Lab, tmp_path: Path,
     assert lost, [(i["nodes"], i["cause"]) for i in doc["incidents"]]
     assert len(lost) == 1 and lost[0]["cause_kind"] == "conn_lost", lost[0]["cause"]
     assert "connection lost; no kernel, link or switch evidence" in lost[0]["cause"]
+
+
+# ---- the Votes panel against every node's own corosync-quorumtool, over a management path ---
+
+CLUSTER = "netlab"  # not a substring of the demo's "homelab"
+SHORT_TOKEN_MS = 1000  # totem.token at run time; corosync adds 650 ms per node above two
+DEFAULT_TOKEN_MS = 3000  # corosync's default, what the lab's corosync.conf leaves it at
+
+Answer = tuple[bool, frozenset[str], int, int]  # quorate, members, total, expected votes
+
+
+def _answers(lab: Lab) -> dict[str, Answer | None]:
+    """Every node's own ``corosync-quorumtool -s``, read in the node (not over SSH)."""
+    from labconsole.parse.quorum import QuorumParseError, parse_quorum
+
+    out: dict[str, Answer | None] = {}
+    for name in lab.nodes:
+        try:
+            st = parse_quorum(lab.quorum_text(name))
+        except QuorumParseError:
+            out[name] = None
+            continue
+        out[name] = (st.quorate, frozenset(st.node_names()), st.total_votes, st.expected_votes)
+    return out
+
+
+def _words(answer: Answer) -> str:
+    quorate, members, total, expected = answer
+    if len(members) == 1 and not quorate:
+        return "alone, NOT quorate"
+    return f"{total}/{expected} " + ("quorate" if quorate else "NOT quorate")
+
+
+def _panel_says(answers: dict[str, Answer | None]) -> list[str]:
+    """What the Votes panel must show for these answers (the operator's words, written out
+    here rather than taken from the widget's code): the agreement or SPLIT headline, each
+    side of a split with its own view, each node's own line."""
+    if any(a is None for a in answers.values()):
+        return ["<a node whose corosync does not answer>"]
+    views = {n: a for n, a in answers.items() if a is not None}
+    sides: dict[tuple[bool, frozenset[str]], list[str]] = {}
+    for name in sorted(views):
+        sides.setdefault(views[name][:2], []).append(name)
+    want = []
+    if len(sides) == 1:
+        want.append(f"{CLUSTER} {_words(next(iter(views.values())))}")
+    else:
+        want.append(f"{CLUSTER} SPLIT  {len(sides)} sides")
+        for nodes in sides.values():
+            answer = views[nodes[0]]
+            names = "{" + ", ".join(nodes) + "}"
+            alone = len(nodes) == 1 and answer[1] <= set(nodes)
+            want.append(f"  {names} alone, NOT quorate" if alone and not answer[0]
+                        else f"  {names} {_words(answer)}")
+    for name, answer in sorted(views.items()):
+        mark = "●" if answer[0] else "✖"
+        want.append(f" {mark} {name:<6} {_words(answer)}")
+    return want
+
+
+def votes_box(screen: str) -> str:
+    """The Votes panel's box cut out of a captured screen (the timeline beside and below it
+    names old splits too)."""
+    lines = screen.splitlines()
+    top = next((i for i, line in enumerate(lines) if "╭─ Votes" in line), None)
+    if top is None:
+        return ""
+    left = lines[top].index("╭─ Votes")
+    right = lines[top].index("╮", left)
+    box = []
+    for line in lines[top + 1:]:
+        part = line[left:right + 1]
+        if part.startswith("╰"):
+            break
+        box.append(part)
+    return "\n".join(box)
+
+
+def _shows(screen: str, want: list[str]) -> bool:
+    box = votes_box(screen)
+    if any(w not in box for w in want):
+        return False
+    return ("SPLIT" in box) == any("SPLIT" in w for w in want)
+
+
+class PanelCheck:
+    """The console in tmux and the nodes, compared: read every node, capture the screen,
+    read every node again; the screen counts only when the nodes said the same both times."""
+
+    def __init__(self, lab: Lab, tmux: Any) -> None:
+        self.lab, self.tmux = lab, tmux
+        self.seen: list[str] = []  # each phase's description, once its screen matched
+
+    def matches(self, what: str, target: Any, until: Any = None, polls: int = 400) -> str:
+        """Wait (bounded) until the nodes' answers satisfy ``target`` and the panel shows
+        those same answers. ``until()`` true = the phase is over (the switch came back):
+        after that, a phase whose nodes no longer satisfy ``target`` fails."""
+        answers: dict[str, Answer | None] = {}
+        screen = ""
+        for _ in range(polls):
+            over = until is not None and until()
+            before = _answers(self.lab)
+            screen = self.tmux.screen()
+            after = _answers(self.lab)
+            if before == after and target(after) and _shows(screen, _panel_says(after)):
+                self.seen.append(what)
+                return screen
+            answers = after
+            if over and not target(answers):
+                break
+            time.sleep(0.2)
+        raise AssertionError(f"{what}: the panel never showed the nodes' own views; nodes say "
+                             f"{answers}; wanted {_panel_says(answers)} in:\n{screen}")
+
+
+def _everyone(lab: Lab) -> frozenset[str]:
+    return frozenset(lab.nodes)
+
+
+def _toml_str(text: str) -> str:
+    return json.dumps(text)  # a JSON string is a TOML basic string
+
+
+def _mgmt_config(lab: Lab, mgmt: Any) -> str:
+    """The console reaches each node at its management address (known_hosts: the nodes'
+    own keys there); corosync stays on the cluster switch."""
+    nodes = "".join(
+        f'\n[[clusters.nodes]]\nname = "{name}"\naddress = "{mgmt.addrs[name]}"\n'
+        f'interfaces = ["eno1"]\nbridge = "vmbr0"\n'
+        f"kernel_log_command = {_toml_str(lab.kernel_log_command(name))}\n"
+        for name in lab.nodes)
+    return (
+        "[console]\nquorum_poll_interval = 0.5\nnic_refresh_interval = 5\nbell = false\n"
+        "desktop_notification = false\n\n[syslog]\nenabled = false\n\n"
+        f'[[clusters]]\nname = "{CLUSTER}"\n'
+        f"[clusters.ssh]\nuser = \"root\"\nkey_file = {_toml_str(str(lab.client_key))}\n"
+        f"known_hosts = {_toml_str(str(mgmt.known_hosts))}\n" + nodes)
+
+
+def _set_token(lab: Lab, token_ms: int) -> None:
+    """corosync's totem.token on every node, at run time (cmap; the runtime token follows)."""
+    for name in lab.nodes:
+        lab.node_exec(name, ["corosync-cmapctl", "-s", "totem.token", "u32", str(token_ms)])
+
+
+@contextlib.contextmanager
+def _console_in_tmux(lab: Lab, tmp_path: Path, config: str) -> Iterator[Any]:
+    """``labconsole run --config`` in tmux in the ops namespace, 160x50 (every line of a
+    three-sided SPLIT fits the Votes panel)."""
+    from tests.tmux_driver import TmuxSession
+
+    path = tmp_path / "config.toml"
+    path.write_text(config)
+    t = TmuxSession(f"labconsole-outage-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    command = (f"{shlex.quote(sys.executable)} -m labconsole run --config "
+               f"{shlex.quote(str(path))}; echo LABCONSOLE_EXIT=$?; sleep 60")
+    env = {k: v for k, v in os.environ.items() if k != "LABCONSOLE_CONFIG"}
+    env["TERM"] = "xterm-256color"
+    subprocess.run(["ip", "netns", "exec", lab.ops_ns, "tmux", "-L", t.socket, "-f",
+                    os.devnull, "new-session", "-d", "-s", "lc", "-x", "160", "-y", "50",
+                    "sh", "-c", command], check=True, timeout=20, env=env)
+    try:
+        yield t
+    finally:
+        t.run("kill-server")
+
+
+def _switch_down(lab: Lab, check: PanelCheck, seconds: float, token: str) -> None:
+    """The cluster switch down for ``seconds``: the console still reads every node over the
+    management network. When the nodes are alone for longer than the console needs to poll
+    (25 s; 5 s with the short token) the panel must show it: SPLIT, each node alone."""
+    everyone = _everyone(lab)
+
+    def alone(a: dict[str, Answer | None]) -> bool:
+        return all(v is not None and v[:2] == (False, frozenset({n})) for n, v in a.items())
+
+    def healthy(a: dict[str, Answer | None]) -> bool:
+        return all(v is not None and v[:2] == (True, everyone) for v in a.values())
+
+    up = threading.Event()
+
+    def switch_back() -> None:
+        lab.bridge_up()
+        up.set()
+
+    timer = threading.Timer(seconds, switch_back)
+    lab.bridge_down()
+    timer.start()
+    try:
+        if seconds > 20 or token == "short":
+            screen = check.matches(f"{seconds} s outage ({token} token): every node alone",
+                                   alone, until=up.is_set)
+            box = votes_box(screen)
+            assert all(f"{{{n}}} alone, NOT quorate" in box for n in lab.nodes), box
+            assert "quorate " not in box.replace("NOT quorate", "")  # nobody quorate
+        else:  # default token: the nodes notice a 5 s outage only as it ends; until then
+            # they say 3/3 and so must the panel, the cluster switch being down or not
+            check.matches(f"{seconds} s outage ({token} token): the nodes' views", healthy)
+    finally:
+        timer.join()
+    check.matches(f"after the {seconds} s outage ({token} token): 3/3 agreement", healthy)
+
+
+@pytest.mark.parametrize("token", ["default", "short"])
+def test_the_panel_shows_every_nodes_view_through_switch_outages(
+        healthy_lab: Lab, tmp_path: Path, token: str) -> None:
+    """``labconsole run`` in tmux reads the nodes over a management network: through a 25 s
+    and a 5 s cluster-switch outage and one node's cable pulled, at each phase the Votes
+    panel (capture-pane) shows what every node's own ``corosync-quorumtool -s`` says: SPLIT
+    with each node alone while they are, agreement after."""
+    from tests.lab.mgmtnet import ManagementNet
+
+    lab = healthy_lab
+    everyone = _everyone(lab)
+    with ManagementNet(lab, tmp_path) as mgmt:
+        config = _mgmt_config(lab, mgmt)
+        if token == "short":
+            _set_token(lab, SHORT_TOKEN_MS)
+        try:
+            with _console_in_tmux(lab, tmp_path, config) as tmux:
+                check = PanelCheck(lab, tmux)
+                check.matches("healthy: 3/3 agreement", lambda a: all(
+                    v is not None and v[:2] == (True, everyone) for v in a.values()))
+                for seconds in (25, 5):
+                    _switch_down(lab, check, seconds, token)
+                lab.link_down("pve03")
+                try:
+                    pair = frozenset({"pve01", "pve02"})
+                    screen = check.matches("pve03's cable pulled: SPLIT", lambda a: (
+                        a["pve03"] is not None and a["pve03"][:2] == (False, {"pve03"})
+                        and all(a[n] is not None and a[n][:2] == (True, pair)
+                                for n in pair)))
+                    box = votes_box(screen)
+                    assert "{pve01, pve02} 2/3 quorate" in box
+                    assert "unknown since" not in box  # read over the management path
+                finally:
+                    lab.link_up("pve03")
+                check.matches("pve03 back: 3/3 agreement", lambda a: all(
+                    v is not None and v[:2] == (True, everyone) for v in a.values()))
+                tmux.keys("q")
+                tmux.wait_for(lambda s: "LABCONSOLE_EXIT=0" in s, "a clean exit")
+        finally:
+            if token == "short":
+                _set_token(lab, DEFAULT_TOKEN_MS)
+    assert len(check.seen) == 7, check.seen

@@ -76,6 +76,26 @@ def test_every_node_alone_is_a_split_never_a_healthy_cluster() -> None:
     assert "quorate" not in text.split("\n")[0] and "●" not in text
 
 
+def test_a_node_cut_off_alone_does_not_put_the_quorate_side_out_of_the_votes() -> None:
+    """pve03's cable pulled, read over another path: it is alone and NOT quorate and misses
+    pve01 and pve02, who are quorate together. Only pve03 left; pve01/pve02 stay green."""
+    s = ConsoleState()
+    _all_see(s, T0, {n: ALL for n in ALL})
+    at = T0 + timedelta(seconds=4)
+    _all_see(s, at, {"pve01": ("pve01", "pve02"), "pve02": ("pve01", "pve02"),
+                     "pve03": ("pve03",)})
+    c = s.votes.clusters["homelab"]
+    assert set(c.out_since) == {"pve03"}
+    left = [e.fact.node for e in s.timeline.entries if e.fact.kind == "vote_left"]
+    assert left == ["pve03"]
+    lines = render_votes(s.votes, at).plain.splitlines()
+    assert any(line.startswith(" ● pve01  2/3 quorate") for line in lines), lines
+    assert any(line.startswith(" ✖ pve03  alone, NOT quorate") for line in lines), lines
+    # every node alone: nobody is quorate, so every node is out from someone's view
+    _all_see(s, at + timedelta(seconds=10), {n: (n,) for n in ALL})
+    assert set(c.out_since) == set(ALL)
+
+
 def test_a_node_that_cannot_be_read_is_unknown_with_its_reason_never_its_last_answer() -> None:
     s = ConsoleState()
     _all_see(s, T0, {n: ALL for n in ALL})
