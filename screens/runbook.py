@@ -214,7 +214,10 @@ def launcher_for(app: Any) -> RunbookLauncher:
     # the user's private offline log under the XDG data dir (never /tmp: offline_state.py);
     # on a replay or the demo, a rehearsal on its recording
     replay = next((s for s in sources if isinstance(s, ReplaySource)), None)
-    launcher = RunbookLauncher.offline(operator=operator_name(), clock=app.clock,
+    # a rehearsal's steps happen at the recording's time (the replay position), so that its
+    # timeline entries and report never mix replay time with wall-clock time (issue 12)
+    launcher = RunbookLauncher.offline(operator=operator_name(),
+                                       clock=app.now if replay else app.clock,
                                        recording=replay.events if replay else None)
     app.runbook_launcher = launcher
     return launcher

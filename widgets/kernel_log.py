@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from labconsole.model import timefmt
 from labconsole.sanitize import visible_row
 from labconsole.state.log_view import LogQuery, LogView, Row
 from labconsole.widgets.style import CURSOR_STYLE, EPISODE_STYLE, SEVERITY_STYLE
@@ -114,8 +115,8 @@ class KernelLogPane(ScrollView, can_focus=True):
         if q.text:
             parts.append(f"filter {'re:' if q.regex else ''}{q.text!r}")
         if q.since or q.until:
-            since = f"{q.since:%H:%M:%S}" if q.since else ""
-            until = f"{q.until:%H:%M:%S}" if q.until else ""
+            since = timefmt.short(q.since, date=self._dated()) if q.since else ""
+            until = timefmt.short(q.until, date=self._dated()) if q.until else ""
             parts.append(f"window {since}..{until}")
         parts.append(f"{len(self.view.rows)} rows")
         store = self.view.store
@@ -132,6 +133,11 @@ class KernelLogPane(ScrollView, can_focus=True):
     def current_row(self) -> Row | None:
         rows = self.view.rows
         return rows[self.cursor] if 0 <= self.cursor < len(rows) else None
+
+    def _dated(self) -> bool:
+        """The rows span days: each time is shown with its date."""
+        rows = self.view.rows
+        return len(rows) > 1 and timefmt.spans_days(rows[0].at, rows[-1].at)
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
@@ -152,14 +158,15 @@ class KernelLogPane(ScrollView, can_focus=True):
             ep = row.episode
             mark = "▶" if row.folded else "▼"
             node = f"{ep.node} " if self.merged else ""
-            when = f"{row.at:%H:%M:%S} "
+            when = f"{timefmt.short(row.at, date=self._dated())} "
             return [Segment(visible_row(f"{mark} {when}{node}{ep.summary}"),
                             Style.parse(EPISODE_STYLE))]
         entry = row.entry
         assert entry is not None
         line = entry.line
         body = ("    " + line.message.strip()) if line.continuation else line.message
-        prefix = f"  {entry.at:%H:%M:%S} " + (visible_row(f"{entry.node} ") if self.merged else "")
+        prefix = (f"  {timefmt.short(entry.at, date=self._dated())} "
+                  + (visible_row(f"{entry.node} ") if self.merged else ""))
         colour = "red" if entry.episode_id is not None else SEVERITY_STYLE.get(entry.severity, "")
         return [Segment(prefix, Style.parse("dim")),
                 Segment(visible_row(body), Style.parse(colour))]

@@ -17,6 +17,7 @@ from textual.strip import Strip
 
 from labconsole.incident.facts import Fact
 from labconsole.incident.mark import IncidentMark
+from labconsole.model import timefmt
 from labconsole.sanitize import visible_row
 from labconsole.state.kernel_log import episode_summary
 from labconsole.state.timeline import Timeline, TimelineEntry
@@ -102,25 +103,32 @@ def timeline_rows(timeline: Timeline, node: str | None = None,
         nxt = incidents[n + 1].start if n + 1 < len(incidents) else None
         if nxt is None or entries[i].at < nxt:
             rows.extend(entries[done:i])
-            rows.append(MarkRow(mark, entries[i].at.tzinfo))
+            rows.append(MarkRow(mark, timefmt.DISPLAY_ZONE))
             done = i
     rows.extend(entries[done:])
     return rows
+
+
+def spans_days(rows: Sequence[TimelineRow]) -> bool:
+    """True when the rows' entries fall on more than one date (shown with dates then)."""
+    entries = [r for r in (*rows[:2], *rows[-2:]) if not isinstance(r, MarkRow)]
+    return len(entries) > 1 and timefmt.spans_days(entries[0].at, entries[-1].at)
 
 
 def _entry_at(entry: TimelineEntry) -> datetime:
     return entry.at
 
 
-def row_text(row: TimelineRow, node: str | None = None) -> Text:
-    """One row in words (``node``: the panel's node; None shows every row's node)."""
+def row_text(row: TimelineRow, node: str | None = None, *, dated: bool = False) -> Text:
+    """One row in words (``node``: the panel's node; None shows every row's node; ``dated``:
+    the timeline spans days, so each time has its date)."""
     if isinstance(row, MarkRow):
         # as a styled span, not the text's base style: Text.render drops a base style
         # when there are no spans, and the panel renders rows one by one
         return Text.assemble((f"── {visible_row(row.mark.header(row.tz))} ──", "bold magenta"))
     text = Text(no_wrap=True, overflow="ellipsis")
     style = SEVERITY_STYLE.get(row.severity, "")
-    text.append(f"{row.at:%H:%M:%S} ", style="dim")
+    text.append(f"{timefmt.short(row.at, date=dated)} ", style="dim")
     text.append(f"{KIND_LABEL.get(row.kind, row.kind):<4} ", style="bold " + style)
     if row.sender_skew_s is not None:
         text.append(f"[sender clock {skew_words(row.sender_skew_s)}] ",
@@ -138,7 +146,9 @@ def render_timeline(timeline: Timeline, node: str | None = None,
     rows = timeline_rows(timeline, node, incidents)
     if not rows:
         return Text("nothing yet", style="dim")
-    text = Text("\n", no_wrap=True, overflow="ellipsis").join(row_text(r, node) for r in rows)
+    dated = spans_days(rows)
+    text = Text("\n", no_wrap=True, overflow="ellipsis").join(row_text(r, node, dated=dated)
+                                                              for r in rows)
     text.no_wrap, text.overflow = True, "ellipsis"
     return text
 
@@ -205,7 +215,8 @@ class TimelinePanel(ScrollView, can_focus=True):
         """Every row the panel holds, as one text (what scrolling through it would show)."""
         if not self._rows:
             return Text("nothing yet", style="dim")
-        return Text("\n").join(row_text(r, self.node) for r in self._rows)
+        dated = spans_days(self._rows)
+        return Text("\n").join(row_text(r, self.node, dated=dated) for r in self._rows)
 
     def render_line(self, y: int) -> Strip:
         _, scroll_y = self.scroll_offset
@@ -216,7 +227,7 @@ class TimelinePanel(ScrollView, can_focus=True):
         elif index >= len(self._rows) or width <= 0:
             return Strip.blank(width, self.rich_style)
         else:
-            row = row_text(self._rows[index], self.node)
+            row = row_text(self._rows[index], self.node, dated=spans_days(self._rows))
         row.truncate(width, overflow="ellipsis")
         strip = Strip(list(row.render(self.app.console))).crop(0, width)
         return strip.extend_cell_length(width, self.rich_style)

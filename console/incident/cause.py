@@ -21,6 +21,7 @@ from typing import Any
 
 from labconsole.incident.correlate import Incident
 from labconsole.incident.facts import Fact
+from labconsole.model import timefmt
 from labconsole.model.hang import TIMEOUT_KINDS
 
 CauseKind = str  # "stuck_tx_ring" | "nic_hang" | "device_offline" | "link_down" | ...
@@ -53,7 +54,7 @@ def _reports(n: int) -> str:
 
 
 def _hms(f: Fact) -> str:
-    return f"{f.at:%H:%M:%S}"
+    return timefmt.clock(f.at)  # in the display zone; uptime where the log has no times
 
 
 def _reg(hang_fact: Fact, name: str) -> str | None:
@@ -166,7 +167,7 @@ def _hang_evidence(f: Fact) -> str:
     ep = f.hang
     assert ep is not None
     marker = _MARKER[ep.kind]
-    span = f"{f.at:%H:%M:%S}-{f.last:%H:%M:%S}"
+    span = f"{timefmt.clock(f.at)}-{timefmt.clock(f.last)}"
     every = ""
     if ep.reports > 1 and f.last > f.at:
         every = f", every {(f.last - f.at).total_seconds() / (ep.reports - 1):.0f} s"

@@ -92,6 +92,15 @@ def clock(t: datetime, *, date: bool = False, zone: tzinfo = DISPLAY_ZONE) -> st
     return f"{t:%Y-%m-%d %H:%M:%S}"
 
 
+def short(t: datetime, *, date: bool = False, zone: tzinfo = DISPLAY_ZONE) -> str:
+    """A row's time on screen: ``06:19:02``; with ``date`` (the view's data spans days)
+    ``11-08 06:19:02``; a time of a log without timestamps as its uptime, ``[9327.471]``."""
+    t = in_zone(t, zone)
+    if basis(t) == "no timestamps":
+        return f"[{uptime_of(t):.3f}]"
+    return f"{t:%m-%d %H:%M:%S}" if date else f"{t:%H:%M:%S}"
+
+
 def zone_name(zone: tzinfo = DISPLAY_ZONE) -> str:
     return zone.tzname(None) or "UTC"
 

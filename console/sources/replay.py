@@ -32,6 +32,7 @@ from pathlib import Path
 
 from labconsole.config.node_names import NodeNames
 from labconsole.events import Event, KernelText
+from labconsole.model import timefmt
 from labconsole.parse.content_time import file_times
 from labconsole.parse.syslog_header import parse_syslog_header
 from labconsole.sources.base import Emit
@@ -242,8 +243,9 @@ class ReplayControl:
             state = "paused"
         else:
             state = "x" + (f"{self.speed:g}" if self.speed else "max")
-        pos = f"{self.position:%H:%M:%S}" if self.position else "--:--:--"
-        end = f"{self.end:%H:%M:%S}" if self.end else "--:--:--"
+        dated = timefmt.spans_days(self.start, self.end)
+        pos = timefmt.short(self.position, date=dated) if self.position else "--:--:--"
+        end = timefmt.short(self.end, date=dated) if self.end else "--:--:--"
         return f"replay {pos}/{end} {state}"
 
 

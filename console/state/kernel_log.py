@@ -16,10 +16,11 @@ from __future__ import annotations
 from array import array
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from labconsole.incident.facts import Fact
+from labconsole.model import timefmt
 from labconsole.model.hang import HangEpisode
 from labconsole.model.kernel_line import KernelLine
 from labconsole.model.link import LinkEvent
@@ -60,6 +61,8 @@ class EpisodeRef:
     first_seq: int
     last_seq: int
     seqs: array[int] = field(default_factory=lambda: array("Q"))  # 8 bytes a line
+    # When its first line arrived: its time where the lines carry none (dmesg uptime only).
+    opened_at: datetime | None = None
 
     @property
     def summary(self) -> str:
@@ -77,7 +80,7 @@ def episode_summary(ep: HangEpisode) -> str:
     elif tdh:
         text += f", TDH <{tdh.strip('<>')}>"
     if ep.first is not None:
-        text += f" since {ep.first:%H:%M:%S}"
+        text += f" since {timefmt.clock(ep.first)}"
     elif ep.first_uptime is not None:
         text += f" since [{ep.first_uptime:.1f}]"
     return text
@@ -96,11 +99,17 @@ def episode_fact(ref: EpisodeRef, fallback: datetime) -> Fact:
                      f"{ref.node}", hang=ep, source="kernel", episode_id=ref.id)
 
 
+_ZERO = timedelta(0)
+
+
 def aware(t: datetime | None) -> datetime | None:
-    """Times without a zone are taken as UTC so that all times on screen compare."""
-    if t is None or t.tzinfo is not None:
+    """Every time in UTC (one zone in every view and fact): a time with a zone converted, one
+    without a zone taken as UTC, so that all times on screen compare."""
+    if t is None:
         return t
-    return t.replace(tzinfo=timezone.utc)
+    if t.tzinfo is None:
+        return t.replace(tzinfo=timezone.utc)
+    return t if t.utcoffset() == _ZERO else t.astimezone(timezone.utc)
 
 
 def line_severity(line: KernelLine, in_episode: bool) -> Severity:
@@ -309,7 +318,7 @@ class KernelLogStore:
         log.detector.feed(line)
         if log.detector.unattached_resets > resets and line.device:
             change.resets.append((node, line))
-        ref = self._episode_change(node, log, change)
+        ref = self._episode_change(node, log, change, at)
         if ref is None and line.continuation and log.current is not None:
             ref = log.current
         log.current = ref
@@ -330,8 +339,8 @@ class KernelLogStore:
         self.entries.append(entry)
         change.entries.append(entry)
 
-    def _episode_change(self, node: str, log: _NodeLog,
-                        change: StoreChange) -> EpisodeRef | None:
+    def _episode_change(self, node: str, log: _NodeLog, change: StoreChange,
+                        at: datetime) -> EpisodeRef | None:
         """The episode this line opened or added a report to, if any."""
         found: EpisodeRef | None = None
         episodes = log.detector.episodes
@@ -346,7 +355,8 @@ class KernelLogStore:
             ref = log.refs.get(index)
             if ref is None:
                 ref = EpisodeRef(id=len(self.episodes), node=node, episode=ep,
-                                 first_seq=self._seq + 1, last_seq=self._seq + 1)
+                                 first_seq=self._seq + 1, last_seq=self._seq + 1,
+                                 opened_at=at)
                 log.refs[index] = ref
                 self.episodes.append(ref)
                 change.opened.append(ref)

@@ -72,7 +72,7 @@ class Row:
         if self.entry is not None:
             return self.entry.at
         assert self.episode is not None
-        return aware(self.episode.episode.first) or _EPOCH
+        return aware(self.episode.episode.first) or self.episode.opened_at or _EPOCH
 
     @property
     def seq(self) -> int:

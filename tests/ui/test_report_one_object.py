@@ -88,3 +88,34 @@ async def test_a_replayed_recording_is_named_and_reported_alike(
     assert md == render_markdown(single_incident(cli, number),
                                  title=f"Incident {number} of {len(cli.incidents)}")
     assert f"- **From:** replay of `{recording}`" in md
+
+
+async def test_a_rehearsal_on_the_demo_stays_in_recording_time_in_the_report(
+        tmp_path: Path) -> None:
+    """Rehearsal steps are timed by the replay (not the wall clock), so the console's report
+    of the demo never mixes 2025 recording time with today's time."""
+    from tests.ui.helpers import END, b_on_first_episode, demo_app
+    from tests.ui.test_runbook_screen import wait_state
+
+    app = demo_app()
+    app.report_dir = tmp_path / "recs"
+    async with app.run_test(size=(110, 34)) as pilot:
+        await b_on_first_episode(pilot)
+        engine = app.screen.engine  # type: ignore[attr-defined]
+        await wait_state(pilot, engine, "waiting", "finished", "failed")
+        assert engine.current is not None and engine.current.step.kind == "action"
+        await pilot.press("c")  # rehearse the first action (not sent)
+        await wait_state(pilot, engine, "waiting", "finished", "failed")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.state.latest is not None and app.state.latest <= END
+        await pilot.press("i")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, IncidentReportScreen)
+        md = screen.markdown()
+        full = render_markdown(screen.report)
+    rehearsed = [a for r in screen.report.incidents for a in r.actions if a.dry_run]
+    assert rehearsed and all(a.at.date() == END.date() for a in rehearsed)
+    assert "2026" not in full and "2026" not in md
+    assert "e1000e-tx-hang/offloads-off" in full
