@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from labconsole.cli import main
+from labconsole.cli import build_parser, main
 from labconsole.commands.replay import replay_app
 from labconsole.commands.report import build
 from labconsole.demo import DEMO_RECORDING
@@ -34,12 +34,14 @@ def _fresh_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _replay_args() -> argparse.Namespace:
-    return argparse.Namespace(speed=0.0, paused=False, max_gap=0.75, year=None)
+    """``labconsole replay --speed 0`` as the CLI parses it (its paths are given apart)."""
+    return build_parser().parse_args(["replay", "--speed", "0", "unused"])
 
 
 def _report_args(paths: list[Path]) -> argparse.Namespace:
-    return argparse.Namespace(paths=paths, output=None, format="json", audit=[],
-                              no_audit=True, year=None)
+    """``labconsole report --format json --no-audit [PATH]`` as the CLI parses it."""
+    return build_parser().parse_args(["report", "--format", "json", "--no-audit",
+                                      *map(str, paths)])
 
 
 async def _console_report(paths: list[Path], origin: DataSource | None,

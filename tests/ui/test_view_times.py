@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from labconsole.cli import build_parser
 from labconsole.commands.replay import replay_app
 from tests.ui.helpers import screen_lines, settle
 
@@ -15,7 +16,8 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "kernel"
 
 
 def _args() -> argparse.Namespace:
-    return argparse.Namespace(speed=0.0, paused=False, max_gap=0.75, year=None)
+    """``labconsole replay --speed 0`` as the CLI parses it (its paths are given apart)."""
+    return build_parser().parse_args(["replay", "--speed", "0", "unused"])
 
 
 def _midnight_log(tmp_path: Path) -> Path:
