@@ -186,7 +186,8 @@ class _ScanBench:
                       old_ok, grep=grep[0] if grep else None)
             self.result.rows[-2]["before/now"] = round(old.median_s / lc.median_s, 2)
             self.result.extra.setdefault("before", {})[f"{stats.profile}/{stats.fmt}"] = {
-                "before": before, "wall_s": [round(old.median_s, 3), round(lc.median_s, 3)],
+                "before": _checkout_of(before),
+                "wall_s": [round(old.median_s, 3), round(lc.median_s, 3)],
                 "cpu_s": [round(old.cpu_s, 3), round(lc.cpu_s, 3)],
                 "peak_rss_mb": [round(old.peak_rss_kb / 1024, 1),
                                 round(lc.peak_rss_kb / 1024, 1)]}
@@ -325,6 +326,19 @@ class _ScanBench:
         ratio = last / first if first else float("inf")
         return Target("linear cost", "net us/line at largest within 1.5x of smallest",
                       f"{first:.2f} -> {last:.2f} us/line ({ratio:.2f}x)", ratio <= 1.5)
+
+
+def _checkout_of(program: str) -> str:
+    """The commit of the checkout whose ``.venv/bin/labconsole`` ``program`` is (never the
+    machine's path: results are committed)."""
+    root = Path(program).resolve().parent.parent.parent
+    try:
+        done = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return "another labconsole"
+    commit = done.stdout.strip()
+    return f"commit {commit}" if done.returncode == 0 and commit else "another labconsole"
 
 
 def _last_int(text: str) -> int | None:

@@ -156,6 +156,28 @@ def test_scan_benchmark_smoke(tmp_path: Path) -> None:
     else:
         assert any("lnav comparison skipped" in n for n in result.notes)
     assert "labconsole" in render(result)
+    assert all(float(r["cpu s"]) > 0 for r in result.rows  # type: ignore[arg-type]
+               if r["tool"] == "labconsole")
+
+
+def test_scan_benchmark_measures_a_before_labconsole_in_the_same_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``LABCONSOLE_BENCH_BEFORE`` names another labconsole (here the same one): each mix gets
+    a "labconsole before" row, checked like the current one, and before/now figures."""
+    from bench.tools import labconsole_argv
+
+    monkeypatch.setenv(scan_throughput.BEFORE_ENV, labconsole_argv()[0])
+    monkeypatch.setattr(scan_throughput, "MIXES", (("classic", "short-iso"),))
+    cfg = BenchConfig(sizes=(200,), repeat=1, cache_dir=tmp_path, install=False,
+                      profile=False)
+    result = scan_throughput.run(cfg)
+    before = [r for r in result.rows if r["tool"] == "labconsole before"]
+    assert len(before) == 1 and before[0]["count ok"] is True, result.notes
+    now = next(r for r in result.rows if r["tool"] == "labconsole" and r["lines"] == 200)
+    assert float(now["before/now"]) > 0  # type: ignore[arg-type]
+    figures = result.extra["before"]["classic/short-iso"]
+    assert len(figures["cpu_s"]) == 2 and figures["before"] != labconsole_argv()[0]
 
 
 def test_startup_benchmark_smoke(tmp_path: Path) -> None:
