@@ -12,6 +12,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Header
 
+from labconsole.model import timefmt
 from labconsole.sanitize import visible_row
 from labconsole.state.health import unreachable
 from labconsole.state.kernel_log import KernelLogStore
@@ -314,4 +315,5 @@ class DashboardScreen(Screen[None]):
         if self._replay_or_say():
             assert self.lc.replay is not None
             when = self.lc.replay.seek_by(seconds)
-            self.say(f"seek to {when:%H:%M:%S}" if isinstance(when, datetime) else "not started")
+            self.say(f"seek to {timefmt.short(when)}" if isinstance(when, datetime)
+                     else "not started")

@@ -11,6 +11,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Header, Static
 
+from labconsole.model import timefmt
 from labconsole.sanitize import visible_row
 from labconsole.state.health import SourceHealth, unreachable
 from labconsole.state.log_view import LogQuery, LogView
@@ -43,7 +44,8 @@ def render_node_votes(votes: VotesState, node: str, now: datetime) -> Text:
         lost = [u for u in unknown if u.node == node]
         view = cluster.views.get(node)
         if lost:
-            text.append(f"unknown since {lost[0].since:%H:%M:%S} ({visible_row(lost[0].reason)})",
+            since = timefmt.short(lost[0].since)
+            text.append(f"unknown since {since} ({visible_row(lost[0].reason)})",
                         style="yellow")
         elif view is not None:
             word = votes_word(view.total_votes, view.expected_votes, view.quorate)

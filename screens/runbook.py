@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Header, Static
 
 from labconsole.events import OperatorAction
+from labconsole.model import timefmt
 from labconsole.operator import operator_name
 from labconsole.runbook.audit import AuditEntry, AuditError
 from labconsole.runbook.choice import PriorSession, hang_behind_loss
@@ -313,7 +314,7 @@ def _dealt_with(prior: PriorSession, back_in_votes: str | None) -> str:
 
 def _hms(at: str) -> str:
     try:
-        return f"{datetime.fromisoformat(at):%H:%M:%S}"
+        return timefmt.clock(datetime.fromisoformat(at))
     except ValueError:
         return at
 

@@ -153,3 +153,13 @@ def _forget_registered_secrets() -> Generator[None, None, None]:
     from labconsole.config.redact import REDACTOR
 
     REDACTOR.clear()
+
+
+@pytest.fixture(autouse=True)
+def _display_zone_back_to_utc() -> Generator[None, None, None]:
+    """An entry point run in a test (``report --tz``, a config's ``timezone``) sets the
+    process's display zone: put UTC back after each test."""
+    yield
+    from labconsole.model import timefmt
+
+    timefmt.set_display_zone(timefmt.DISPLAY_ZONE)

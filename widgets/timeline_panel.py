@@ -103,7 +103,7 @@ def timeline_rows(timeline: Timeline, node: str | None = None,
         nxt = incidents[n + 1].start if n + 1 < len(incidents) else None
         if nxt is None or entries[i].at < nxt:
             rows.extend(entries[done:i])
-            rows.append(MarkRow(mark, timefmt.DISPLAY_ZONE))
+            rows.append(MarkRow(mark, None))  # in the display zone
             done = i
     rows.extend(entries[done:])
     return rows
@@ -125,7 +125,8 @@ def row_text(row: TimelineRow, node: str | None = None, *, dated: bool = False) 
     if isinstance(row, MarkRow):
         # as a styled span, not the text's base style: Text.render drops a base style
         # when there are no spans, and the panel renders rows one by one
-        return Text.assemble((f"── {visible_row(row.mark.header(row.tz))} ──", "bold magenta"))
+        header = visible_row(row.mark.header(row.tz, date=dated))
+        return Text.assemble((f"── {header} ──", "bold magenta"))
     text = Text(no_wrap=True, overflow="ellipsis")
     style = SEVERITY_STYLE.get(row.severity, "")
     text.append(f"{timefmt.short(row.at, date=dated)} ", style="dim")

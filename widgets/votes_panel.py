@@ -14,6 +14,7 @@ from datetime import datetime
 from rich.text import Text
 from textual.widgets import Static
 
+from labconsole.model import timefmt
 from labconsole.model.vote_view import ClusterPicture, NodeView, Side, Unreadable
 from labconsole.sanitize import visible_row
 from labconsole.state.votes import ClusterViews, VotesState
@@ -114,7 +115,8 @@ def _cluster(text: Text, c: ClusterViews, now: datetime) -> None:
 
 def _unknown(text: Text, u: Unreadable) -> None:
     text.append(" ? ", style="bold yellow")
-    text.append(f"{visible_row(u.node):<6} unknown since {u.since:%H:%M:%S}\n", style="yellow")
+    text.append(f"{visible_row(u.node):<6} unknown since {timefmt.short(u.since)}\n",
+                style="yellow")
     text.append(f"     {visible_row(u.reason)}\n", style="dim yellow")
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from labconsole.commands.terminal import refuse_without_terminal
+from labconsole.commands.tz_option import add_tz_option, use_tz
 from labconsole.config.node_names import CONFIG_HELP, node_names_from
 from labconsole.sanitize import visible
 from labconsole.sources.recording import RecordingError
@@ -35,6 +36,7 @@ def add_replay_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--year", type=int, default=None,
                         help="year of log lines whose stamp has none (default: from the data's "
                         "own dated times, else unknown; never the file's mtime)")
+    add_tz_option(parser)
     parser.add_argument("--max-gap", type=float, default=DEFAULT_MAX_GAP, metavar="SECONDS",
                         help="play any quiet stretch longer than this as this long "
                              f"(default {DEFAULT_MAX_GAP}; 0 or less keeps real gaps)")
@@ -53,6 +55,7 @@ def register(subparsers: Any) -> None:
 
 def build_replay(paths: list[Path], args: argparse.Namespace) -> tuple[ReplaySource,
                                                                           list[RecordingError]]:
+    use_tz(args)
     control = ReplayControl(speed=args.speed, paused=args.paused,
                             max_gap=args.max_gap if args.max_gap > 0 else None)
     errors: list[RecordingError] = []

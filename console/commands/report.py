@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from labconsole.commands.tz_option import add_tz_option, use_tz
 from labconsole.config.node_names import CONFIG_HELP, node_names_from
 from labconsole.config.redact import redact
 from labconsole.sanitize import json_visible, visible
@@ -46,6 +47,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--year", type=int, default=None,
                    help="year of log lines whose stamp has none (default: the year the data's "
                         "own dated times give, else shown as unknown; never the file's mtime)")
+    add_tz_option(p)
     p.set_defaults(func=run)
 
 
@@ -123,6 +125,7 @@ def render(args: argparse.Namespace, problems: list[RecordingError] | None = Non
     """The report text for parsed arguments (see ``build``)."""
     from labconsole.incident.report_md import render_markdown
 
+    use_tz(args)
     report = build(args, problems)
     if _format(args) == "json":
         return json_text(report)

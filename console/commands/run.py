@@ -19,8 +19,10 @@ from typing import TYPE_CHECKING, Any
 from labconsole.clock import system_clock
 from labconsole.commands.replay import add_replay_options, play
 from labconsole.commands.terminal import refuse_without_terminal
+from labconsole.commands.tz_option import use_tz
 from labconsole.config import ConfigError, find_config_path, load_config
 from labconsole.demo import DEMO_RECORDING
+from labconsole.model import timefmt
 from labconsole.operator import operator_name
 
 if TYPE_CHECKING:
@@ -77,6 +79,9 @@ def build_live_app(config_path: Path, args: argparse.Namespace) -> LabConsoleApp
     from labconsole.sources.recording import Recorder
 
     config = load_config(config_path)
+    if getattr(args, "tz", None) is None:  # --tz wins over the config's zone
+        timefmt.set_display_zone(timefmt.parse_zone(config.timezone))
+    use_tz(args)
     live = build_live(config)
     # Runbooks over the console's own SSH connections, with each node's configured kernel
     # log command and bridge, the operator's runbook_dir, and peers from the config.

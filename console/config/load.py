@@ -39,6 +39,7 @@ from labconsole.config.model import (
     SyslogConfig,
     secret_text_problem,
 )
+from labconsole.model import timefmt
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -62,7 +63,7 @@ PROTOCOLS = ("udp", "tcp")
 
 TOP_KEYS = ("console", "syslog", "clusters", "watch")
 CONSOLE_KEYS = ("recording_dir", "runbook_dir", "audit_log", "quorum_poll_interval",
-                "nic_refresh_interval", "bell", "desktop_notification")
+                "nic_refresh_interval", "bell", "desktop_notification", "timezone")
 SYSLOG_KEYS = ("enabled", "address", "port", "protocols", "senders")
 CLUSTER_KEYS = ("name", "ssh", "proxmox", "nodes", "kernel_log_command")
 NODE_KEYS = ("name", "address", "ssh", "kernel_log_command", "interfaces", "bridge",
@@ -271,6 +272,12 @@ def _build(check: _Checker, data: dict[str, Any]) -> Config:
         console, "console", "nic_refresh_interval", DEFAULT_NIC_REFRESH_INTERVAL)
     bell = _or(check.typed(console, "console", "bell", bool), True)
     desktop = _or(check.typed(console, "console", "desktop_notification", bool), True)
+    zone = _or(check.typed(console, "console", "timezone", str), "UTC")
+    try:
+        timefmt.parse_zone(zone)
+    except ValueError as exc:
+        check.add("console.timezone", str(exc))
+        zone = "UTC"
     syslog = _syslog(check, check.table(data, "", "syslog"))
     if "clusters" not in data:
         check.add("clusters", "missing required key (at least one [[clusters]] table)")
@@ -289,6 +296,7 @@ def _build(check: _Checker, data: dict[str, Any]) -> Config:
         nic_refresh_interval=nic_refresh,
         bell=bell,
         desktop_notification=desktop,
+        timezone=zone,
         watch=watch,
     )
 

@@ -165,6 +165,8 @@ class Config:
     # escape (OSC 9 / OSC 777) where the terminal shows one.
     bell: bool = True
     desktop_notification: bool = True
+    # The zone every screen and Markdown report shows times in (IANA name or UTC).
+    timezone: str = "UTC"
     watch: WatchConfig = field(default_factory=lambda: _watch_default())
 
     @property

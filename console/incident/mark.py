@@ -7,7 +7,7 @@ widget need the type before the first frame, the correlation only once facts arr
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone, tzinfo
+from datetime import datetime, tzinfo
 from typing import Literal
 
 from labconsole.model import timefmt
@@ -26,10 +26,11 @@ class IncidentMark:
     status: IncidentStatus
     cause: str | None
 
-    def header(self, tz: tzinfo | None = None) -> str:
+    def header(self, tz: tzinfo | None = None, *, date: bool = False) -> str:
         """``incident 2 from 06:19:02 (ongoing): stuck TX ring on pve03 eno1 (e1000e), ...``;
-        ``tz`` (a tzinfo) is the zone the timeline's own times are shown in."""
-        text = f"incident {self.number} from {timefmt.clock(self.start, zone=tz or timezone.utc)}"
+        ``tz`` (a tzinfo) is the zone the timeline's own times are shown in (default: the
+        display zone); ``date``: the timeline spans days, so the start has its date."""
+        text = f"incident {self.number} from {timefmt.short(self.start, zone=tz, date=date)}"
         if self.status == "ongoing":
             text += " (ongoing)"
         return f"{text}: {self.cause}" if self.cause else text

@@ -30,7 +30,7 @@ def incident_json(r: IncidentReport) -> dict[str, Any]:
 
 
 def _when(t: datetime | None) -> str | None:
-    """ISO 8601 in the display zone; None without a wall-clock time (never an mtime)."""
+    """ISO 8601 in UTC; None without a wall-clock time (never an mtime)."""
     if t is None or timefmt.basis(t) == "no timestamps":
         return None
     return timefmt.iso(t)
@@ -41,7 +41,7 @@ def _times(report: Report) -> dict[str, Any]:
     (year-less stamps: their ISO times carry the placeholder year ``timefmt.YEAR_UNKNOWN``) or
     ``no timestamps`` (times are ``timefmt.UPTIME_BASE`` plus kernel uptime)."""
     kind = timefmt.worst_basis([report.start, report.end])
-    return {"zone": timefmt.zone_name(), "basis": kind,
+    return {"zone": "UTC", "basis": kind,
             "year_known": kind == "wall-clock",
             "placeholder_year": None if kind == "wall-clock" else (
                 timefmt.YEAR_UNKNOWN if kind == "year unknown" else timefmt.UPTIME_BASE.year)}

@@ -13,7 +13,9 @@ travel through events, state and facts:
 - **no timestamps**: a log with no wall-clock time at all (dmesg ``[ secs]``): times are
   ``UPTIME_BASE`` plus the kernel's uptime where the line has one, and are shown as uptime.
 
-One zone in every view: ``DISPLAY_ZONE`` (UTC), named wherever times are shown.
+One zone in every view: UTC, or the configured one (``[console] timezone``, ``--tz``; set
+once by the entry point with ``set_display_zone``), named wherever times are shown. Machine
+forms (scan and report JSON) are always UTC.
 """
 
 from __future__ import annotations
@@ -23,13 +25,37 @@ from typing import Literal
 
 TimeBasis = Literal["wall-clock", "year unknown", "no timestamps"]
 
-DISPLAY_ZONE: tzinfo = timezone.utc
+DISPLAY_ZONE: tzinfo = timezone.utc  # the default
+_zone: list[tzinfo] = [DISPLAY_ZONE]
 # Times of a log without wall-clock stamps: this base plus the kernel uptime (year 2, so that
 # rules reaching minutes before the first line never underflow datetime.min).
 UPTIME_BASE = datetime(2, 1, 1, tzinfo=timezone.utc)
 # The year of a year-less stamp that nothing dated: a leap year far from any real one.
 YEAR_UNKNOWN = 8
 _UNKNOWN_BELOW = 1000  # years from YEAR_UNKNOWN up (a Dec -> Jan rollover adds one)
+
+
+def display_zone() -> tzinfo:
+    """The zone screens and Markdown show times in."""
+    return _zone[0]
+
+
+def set_display_zone(zone: tzinfo) -> None:
+    """Set by an entry point (the config's ``timezone``, ``--tz``) before anything is shown."""
+    _zone[0] = zone
+
+
+def parse_zone(name: str) -> tzinfo:
+    """``UTC`` or an IANA zone name (``Europe/Berlin``); ValueError saying why not."""
+    if name.strip().upper() in ("UTC", "Z", "ETC/UTC"):
+        return timezone.utc
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r} (an IANA name like Europe/Berlin, "
+                         "or UTC)") from None
 
 
 def basis(t: datetime) -> TimeBasis:
@@ -51,13 +77,13 @@ def worst_basis(times: list[datetime | None]) -> TimeBasis:
     return "wall-clock"
 
 
-def in_zone(t: datetime, zone: tzinfo = DISPLAY_ZONE) -> datetime:
+def in_zone(t: datetime, zone: tzinfo | None = None) -> datetime:
     """``t`` in the display zone (a time without a zone is read as UTC)."""
     if t.tzinfo is None:
         t = t.replace(tzinfo=timezone.utc)
     if basis(t) != "wall-clock":
         return t.astimezone(timezone.utc)  # placeholder years stay clear of any zone shift
-    return t.astimezone(zone)
+    return t.astimezone(zone or _zone[0])
 
 
 def uptime_of(t: datetime) -> float:
@@ -71,14 +97,14 @@ def from_uptime(seconds: float) -> datetime:
 
 
 def spans_days(start: datetime | None, end: datetime | None,
-               zone: tzinfo = DISPLAY_ZONE) -> bool:
+               zone: tzinfo | None = None) -> bool:
     """True when ``start`` and ``end`` fall on different dates in the display zone."""
     if start is None or end is None:
         return False
     return in_zone(start, zone).date() != in_zone(end, zone).date()
 
 
-def clock(t: datetime, *, date: bool = False, zone: tzinfo = DISPLAY_ZONE) -> str:
+def clock(t: datetime, *, date: bool = False, zone: tzinfo | None = None) -> str:
     """``06:19:02``; with ``date``: ``2025-11-08 06:19:02``, ``Nov 16 13:33:09`` (year
     unknown); a time of a log without timestamps is its uptime, ``uptime 9327.470 s``."""
     t = in_zone(t, zone)
@@ -92,7 +118,7 @@ def clock(t: datetime, *, date: bool = False, zone: tzinfo = DISPLAY_ZONE) -> st
     return f"{t:%Y-%m-%d %H:%M:%S}"
 
 
-def short(t: datetime, *, date: bool = False, zone: tzinfo = DISPLAY_ZONE) -> str:
+def short(t: datetime, *, date: bool = False, zone: tzinfo | None = None) -> str:
     """A row's time on screen: ``06:19:02``; with ``date`` (the view's data spans days)
     ``11-08 06:19:02``; a time of a log without timestamps as its uptime, ``[9327.471]``."""
     t = in_zone(t, zone)
@@ -101,13 +127,15 @@ def short(t: datetime, *, date: bool = False, zone: tzinfo = DISPLAY_ZONE) -> st
     return f"{t:%m-%d %H:%M:%S}" if date else f"{t:%H:%M:%S}"
 
 
-def zone_name(zone: tzinfo = DISPLAY_ZONE) -> str:
-    return zone.tzname(None) or "UTC"
+def zone_name(zone: tzinfo | None = None) -> str:
+    """``UTC``, ``Europe/Berlin``: the zone's name as configured."""
+    zone = zone or _zone[0]
+    return str(getattr(zone, "key", None) or zone.tzname(None) or "UTC")
 
 
-def iso(t: datetime, zone: tzinfo = DISPLAY_ZONE) -> str:
-    """ISO 8601 in the display zone (placeholder years as they are: see ``basis``)."""
-    return in_zone(t, zone).isoformat()
+def iso(t: datetime) -> str:
+    """ISO 8601 in UTC, for machine forms (placeholder years as they are: see ``basis``)."""
+    return in_zone(t, timezone.utc).isoformat()
 
 
 def iso_or_none(value: datetime | None) -> str | None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from labconsole.clock import Clock
+from labconsole.model import timefmt
 from labconsole.parse.interfaces import InterfacesFile
 from labconsole.runbook.audit import (
     AuditEntry,
@@ -524,7 +525,7 @@ class RunbookEngine:
             self._audit(run, "dry-run", run.detail)
             return
         run.output = tail_bytes(found.result.output, 16 * 1024)
-        when = f" at {found.at:%H:%M:%S}" if found.at else ""
+        when = f" at {timefmt.clock(found.at)}" if found.at else ""
         source = f"rehearsal: from the recording ({found.what}{when})"
         if step.op == "settle":
             n = count_hang_reports(found.result.stdout, self.ctx.iface)

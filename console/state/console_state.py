@@ -29,6 +29,7 @@ from labconsole.events import (
 )
 from labconsole.incident.cef_class import cef_fact
 from labconsole.incident.facts import ActionRecord, Fact, action_fact
+from labconsole.model import timefmt
 from labconsole.model.cef import CefEvent
 from labconsole.model.vote_view import NodeView
 from labconsole.parse.cef import CefParseError, find_cef, parse_cef
@@ -55,7 +56,7 @@ class StateError:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.at:%H:%M:%S} {self.source}: {self.message}"
+        return f"{timefmt.short(self.at)} {self.source}: {self.message}"
 
 
 def cef_severity(severity: str) -> Severity:

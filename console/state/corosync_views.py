@@ -21,6 +21,7 @@ from labconsole.parse.corosync_log import (
     membership_in_message,
     source_of,
 )
+from labconsole.state.kernel_log import aware
 
 
 @dataclass(slots=True)
@@ -44,7 +45,7 @@ class CorosyncLogViews:
         if line.is_kernel or line.continuation or not any(w in line.message for w in WORDS):
             return out
         host = line.host or node
-        when = line.time if line.time is not None and line.time.tzinfo else at
+        when = (aware(line.time) or at) if line.time is not None and line.time.tzinfo else at
         facts = self.reader.feed_message(line.message, host=host, at=when,
                                          source=source_of(line.app))
         seen = membership_in_message(line.message, host=host, at=when)

@@ -39,7 +39,8 @@ async def test_data_across_midnight_is_shown_with_dates_in_utc(tmp_path: Path) -
     assert "  06-03 23:59:58 pve03 e1000e 0000:00:1f.6 eno1: NIC Link is Down" in screen
     assert "  06-04 00:00:03 pve03 e1000e 0000:00:1f.6 eno1: NIC Link is Up" in screen
     assert "01:59:58" not in screen
-    # timeline rows, dated
+    # timeline rows and the incident's header, dated
+    assert "── incident 1 from 06-03 23:59:58: link down on pve03 eno1" in screen
     assert "06-03 23:59:58 LINK pve03 eno1 link down" in screen
     assert "06-04 00:00:03 LINK pve03 eno1 link up" in screen
     assert "replay 06-04 00:00:03/06-04 00:00:03" in screen  # the replay position, dated

@@ -8,6 +8,8 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 from labconsole.incident.report import report_from_paths
 from labconsole.incident.report_json import report_json
 from labconsole.incident.report_md import render_markdown
@@ -81,3 +83,38 @@ def test_data_across_midnight_shows_dates_on_every_time(tmp_path: Path) -> None:
     row = next(line for line in md.splitlines() if "hang x" in line and line.startswith("| 2"))
     assert "until 2024-06-04 00:00:08" in row
     assert js["incidents"][0]["duration_seconds"] == 18  # type: ignore[index]
+
+
+def test_tz_shows_the_markdown_in_that_zone_and_json_stays_utc(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from labconsole.cli import main
+
+    path = _copy(tmp_path, "short_iso.log")
+    assert main(["report", "--tz", "Europe/Berlin", "--no-audit", str(path)]) == 0
+    md = capsys.readouterr().out
+    assert "- **Data:** 2024-06-03 06:18:58 to 07:20:38 Europe/Berlin" in md
+    assert "shown in Europe/Berlin" in md
+    assert main(["report", "--tz", "Europe/Berlin", "--no-audit", "--format", "json",
+                 str(path)]) == 0
+    js = json.loads(capsys.readouterr().out)
+    assert js["start"] == "2024-06-03T04:18:58+00:00" and js["times"]["zone"] == "UTC"
+    with pytest.raises(SystemExit) as exited:  # argparse's usage error
+        main(["report", "--tz", "Mars/Olympus", str(path)])
+    assert exited.value.code == 2
+    assert "unknown time zone 'Mars/Olympus'" in capsys.readouterr().err
+
+
+def test_the_configs_timezone_is_checked(tmp_path: Path) -> None:
+    from labconsole.config import ConfigError, load_config
+
+    node = '[[clusters]]\nname = "lab"\n[[clusters.nodes]]\nname = "pve01"\n' \
+           'address = "10.0.0.11"\n'
+    good = tmp_path / "good.toml"
+    good.write_text('[console]\ntimezone = "Europe/Berlin"\n' + node)
+    assert load_config(good).timezone == "Europe/Berlin"
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[console]\ntimezone = "Mars/Olympus"\n' + node)
+    with pytest.raises(ConfigError) as caught:
+        load_config(bad)
+    assert any("console.timezone" in str(p) and "unknown time zone" in str(p)
+               for p in caught.value.problems)
