@@ -63,6 +63,7 @@ _PLAIN_KERNEL = re.compile(
     rb"([A-Za-z0-9][\w.-]*) kernel: (?![\[\s])[ -~]{0,4000}\n"
 )
 MAX_CACHED_PAIRS = 4096  # register lines remembered (a storm repeats all but its counters)
+MAX_CACHED_LINE = 256  # longer lines are never register lines (register_pairs: 200 chars)
 _MISS = object()
 
 # Called with a decoded line holding ``divert_word`` and its 1-based physical line number;
@@ -388,9 +389,10 @@ class KernelBlockScan:
     def _register_pairs(self, line: bytes) -> tuple[tuple[str, str], ...] | None:
         pairs = register_pairs(line.decode("ascii").strip())
         found = None if pairs is None else tuple(pairs)
-        if len(self._pairs) >= MAX_CACHED_PAIRS:
-            self._pairs.clear()
-        self._pairs[line] = found
+        if len(line) <= MAX_CACHED_LINE:  # bounded: 4096 keys of at most 256 bytes
+            if len(self._pairs) >= MAX_CACHED_PAIRS:
+                self._pairs.clear()
+            self._pairs[line] = found
         return found
 
     def _line(self, raw: bytes) -> None:
