@@ -16,17 +16,27 @@ fixed rate (default 5,000 datagrams/s) for a fixed time. Measured:
 
 ``--quick``: 5,000/s for 8 s. Full: 5,000/s for 30 s. No assertion anywhere: the target
 (keystroke p99 < 100 ms) is reported as met or not.
+
+Paired: with ``$LABCONSOLE_BENCH_BASELINE=<an older checkout>`` each run is a pair, the older
+code then this one, each in its own child process (``bench.baseline``), ``--repeat`` pairs
+(default 3), with the load average before each run and the after/before ratio of each pair:
+the machine is shared, so only runs of the same minutes compare.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from bench.baseline import BASELINE_CHECKOUT_ENV, package_path
 from bench.config import BenchConfig
 from bench.flood import percentiles
 from bench.report import BenchResult, Target
@@ -38,6 +48,11 @@ KEY_EVERY_S = 0.5
 IDLE_KEYS = 12
 TICK_S = 0.01
 SENDER = "import sys; from bench.cef_flood import sender_main; sys.exit(sender_main(sys.argv[1:]))"
+# One measurement in a child process, printed as JSON (works with an older checkout's bench).
+CHILD = ("import dataclasses, json, sys; from bench.cef_flood import CefPlan, measure; "
+         "print(json.dumps(dataclasses.asdict(measure(CefPlan(int(sys.argv[1]), "
+         "float(sys.argv[2]))))))")
+PAIRS = 3
 
 
 @dataclass(frozen=True)
@@ -226,8 +241,62 @@ def add_rows(result: BenchResult, s: CefStats, plan: CefPlan) -> None:
         busy["p99 ms"] < KEY_TARGET_MS and not s.key_timeouts))
 
 
+def measure_in_child(plan: CefPlan, pythonpath: str, cwd: Path) -> CefStats:
+    """``measure`` in a fresh interpreter importing the code on ``pythonpath``."""
+    env = dict(os.environ, PYTHONPATH=pythonpath)
+    done = subprocess.run([sys.executable, "-c", CHILD, str(plan.rate), str(plan.seconds)],
+                          cwd=cwd, env=env, capture_output=True, text=True, check=True,
+                          timeout=plan.seconds * 3 + 120)
+    data = json.loads(done.stdout.strip().splitlines()[-1])
+    return CefStats(**{k: v for k, v in data.items() if k in CefStats.__dataclass_fields__})
+
+
+def run_paired(cfg: BenchConfig, baseline: Path, plan: CefPlan) -> BenchResult:
+    """Alternate the baseline checkout and this tree (see the module docstring)."""
+    result = BenchResult(NAME, COLUMNS)
+    here = Path(__file__).resolve().parent.parent
+    pairs = cfg.repeat or PAIRS
+    met = 0
+    with tempfile.TemporaryDirectory(prefix="lc-baseline-") as tmp:
+        sides = {"before": (package_path(baseline, Path(tmp)), baseline),
+                 "after": (str(here), here)}
+        for i in range(1, pairs + 1):
+            p99: dict[str, float] = {}
+            for side, (path, cwd) in sides.items():
+                load = os.getloadavg()[0]
+                stats = measure_in_child(plan, path, cwd)
+                keys = percentiles(stats.keys)
+                p99[side] = keys["p99 ms"]
+                phase = f"{side} {i}"
+                result.rows += [
+                    {"phase": phase, "what": "load average (1 min) at start", "value": load,
+                     "unit": "", "n": None},
+                    {"phase": phase, "what": "keystroke p50 ms", "value": round(keys["p50 ms"], 1),
+                     "unit": "ms", "n": len(stats.keys)},
+                    {"phase": phase, "what": "keystroke p99 ms", "value": round(keys["p99 ms"], 1),
+                     "unit": "ms", "n": len(stats.keys)},
+                    {"phase": phase, "what": "keystrokes over 100 ms",
+                     "value": sum(1 for k in stats.keys if k * 1000 > KEY_TARGET_MS),
+                     "unit": "keys", "n": len(stats.keys)},
+                    {"phase": phase, "what": "delivered", "value": stats.delivered,
+                     "unit": "datagrams", "n": stats.sent},
+                ]
+            result.rows.append({"phase": f"ratio {i}", "what": "keystroke p99 after/before",
+                                "value": _ratio(p99["after"], p99["before"]), "unit": "x",
+                                "n": None})
+            met += p99["after"] < KEY_TARGET_MS
+    result.targets.append(Target(
+        "keystroke p99 under a CEF flood (paired)", f"< {KEY_TARGET_MS:g} ms at {plan.rate}/s",
+        f"met in {met} of {pairs} runs of this tree", met == pairs))
+    result.note(f"paired with {baseline} ({pairs} pairs, {plan.rate}/s for {plan.seconds:g} s)")
+    return result
+
+
 def run(cfg: BenchConfig) -> BenchResult:
     plan = QUICK if cfg.quick else FULL
+    baseline = os.environ.get(BASELINE_CHECKOUT_ENV)
+    if baseline:
+        return run_paired(cfg, Path(baseline), plan)
     result = BenchResult(NAME, COLUMNS)
     result.note(f"{plan.rate} CEF datagrams/s for {plan.seconds:g} s on loopback UDP into the "
                 "console's own listener; keystroke 'o' (kernel log node filter) every "

@@ -1,0 +1,37 @@
+"""An older checkout's ``labconsole`` importable beside this one, for paired in-process runs.
+
+The CLI benchmarks compare against another checkout's installed ``labconsole`` script
+(``$LABCONSOLE_BENCH_BIN``). In-process benchmarks (``cef_flood``) need the older code's
+package itself: the project maps ``console/`` to ``labconsole`` and ``widgets/``, ``screens/``
+to its subpackages (``[tool.setuptools] package-dir``), so a plain checkout is not importable as
+``labconsole``. ``package_path`` builds that mapping as a folder of symbolic links and returns
+the ``PYTHONPATH`` that imports the checkout's ``labconsole`` and its ``bench`` (with this
+interpreter's third-party packages). ``$LABCONSOLE_BENCH_BASELINE`` names the checkout.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASELINE_CHECKOUT_ENV = "LABCONSOLE_BENCH_BASELINE"
+SUBPACKAGES = ("widgets", "screens")
+
+
+class BaselineError(ValueError):
+    """The named baseline is not a labconsole checkout."""
+
+
+def package_path(checkout: Path, work: Path) -> str:
+    """``PYTHONPATH`` for the checkout's code; the links are made under ``work``."""
+    checkout = checkout.resolve()
+    if not (checkout / "console" / "app.py").is_file() or not (checkout / "bench").is_dir():
+        raise BaselineError(f"{checkout}: not a labconsole checkout (no console/app.py, bench/)")
+    package = work / "labconsole"
+    package.mkdir(parents=True, exist_ok=True)
+    for item in (checkout / "console").iterdir():
+        (package / item.name).symlink_to(item)
+    for name in SUBPACKAGES:
+        if (checkout / name).is_dir() and not (package / name).exists():
+            (package / name).symlink_to(checkout / name)
+    return os.pathsep.join([str(work), str(checkout)])
