@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from labconsole.incident.mark import IncidentMark
 
@@ -23,18 +24,26 @@ MAX_TEXT = 160
 class Ringer:
     """Remembers every incident it was shown (by start), so each rings once, and only when
     first seen open: an incident already resolved when first seen (a replay seeking past
-    it) is old news."""
+    it) is old news. An incident whose start moved earlier (a fact stamped before it arrived
+    late: a node that could not send delivers its log when it can) is the one it was, not
+    a new one: a mark whose span holds the start of a mark seen before that is gone now."""
 
     seen: set[str] = field(default_factory=set)
+    _starts: dict[str, datetime] = field(default_factory=dict)  # seen key -> start
 
     def new(self, marks: Iterable[IncidentMark]) -> list[IncidentMark]:
+        marks = list(marks)
+        now = {mark.start.isoformat() for mark in marks}
         fresh = []
         for mark in marks:
             key = mark.start.isoformat()
             if key in self.seen:
                 continue
+            moved = any(k not in now and mark.start <= t <= mark.end
+                        for k, t in self._starts.items())
             self.seen.add(key)
-            if mark.status != "resolved":
+            self._starts[key] = mark.start
+            if mark.status != "resolved" and not moved:
                 fresh.append(mark)
         return fresh
 

@@ -107,7 +107,7 @@ def build(args: argparse.Namespace, problems: list[RecordingError] | None = None
               "(--no-audit leaves them out)", file=sys.stderr)
     # the bundled file is named as such, not where this machine installed it
     origin = DataSource.of_paths(args.paths) if args.paths else DataSource.demo()
-    names = node_names_from(args.config) if args.paths else None
+    names = node_names_from(getattr(args, "config", None)) if args.paths else None
     report = report_from_paths(paths, audit=audits, year=args.year, problems=problems,
                                origin=origin, names=names)
     report.sources = list(origin.paths)

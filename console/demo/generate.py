@@ -9,8 +9,17 @@ no randomness.
 The story (DESIGN.md "The job"): a switch reboot (CEF alerts ~06:08-06:09) takes pve03 out of
 the cluster at 06:10 (2/3, still quorate); the switch is back at 06:10 and pve03 rejoins at
 06:11 (3/3). At 06:19 pve03 drops again, this time with ``Detected Hardware Unit Hang`` every
-2 s, TDH and next_to_clean frozen at <f6>: the e1000e TSO/GSO race. The operator turns the
-offloads off, the hangs stop and the votes return to 3/3.
+2 s, TDH and next_to_clean frozen at <f6>: the e1000e TSO/GSO race, until the driver resets
+the adapter at 06:20:16 and pve03 can send again (the race will strike again: it "keeps
+dropping"). The operator turns the offloads off, and the votes return to 3/3.
+
+What the console could see, as a live one would have recorded it (issue 14): pve03 cannot
+send while its cable's switch is down or its TX ring is stuck, so the console's SSH
+connection to it is lost both times (keepalive timeout, then reconnect attempts that time
+out) and nothing of pve03 arrives meanwhile; its kernel lines of those minutes (the link
+down, the 37 hang reports, the reset) arrive when the connection is back, the journal stream
+resuming from its cursor, with the lines' own times; its NIC state is read again on
+reconnect. pve01 and pve02 stay connected throughout.
 """
 
 from __future__ import annotations
@@ -42,6 +51,14 @@ CLUSTER = "homelab"
 HANG_FIRST = datetime(2025, 11, 8, 6, 19, 2, tzinfo=timezone.utc)
 HANG_REPORTS = 37
 FIX_AT = datetime(2025, 11, 8, 6, 20, 30, tzinfo=timezone.utc)
+# e1000e's watchdog resets the adapter after the last hang report: the ring moves again.
+RESET_AT = datetime(2025, 11, 8, 6, 20, 16, tzinfo=timezone.utc)
+# The console's SSH connection to pve03: (lost, reconnect attempts that time out, back).
+SWITCH_OUTAGE = (datetime(2025, 11, 8, 6, 9, 16, tzinfo=timezone.utc),
+                 datetime(2025, 11, 8, 6, 10, 50, tzinfo=timezone.utc))
+TX_STUCK = (datetime(2025, 11, 8, 6, 19, 17, tzinfo=timezone.utc),
+            datetime(2025, 11, 8, 6, 20, 24, tzinfo=timezone.utc))
+LOST = "connection lost (keepalive timeout)"
 OFFLOAD_CMD = "ethtool -K eno1 tso off gso off gro off"
 
 
@@ -54,15 +71,20 @@ def _journal_stamp(at: datetime, node: str) -> str:
 
 
 def kernel_lines(at: datetime, node: str, message: str,
-                 continuation: tuple[str, ...] = ()) -> list[KernelText]:
-    """One kernel message as ``journalctl -k`` prints it: prefix, then indented lines."""
+                 continuation: tuple[str, ...] = (), *,
+                 received: datetime | None = None) -> list[KernelText]:
+    """One kernel message as ``journalctl -k`` prints it: prefix, then indented lines;
+    ``received``: when the console got it, when that is not when it was logged (the node
+    could not send)."""
     head = _journal_stamp(at, node)
     pad = " " * len(head)
     texts = [head + message] + [pad + c for c in continuation]
-    return [KernelText(at=at, source=f"ssh:{node}", node=node, text=t) for t in texts]
+    return [KernelText(at=received or at, source=f"ssh:{node}", node=node, text=t)
+            for t in texts]
 
 
-def hang_block(at: datetime, report: int) -> list[KernelText]:
+def hang_block(at: datetime, report: int, received: datetime | None = None
+               ) -> list[KernelText]:
     """An e1000e hang report with the TX ring frozen (TDH/next_to_clean stuck at <f6>)."""
     jiffies = 0x1002A1F00 + report * 0x7D0
     regs = (
@@ -82,7 +104,7 @@ def hang_block(at: datetime, report: int) -> list[KernelText]:
         "PCI Status             <10>",
     )
     return kernel_lines(at, "pve03", f"e1000e {PCI['pve03']} eno1: Detected Hardware Unit Hang:",
-                        regs)
+                        regs, received=received)
 
 
 def pvecm_status(at: datetime, present: tuple[str, ...], seen_from: str = "pve01") -> str:
@@ -170,6 +192,21 @@ def _quorum(at: datetime, present: tuple[str, ...]) -> QuorumText:
                       cluster=CLUSTER)
 
 
+def _unreachable(lost: datetime, back: datetime) -> Iterator[Event]:
+    """pve03's SSH connection: lost by keepalive, reconnect attempts timing out (the backoff
+    doubling from 2 s, each attempt's 10 s connect timeout), connected again at ``back``."""
+    yield ConnectionChange(at=lost, source="ssh:pve03", node="pve03", state="reconnecting",
+                           detail=LOST, retry_in=2.0)
+    at, delay = lost + timedelta(seconds=12), 4.0
+    while at + timedelta(seconds=delay) < back:
+        yield ConnectionChange(at=at, source="ssh:pve03", node="pve03", state="reconnecting",
+                               detail="timed out", retry_in=delay)
+        at += timedelta(seconds=10 + delay)
+        delay = min(delay * 2, 30.0)
+    yield ConnectionChange(at=back, source="ssh:pve03", node="pve03", state="connected",
+                           detail=f"root@{NODE_IPS['pve03']}")
+
+
 def _members_at(at: datetime) -> tuple[str, ...]:
     """Who corosync on pve01 sees: pve03 is out 06:10-06:11 and 06:19-06:21."""
     if _t(10, 0) <= at < _t(11, 0) or _t(19, 10) <= at < _t(21, 0):
@@ -205,19 +242,33 @@ def story() -> Iterator[Event]:
     for i, client in enumerate(("pve03", "nas01", "printer")):
         yield cef(_t(9, 2 + 3 * i), "402", "Client Disconnected", 2, _unifi_ext(
             "Client", "Wired", f"{client} disconnected from USW-Lite-16 port {i + 3}."))
-    yield from kernel_lines(_t(9, 1), "pve03", f"e1000e {PCI['pve03']} eno1: NIC Link is Down")
-    yield from kernel_lines(_t(9, 1), "pve03", "vmbr0: port 1(eno1) entered disabled state")
-    yield nic(_t(9, 5), "pve03", link="down")
+    # pve03's cable is on the rebooting switch: the console hears nothing of it until the
+    # link is back and SSH reconnects; then the journal stream catches up from its cursor.
+    yield from _unreachable(*SWITCH_OUTAGE)
+    back = SWITCH_OUTAGE[1]
+    yield from kernel_lines(_t(9, 1), "pve03", f"e1000e {PCI['pve03']} eno1: NIC Link is Down",
+                            received=back)
+    yield from kernel_lines(_t(9, 1), "pve03", "vmbr0: port 1(eno1) entered disabled state",
+                            received=back)
     yield cef(_t(10, 31), "401", "Device Online", 2, _unifi_ext(
         "Monitoring", "Device", "USW-Lite-16 is back online."))
     yield from kernel_lines(_t(10, 44), "pve03", f"e1000e {PCI['pve03']} eno1: NIC Link is Up "
-                            "1000 Mbps Full Duplex, Flow Control: Rx/Tx")
-    yield from kernel_lines(_t(10, 44), "pve03", "vmbr0: port 1(eno1) entered blocking state")
-    yield from kernel_lines(_t(10, 45), "pve03", "vmbr0: port 1(eno1) entered forwarding state")
-    yield nic(_t(10, 46), "pve03")
-    # The second, separate event: the TX ring of pve03's eno1 stops moving.
+                            "1000 Mbps Full Duplex, Flow Control: Rx/Tx", received=back)
+    yield from kernel_lines(_t(10, 44), "pve03", "vmbr0: port 1(eno1) entered blocking state",
+                            received=back)
+    yield from kernel_lines(_t(10, 45), "pve03", "vmbr0: port 1(eno1) entered forwarding state",
+                            received=back)
+    yield nic(back + timedelta(seconds=1), "pve03")
+    # The second, separate event: the TX ring of pve03's eno1 stops moving. pve03 cannot
+    # send: SSH is lost again; after the driver's reset it can, SSH reconnects and the 37
+    # hang reports and the reset arrive with their own times.
+    yield from _unreachable(*TX_STUCK)
+    back = TX_STUCK[1]
     for report in range(HANG_REPORTS):
-        yield from hang_block(HANG_FIRST + timedelta(seconds=2 * report), report)
+        yield from hang_block(HANG_FIRST + timedelta(seconds=2 * report), report, back)
+    yield from kernel_lines(RESET_AT, "pve03", f"e1000e {PCI['pve03']} eno1: Reset adapter "
+                            "unexpectedly", received=back)
+    yield nic(back + timedelta(seconds=1), "pve03")
     yield from kernel_lines(_t(19, 30), "pve02", "perf: interrupt took too long (3140 > 3128), "
                             "lowering kernel.perf_event_max_sample_rate to 63500")
     yield OperatorAction(at=FIX_AT, source="runbook", node="pve03", runbook="e1000e-offloads",

@@ -279,15 +279,16 @@ class LogView:
         return None
 
     def index_at(self, when: datetime) -> int | None:
-        """First row at or after ``when`` (rows are in arrival order, nearly time order)."""
+        """The row of the earliest time at or after ``when`` (the first such row on a tie).
+        Rows are in arrival order, nearly time order: lines a node could not send arrive
+        late, after newer lines of other nodes, and are still found by their own time."""
         target = timestamp(when)
+        best: tuple[float, int] | None = None
         for i, code in enumerate(self.codes):
-            if code > 0:
-                if self.store.time_of(code) >= target:
-                    return i
-            elif timestamp(self.row(code).at) >= target:
-                return i
-        return None
+            t = self.store.time_of(code) if code > 0 else timestamp(self.row(code).at)
+            if t >= target and (best is None or t < best[0]):
+                best = (t, i)
+        return None if best is None else best[1]
 
     def row_for_episode(self, episode_id: int) -> int | None:
         return self._episode_rows.get(episode_id)

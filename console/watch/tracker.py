@@ -22,6 +22,13 @@ id, the cause kind and whether it was resolved, and says what changed since the 
   often whole seconds, and transport takes time), so the correlation, which goes by the
   facts' times, joins it to that incident. Announced after ``hold`` like a start, and
   followed by its own "ended". Without it such trouble would alert nobody.
+
+An incident's id is its start; a fact stamped before that start can still arrive (a node that
+could not send delivers its kernel log when it can again: the demo's 37 hang reports from
+06:19:02 arrive after the votes loss at 06:19:12 opened the incident). The incident then has
+an earlier start and a new id, but it is the same incident: the announced one whose start lies
+within it and that is no longer in the correlation carries over (its alerts continue under the
+new id: a cause change, an end), never a second "started".
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ class _Seen:
     cause_kind: str  # the kind the last alert named
     cause: str
     resolved: bool
+    start: datetime | None = None  # the incident's start when it was announced
     pending: str | None = None  # another kind the cause has had since ``pending_since``
     pending_since: datetime | None = None
     reopened: int = 0  # "reopened" alerts sent
@@ -66,10 +74,23 @@ class IncidentTracker:
         first)."""
         report = report_from_state(state, rules=self.rules)
         self.last = report.incidents
+        current = {rep.incident.id for rep in report.incidents}
         alerts: list[IncidentAlert] = []
         for rep in report.incidents:
+            self._carry_over(rep, current)
             alerts.extend(self._changes(rep, state.latest or rep.incident.end))
         return alerts
+
+    def _carry_over(self, rep: IncidentReport, current: set[str]) -> None:
+        """An incident whose start moved earlier is the one announced (module docstring)."""
+        inc = rep.incident
+        if inc.id in self._seen:
+            return
+        for old, seen in list(self._seen.items()):
+            if (old not in current and seen.start is not None
+                    and inc.start <= seen.start <= inc.end):
+                self._seen[inc.id] = self._seen.pop(old)
+                return
 
     def _changes(self, rep: IncidentReport, at: datetime) -> list[IncidentAlert]:
         inc = rep.incident
@@ -78,7 +99,7 @@ class IncidentTracker:
         if seen is None:
             if not resolved and at - inc.start < self.hold:
                 return []  # not yet: let the first evidence settle the cause
-            self._seen[inc.id] = _Seen(rep.cause.kind, rep.cause.text, resolved,
+            self._seen[inc.id] = _Seen(rep.cause.kind, rep.cause.text, resolved, inc.start,
                                        trouble_until=_trouble_until(rep))
             first = [_alert("started", rep, at)]
             return [*first, _alert("ended", rep, at)] if resolved else first

@@ -14,7 +14,9 @@ from labconsole.screens.dashboard import DashboardScreen
 from labconsole.sources.replay import ReplayControl, ReplaySource, load_events
 
 END = datetime(2025, 11, 8, 6, 22, 0, tzinfo=timezone.utc)
-MID_INCIDENT = datetime(2025, 11, 8, 6, 19, 40, tzinfo=timezone.utc)
+# pve03 reachable again (06:20:24) and its hang reports just arrived; votes still 2/3, the
+# offloads not yet off (06:20:30).
+MID_INCIDENT = datetime(2025, 11, 8, 6, 20, 28, tzinfo=timezone.utc)
 
 
 def demo_app(until: datetime = END, *, speed: float = 0, paused: bool = False) -> LabConsoleApp:

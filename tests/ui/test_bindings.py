@@ -41,11 +41,11 @@ async def test_panels_show_votes_nics_log_timeline_and_status() -> None:
         pane = app.screen.query_one(KernelLogPane)
         episodes = [r for r in pane.view.rows if r.episode is not None]
         assert len(episodes) == 1 and episodes[0].folded
-        assert "hang x 20, TDH stuck at <f6>" in episodes[0].text()
+        assert "hang x 37, TDH stuck at <f6>" in episodes[0].text()
         timeline = app.screen.query_one(TimelinePanel).text.plain
         assert "incident 2 from 06:19:02" in timeline and "pve03 left homelab" in timeline
         status = _text(app.screen.query_one(StatusBar))
-        assert "replay 06:19:40" in status and "rec off" in status
+        assert "replay 06:20:25" in status and "rec off" in status
 
 
 async def test_quit_is_clean() -> None:
@@ -161,6 +161,10 @@ async def test_node_detail_shows_one_node_and_goes_back() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await pilot.press("d")
+        screen = app.screen
+        # the newest row is pve03's: its kernel log of the hang arrived last
+        assert isinstance(screen, NodeDetailScreen) and screen.node == "pve03"
+        await pilot.press("escape", "t", *"06:19:30", "enter", "d")
         screen = app.screen
         assert isinstance(screen, NodeDetailScreen) and screen.node == "pve02"
         await pilot.press("escape", "t", *"06:19", "enter", "d")

@@ -67,7 +67,8 @@ def test_watch_on_a_recording_logs_each_alert(capsys: pytest.CaptureFixture[str]
     alerts = [line for line in capsys.readouterr().out.splitlines()
               if line.startswith("ALERT ")]
     assert [a.split(":")[1].strip() for a in alerts] == [
-        "incident 1 started", "incident 1 ended", "incident 2 started"]
+        "incident 1 started", "incident 1 ended", "incident 2 started",
+        "incident 2 cause changed"]
 
 
 def test_recorder_rotates_by_age(tmp_path: Path) -> None:
