@@ -167,7 +167,7 @@ def _hang_evidence(f: Fact) -> str:
     ep = f.hang
     assert ep is not None
     marker = _MARKER[ep.kind]
-    span = f"{timefmt.clock(f.at)}-{timefmt.clock(f.last)}"
+    span = timefmt.span(f.at, f.last)
     every = ""
     if ep.reports > 1 and f.last > f.at:
         every = f", every {(f.last - f.at).total_seconds() / (ep.reports - 1):.0f} s"

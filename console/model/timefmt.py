@@ -127,6 +127,13 @@ def short(t: datetime, *, date: bool = False, zone: tzinfo | None = None) -> str
     return f"{t:%m-%d %H:%M:%S}" if date else f"{t:%H:%M:%S}"
 
 
+def span(start: datetime, end: datetime) -> str:
+    """``06:19:02-06:19:12``; in a log without timestamps ``uptime 663.202-667.190 s``."""
+    if basis(in_zone(start)) == "no timestamps":
+        return f"uptime {uptime_of(start):.3f}-{uptime_of(end):.3f} s"
+    return f"{clock(start)}-{clock(end)}"
+
+
 def zone_name(zone: tzinfo | None = None) -> str:
     """``UTC``, ``Europe/Berlin``: the zone's name as configured."""
     zone = zone or _zone[0]

@@ -91,7 +91,7 @@ def episode_fact(ref: EpisodeRef, fallback: datetime) -> Fact:
     when a report needs them: ``incident.from_state``)."""
     ep = ref.episode
     first = aware(ep.first) or fallback
-    last = aware(ep.last) or first
+    last = aware(ep.last) or first + _uptime_span(ep)
     what = "hardware unit hang" if ep.kind == "unit_hang" else "TX hang reset" \
         if ep.kind == "reset" else "transmit timeout"
     return Fact(at=first, kind="hang", node=ref.node, device=ep.device or None, until=last,
@@ -100,6 +100,14 @@ def episode_fact(ref: EpisodeRef, fallback: datetime) -> Fact:
 
 
 _ZERO = timedelta(0)
+
+
+def _uptime_span(ep: HangEpisode) -> timedelta:
+    """How long an episode whose lines carry no wall-clock time lasted, by the kernel's own
+    uptime stamps (dmesg ``[ secs]``); zero without them."""
+    if ep.first_uptime is None or ep.last_uptime is None:
+        return _ZERO
+    return timedelta(seconds=max(0.0, ep.last_uptime - ep.first_uptime))
 
 
 def aware(t: datetime | None) -> datetime | None:

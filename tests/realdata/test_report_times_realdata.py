@@ -108,3 +108,13 @@ def test_scan_says_year_unknown_instead_of_the_mtime_year(
     (link,) = json.loads(capsys.readouterr().out)["files"][0]["links"]
     assert (link["first"], link["last"]) == ("0008-11-16T13:33:12", "0008-11-16T14:09:51")
     assert "2001" not in text
+
+
+def test_an_episode_without_wall_clock_times_lasts_by_the_kernels_uptime(
+        realdata: Path, tmp_path: Path) -> None:
+    """dmesg reports at 665.191 and 667.191 s: a 2 s episode, shown in uptime."""
+    md, js = _report(_copies(realdata, tmp_path, "e1000e_05.log"))
+    (incident,) = js["incidents"]  # type: ignore[misc]
+    assert incident["duration_seconds"] == pytest.approx(1.999454)
+    assert "- **When:** uptime 665.191 s to uptime 667.191 s (2 s)" in md
+    assert "- uptime 665.191-667.191 s 2 x 'Detected Hardware Unit Hang'" in md
