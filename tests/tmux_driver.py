@@ -6,9 +6,14 @@ Shared by the e2e tests (demo, runbook) and the live lab test. Every wait is bou
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shlex
 import subprocess
+import sys
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 
 class TmuxSession:
@@ -41,3 +46,40 @@ class TmuxSession:
                 return screen
             time.sleep(self.poll_seconds)
         raise AssertionError(f"timed out waiting for {what}; screen was:\n{screen}")
+
+
+EXIT_MARK = "LABCONSOLE_EXIT="  # printed after labconsole exits: ``LABCONSOLE_EXIT=<status>``
+
+
+@contextlib.contextmanager
+def labconsole_in_tmux(args: Sequence[str], *, width: int, height: int,
+                       env: Mapping[str, str | None] | None = None,
+                       netns: str | None = None, program: Sequence[str] | None = None,
+                       polls: int = 240, poll_seconds: float = 0.25,
+                       name: str = "labconsole-e2e") -> Iterator[TmuxSession]:
+    """``labconsole ARGS`` in a detached tmux session of ``width`` x ``height`` on a private
+    server (killed afterwards, whatever happened), as an operator would run it.
+
+    ``env``: changes to this process's environment (None removes a variable); TERM is
+    xterm-256color. ``netns``: start the tmux server inside that network namespace (the
+    pane's shell and labconsole inherit it). ``program``: the labconsole command (default:
+    this interpreter's ``-m labconsole``). After labconsole exits the pane prints
+    ``LABCONSOLE_EXIT=<status>`` and stays a minute, so the exit can be read."""
+    t = TmuxSession(f"{name}-{os.getpid()}-{uuid.uuid4().hex[:8]}", polls=polls,
+                    poll_seconds=poll_seconds)
+    argv = [*(program or (sys.executable, "-m", "labconsole")), *args]
+    command = f"{shlex.join(argv)}; echo {EXIT_MARK}$?; sleep 60"
+    environment = {**os.environ, "TERM": "xterm-256color"}
+    for key, value in (env or {}).items():
+        if value is None:
+            environment.pop(key, None)
+        else:
+            environment[key] = value
+    prefix = ["ip", "netns", "exec", netns] if netns else []
+    subprocess.run([*prefix, "tmux", "-L", t.socket, "-f", os.devnull, "new-session", "-d",
+                    "-s", t.target, "-x", str(width), "-y", str(height), "sh", "-c", command],
+                   check=True, timeout=20, env=environment)
+    try:
+        yield t
+    finally:
+        t.run("kill-server")

@@ -4,18 +4,13 @@ episode and a footer that keeps ``? Help`` and ``q Quit`` are all on the one scr
 
 from __future__ import annotations
 
-import os
-import shlex
 import shutil
-import subprocess
-import sys
-import uuid
 from collections.abc import Iterator
 
 import pytest
 
 from labconsole.demo import DEMO_RECORDING
-from tests.tmux_driver import TmuxSession
+from tests.tmux_driver import TmuxSession, labconsole_in_tmux
 
 pytestmark = [
     pytest.mark.e2e,
@@ -27,18 +22,9 @@ VOTES_WIDTH = 36  # the votes panel's columns at 80x24 (the NIC panel is to its 
 
 @pytest.fixture
 def tmux() -> Iterator[TmuxSession]:
-    t = TmuxSession(f"labconsole-e2e80-{os.getpid()}-{uuid.uuid4().hex[:8]}", polls=160,
-                    poll_seconds=0.25)
-    command = (f"{shlex.quote(sys.executable)} -m labconsole replay --speed 0 "
-               f"{shlex.quote(str(DEMO_RECORDING))}; echo LABCONSOLE_EXIT=$?; sleep 60")
-    subprocess.run(["tmux", "-L", t.socket, "-f", os.devnull, "new-session", "-d", "-s", "lc",
-                    "-x", "80", "-y", "24", "sh", "-c", command], check=True, timeout=20,
-                   env={**os.environ, "TERM": "xterm-256color"})
-    try:
+    with labconsole_in_tmux(["replay", "--speed", "0", str(DEMO_RECORDING)], width=80,
+                            height=24, polls=160, name="labconsole-e2e80") as t:
         yield t
-    finally:
-        subprocess.run(["tmux", "-L", t.socket, "kill-server"], capture_output=True,
-                       timeout=20, check=False)
 
 
 def test_everything_that_matters_fits_80x24(tmux: TmuxSession) -> None:

@@ -7,18 +7,14 @@ Every wait polls capture-pane a bounded number of times.
 
 from __future__ import annotations
 
-import os
-import shlex
 import shutil
-import subprocess
-import sys
-import uuid
 from collections.abc import Iterator
 
 import pytest
 
 from labconsole.demo import DEMO_RECORDING
 from tests.tmux_driver import TmuxSession as Tmux
+from tests.tmux_driver import labconsole_in_tmux
 
 pytestmark = [
     pytest.mark.e2e,
@@ -31,19 +27,9 @@ POLL_SECONDS = 0.25
 
 @pytest.fixture
 def tmux() -> Iterator[Tmux]:
-    t = Tmux(f"labconsole-e2e-{os.getpid()}-{uuid.uuid4().hex[:8]}", polls=POLLS,
-             poll_seconds=POLL_SECONDS)
-    command = (f"{shlex.quote(sys.executable)} -m labconsole replay --speed 4 "
-               f"{shlex.quote(str(DEMO_RECORDING))}; echo LABCONSOLE_EXIT=$?; sleep 60")
-    env = {**os.environ, "TERM": "xterm-256color"}
-    subprocess.run(["tmux", "-L", t.socket, "-f", os.devnull, "new-session", "-d", "-s", "lc",
-                    "-x", "100", "-y", "30", "sh", "-c", command], check=True, timeout=20,
-                   env=env)
-    try:
+    with labconsole_in_tmux(["replay", "--speed", "4", str(DEMO_RECORDING)], width=100,
+                            height=30, polls=POLLS, poll_seconds=POLL_SECONDS) as t:
         yield t
-    finally:
-        subprocess.run(["tmux", "-L", t.socket, "kill-server"], capture_output=True,
-                       timeout=20, check=False)
 
 
 def test_demo_replay_in_tmux(tmux: Tmux) -> None:

@@ -9,18 +9,14 @@ bounded.
 
 from __future__ import annotations
 
-import os
-import shlex
 import shutil
-import subprocess
-import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.tmux_driver import TmuxSession as Tmux
+from tests.tmux_driver import labconsole_in_tmux
 
 pytestmark = [
     pytest.mark.e2e,
@@ -40,20 +36,11 @@ LINES = [
 def tmux(tmp_path: Path) -> Iterator[Tmux]:
     log = tmp_path / "hostile.log"
     log.write_bytes(("\n".join(LINES) + "\n").encode("utf-8"))
-    t = Tmux(f"labconsole-hostile-{os.getpid()}-{uuid.uuid4().hex[:8]}", polls=160,
-             poll_seconds=0.25)
-    command = (f"{shlex.quote(sys.executable)} -m labconsole replay --speed 0 --year 2026 "
-               f"{shlex.quote(str(log))}; echo LABCONSOLE_EXIT=$?; sleep 60")
-    env = {**os.environ, "TERM": "xterm-256color"}
-    subprocess.run(["tmux", "-L", t.socket, "-f", os.devnull, "new-session", "-d", "-s", "lc",
-                    "-x", "220", "-y", "40", "sh", "-c", command], check=True, timeout=20,
-                   env=env)
-    t.run("select-pane", "-t", "lc", "-T", "operator-title")
-    try:
+    with labconsole_in_tmux(["replay", "--speed", "0", "--year", "2026", str(log)],
+                            width=220, height=40, polls=160,
+                            name="labconsole-hostile") as t:
+        t.run("select-pane", "-t", "lc", "-T", "operator-title")
         yield t
-    finally:
-        subprocess.run(["tmux", "-L", t.socket, "kill-server"], capture_output=True,
-                       timeout=20, check=False)
 
 
 def test_a_hostile_log_line_changes_neither_title_nor_other_rows(tmux: Tmux) -> None:

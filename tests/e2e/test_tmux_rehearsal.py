@@ -9,12 +9,7 @@ Every wait polls capture-pane a bounded number of times.
 
 from __future__ import annotations
 
-import os
-import shlex
 import shutil
-import subprocess
-import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +18,7 @@ import pytest
 from labconsole.demo import DEMO_RECORDING
 from labconsole.runbook.audit import read_audit
 from tests.tmux_driver import TmuxSession as Tmux
+from tests.tmux_driver import labconsole_in_tmux
 
 pytestmark = [
     pytest.mark.e2e,
@@ -41,20 +37,10 @@ def home(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def tmux(home: Path) -> Iterator[Tmux]:
-    t = Tmux(f"labconsole-e2e-{os.getpid()}-{uuid.uuid4().hex[:8]}", polls=160,
-             poll_seconds=0.25)
-    command = (f"{shlex.quote(sys.executable)} -m labconsole replay --speed 0 "
-               f"{shlex.quote(str(DEMO_RECORDING))}; echo LABCONSOLE_EXIT=$?; sleep 60")
-    env = {k: v for k, v in os.environ.items() if k != "XDG_DATA_HOME"}
-    env.update(TERM="xterm-256color", HOME=str(home))
-    subprocess.run(["tmux", "-L", t.socket, "-f", os.devnull, "new-session", "-d", "-s", "lc",
-                    "-x", "110", "-y", "34", "sh", "-c", command], check=True, timeout=20,
-                   env=env)
-    try:
+    with labconsole_in_tmux(["replay", "--speed", "0", str(DEMO_RECORDING)], width=110,
+                            height=34, env={"XDG_DATA_HOME": None, "HOME": str(home)},
+                            polls=160) as t:
         yield t
-    finally:
-        subprocess.run(["tmux", "-L", t.socket, "kill-server"], capture_output=True,
-                       timeout=20, check=False)
 
 
 def steps_pane(screen: str) -> list[str]:

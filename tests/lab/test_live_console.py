@@ -12,13 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import shlex
 import shutil
-import subprocess
-import sys
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -27,6 +22,7 @@ import pytest
 
 from tests.lab.labnet import Lab
 from tests.tmux_driver import TmuxSession as LabTmux
+from tests.tmux_driver import labconsole_in_tmux
 
 pytestmark = [
     pytest.mark.lab,
@@ -123,19 +119,10 @@ def console_in_tmux(lab: Lab, tmp_path: Path, journal: bool = False) -> Iterator
     real journal."""
     config = tmp_path / "config.toml"
     config.write_text(lab_config(lab, journal=journal))
-    t = LabTmux(f"labconsole-live-{os.getpid()}-{uuid.uuid4().hex[:8]}", polls=POLLS,
-                poll_seconds=POLL_SECONDS)
-    command = (f"{shlex.quote(sys.executable)} -m labconsole run --config "
-               f"{shlex.quote(str(config))}; echo LABCONSOLE_EXIT=$?; sleep 60")
-    env = {k: v for k, v in os.environ.items() if k != "LABCONSOLE_CONFIG"}
-    env["TERM"] = "xterm-256color"
-    subprocess.run(["ip", "netns", "exec", lab.ops_ns, "tmux", "-L", t.socket, "-f",
-                    os.devnull, "new-session", "-d", "-s", "lc", "-x", "110", "-y", "32",
-                    "sh", "-c", command], check=True, timeout=20, env=env)
-    try:
+    with labconsole_in_tmux(["run", "--config", str(config)], width=110, height=32,
+                            env={"LABCONSOLE_CONFIG": None}, netns=lab.ops_ns, polls=POLLS,
+                            poll_seconds=POLL_SECONDS, name="labconsole-live") as t:
         yield t
-    finally:
-        t.run("kill-server")
 
 
 @pytest.fixture
