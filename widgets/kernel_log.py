@@ -104,10 +104,18 @@ class KernelLogPane(ScrollView, can_focus=True):
         if self.follow:
             self.cursor = max(0, len(self.view.rows) - 1)
             self.scroll_end(animate=False, immediate=True)
+            # The new virtual size counts only after the next layout: a burst of more rows
+            # than the pane holds left the view short of the end (measured: 60 lines at
+            # once, "following" in the title, the pane still at row 0 of 63).
+            self.call_after_refresh(self._follow_end)
         else:
             self.cursor = min(self.cursor, max(0, len(self.view.rows) - 1))
         self._update_title()
         self.refresh()
+
+    def _follow_end(self) -> None:
+        if self.follow:
+            self.scroll_end(animate=False, immediate=True)
 
     def _update_title(self) -> None:
         q = self.view.query
