@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
+import uuid
 
 import pytest
 
@@ -76,20 +77,30 @@ def test_quorum_source_follows_a_node_link_down_and_up(healthy_lab: Lab) -> None
 
 
 def test_hang_lines_written_on_pve03_arrive_as_kernel_text(lab: Lab) -> None:
+    """The block arrives whole and in order after a marker line written just before it.
+    (The stream starts with ``tail -n +1``: it first replays what earlier tests of the
+    session wrote into kern.log, so counting lines from the moment of connection was not
+    enough: the count was once reached by replayed lines before the block was complete.)"""
+    marker = f"[ 5119.000000] lab: before the hang block {uuid.uuid4().hex}"
+    block = HANG_BLOCK.splitlines()
+
+    def after_marker(col: Collector) -> list[str]:
+        texts = [e.text for e in col.of(KernelText)]
+        return texts[texts.index(marker) + 1:] if marker in texts else []
+
     async def scenario() -> list[str]:
         pool = _pool(lab, "pve03")
         stream = KernelStreamSource(pool.node("pve03"), lab.kernel_log_command("pve03"))
         col = Collector()
         async with running(pool, stream, collector=col):
             await pool.node("pve03").connection(10)
-            before = len(col.of(KernelText))
-            lab.write_kernel_lines("pve03", HANG_BLOCK)
-            want = before + len(HANG_BLOCK.splitlines())
-            await col.wait_for(lambda: len(col.of(KernelText)) >= want, 10, "hang block")
+            lab.write_kernel_lines("pve03", marker + "\n" + HANG_BLOCK)
+            await col.wait_for(lambda: len(after_marker(col)) >= len(block), 20,
+                               "the marker, then the hang block")
             await pool.close()
-        return [e.text for e in col.of(KernelText)][-len(HANG_BLOCK.splitlines()):]
+        return after_marker(col)
 
-    assert lab.run_in_ops(scenario) == HANG_BLOCK.splitlines()
+    assert lab.run_in_ops(scenario) == block
 
 
 def test_sshd_killed_reconnects_with_backoff_and_stream_resumes_exactly(

@@ -197,18 +197,27 @@ def test_watch_alerts_once_per_incident_start_and_end(healthy_lab: Lab, tmp_path
     with fresh_kernel_logs(lab):
         watcher = lab.run_in_ops(scenario, timeout=300)
     got = received(alerts)
-    assert [(a["number"], a["change"]) for a in got] == [
+    assert [(a["number"], a["change"]) for a in got if a["change"] != "cause_changed"] == [
         (1, "started"), (1, "ended"), (2, "started"), (2, "ended")], why()
     # the one fault is one incident: the hang and pve03's vote loss together
     incidents = [r.incident for r in watcher.tracker.last]
     assert [i.number for i in incidents] == [1, 2], why()
     assert {"hang", "vote_left"} <= {f.kind for f in incidents[1].facts}, why()
-    first, second = got[0], got[2]
-    # the cable pull cuts the console's only path to pve03 too: no link evidence reaches it,
-    # so the honest cause is the symptom, named as such
-    assert first["cause_kind"] == "vote_left", first
-    assert first["cause"] == "pve03 left the cluster votes with no NIC, link or switch evidence"
+    starts = [a for a in got if a["change"] == "started"]
+    first, second = starts
+    # The cable pull cuts the watcher's only path to pve03 too, so no link evidence reaches
+    # it: the honest cause is the symptom, named as such. Whether the SSH keepalive calls
+    # that session lost during the pull or only after it (TCP's retransmission backoff once
+    # the cable is back: measured 9 s after pve03 rejoined, in a full lab run) is timing;
+    # when it does, the cause becomes the lost connection: one "cause_changed", no more.
+    assert first["cause_kind"] in ("vote_left", "conn_lost"), first
+    if first["cause_kind"] == "vote_left":
+        assert first["cause"] == ("pve03 left the cluster votes with no NIC, link or switch "
+                                  "evidence")
+    changed = [a for a in got if a["change"] == "cause_changed"]
+    assert all(a["number"] == 1 and a["cause_kind"] == "conn_lost" for a in changed), why()
+    assert len(changed) <= 1 and not (changed and first["cause_kind"] == "conn_lost"), why()
     assert second["cause_kind"] == "stuck_tx_ring", second
     assert "stuck TX ring on pve03 eno1 (e1000e), TDH frozen at <f6>" in second["cause"]
-    assert sum("alert hook: delivered" in line for line in lines) == 4, lines
+    assert sum("alert hook: delivered" in line for line in lines) == len(got), lines
     assert all(n == "delivered" for n in [d.outcome for d in watcher.deliveries])
