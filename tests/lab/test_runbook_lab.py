@@ -4,9 +4,12 @@ pve03 logs e1000e hang blocks and loses its link (2/3 on the others); the runboo
 the ops namespace over real SSH with host key checking, confirms the symptom, reads the hang
 reports, turns the offloads off on the real veth ``eno1``, persists the post-up hook in
 pve03's own interfaces file (a per-node file bind-mounted over /etc/network in its mount
-namespace, never the machine's), reloads vmbr0 detached (the SSH session drops), reconnects,
-and ends with 3/3. Then a second run changes nothing and the rollback restores the file byte
-for byte. Waits are bounded; nothing asserts on speed.
+namespace, never the machine's), reloads the network detached and ends with 3/3. Then a
+second run changes nothing and the rollback restores the file byte for byte. The reload is
+``ifreload -a`` here (ifupdown2, as on Proxmox VE): it applies the new hook without taking
+vmbr0 down, so the SSH session does not drop (measured: tests/lab/test_lab_net.py); the
+detached run is there for ifupdown v1's ``ifdown vmbr0 && ifup vmbr0``, which takes the
+bridge and its address down under the session. Waits are bounded; nothing asserts on speed.
 """
 
 from __future__ import annotations
