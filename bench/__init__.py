@@ -18,6 +18,7 @@ from bench import (
     scan_throughput,
     startup,
     ui_memory,
+    vote_screen,
 )
 from bench.config import BenchConfig
 from bench.report import BenchResult
@@ -34,6 +35,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     flood.NAME: flood.run,
     scale.NAME: scale.run,
     cef_flood.NAME: cef_flood.run,
+    vote_screen.NAME: vote_screen.run,
 }
 # Run when no name is given; lab, flood and scale build network namespaces as root and take
 # minutes, so they run only on request.

@@ -20,7 +20,7 @@ DEFAULT_SYSLOG_PORT = 5514  # unprivileged: the console need not run as root to 
 DEFAULT_PROXMOX_PORT = 8006
 DEFAULT_PROXMOX_POLL_INTERVAL = 10.0
 # Half a second keeps a vote change on screen within 1 s of corosync reporting it.
-DEFAULT_QUORUM_POLL_INTERVAL = 0.5
+DEFAULT_QUORUM_POLL_INTERVAL = 0.25
 DEFAULT_NIC_REFRESH_INTERVAL = 30.0
 
 

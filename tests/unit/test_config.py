@@ -69,7 +69,7 @@ def test_minimal_config_gets_the_defaults(fixtures: Path) -> None:
     assert config.syslog.protocols == ("udp", "tcp") and config.syslog.enabled
     assert config.clusters[0].proxmox is None
     assert config.recording_dir.name == "recordings" and config.runbook_dir.name == "runbooks"
-    assert (config.quorum_poll_interval, config.nic_refresh_interval) == (0.5, 30.0)
+    assert (config.quorum_poll_interval, config.nic_refresh_interval) == (0.25, 30.0)
 
 
 def test_every_setting_is_read_and_ssh_defaults_merge(fixtures: Path) -> None:
