@@ -326,24 +326,26 @@ class KernelBlockScan:
         end = m.end()
         # The finder knows every keyword, quorum word and divert anchor in the block.
         at = finder.search(pos)
-        cut = end if at < 0 else min(at, end)
-        clock = _CLOCK.search(block, pos, cut)
-        if clock is not None:
-            cut = clock.start()
-        if cut < end:
-            end = block.rfind(b"\n", pos, cut) + 1
+        if 0 <= at < end:
+            end = block.rfind(b"\n", pos, at) + 1
         head = self._reader.register_block_head() if end > pos else None
         if head is None:
             return pos
         lines = block[pos:end].split(b"\n")
         lines.pop()  # after the last newline
-        known = self._pairs
+        known = self._pairs  # lines already seen, all without a clock
         pairs = []
-        for line in lines:
+        for i, line in enumerate(lines):
             found_pairs = known.get(line, _MISS)
             if found_pairs is _MISS:
+                if _CLOCK.search(line) is not None:  # the run ends before this line
+                    end = pos + sum(len(taken) + 1 for taken in lines[:i])
+                    del lines[i:]
+                    break
                 found_pairs = self._register_pairs(line)
             pairs.append(found_pairs)
+        if not lines:
+            return pos
         self._detector.register_lines(pairs)  # type: ignore[arg-type]
         n = len(lines)
         self.lines += n
@@ -387,6 +389,7 @@ class KernelBlockScan:
         return end
 
     def _register_pairs(self, line: bytes) -> tuple[tuple[str, str], ...] | None:
+        """``register_pairs`` of a register line without a clock, remembered."""
         pairs = register_pairs(line.decode("ascii").strip())
         found = None if pairs is None else tuple(pairs)
         if len(line) <= MAX_CACHED_LINE:  # bounded: 4096 keys of at most 256 bytes

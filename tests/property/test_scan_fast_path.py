@@ -42,6 +42,7 @@ REGISTERS = [
     "  Tx Queue             <{q}>", "  Tx Queue             <x{q}>", "  TDH, TDT <0>, <9>",
     "  PCI Status             <10>", "  desc.status <1>", "  MAC Status <80083>",
     "  time 06:19:0{s} <1>",  # a clock: the reader looks for a glued header
+    "  TDH <f6> Jun  3 00:00:0{s} pve03 kernel: chatter glued on",  # and finds one
     "  Hang state           <1>",  # a keyword: the line is a hit of its own
     "  CEF:0|a|b|c|1|n|3|",  # a divert word
     "  host: 2 link: 0 is down",  # a quorum word
