@@ -7,7 +7,10 @@ line in a message nor reach a terminal that shows the message as a control seque
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from labconsole.alert.message import IncidentAlert
+from labconsole.model import timefmt
 from labconsole.sanitize import visible
 
 __all__ = ["body", "subject", "visible"]
@@ -24,11 +27,17 @@ def subject(alert: IncidentAlert) -> str:
     return visible(f"labconsole: incident {alert.number} {verb}: {alert.cause}")
 
 
+def _since(start: datetime) -> str:
+    """``2025-11-08 06:19:02 UTC`` (the display zone); ``Nov 16 13:33:09 UTC`` when the
+    year is unknown; ``uptime 665.191 s`` for a log without timestamps."""
+    text = timefmt.clock(start, date=True)
+    return text if timefmt.basis(start) == "no timestamps" else f"{text} {timefmt.zone_name()}"
+
+
 def body(alert: IncidentAlert) -> str:
     """The cause and the evidence, one message (a subject line's worth is repeated first)."""
     lines = [subject(alert), "",
-             f"incident: {alert.incident_id} (since {alert.start:%Y-%m-%d %H:%M:%S %Z}, "
-             f"{alert.status})",
+             f"incident: {alert.incident_id} (since {_since(alert.start)}, {alert.status})",
              f"cause: {visible(alert.cause)}"]
     if alert.previous_cause:
         lines.append(f"previous cause: {visible(alert.previous_cause)}")

@@ -72,8 +72,9 @@ class Incident:
 
     @property
     def id(self) -> str:
-        """Stable name for cross-references (an audit log's ``episode``): the start, UTC."""
-        return f"incident-{self.start:%Y%m%dT%H%M%SZ}"
+        """Stable name for cross-references (an audit log's ``episode``): the start, UTC (the
+        year always four digits: ``timefmt``'s placeholder years too)."""
+        return f"incident-{self.start.year:04d}{self.start:%m%dT%H%M%SZ}"
 
     @property
     def duration(self) -> timedelta:

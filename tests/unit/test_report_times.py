@@ -118,3 +118,17 @@ def test_the_configs_timezone_is_checked(tmp_path: Path) -> None:
         load_config(bad)
     assert any("console.timezone" in str(p) and "unknown time zone" in str(p)
                for p in caught.value.problems)
+
+
+def test_watch_once_says_the_times_as_the_report_does(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from labconsole.cli import main
+
+    main(["watch", "--once", str(_copy(tmp_path, "dmesg.log"))])
+    out = capsys.readouterr().out
+    assert "incident: incident-00020101T022332Z (since uptime 8612.125 s, recovered)" in out
+    assert "  uptime 8612.125-8614.125 s 2 x 'Detected Hardware Unit Hang'" in out
+    main(["watch", "--once", str(_copy(tmp_path, "short.log"))])
+    assert "(since Jun 03 06:19:02 UTC, ongoing)" in capsys.readouterr().out
+    main(["watch", "--once", str(_copy(tmp_path, "short_iso.log"))])
+    assert "(since 2024-06-03 04:19:02 UTC, ongoing)" in capsys.readouterr().out
