@@ -263,7 +263,8 @@ def print_summary(report: FileReport, out: TextIO | _VisibleLines) -> None:
             stuck = f", TX ring stuck ({consumer[0]} <{consumer[1].strip('<>')}>)"
         elif hang.stuck:
             stuck = ", TX ring stuck"
-        span = _span(hang.first, hang.last) or ", no wall-clock time in the log"
+        span = _span(hang.first, hang.last) or ", no timestamps" + (
+            f" (uptime {hang.first_uptime:.3f} s)" if hang.first_uptime is not None else "")
         resets = (f", {hang.resets} reset{'s' if hang.resets != 1 else ''}"
                   if hang.resets else "")
         out.write(

@@ -118,3 +118,14 @@ def test_an_episode_without_wall_clock_times_lasts_by_the_kernels_uptime(
     assert incident["duration_seconds"] == pytest.approx(1.999454)
     assert "- **When:** uptime 665.191 s to uptime 667.191 s (2 s)" in md
     assert "- uptime 665.191-667.191 s 2 x 'Detected Hardware Unit Hang'" in md
+
+
+def test_scan_of_a_log_without_times_says_no_timestamps(
+        realdata: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from labconsole.cli import main
+
+    (path,) = _copies(realdata, tmp_path, "nic_ixgbe_01.log")  # the 2016 report, dmesg
+    assert main(["scan", str(path)]) == 0
+    text = capsys.readouterr().out
+    assert "HANG ixgbe eth3: unit_hang x 3, no timestamps (uptime 89886.277 s)" in text
+    assert "2001" not in text and "2026" not in text
