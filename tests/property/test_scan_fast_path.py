@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from bench.loggen import FORMATS, PROFILES, write_log
 from labconsole.parse import corosync_log
 from labconsole.parse.corosync_log import facts_in_line, might_state_fact
+from labconsole.parse.kernel_reader import KernelLogReader
 from labconsole.parse.kernel_scan import scan_kernel_lines
 from labconsole.parse.kernel_scan_blocks import KernelBlockScan, scan_kernel_blocks
 from labconsole.parse.scan_facts import fact_json
@@ -123,6 +124,10 @@ def _shortcuts_off() -> contextlib.ExitStack:
     stack.enter_context(mock.patch.object(scanner._CefDivert, "take", _take_parsing_all))
     stack.enter_context(mock.patch.object(
         KernelBlockScan, "_register_run", lambda self, block, pos, size, finder: pos))
+    stack.enter_context(mock.patch.object(
+        KernelBlockScan, "_end_of_block", lambda self, block, pos, size, finder: pos))
+    stack.enter_context(mock.patch.object(
+        KernelLogReader, "feed_kernel", lambda self, text, stamp, host, message: None))
     return stack
 
 
