@@ -1,22 +1,35 @@
 """Name the likely cause of an incident, with the evidence for it and what to check next time.
 
 Rules, strongest evidence first (the first that applies is the cause, the others are listed as
-contributing strands):
+contributing strands); each reads the incident's facts, never text:
 
-1. A NIC hang episode whose TX ring was stuck (TDH frozen across reports): the node could not
-   send, whatever else happened. "stuck TX ring on pve03 eno1 (e1000e), TDH frozen at <f6>
-   for 37 reports".
-2. A NIC hang or transmit timeout whose ring moved: a hang, but not the frozen-ring signature.
-3. A network device alert (CEF) in the incident: the device took the nodes with it.
-4. A link down with no device alert: cable, switch port or the NIC.
-5. A lost connection, a node leaving the votes, or lost quorum with none of the above: the
-   symptom is named and the lack of evidence is said.
+1. ``stuck_tx_ring``: a NIC hang episode whose TX ring was stuck (TDH frozen across reports):
+   the node could not send, whatever else happened ("stuck TX ring on pve03 eno1 (e1000e),
+   TDH frozen at <f6> for 37 reports"); with the peers' word when they lost it.
+2. ``nic_hang``: a NIC hang or transmit timeout whose ring moved.
+3. ``device_offline``: a network device alert (CEF) in the incident: the device took the
+   nodes with it.
+4. ``network_outage``: every node lost the others at once (each one's trouble within
+   ``AT_ONCE`` of the first) with the nodes' own word for it (corosync's knet links down on
+   several nodes, every node out of the votes, quorum lost): the network between them, the
+   switch. The console's own SSH drops alone are not that (see 8).
+5. ``link_down``: a NIC link-down line of the node (not corosync's knet link to a peer).
+6. ``node_down``: the node left the votes and its own view stopped answering while the
+   console's connection to it stayed up: its corosync is down.
+7. ``node_isolated``: only its peers lost the node (out of their quorate views), with no
+   link-down line: its link is up but it cannot reach them (a TX stall, a switch port, its
+   network stack). Where the data has only corosync's knet link lines about it (a log file),
+   that link is named instead (``link_down``).
+8. ``management_lost``: connections lost and nobody left the votes: management (SSH) only.
+9. ``quorum_lost``: the cluster lost quorum with none of the above.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from labconsole.incident.correlate import Incident
@@ -73,13 +86,15 @@ def _hang_strand(f: Fact) -> tuple[str, str]:
     tdh = _reg(f, "TDH")
     if ep.stuck:
         frozen = f", TDH frozen at {tdh}" if tdh else ""
-        return "stuck_tx_ring", f"stuck TX ring on {where}{frozen} for {_reports(ep.reports)}"
+        return "stuck_tx_ring", (f"stuck TX ring on {where}{frozen} for "
+                                 f"{_reports(ep.reports)}")
     moving = ", TX ring still moving" if ep.stuck is False else ""
     return "nic_hang", f"NIC transmit hang on {where}, {_reports(ep.reports)}{moving}"
 
 
 def _who_lost(inc: Incident, all_nodes: set[str]) -> str:
-    out = sorted({f.node for f in inc.of_kind("vote_left", "link_down", "conn_lost") if f.node})
+    out = sorted({f.node for f in inc.of_kind("vote_left", "link_down", "conn_lost")
+                  if f.node and not is_knet(f)})
     if not out:
         return "no node lost contact"
     if all_nodes and set(out) >= all_nodes:
@@ -126,25 +141,106 @@ def _strands(inc: Incident, all_nodes: set[str]) -> list[tuple[str, str]]:
     device = _device_strand(inc, all_nodes)
     if device:
         strands.append(("device_offline", device))
+    outage = _outage_strand(inc, all_nodes)
+    if outage and not device:
+        strands.append(("network_outage", outage))
     flagged = {f.node for f in hangs} | {node for node, _ in resets}
     for f in inc.of_kind("link_down"):
-        if not device and f.node not in flagged:
+        if not device and not outage and f.node not in flagged and not is_knet(f):
             strands.append(("link_down", f"link down on {f.node} {f.device} (cable, switch port"
                                          " or NIC)"))
-    for f in inc.of_kind("conn_lost"):
-        if not strands:
-            strands.append(("conn_lost", f"{f.text}; no kernel, link or switch evidence"))
+            flagged.add(f.node)
+    if not device and not outage:
+        strands += _node_strands(inc, flagged)
     for f in inc.of_kind("conn_never"):
         if not strands:
             strands.append(("conn_never", f"{f.text}; the console could not reach it"))
-    for f in inc.of_kind("vote_left"):
-        if not strands:
-            strands.append(("vote_left", f"{f.node} left the cluster votes with no NIC, link "
-                                         "or switch evidence"))
     if not strands and inc.of_kind("quorum_lost"):
         strands.append(("quorum_lost", "cluster lost quorum with no NIC, link or switch "
                                        "evidence"))
     return strands or [("unknown", "trouble seen, cause not evident from the data")]
+
+
+AT_ONCE = timedelta(seconds=10)
+
+
+def is_knet(f: Fact) -> bool:
+    """corosync's knet link to a peer (``knet0:3``), not a NIC link of the node."""
+    return (f.device or "").startswith("knet")
+
+
+def _first_trouble(inc: Incident) -> dict[str, Fact]:
+    """Each node's first loss in the incident (connection, vote, knet link)."""
+    first: dict[str, Fact] = {}
+    for f in inc.of_kind("conn_lost", "vote_left", "link_down"):
+        if f.node and (f.kind != "link_down" or is_knet(f)) and f.node not in first:
+            first[f.node] = f
+    return first
+
+
+def _outage_strand(inc: Incident, all_nodes: set[str]) -> str | None:
+    """Rule 4: every node lost the others at once, in the nodes' own words."""
+    nodes = all_nodes or set(inc.nodes)
+    first = _first_trouble(inc)
+    if len(nodes) < 2 or not nodes <= set(first):
+        return None
+    start = min(first[n].at for n in nodes)
+    if any(first[n].at - start > AT_ONCE for n in nodes):
+        return None
+    knet = {f.node for f in inc.of_kind("link_down") if is_knet(f)}
+    left = {f.node for f in inc.of_kind("vote_left")}
+    said = []
+    if len(knet) >= 2:
+        said.append(f"corosync links down on {_names(knet)}")
+    if nodes <= left:
+        said.append("every node out of the votes")
+    if inc.of_kind("quorum_lost"):
+        said.append("quorum lost")
+    if not said:
+        return None
+    return (f"network outage: all nodes ({_names(nodes)}) lost each other at "
+            f"{start:%H:%M:%S} ({', '.join(said)}): the switch or the network between them")
+
+
+def _names(nodes: Iterable[str | None]) -> str:
+    return ", ".join(sorted(n for n in nodes if n))
+
+
+def _node_strands(inc: Incident, flagged: set[str | None]) -> list[tuple[str, str]]:
+    """Rules 6-8, per node: what the votes, the views and the connections say about it."""
+    strands: list[tuple[str, str]] = []
+    left = {f.node: f for f in reversed(inc.of_kind("vote_left")) if f.node}
+    lost = {f.node: f for f in reversed(inc.of_kind("conn_lost")) if f.node}
+    unread = {f.node: f for f in reversed(inc.of_kind("view_unknown")) if f.node}
+    viewed = {f.node for f in inc.of_kind("view_changed")}
+    knet = [f for f in inc.of_kind("link_down") if is_knet(f)]
+    for node in sorted(set(left) - {n for n in flagged if n}):
+        f = left[node]
+        if f.view is not None and f.view.node == node:  # out by its own word, not its peers'
+            strands.append(("quorum_lost", f"{node} not quorate by its own view from "
+                                           f"{_hms(f)}: cut off from the majority"))
+        elif node in unread and node not in lost:
+            strands.append(("node_down", f"corosync on {node} down: it left the votes at "
+                                         f"{_hms(f)} and stopped answering "
+                                         f"({unread[node].text}) while the console's "
+                                         "connection to it stayed up"))
+        elif knet and node not in lost and node not in viewed:
+            strands.append(("link_down", f"corosync link down: {knet[0].text}, then {node} "
+                                         f"left the votes at {_hms(f)}"))
+        else:
+            console = " and so did the console" if node in lost else ""
+            strands.append(("node_isolated", f"{node} cut off: its peers lost it at {_hms(f)}"
+                                              f"{console}, with no link-down line (its link "
+                                              "is up: TX path, switch port or network "
+                                              "stack)"))
+    if not left and knet:
+        strands.append(("link_down", f"corosync link down: {knet[0].text}"))
+    if not left and lost:
+        who = "all nodes" if len(lost) >= 3 else _names(set(lost))
+        first = min(lost.values(), key=lambda f: f.at)
+        strands.append(("management_lost", f"management (SSH) to {who} lost from "
+                                           f"{_hms(first)}; the votes stayed (nobody left)"))
+    return strands
 
 
 def evidence(inc: Incident) -> list[str]:
@@ -224,7 +320,17 @@ def next_checks(kinds: list[str], inc: Incident) -> list[str]:
     if "link_down" in kinds:
         checks.append("the cable and switch port of the node (`ethtool -S` error counters, the "
                       "switch's port log)")
-    if any(k in kinds for k in ("vote_left", "conn_lost", "quorum_lost")):
+    if "network_outage" in kinds:
+        checks += ["the switch's log and uptime around the outage",
+                   "a second corosync link (knet) over another switch, so one switch outage "
+                   "costs no votes"]
+    if "node_isolated" in kinds:
+        checks.append("the node's TX path: `ethtool -S` drop and error counters, `tc qdisc` "
+                      "and the switch port's counters")
+    if "management_lost" in kinds:
+        checks.append("sshd on the node (`systemctl status ssh`) and the management path")
+    if any(k in kinds for k in ("vote_left", "conn_lost", "quorum_lost", "node_down",
+                                "node_isolated")):
         checks.append("`journalctl -u corosync` on the node that left, around the drop")
     if "conn_never" in kinds:
         checks.append("`labconsole check --connect`: host key, SSH login and commands per node")

@@ -7,13 +7,22 @@ recovery must hold:
 
 1. **What opens an incident.** A trouble fact (``facts.TROUBLE``): a network device alert, a
    link down, a node leaving the votes, the cluster losing quorum, a NIC hang report, the
-   console losing its connection to a node. Context facts (a client leaving a switch port) and
-   recoveries never open one.
-2. **What is outstanding.** Nodes out of the votes, links down, connections lost, quorum lost,
-   and network devices that alerted and have not said they are back. A device that never sends
-   its "online" stops counting after ``precursor`` (so it cannot hold an incident open forever).
-3. **When it ends.** When nothing is outstanding *and* no trouble was seen for ``settle`` (hang
-   reports come every 2 s while a ring is stuck, so two minutes of silence means they stopped).
+   console losing its connection to a node, a node whose view cannot be read. Context facts
+   (a client leaving a switch port, a node's view changing) and recoveries never open one.
+2. **What is outstanding.** Nodes out of the votes, links down, connections lost, views that
+   cannot be read (until that node answers again), quorum lost, and network devices that
+   alerted and have not said they are back. A device that never sends its "online" stops
+   counting after ``precursor`` (so it cannot hold an incident open forever).
+3. **When it ends.** When nothing is outstanding and either
+   - the nodes' own views confirm it: the incident holds views read from the nodes
+     (``view_changed``), and with nothing outstanding every node is back in every quorate
+     view and readable again; then the very next trouble is a new incident, however soon (a
+     session with several faults a minute apart is several incidents, each with its own
+     cause; the status at the end of the data is still "recovered" until ``settle``), or
+   - where the data holds no views (a plain log), no trouble was seen for ``settle`` (hang
+     reports come every 2 s while a ring is stuck, so two minutes of silence means they
+     stopped).
+   A hang episode is trouble until its last report.
    Its ``end`` is the last trouble or recovery fact in it (e.g. the node rejoining).
 4. **What joins.** Until it ended, every trouble, recovery and context fact joins the open
    incident: a flap within ``settle`` of recovery is the same incident; a device alert up to
@@ -52,6 +61,8 @@ class Rules:
 
 
 DEFAULT_RULES = Rules()
+# Facts that join an open incident as context: never its start, end or nodes.
+_CONTEXT = frozenset({"action", "client_left", "view_changed"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +116,12 @@ class _Open:
     conns: set[str] = field(default_factory=set)
     never: set[str] = field(default_factory=set)  # connections not made yet
     devices: dict[str, datetime] = field(default_factory=dict)
+    unread: set[str] = field(default_factory=set)
     quorum_lost: bool = False
     quiet_since: datetime | None = None  # last trouble or recovery seen (hang: its last report)
+    trouble_until: datetime | None = None  # last trouble seen (hang: its last report)
+    viewed: bool = False  # every node's own view is read (the views confirm a recovery)
+    recovered: datetime | None = None  # last recovery seen (a node back, a view read again)
 
     def copy(self) -> _Open:
         """Every field copied one level deep (containers new, their items shared)."""
@@ -114,10 +129,18 @@ class _Open:
 
     def take(self, f: Fact) -> None:
         self.facts.append(f)
-        if f.kind in TROUBLE or f.kind in RECOVERY:
+        node, dev = f.node or "", f.device or ""
+        if f.kind in TROUBLE or f.kind in RECOVERY or (f.kind == "view_changed"
+                                                       and node in self.unread):
             self.quiet_since = f.last if self.quiet_since is None else max(self.quiet_since,
                                                                            f.last)
-        node, dev = f.node or "", f.device or ""
+        if f.kind in TROUBLE:
+            self.trouble_until = f.last if self.trouble_until is None else max(
+                self.trouble_until, f.last)
+        if f.kind == "view_changed":
+            self.viewed = True
+        if f.kind in RECOVERY or (f.kind == "view_changed" and node in self.unread):
+            self.recovered = f.at
         if f.kind == "vote_left":
             self.out_nodes.add(node)
         elif f.kind == "vote_joined":
@@ -139,6 +162,10 @@ class _Open:
             self.devices.pop(dev, None)
         elif f.kind in ("quorum_lost", "quorum_back"):
             self.quorum_lost = f.kind == "quorum_lost"
+        elif f.kind == "view_unknown":
+            self.unread.add(node)
+        elif f.kind == "view_changed":
+            self.unread.discard(node)
 
     def outstanding(self, now: datetime, rules: Rules) -> list[str]:
         """What is still not back at ``now`` (one phrase each)."""
@@ -146,6 +173,7 @@ class _Open:
         items += [f"{n} {d} link down" for n, d in sorted(self.links)]
         items += [f"connection {c} lost" for c in sorted(self.conns)]
         items += [f"connection {c} never made" for c in sorted(self.never)]
+        items += [f"{n} view unknown" for n in sorted(self.unread)]
         items += [f"{d} not back" for d, at in sorted(self.devices.items())
                   if now - at < rules.precursor]
         if self.quorum_lost:
@@ -153,17 +181,26 @@ class _Open:
         return items
 
     def ended(self, now: datetime, rules: Rules) -> bool:
-        """Rule 3: nothing outstanding and quiet for ``settle``."""
+        """Rule 3, by time: nothing outstanding and quiet for ``settle``."""
         if self.outstanding(now, rules) or self.quiet_since is None:
             return False
         return now - self.quiet_since >= rules.settle
 
+    def confirmed_over(self, now: datetime, rules: Rules) -> bool:
+        """Rule 3, by the views: nothing outstanding, the nodes' own views read, and the last
+        recovery after the last trouble (a hang whose reports go on, or a node that has not
+        yet dropped behind its hang, is not over). Decides a split when new trouble comes;
+        the status at the end of the data still waits ``settle`` (it may flap again)."""
+        return (self.viewed and self.trouble_until is not None
+                and self.recovered is not None and self.trouble_until <= self.recovered <= now
+                and not self.outstanding(now, rules))
+
 
 def _finish(number: int, o: _Open, data_end: datetime, rules: Rules,
             closed: bool) -> Incident:
-    spans = [f for f in o.facts if f.kind != "action"]
+    spans = [f for f in o.facts if f.kind not in _CONTEXT]
     start = min(f.at for f in spans)
-    end = max(f.last for f in spans)
+    end = o.quiet_since or max(f.last for f in spans)
     left = o.outstanding(data_end, rules) if not closed else []
     status: IncidentStatus
     if left:
@@ -209,7 +246,8 @@ class Correlator:
         if self.last_seen is None or last > self.last_seen:
             self.last_seen = last
         current = self.current
-        if current is not None and current.ended(f.at, rules):
+        if current is not None and (current.ended(f.at, rules) or (
+                f.kind in TROUBLE and current.confirmed_over(f.at, rules))):
             self.last_closed = _close(self.result, current, f.at, rules)
             current = self.current = None
         if f.kind == "action":

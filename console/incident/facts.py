@@ -40,11 +40,15 @@ FactKind = Literal[
 ]
 TROUBLE: frozenset[str] = frozenset(
     {"device_alert", "link_down", "vote_left", "quorum_lost", "hang", "nic_reset", "conn_lost",
-     "conn_never"})
+     "conn_never", "view_unknown"})
 RECOVERY: frozenset[str] = frozenset({"device_back", "link_up", "vote_joined", "quorum_back",
                                       "conn_back"})
-# What correlation, causes and downtime work on (the rest is the timeline's context).
-INCIDENT_KINDS: frozenset[str] = TROUBLE | RECOVERY | frozenset({"client_left", "action"})
+# What correlation, causes and downtime work on (the rest is the timeline's context). A node's
+# view that cannot be read ("view_unknown") is trouble until that node's next view
+# ("view_changed", which the state records whenever an unknown node answers again); views
+# read from the nodes also confirm when an incident is over (correlate.py rule 3).
+INCIDENT_KINDS: frozenset[str] = TROUBLE | RECOVERY | frozenset(
+    {"client_left", "action", "view_changed"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,13 +1,17 @@
 """Membership facts from every node's own view: "pve03 left", "pve03 rejoined", quorum lost/back.
 
-A view lists only the members its node sees, so a node is known once it was seen in any view,
-and *out* while a fresh view of any other node misses it. Why any observer: in the e1000e case
-the stuck node still receives, believes it has 3/3, and only the others see 2/3; after a switch
-reboot each node sees itself alone, and then every node is out from someone's view, which is
-what happened. While any fresh view is quorate, only the quorate views judge: when pve03 alone
-(NOT quorate) misses pve01 and pve02, they are still in the votes of their quorate side; only
-pve03 is out. A node's own view never counts itself out, and a view older than ``stale_after``
-than the newest one of the cluster no longer votes (a poller that went silent must not keep a
+A view lists only the members its node sees, so a node is known once it was seen in any view.
+A node is *out* of the votes when
+
+- its own fresh view says it is not quorate (after a switch reboot each node sees itself
+  alone: each is out by its own word), or
+- a fresh *quorate* view of another node misses it (in the e1000e case the stuck node still
+  receives and believes it has 3/3; the quorate others see 2/3 without it).
+
+Only a quorate view can put *other* nodes out: a node that is itself cut off (alone, not
+quorate) says nothing about the health of the others. Without that, a node rejoining after a
+cable pull, whose first view is itself alone, gave every healthy node downtime. A view older
+than ``stale_after`` than the reading no longer votes (a poller that went silent must not keep a
 node out forever). The cluster is quorate while every fresh view says so.
 """
 
@@ -42,16 +46,12 @@ class VotesDiff:
         c = self.clusters.setdefault(cluster, _Cluster())
         known = set(known)
         fresh = {n: v for n, v in views.items() if at - v.at <= self.stale_after}
-        # While some view is quorate, only quorate views say who is out: a node cut off
-        # alone (NOT quorate) does not put the quorate side out of the votes.
-        judges = {n: v for n, v in fresh.items() if v.quorate is not False} or fresh
-        out: set[str] = set()
-        for node, view in judges.items():
-            out |= known - set(view.members) - {node}
+        why = out_of_votes(fresh, known)
+        out = set(why)
         quorate = all(v.quorate is not False for v in fresh.values())
         seen = views.get(observer)
         summary = _summary(seen) if seen is not None else "view unknown"
-        facts = _node_facts(cluster, c.out, frozenset(out), at, summary, source, observer)
+        facts = _node_facts(cluster, c.out, why, at, summary, source, observer)
         if quorate != c.quorate:
             kind: FactKind = "quorum_back" if quorate else "quorum_lost"
             word = "quorate again" if quorate else "lost quorum"
@@ -62,19 +62,48 @@ class VotesDiff:
         return facts
 
 
+def out_of_votes(views: Mapping[str, NodeView], known: Iterable[str]) -> dict[str, NodeView]:
+    """The nodes out of the votes by these views (the rules in the module docstring), each
+    with the view that says so: a quorate peer's view that misses it before its own word."""
+    known = set(known)
+    out: dict[str, NodeView] = {}
+    for node in sorted(views):
+        view = views[node]
+        if not _quorate(view, known):
+            out.setdefault(node, view)
+        else:
+            for name in sorted(known - set(view.members) - {node}):
+                if name not in out or out[name].node == name:
+                    out[name] = view
+    return out
+
+
+def _quorate(view: NodeView, known: set[str]) -> bool:
+    """The view's own word; a log line that gave members but no quorum state is taken as
+    quorate when its members are a majority of the known nodes (one vote each)."""
+    if view.quorate is not None:
+        return view.quorate
+    return 2 * len(view.members) > len(known | set(view.members))
+
+
 def _summary(view: NodeView) -> str:
     votes = (f"{view.total_votes}/{view.expected_votes}" if view.total_votes is not None
              else f"{len(view.members)} members")
     return votes + ("" if view.quorate is not False else " NOT quorate")
 
 
-def _node_facts(cluster: str, before: frozenset[str], out: frozenset[str], at: datetime,
-                summary: str, source: str, observer: str) -> list[Fact]:
-    view = f" seen from {observer}"
-    facts = [Fact(at=at, kind="vote_left", node=name, device=cluster,
-                  text=f"{name} left {cluster} ({summary}{view})", source=source)
-             for name in sorted(out - before)]
+def _node_facts(cluster: str, before: frozenset[str], why: Mapping[str, NodeView],
+                at: datetime, summary: str, source: str, observer: str) -> list[Fact]:
+    """A left fact carries the view that put the node out (``Fact.view``): its own view
+    (not quorate) or a quorate peer's view that misses it."""
+    seen = f" seen from {observer}"
+    facts = []
+    for name in sorted(set(why) - before):
+        view = why[name]
+        facts.append(Fact(at=at, kind="vote_left", node=name, device=cluster,
+                          text=f"{name} left {cluster} ({_summary(view)} seen from {view.node})",
+                          source=source, view=view))
     facts += [Fact(at=at, kind="vote_joined", node=name, device=cluster,
-                   text=f"{name} rejoined {cluster} ({summary}{view})", source=source)
-              for name in sorted(before - out)]
+                   text=f"{name} rejoined {cluster} ({summary}{seen})", source=source)
+              for name in sorted(before - set(why))]
     return facts

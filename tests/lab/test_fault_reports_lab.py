@@ -90,16 +90,18 @@ def test_fault_on_pve03_is_recorded_and_reported(healthy_lab: Lab, tmp_path: Pat
     votes = recorded_votes(events)
     if fault == "sshd-kill":  # only the console's connection was lost; the votes stayed 3/3
         assert set(votes) == {3}, votes
-        assert inc["nodes"] == ["pve03"] and inc["cause_kind"] == "conn_lost", inc["cause"]
+        assert inc["nodes"] == ["pve03"] and inc["cause_kind"] == "management_lost", \
+            inc["cause"]
         assert inc["downtime"]["pve03"]["seconds"] == 0
         return
     assert 2 in votes and votes[-1] == 3, votes
     assert inc["downtime"]["pve03"]["seconds"] > 0
     if fault == "corosync-kill-9":  # sshd was fine all along: the votes tell it
         assert "reconnecting" not in _states(events, "pve03")
-        assert inc["cause_kind"] == "vote_left", inc["cause"]
-        assert inc["cause"].startswith("pve03 left the cluster votes"), inc["cause"]
-    else:  # link or TX stall: pve03 unreachable; nothing else was visible to the console
+        assert inc["cause_kind"] == "node_down", inc["cause"]
+        assert inc["cause"].startswith("corosync on pve03 down: it left the votes"), \
+            inc["cause"]
+    else:  # link or TX stall: pve03 unreachable; its peers lost it, no link line reached us
         assert "reconnecting" in _states(events, "pve03")
-        assert inc["cause_kind"] == "conn_lost", inc["cause"]
-        assert "connection ssh:pve03 to pve03 reconnecting" in inc["cause"]
+        assert inc["cause_kind"] == "node_isolated", inc["cause"]
+        assert inc["cause"].startswith("pve03 cut off: its peers lost it at "), inc["cause"]

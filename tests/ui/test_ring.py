@@ -58,7 +58,7 @@ async def test_bell_once_per_new_incident(bell: bool, desktop: bool) -> None:
     assert "switch USW-Lite-16 offline" in str(notes.calls[0][1])
     # Rung when pve03 was lost (its stuck TX ring sent nothing); the hang reports that
     # arrive later move the incident's start earlier: the same incident, no second ring.
-    assert "connection ssh:pve03 to pve03 reconnecting" in str(notes.calls[1][1])
+    assert "pve03 cut off: its peers lost it" in str(notes.calls[1][1])
 
 
 def mark(number: int, minute: int, status: str, cause: str | None = "x") -> IncidentMark:
