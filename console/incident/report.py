@@ -21,6 +21,7 @@ from labconsole.incident.cause import Cause, explain
 from labconsole.incident.correlate import DEFAULT_RULES, Incident, Rules, correlate
 from labconsole.incident.downtime import NodeDowntime, downtime
 from labconsole.incident.facts import ActionRecord, Extraction, Fact
+from labconsole.incident.remediation import Change, changes
 from labconsole.incident.source import DataSource
 
 if TYPE_CHECKING:
@@ -42,6 +43,11 @@ class IncidentReport:
     @property
     def actions(self) -> tuple[ActionRecord, ...]:
         return self.incident.actions
+
+    @property
+    def changes(self) -> list[Change]:
+        """What the remediation changed, and whether each still holds (rolled back?)."""
+        return changes(self.incident.actions)
 
 
 @dataclass(slots=True)

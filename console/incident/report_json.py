@@ -24,6 +24,7 @@ def incident_json(r: IncidentReport) -> dict[str, Any]:
         "log_lines": list(cause.log_lines),
         "downtime": {n: d.to_json() for n, d in r.downtime.items()},
         "remediation": [a.to_json() for a in r.actions],
+        "remediation_state": [c.to_json() for c in r.changes],
         "next_checks": list(cause.next_checks),
         "facts": [f.to_json() for f in inc.facts],
     }

@@ -197,6 +197,8 @@ def _incident(r: IncidentReport, t: _Clock) -> list[str]:
         out += ["Key log lines:", "", *fenced(cause.log_lines), ""]
     out += ["### Downtime", "", *table(_DOWNTIME_HEADER, _downtime_rows(r.downtime, t)), ""]
     out += ["### Remediation", "", *_actions(r.actions, t)]
+    if r.changes:
+        out += ["Final state:", ""] + [f"- {prose(c.sentence())}" for c in r.changes] + [""]
     out += ["### Check next time", ""] + [f"- {c}" for c in cause.next_checks] + [""]
     return out
 

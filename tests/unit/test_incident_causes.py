@@ -159,3 +159,22 @@ def test_dry_runs_failures_and_skips_change_nothing() -> None:
                ActionRecord(at=at(4), runbook="r", step="reload", command="x", result="done",
                             kind="action", dry_run=True)]
     assert changes(records) == []
+
+
+def test_the_report_says_a_rolled_back_change_was_rolled_back() -> None:
+    """JSON ``remediation_state`` and the Markdown's final state, from the audit records."""
+    from labconsole.incident.report_json import report_json
+    from labconsole.incident.report_md import render_markdown
+
+    events, faults = session([("hang", 16)])
+    hang = faults[0]
+    records = [_record(hang.start + 5, "offloads-off", "action"),
+               _record(hang.start + 6, "persist", "action"),
+               _record(hang.start + 8, "persist", "rollback")]
+    report = report_from_events(events, actions=records)
+    (inc,) = report_json(report)["incidents"]
+    assert [(c["step"], c["state"], c["rolled_back_at"]) for c in inc["remediation_state"]] == [
+        ("offloads-off", "in place", None),
+        ("persist", "rolled back", at(hang.start + 8).isoformat())]
+    md = render_markdown(report)
+    assert "rolled back at 06:00:28" in md and "offloads-off on pve03" in md
