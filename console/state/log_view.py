@@ -1,8 +1,11 @@
 """What the kernel log pane shows: rows selected from the store by node, filter and window.
 
 Pure view model, no Textual: the widget asks for ``rows`` and draws row ``y`` on demand (its
-``render_line``), so the pane costs the same with 30 lines or 300 000. Rows are rebuilt only when
-the query or folding changes; new lines are appended incrementally.
+``render_line``), so the pane costs the same with 30 lines or 300 000. New lines are appended
+incrementally. A query without text or time window (the pane's node cycling, folding keys) is
+answered from a ``RowIndex`` kept per store as lines arrive (the rows of every node, all folded
+and all open), so those keys cost a copy of an array plus the lines of the episodes they open
+or close, not a pass over every stored line; a text filter or time window still scans.
 
 Rows are stored as one integer each (``array('q')``: a line's sequence number, or ``-(id + 1)``
 for an episode header) and turned into ``Row`` objects only when asked for, so that 300 000
@@ -24,6 +27,7 @@ from typing import overload
 
 from labconsole.state.kernel_log import EpisodeRef, KernelLogStore, LogEntry, aware
 from labconsole.state.line_archive import timestamp
+from labconsole.state.log_index import row_index
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 # A text query over more archived lines than this reads them all back from disk (about 1 s per
@@ -123,7 +127,8 @@ class LogView:
     codes: array[int] = field(default_factory=lambda: array("q"))
     _pattern: re.Pattern[str] | None = None
     _last_seq: int = 0
-    _episode_rows: dict[int, int] = field(default_factory=dict)
+    _first_seq: int = 0  # the store's oldest line when the rows were built
+    _headed: set[int] = field(default_factory=set)  # episodes with a header row
     _since: float | None = None
     _until: float | None = None
 
@@ -166,6 +171,10 @@ class LogView:
     def filter_text(self, text: str, *, regex: bool = False) -> None:
         self.set_query(replace(self.query, text=text, regex=regex))
 
+    def indexed(self) -> bool:
+        """Whether the rows come from the store's ``RowIndex`` (no text, no time window)."""
+        return self._pattern is None and self._since is None and self._until is None
+
     def toggle(self, episode_id: int) -> None:
         """Fold or unfold one episode."""
         self.expanded.symmetric_difference_update({episode_id})
@@ -177,31 +186,35 @@ class LogView:
 
     def rebuild(self) -> None:
         """Rows from the oldest line still readable (archived ones included)."""
-        self.codes = array("q")
-        self._episode_rows = {}
-        self._last_seq = self.store.oldest_seq - 1
+        self._first_seq = self.store.oldest_seq
+        if self.indexed():
+            index = row_index(self.store)
+            index.sync()
+            self.codes, self._headed = index.rows(self.query.node, self.expanded)
+            self._last_seq = index.last
+        else:
+            self.codes = array("q")
+            self._headed = set()
+            self._last_seq = self._first_seq - 1
         self.sync()
 
     def sync(self) -> int:
-        """Take in lines added to the store since the last call; returns rows added."""
+        """Take in lines added to the store since the last call; returns rows added (every
+        row when lines were dropped for good and the rows were built again)."""
         oldest = self.store.oldest_seq
-        if self.codes and self._code_seq(self.codes[0]) < oldest:
-            self._trim(oldest)
+        if oldest > self._first_seq:
+            # Lines gone for good (a store that does not spill, or a view never built): the
+            # rows from the oldest line left, where each episode's header now falls.
+            self.rebuild()
+            return len(self.codes)
+        if self.indexed():  # kept up as lines arrive, so that a key never waits for it
+            row_index(self.store).sync()
         before = len(self.codes)
         last = self.store.last_seq
         for seq in range(max(self._last_seq + 1, oldest), last + 1):
             self._take(seq)
         self._last_seq = max(self._last_seq, last)
         return len(self.codes) - before
-
-    def _code_seq(self, code: int) -> int:
-        return code if code > 0 else self.store.episode(-code - 1).first_seq
-
-    def _trim(self, first_seq: int) -> None:
-        """Lines gone for good (a store that does not spill): drop their rows."""
-        keep = array("q", (c for c in self.codes if self._code_seq(c) >= first_seq))
-        self.codes = keep
-        self._episode_rows = {-c - 1: i for i, c in enumerate(keep) if c < 0}
 
     def _visible(self, seq: int) -> bool:
         store = self.store
@@ -230,8 +243,8 @@ class LogView:
         if eid is None:
             self.codes.append(seq)
             return
-        if eid not in self._episode_rows:
-            self._episode_rows[eid] = len(self.codes)
+        if eid not in self._headed:
+            self._headed.add(eid)
             self.codes.append(-eid - 1)
         if eid in self.expanded:
             self.codes.append(seq)
@@ -291,4 +304,6 @@ class LogView:
         return None if best is None else best[1]
 
     def row_for_episode(self, episode_id: int) -> int | None:
-        return self._episode_rows.get(episode_id)
+        if episode_id not in self._headed:
+            return None
+        return self.codes.index(-episode_id - 1)
