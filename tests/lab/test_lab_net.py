@@ -90,8 +90,12 @@ def test_ifreload_runs_the_new_hook_and_keeps_vmbr0_and_the_ssh_session(
     """What the runbook's reload does on a node as Proxmox VE has it, measured: ifupdown2's
     ``ifreload -a`` (ifreload_down_changed=0, Debian's and Proxmox's default) applies a
     changed vmbr0 stanza without taking vmbr0 down: same ifindex, the address stays, the new
-    post-up hook runs, and an SSH session opened before keeps working. (On real e1000e
-    hardware the hook's ``ethtool -K`` resets the NIC, which a veth does not.)"""
+    post-up hook runs, and an SSH session opened before keeps working. Real e1000e hardware
+    would not cut it either: the driver's set_features resets the adapter only for VLAN,
+    RX checksum/hash/FCS/all changes; turning tso off only flags it (FLAG_TSO_FORCE), and
+    gso and gro are the kernel's own software features. So a veth models this step
+    faithfully; what does cut the session is ifupdown v1's ``ifdown vmbr0 && ifup vmbr0``.
+    """
     lab = healthy_lab
     node = lab.node("pve03")
     original = node.interfaces_file.read_text()
