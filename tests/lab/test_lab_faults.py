@@ -112,20 +112,27 @@ def test_killed_corosync_loses_its_vote_in_the_others_view(healthy_lab: Lab) -> 
             q = last()
             return parse_quorum(q.text).total_votes if q else None
 
+        def without_pve02(q: QuorumText | None) -> bool:
+            return q is not None and "pve02" not in parse_quorum(q.text).node_names()
+
         async with running(pool, quorum, collector=col):
             await col.wait_for(lambda: votes() == 3, 15, "3/3")
             quorum.current = 1  # asking pve02: the source must fail over to another node
             await asyncio.to_thread(lab.kill_corosync, "pve02")
-            await col.wait_for(lambda: votes() == 2, 20, "2/3 without pve02's corosync")
+            # corosync-quorumtool can answer "Total votes: 2" while its membership list still
+            # names pve02 for a moment (seen once in a full lab run): wait for the answer
+            # that has caught up with both
+            await col.wait_for(lambda: votes() == 2 and without_pve02(last()), 20,
+                               "2/3 without pve02's corosync, pve02 not listed")
             await asyncio.to_thread(lab.start_corosync, "pve02")
             await col.wait_for(lambda: votes() == 3, 20, "3/3 with corosync back")
             await pool.close()
         return col.of(QuorumText)
 
     seen = lab.run_in_ops(scenario, timeout=90)
-    down = next(q for q in seen if parse_quorum(q.text).total_votes == 2)
-    assert down.node != "pve02"
-    assert "pve02" not in parse_quorum(down.text).node_names()
+    down = next(q for q in seen if parse_quorum(q.text).total_votes == 2
+                and "pve02" not in parse_quorum(q.text).node_names())
+    assert down.node != "pve02"  # read from another node: the poller failed over
 
 
 def test_hang_blocks_on_pve03_become_a_stuck_episode(lab: Lab) -> None:
