@@ -1,10 +1,11 @@
 """Rows of the kernel log pane per node, kept as lines arrive, for the keys that must not scan.
 
-The pane's unfiltered rows (no text, no time window) for a node, or for all nodes merged, are
-one of two arrays: every episode folded (its header row at its first line, its lines left out)
-or every episode open (header, then its lines where they arrived). ``LogView`` copies one and
-splices in (or out) the lines of the episodes folded the other way, so cycling the node or
-folding costs the episodes' lines plus one array copy (C speed), not a pass over the history.
+The pane's unfiltered rows (no text, no time window) with every episode folded (its header
+row at its first line, its lines left out) are kept for each node and for all nodes merged;
+merged, also with every episode open (header, then its lines where they arrived). ``LogView``
+copies one and splices in (or out) the lines of the episodes folded the other way, so cycling
+the node or folding costs the episodes' lines plus one array copy (C speed), not a pass over
+the history. Memory: 12 bytes a line (three 4-byte codes), beside the store's 16.
 
 Row codes are ``LogView``'s: a line's sequence number, or ``-(episode id + 1)`` for a header.
 Rows are in line order; a header sorts just before its first line (``sort_key``), which lets
@@ -20,6 +21,10 @@ from bisect import bisect_left
 from collections.abc import Iterable
 
 from labconsole.state.kernel_log import KernelLogStore
+
+# Row codes, 4 bytes each (the pane's too): 2**31 lines would be 32 GB of the store's own
+# per-line index, out of reach first.
+CODE = "i"
 
 _INDEXES: weakref.WeakKeyDictionary[KernelLogStore, RowIndex] = weakref.WeakKeyDictionary()
 
@@ -42,8 +47,8 @@ class RowIndex:
     def _reset(self) -> None:
         self.first = self.store.oldest_seq
         self.last = self.first - 1
-        self.folded: dict[str | None, array[int]] = {None: array("q")}
-        self.opened: dict[str | None, array[int]] = {None: array("q")}
+        self.folded: dict[str | None, array[int]] = {None: array(CODE)}
+        self.opened = array(CODE)  # all nodes, every episode open
         self.episodes: dict[str | None, set[int]] = {None: set()}
         # Episode id -> its first line still readable (where its header row is).
         self.head: dict[int, int] = {}
@@ -60,15 +65,12 @@ class RowIndex:
     def _take(self, seq: int, node: str, eid: int | None) -> None:
         folded = self.folded.get(node)
         if folded is None:
-            folded = self.folded[node] = array("q")
-            self.opened[node] = array("q")
+            folded = self.folded[node] = array(CODE)
             self.episodes[node] = set()
-        opened = self.opened[node]
         all_folded = self.folded[None]
-        all_opened = self.opened[None]
+        all_opened = self.opened
         if eid is None:
             folded.append(seq)
-            opened.append(seq)
             all_folded.append(seq)
             all_opened.append(seq)
             return
@@ -76,12 +78,10 @@ class RowIndex:
             self.head[eid] = seq
             code = -eid - 1
             folded.append(code)
-            opened.append(code)
             all_folded.append(code)
             all_opened.append(code)
             self.episodes[node].add(eid)
             self.episodes[None].add(eid)
-        opened.append(seq)
         all_opened.append(seq)
 
     def sort_key(self, code: int) -> int:
@@ -98,11 +98,11 @@ class RowIndex:
         if eps is None:
             return array("q"), set()
         opened = [e for e in expanded if e in eps]
-        if 2 * len(opened) <= len(eps):
+        if node is not None or 2 * len(opened) <= len(eps):
             lines = sorted(s for e in opened for s in self.episode_lines(e))
             return self._insert(self.folded[node], lines), set(eps)
         closed = sorted(s for e in eps.difference(expanded) for s in self.episode_lines(e))
-        return self._remove(self.opened[node], closed), set(eps)
+        return self._remove(self.opened, closed), set(eps)
 
     def _insert(self, base: array[int], lines: list[int]) -> array[int]:
         out = base[:0]

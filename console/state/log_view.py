@@ -7,9 +7,9 @@ answered from a ``RowIndex`` kept per store as lines arrive (the rows of every n
 and all open), so those keys cost a copy of an array plus the lines of the episodes they open
 or close, not a pass over every stored line; a text filter or time window still scans.
 
-Rows are stored as one integer each (``array('q')``: a line's sequence number, or ``-(id + 1)``
+Rows are stored as one integer each (``array('i')``: a line's sequence number, or ``-(id + 1)``
 for an episode header) and turned into ``Row`` objects only when asked for, so that 300 000
-rows cost 2.4 MB, and rows of lines the store has archived to disk are read back only when they
+rows cost 1.2 MB, and rows of lines the store has archived to disk are read back only when they
 are drawn, searched or filtered by text.
 
 A hang episode folds into one row at the place of its first report; unfolded, that row is
@@ -27,7 +27,7 @@ from typing import overload
 
 from labconsole.state.kernel_log import EpisodeRef, KernelLogStore, LogEntry, aware
 from labconsole.state.line_archive import timestamp
-from labconsole.state.log_index import row_index
+from labconsole.state.log_index import CODE, row_index
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 # A text query over more archived lines than this reads them all back from disk (about 1 s per
@@ -124,7 +124,7 @@ class LogView:
     store: KernelLogStore
     query: LogQuery = field(default_factory=LogQuery)
     expanded: set[int] = field(default_factory=set)
-    codes: array[int] = field(default_factory=lambda: array("q"))
+    codes: array[int] = field(default_factory=lambda: array(CODE))
     _pattern: re.Pattern[str] | None = None
     _last_seq: int = 0
     _first_seq: int = 0  # the store's oldest line when the rows were built
@@ -193,7 +193,7 @@ class LogView:
             self.codes, self._headed = index.rows(self.query.node, self.expanded)
             self._last_seq = index.last
         else:
-            self.codes = array("q")
+            self.codes = array(CODE)
             self._headed = set()
             self._last_seq = self._first_seq - 1
         self.sync()
