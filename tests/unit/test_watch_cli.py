@@ -135,8 +135,12 @@ def test_once_on_live_sources_that_cannot_be_reached_is_an_incident(
     assert "ssh:pve01" in out and "connection refused" in out
 
 
+REFUSED = "source ssh:pve01 reconnecting: connection refused"
+
+
 def test_sigterm_stops_the_service_cleanly_with_its_recording(tmp_path: Path) -> None:
     import os
+    import select
     import signal
     import subprocess
     import sys
@@ -150,19 +154,30 @@ def test_sigterm_stops_the_service_cleanly_with_its_recording(tmp_path: Path) ->
         assert proc.stdout is not None
         first = proc.stdout.readline()
         assert first.startswith("watching: ") and "recording to" in first
-        for _ in range(100):  # the first connection failure is on record
-            if (tmp_path / "w.jsonl").exists() and b"refused" in (tmp_path / "w.jsonl"
-                                                                  ).read_bytes():
+        # wait (bounded) until the first connection failure is both printed and recorded:
+        # on a loaded machine a fixed 10 s was once not enough, and the service was stopped
+        # before it had tried to connect at all
+        printed = [first]
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if not any(REFUSED in line for line in printed):
+                ready, _, _ = select.select([proc.stdout], [], [], 0.5)
+                if ready:
+                    printed.append(proc.stdout.readline())
+                continue
+            if (tmp_path / "w.jsonl").exists() and b"refused" in (
+                    tmp_path / "w.jsonl").read_bytes():
                 break
             time.sleep(0.1)
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=60)
+        rest, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+    out = "".join(printed) + rest
     assert proc.returncode == 0, err
-    assert "source ssh:pve01 reconnecting: connection refused" in out
+    assert REFUSED in out, (out, err)
     assert "Traceback" not in err
     assert b'"source":"ssh:pve01"' in (tmp_path / "w.jsonl").read_bytes()
 
