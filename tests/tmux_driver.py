@@ -56,19 +56,22 @@ def labconsole_in_tmux(args: Sequence[str], *, width: int, height: int,
                        env: Mapping[str, str | None] | None = None,
                        netns: str | None = None, program: Sequence[str] | None = None,
                        polls: int = 240, poll_seconds: float = 0.25,
-                       name: str = "labconsole-e2e") -> Iterator[TmuxSession]:
+                       name: str = "labconsole-e2e", window: str | None = None,
+                       exit_mark: bool = True) -> Iterator[TmuxSession]:
     """``labconsole ARGS`` in a detached tmux session of ``width`` x ``height`` on a private
     server (killed afterwards, whatever happened), as an operator would run it.
 
     ``env``: changes to this process's environment (None removes a variable); TERM is
     xterm-256color. ``netns``: start the tmux server inside that network namespace (the
     pane's shell and labconsole inherit it). ``program``: the labconsole command (default:
-    this interpreter's ``-m labconsole``). After labconsole exits the pane prints
-    ``LABCONSOLE_EXIT=<status>`` and stays a minute, so the exit can be read."""
-    t = TmuxSession(f"{name}-{os.getpid()}-{uuid.uuid4().hex[:8]}", polls=polls,
+    this interpreter's ``-m labconsole``). ``window``: its name (the session's target is then
+    that window). After labconsole exits the pane prints ``LABCONSOLE_EXIT=<status>``
+    (unless not ``exit_mark``) and stays a minute, so the exit can be read."""
+    t = TmuxSession(f"{name}-{os.getpid()}-{uuid.uuid4().hex[:8]}",
+                    target=f"lc:{window}" if window else "lc", polls=polls,
                     poll_seconds=poll_seconds)
     argv = [*(program or (sys.executable, "-m", "labconsole")), *args]
-    command = f"{shlex.join(argv)}; echo {EXIT_MARK}$?; sleep 60"
+    command = shlex.join(argv) + (f"; echo {EXIT_MARK}$?" if exit_mark else "") + "; sleep 60"
     environment = {**os.environ, "TERM": "xterm-256color"}
     for key, value in (env or {}).items():
         if value is None:
@@ -76,9 +79,10 @@ def labconsole_in_tmux(args: Sequence[str], *, width: int, height: int,
         else:
             environment[key] = value
     prefix = ["ip", "netns", "exec", netns] if netns else []
+    named = ["-n", window] if window else []
     subprocess.run([*prefix, "tmux", "-L", t.socket, "-f", os.devnull, "new-session", "-d",
-                    "-s", t.target, "-x", str(width), "-y", str(height), "sh", "-c", command],
-                   check=True, timeout=20, env=environment)
+                    "-s", "lc", *named, "-x", str(width), "-y", str(height), "sh", "-c",
+                    command], check=True, timeout=20, env=environment)
     try:
         yield t
     finally:

@@ -4,18 +4,14 @@ The desktop notification escapes go through tmux's passthrough and leave nothing
 
 from __future__ import annotations
 
-import os
-import shlex
 import shutil
-import subprocess
-import sys
-import uuid
 from collections.abc import Iterator
 
 import pytest
 
 from labconsole.demo import DEMO_RECORDING
 from tests.tmux_driver import TmuxSession as Tmux
+from tests.tmux_driver import labconsole_in_tmux
 
 pytestmark = [
     pytest.mark.e2e,
@@ -25,21 +21,12 @@ pytestmark = [
 
 @pytest.fixture
 def tmux() -> Iterator[Tmux]:
-    t = Tmux(f"labconsole-ring-{os.getpid()}-{uuid.uuid4().hex[:8]}", target="lc:console",
-             polls=240, poll_seconds=0.25)
-    command = (f"{shlex.quote(sys.executable)} -m labconsole replay --speed 4 "
-               f"{shlex.quote(str(DEMO_RECORDING))}; sleep 60")
-    env = {**os.environ, "TERM": "xterm-256color"}
-    subprocess.run(["tmux", "-L", t.socket, "-f", os.devnull, "new-session", "-d", "-s", "lc",
-                    "-n", "console", "-x", "100", "-y", "30", "sh", "-c", command],
-                   check=True, timeout=20, env=env)
-    # the operator is looking at another window
-    t.run("new-window", "-d", "-t", "lc", "-n", "shell", "sleep 120")
-    try:
+    with labconsole_in_tmux(["replay", "--speed", "4", str(DEMO_RECORDING)], width=100,
+                            height=30, window="console", exit_mark=False,
+                            name="labconsole-ring") as t:
+        # the operator is looking at another window
+        t.run("new-window", "-d", "-t", "lc", "-n", "shell", "sleep 120")
         yield t
-    finally:
-        subprocess.run(["tmux", "-L", t.socket, "kill-server"], capture_output=True,
-                       timeout=20, check=False)
 
 
 def bell_flag(t: Tmux) -> str:
