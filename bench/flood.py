@@ -271,6 +271,7 @@ async def _inprocess(plan: FloodPlan, rec_path: Path, keys: bool) -> FloodStats:
                         tick_seconds=0)
     stats = FloodStats("in process", plan.per_node * len(plan.nodes), 0, plan.seconds, 0.0, 0)
     async with app.run_test(size=(110, 32)):
+        await _pane_mounted(app, KernelLogPane)
         start = time.monotonic()
         cpu0, last = time.process_time(), start
         next_key = start + KEY_EVERY_S
@@ -299,6 +300,22 @@ async def _inprocess(plan: FloodPlan, rec_path: Path, keys: bool) -> FloodStats:
     stats.unsent = source.unsent
     stats.recorded_at_end = min(stats.recorded_at_end, stats.recorded)
     return stats
+
+
+async def _pane_mounted(app: object, pane_type: type, limit_s: float = 60.0) -> None:
+    """Wait (bounded) until the main screen holds the kernel log pane: on a loaded machine
+    the first key could come before it was mounted ("No nodes match 'KernelLogPane'")."""
+    from textual.css.query import NoMatches
+
+    deadline = time.monotonic() + limit_s
+    while True:
+        try:
+            app.screen.query_one(pane_type)  # type: ignore[attr-defined]
+            return
+        except NoMatches:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.05)
 
 
 def inprocess_flood(plan: FloodPlan, *, keys: bool = True) -> FloodStats:
