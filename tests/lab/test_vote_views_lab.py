@@ -75,10 +75,15 @@ class Watch:
     def __init__(self, lab: Lab, state: ConsoleState, panel: Callable[[], str]) -> None:
         self.lab, self.state, self.panel = lab, state, panel
         self.phase_answers: dict[str, set[object]] = {n: set() for n in lab.nodes}
+        self.last: Truth = {}
         self.checks = 0
 
     def new_phase(self) -> None:
-        self.phase_answers = {n: set() for n in self.lab.nodes}
+        """Answers of a new phase: each node's answer at its start still counts (it is that
+        node's current answer until the node says otherwise; the console may show it a poll
+        after the phase began)."""
+        self.phase_answers = {n: ({self.last[n]} if n in self.last else set())
+                              for n in self.lab.nodes}
 
     async def shows(self, want: Callable[[str], bool], what: str,
                     timeout: float = 5.0) -> None:
@@ -102,6 +107,7 @@ class Watch:
             # view looked like one the node never gave: the flake of the partition phase)
             pic, shown = _shown(self.state)
             truth = await _truth(self.lab)
+            self.last = truth
             for name, answer in truth.items():
                 self.phase_answers[name].add(answer)
             self.checks += 1
