@@ -7,8 +7,9 @@ recovery must hold:
 
 1. **What opens an incident.** A trouble fact (``facts.TROUBLE``): a network device alert, a
    link down, a node leaving the votes, the cluster losing quorum, a NIC hang report, the
-   console losing its connection to a node, a node whose view cannot be read. Context facts
-   (a client leaving a switch port, a node's view changing) and recoveries never open one.
+   console losing its connection to a node, a node whose view (read before) cannot be read
+   now. Context facts (a client leaving a switch port, a node's view changing) and
+   recoveries never open one.
 2. **What is outstanding.** Nodes out of the votes, links down, connections lost, views that
    cannot be read (until that node answers again), quorum lost, and network devices that
    alerted and have not said they are back. A device that never sends its "online" stops
@@ -47,7 +48,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from labconsole.incident.facts import RECOVERY, TROUBLE, ActionRecord, Fact
+from labconsole.incident.facts import RECOVERY, ActionRecord, Fact
 from labconsole.incident.mark import IncidentStatus
 
 
@@ -130,11 +131,11 @@ class _Open:
     def take(self, f: Fact) -> None:
         self.facts.append(f)
         node, dev = f.node or "", f.device or ""
-        if f.kind in TROUBLE or f.kind in RECOVERY or (f.kind == "view_changed"
-                                                       and node in self.unread):
+        if f.is_trouble or f.kind in RECOVERY or (f.kind == "view_changed"
+                                                  and node in self.unread):
             self.quiet_since = f.last if self.quiet_since is None else max(self.quiet_since,
                                                                            f.last)
-        if f.kind in TROUBLE:
+        if f.is_trouble:
             self.trouble_until = f.last if self.trouble_until is None else max(
                 self.trouble_until, f.last)
         if f.kind == "view_changed":
@@ -162,7 +163,7 @@ class _Open:
             self.devices.pop(dev, None)
         elif f.kind in ("quorum_lost", "quorum_back"):
             self.quorum_lost = f.kind == "quorum_lost"
-        elif f.kind == "view_unknown":
+        elif f.kind == "view_unknown" and f.is_trouble:
             self.unread.add(node)
         elif f.kind == "view_changed":
             self.unread.discard(node)
@@ -247,12 +248,12 @@ class Correlator:
             self.last_seen = last
         current = self.current
         if current is not None and (current.ended(f.at, rules) or (
-                f.kind in TROUBLE and current.confirmed_over(f.at, rules))):
+                f.is_trouble and current.confirmed_over(f.at, rules))):
             self.last_closed = _close(self.result, current, f.at, rules)
             current = self.current = None
         if f.kind == "action":
             _attach_action(self.result, current, self.last_closed, f, rules)
-        elif f.kind in TROUBLE:
+        elif f.is_trouble:
             if current is None:
                 current = self.current = _Open()
             current.take(f)

@@ -83,6 +83,11 @@ class Fact:
 
     @property
     def is_trouble(self) -> bool:
+        """Trouble opens an incident. A view that cannot be read is trouble only for a node
+        that was read before (``view``: its last view): a node not yet connected when the
+        console starts is no incident."""
+        if self.kind == "view_unknown":
+            return self.view is not None
         return self.kind in TROUBLE
 
     @property

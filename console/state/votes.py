@@ -112,7 +112,7 @@ class VotesState:
         c.unknown[node] = Unreadable(node=node, since=at, reason=reason)
         c.changed[node] = at
         entry = _entry(at, "view_unknown", node, cluster, "warning",
-                       f"{node} view unknown: {reason}")
+                       f"{node} view unknown: {reason}", last=c.views.get(node))
         return [entry, *self._membership(c, at, node, "quorumtool"), *self._picture(c, at)]
 
     def heartbeat(self, node: str, at: datetime, every: float | None) -> None:
@@ -157,8 +157,11 @@ def _severity(f: Fact) -> Severity:
 
 
 def _entry(at: datetime, kind: str, node: str, cluster: str, severity: Severity,
-           text: str) -> TimelineEntry:
-    fact = Fact(at=at, kind=kind, node=node, device=cluster, text=text)  # type: ignore[arg-type]
+           text: str, last: NodeView | None = None) -> TimelineEntry:
+    """``last``: for a view that cannot be read, the node's last view (None: never read,
+    e.g. not yet connected at start: no trouble, see incident/facts.py)."""
+    fact = Fact(at=at, kind=kind, node=node, device=cluster, text=text,  # type: ignore[arg-type]
+                view=last)
     return TimelineEntry(at=at, kind="votes", node=node, fact=fact, severity=severity)
 
 
