@@ -34,6 +34,7 @@ from typing import Any
 
 from labconsole.incident.correlate import Incident
 from labconsole.incident.facts import Fact
+from labconsole.incident.wording import words
 from labconsole.model import timefmt
 from labconsole.model.hang import TIMEOUT_KINDS
 
@@ -154,7 +155,7 @@ def _strands(inc: Incident, all_nodes: set[str]) -> list[tuple[str, str]]:
         strands += _node_strands(inc, flagged)
     for f in inc.of_kind("conn_never"):
         if not strands:
-            strands.append(("conn_never", f"{f.text}; the console could not reach it"))
+            strands.append(("conn_never", f"{words(f)}; the console could not reach it"))
     if not strands and inc.of_kind("quorum_lost"):
         strands.append(("quorum_lost", "cluster lost quorum with no NIC, link or switch "
                                        "evidence"))
@@ -222,10 +223,10 @@ def _node_strands(inc: Incident, flagged: set[str | None]) -> list[tuple[str, st
         elif node in unread and node not in lost:
             strands.append(("node_down", f"corosync on {node} down: it left the votes at "
                                          f"{_hms(f)} and stopped answering "
-                                         f"({unread[node].text}) while the console's "
+                                         f"({words(unread[node])}) while the console's "
                                          "connection to it stayed up"))
         elif knet and node not in lost and node not in viewed:
-            strands.append(("link_down", f"corosync link down: {knet[0].text}, then {node} "
+            strands.append(("link_down", f"corosync link down: {words(knet[0])}, then {node} "
                                          f"left the votes at {_hms(f)}"))
         else:
             console = " and so did the console" if node in lost else ""
@@ -234,7 +235,7 @@ def _node_strands(inc: Incident, flagged: set[str | None]) -> list[tuple[str, st
                                               "is up: TX path, switch port or network "
                                               "stack)"))
     if not left and knet:
-        strands.append(("link_down", f"corosync link down: {knet[0].text}"))
+        strands.append(("link_down", f"corosync link down: {words(knet[0])}"))
     if not left and lost:
         who = "all nodes" if len(lost) >= 3 else _names(set(lost))
         first = min(lost.values(), key=lambda f: f.at)
@@ -250,7 +251,7 @@ def evidence(inc: Incident) -> list[str]:
         if f.kind == "hang" and f.hang is not None:
             out.append(_hang_evidence(f))
         elif f.kind != "action":
-            out.append(f"{_hms(f)} {f.text}")
+            out.append(f"{_hms(f)} {words(f)}")
     return out
 
 

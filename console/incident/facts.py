@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
 
+from labconsole.incident.wording import words
 from labconsole.model.cef import CefEvent
 from labconsole.model.hang import HangEpisode
 from labconsole.model.vote_view import ClusterPicture, NodeView
@@ -56,7 +57,12 @@ class Fact:
     """One observation on the incident time axis.
 
     ``until`` is set for facts that last (a hang episode: first to last report). ``lines`` are
-    verbatim log lines backing the fact (a hang block, a CEF record); ``text`` is one sentence.
+    verbatim log lines backing the fact (a hang block, a CEF record). Renderers word a fact with
+    ``wording.words``; ``text`` is the caption of a producer that still gives one, else the
+    words of the typed fields, filled in at construction so that older readers of ``text``
+    read the same sentence (nothing in the incident logic reads it). ``state``: a connection's
+    or a link's state; ``reason``: why (a connection's detail, why a view cannot be read);
+    ``driver``: the NIC driver; ``first``: a connection made for the first time (not "back").
     ``order`` breaks ties between facts of the same instant deterministically (see ``sort_key``),
     so the result never depends on which source delivered first.
     """
@@ -64,7 +70,7 @@ class Fact:
     at: datetime
     kind: FactKind
     node: str | None
-    text: str
+    text: str = ""
     device: str | None = None
     until: datetime | None = None
     lines: tuple[str, ...] = ()
@@ -75,6 +81,14 @@ class Fact:
     view: NodeView | None = None
     picture: ClusterPicture | None = None
     episode_id: int | None = None  # the console's hang episode (kernel log store index)
+    state: str | None = None
+    reason: str | None = None
+    driver: str | None = None
+    first: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.text:
+            object.__setattr__(self, "text", words(self))
 
     @property
     def last(self) -> datetime:
@@ -96,12 +110,12 @@ class Fact:
 
     def sort_key(self) -> tuple[datetime, str, str, str, str]:
         """Time, then a content key: facts of one instant sort the same whatever their order."""
-        return (self.at, self.kind, self.node or "", self.device or "", self.text)
+        return (self.at, self.kind, self.node or "", self.device or "", words(self))
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "at": self.at.isoformat(), "kind": self.kind, "node": self.node,
-            "device": self.device, "text": self.text,
+            "device": self.device, "text": words(self),
         }
         if self.until is not None:
             data["until"] = self.until.isoformat()

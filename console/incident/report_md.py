@@ -17,6 +17,7 @@ from datetime import datetime
 from labconsole.incident.downtime import NodeDowntime, format_duration
 from labconsole.incident.facts import ActionRecord, Fact
 from labconsole.incident.report import IncidentReport, Report
+from labconsole.incident.wording import words
 from labconsole.model import timefmt
 from labconsole.sanitize import markdown_inline, visible
 
@@ -148,8 +149,8 @@ def _timeline(report: Report, t: _Clock) -> list[str]:
 
 def _what(f: Fact, t: _Clock) -> str:
     if f.kind == "hang" and f.hang is not None:
-        return f"{f.text}, until {t(f.last)}" + (", TX ring stuck" if f.hang.stuck else "")
-    return f.text
+        return f"{words(f)}, until {t(f.last)}" + (", TX ring stuck" if f.hang.stuck else "")
+    return words(f)
 
 
 def _downtime_rows(downtime: dict[str, NodeDowntime], t: _Clock) -> list[list[str]]:

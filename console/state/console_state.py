@@ -77,19 +77,17 @@ def _conn_fact(event: ConnectionChange, at: datetime, before: str | None, *,
                was_connected: bool) -> Fact:
     """A connection's change as a fact: lost and back only for a connection that once worked;
     one that never succeeded is "never connected: reason" (trouble, not a loss: issue 14)."""
-    node = event.node or event.source
-    detail = f": {event.detail}" if event.detail else ""
     down, was_down = event.state in _DOWN, before in _DOWN
     if down and not was_down and was_connected:
-        kind, text = "conn_lost", f"connection {event.source} to {node} {event.state}{detail}"
+        kind = "conn_lost"
     elif down and not was_down:
-        kind, text = "conn_never", f"connection {event.source} to {node} never connected{detail}"
+        kind = "conn_never"
     elif event.state == "connected" and was_down:
-        kind, text = "conn_back", f"connection {event.source} to {node} " + (
-            "back" if was_connected else "made")
+        kind = "conn_back"
     else:
-        kind, text = "conn_changed", f"{event.source} {event.state}{detail}"
-    return Fact(at=at, kind=kind, node=event.node, text=text,  # type: ignore[arg-type]
+        kind = "conn_changed"
+    return Fact(at=at, kind=kind, node=event.node, state=event.state,  # type: ignore[arg-type]
+                reason=event.detail or None, first=kind == "conn_back" and not was_connected,
                 source=event.source)
 
 
@@ -251,9 +249,7 @@ class ConsoleState:
         for node, line in change.resets:
             when = aware(line.time) or self._now()
             fact = Fact(at=when, kind="nic_reset", node=node, device=line.device,
-                        lines=(line.raw,), source=source,
-                        text=f"{line.driver or 'NIC'} {line.device} reset adapter unexpectedly "
-                             f"on {node}")
+                        lines=(line.raw,), source=source, driver=line.driver or None)
             entries.append(TimelineEntry(at=when, kind="hang", node=node, fact=fact,
                                          severity="warning"))
         for node, link in change.links:
@@ -275,7 +271,7 @@ class ConsoleState:
         sev: Severity = "warning" if state == "down" else "ok"
         kind = "link_down" if state == "down" else "link_up" if before else "link_seen"
         fact = Fact(at=at, kind=kind, node=node, device=device,  # type: ignore[arg-type]
-                    text=f"{node} {device} link {state}", source=source)
+                    state=state, source=source)
         return [TimelineEntry(at=at, kind="link", node=node, fact=fact, severity=sev)]
 
     def _now(self) -> datetime:

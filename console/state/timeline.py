@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
+from labconsole.incident.wording import words
+
 if TYPE_CHECKING:
     from labconsole.incident.facts import Fact
 
@@ -41,8 +43,8 @@ class TimelineEntry:
 
     @property
     def text(self) -> str:
-        """The fact's one-line caption (widgets render typed payloads themselves)."""
-        return self.fact.text
+        """The fact's one line of words (widgets render typed payloads themselves)."""
+        return words(self.fact)
 
 
 @dataclass(slots=True)

@@ -111,8 +111,8 @@ class VotesState:
             return []
         c.unknown[node] = Unreadable(node=node, since=at, reason=reason)
         c.changed[node] = at
-        entry = _entry(at, "view_unknown", node, cluster, "warning",
-                       f"{node} view unknown: {reason}", last=c.views.get(node))
+        entry = _entry(at, "view_unknown", node, cluster, "warning", reason,
+                       last=c.views.get(node))
         return [entry, *self._membership(c, at, node, "quorumtool"), *self._picture(c, at)]
 
     def heartbeat(self, node: str, at: datetime, every: float | None) -> None:
@@ -147,8 +147,7 @@ class VotesState:
         if before is None and pic.kind == "agree" and pic.quorate:
             return []
         sev: Severity = "ok" if pic.kind == "agree" and pic.quorate else "error"
-        fact = Fact(at=at, kind="picture_changed", node=None, device=c.name,
-                    text=f"{c.name}: {pic.kind}", picture=pic)
+        fact = Fact(at=at, kind="picture_changed", node=None, device=c.name, picture=pic)
         return [TimelineEntry(at=at, kind="votes", node=None, fact=fact, severity=sev)]
 
 
@@ -157,11 +156,11 @@ def _severity(f: Fact) -> Severity:
 
 
 def _entry(at: datetime, kind: str, node: str, cluster: str, severity: Severity,
-           text: str, last: NodeView | None = None) -> TimelineEntry:
+           reason: str, last: NodeView | None = None) -> TimelineEntry:
     """``last``: for a view that cannot be read, the node's last view (None: never read,
     e.g. not yet connected at start: no trouble, see incident/facts.py)."""
-    fact = Fact(at=at, kind=kind, node=node, device=cluster, text=text,  # type: ignore[arg-type]
-                view=last)
+    fact = Fact(at=at, kind=kind, node=node, device=cluster,  # type: ignore[arg-type]
+                reason=reason, view=last)
     return TimelineEntry(at=at, kind="votes", node=node, fact=fact, severity=severity)
 
 
@@ -170,6 +169,5 @@ def _view_entry(view: NodeView, old: NodeView | None) -> TimelineEntry:
     if old is not None and old.quorate and view.quorate and (
             len(view.members) < len(old.members)):
         sev = "warning"
-    fact = Fact(at=view.at, kind="view_changed", node=view.node, device=view.cluster,
-                text=f"{view.node} sees {view.cluster}", view=view)
+    fact = Fact(at=view.at, kind="view_changed", node=view.node, device=view.cluster, view=view)
     return TimelineEntry(at=view.at, kind="votes", node=view.node, fact=fact, severity=sev)
