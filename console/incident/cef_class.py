@@ -71,8 +71,5 @@ def cef_fact(rec: CefEvent, at: datetime, source: str) -> Fact | None:
     kind = classify(rec)
     if kind is None:
         return None
-    device = device_name(rec)
-    msg = rec.extensions.get("msg", "").strip()
-    text = f"{device}: CEF '{rec.name}'" + (f": {msg}" if msg and msg != rec.name else "")
-    return Fact(at=at, kind=kind, node=None, device=device, text=text, lines=(rec.raw,),
+    return Fact(at=at, kind=kind, node=None, device=device_name(rec), lines=(rec.raw,),
                 cef=rec, source=source)

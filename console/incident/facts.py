@@ -16,6 +16,7 @@ from typing import Any, Literal
 from labconsole.incident.wording import words
 from labconsole.model.cef import CefEvent
 from labconsole.model.hang import HangEpisode
+from labconsole.model.offloads import Offloads
 from labconsole.model.vote_view import ClusterPicture, NodeView
 
 # What happened. "vote_left"/"vote_joined": a node left / rejoined the cluster's membership;
@@ -85,6 +86,9 @@ class Fact:
     reason: str | None = None
     driver: str | None = None
     first: bool = False
+    offloads: Offloads | None = None  # "nic_changed": the offloads now
+    observer: str | None = None  # votes facts: the node whose reading made the change
+    seen: NodeView | None = None  # ... and its view then (None: it could not be read)
 
     def __post_init__(self) -> None:
         if not self.text:
@@ -163,9 +167,7 @@ class ActionRecord:
 
 def action_fact(record: ActionRecord, source: str = "audit") -> Fact:
     """The fact of a remediation step (never trouble or recovery by itself)."""
-    text = f"{record.runbook}/{record.step}: {record.command or record.detail} [{record.result}]"
-    return Fact(at=record.at, kind="action", node=record.node, text=text, action=record,
-                source=source)
+    return Fact(at=record.at, kind="action", node=record.node, action=record, source=source)
 
 
 @dataclass(slots=True)

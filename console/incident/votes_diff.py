@@ -50,14 +50,11 @@ class VotesDiff:
         out = set(why)
         quorate = all(v.quorate is not False for v in fresh.values())
         seen = views.get(observer)
-        summary = _summary(seen) if seen is not None else "view unknown"
-        facts = _node_facts(cluster, c.out, why, at, summary, source, observer)
+        facts = _node_facts(cluster, c.out, why, at, seen, source, observer)
         if quorate != c.quorate:
             kind: FactKind = "quorum_back" if quorate else "quorum_lost"
-            word = "quorate again" if quorate else "lost quorum"
-            facts.append(Fact(at=at, kind=kind, node=None, device=cluster,
-                              text=f"{cluster} {word} ({summary} seen from {observer})",
-                              source=source))
+            facts.append(Fact(at=at, kind=kind, node=None, device=cluster, source=source,
+                              observer=observer, seen=seen))
         c.out, c.quorate = frozenset(out), quorate
         return facts
 
@@ -86,24 +83,13 @@ def _quorate(view: NodeView, known: set[str]) -> bool:
     return 2 * len(view.members) > len(known | set(view.members))
 
 
-def _summary(view: NodeView) -> str:
-    votes = (f"{view.total_votes}/{view.expected_votes}" if view.total_votes is not None
-             else f"{len(view.members)} members")
-    return votes + ("" if view.quorate is not False else " NOT quorate")
-
-
 def _node_facts(cluster: str, before: frozenset[str], why: Mapping[str, NodeView],
-                at: datetime, summary: str, source: str, observer: str) -> list[Fact]:
+                at: datetime, seen: NodeView | None, source: str, observer: str) -> list[Fact]:
     """A left fact carries the view that put the node out (``Fact.view``): its own view
-    (not quorate) or a quorate peer's view that misses it."""
-    seen = f" seen from {observer}"
-    facts = []
-    for name in sorted(set(why) - before):
-        view = why[name]
-        facts.append(Fact(at=at, kind="vote_left", node=name, device=cluster,
-                          text=f"{name} left {cluster} ({_summary(view)} seen from {view.node})",
-                          source=source, view=view))
-    facts += [Fact(at=at, kind="vote_joined", node=name, device=cluster,
-                   text=f"{name} rejoined {cluster} ({summary}{seen})", source=source)
-              for name in sorted(before - set(why))]
+    (not quorate) or a quorate peer's view that misses it; a rejoined fact the reading that
+    let it back (``observer``, ``seen``)."""
+    facts = [Fact(at=at, kind="vote_left", node=name, device=cluster, source=source,
+                  view=why[name]) for name in sorted(set(why) - before)]
+    facts += [Fact(at=at, kind="vote_joined", node=name, device=cluster, source=source,
+                   observer=observer, seen=seen) for name in sorted(before - set(why))]
     return facts

@@ -5,10 +5,9 @@ Facts are typed (issue 17 item 3, "facts, not text"): producers record what happ
 readers that show facts to people (the timeline widget, the reports, a cause's evidence lines)
 ask this module for the words. Incident logic never reads them.
 
-A fact whose producer still gives a caption (``Fact.text``: CEF, hang episodes, actions, NIC
-offload changes and the votes diff of a report) keeps it until that producer moves here too.
-A fact worded here gets these words as its ``text`` when it is made (``Fact.__post_init__``),
-for readers that still read ``text``.
+No producer gives a caption any more; a fact made with one (a test's, ``Fact.text``) keeps it.
+A fact gets these words as its ``text`` when it is made (``Fact.__post_init__``), for readers
+that still read ``text``.
 """
 
 from __future__ import annotations
@@ -18,6 +17,10 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from labconsole.incident.facts import Fact
+    from labconsole.model.offloads import Offloads
+    from labconsole.model.vote_view import NodeView
+
+_HANG_WORDS = {"unit_hang": "hardware unit hang", "reset": "TX hang reset"}
 
 
 def words(fact: Fact) -> str:
@@ -76,6 +79,70 @@ def _picture_changed(fact: Fact) -> str:
     return f"{fact.device}: {fact.picture.kind}"
 
 
+def _hang(fact: Fact) -> str:
+    ep = fact.hang
+    if ep is None:
+        return _plain(fact)
+    what = _HANG_WORDS.get(ep.kind, "transmit timeout")
+    return f"{ep.driver or 'NIC'} {ep.device or '?'} {what} x {ep.reports} on {fact.node}"
+
+
+def _cef(fact: Fact) -> str:
+    rec = fact.cef
+    if rec is None:
+        return _plain(fact)
+    if fact.kind == "cef_note":
+        return f"{fact.device}: {rec.name}"
+    msg = rec.extensions.get("msg", "").strip()
+    return f"{fact.device}: CEF '{rec.name}'" + (f": {msg}" if msg and msg != rec.name else "")
+
+
+def _action(fact: Fact) -> str:
+    a = fact.action
+    if a is None:
+        return _plain(fact)
+    return f"{a.runbook}/{a.step}: {a.command or a.detail} [{a.result}]"
+
+
+def offload_words(off: Offloads | None) -> str:
+    """``tso on gso on gro on``: the offloads a change of is worth a timeline entry."""
+    if off is None:
+        return "offloads unknown"
+    def word(v: bool | None) -> str:
+        return "?" if v is None else ("on" if v else "off")
+    return f"tso {word(off.tso)} gso {word(off.gso)} gro {word(off.gro)}"
+
+
+def _nic_changed(fact: Fact) -> str:
+    return f"{fact.node} {fact.device} {offload_words(fact.offloads)}"
+
+
+def votes_summary(view: NodeView | None) -> str:
+    """A view's votes as the timeline says them (``2/3``, ``1/3 NOT quorate``)."""
+    if view is None:
+        return "view unknown"
+    votes = (f"{view.total_votes}/{view.expected_votes}" if view.total_votes is not None
+             else f"{len(view.members)} members")
+    return votes + ("" if view.quorate is not False else " NOT quorate")
+
+
+def _vote_left(fact: Fact) -> str:
+    if fact.view is None:
+        return _plain(fact)
+    return (f"{fact.node} left {fact.device} ({votes_summary(fact.view)} seen from "
+            f"{fact.view.node})")
+
+
+def _vote_joined(fact: Fact) -> str:
+    return (f"{fact.node} rejoined {fact.device} ({votes_summary(fact.seen)} seen from "
+            f"{fact.observer})")
+
+
+def _quorum(fact: Fact) -> str:
+    word = "quorate again" if fact.kind == "quorum_back" else "lost quorum"
+    return f"{fact.device} {word} ({votes_summary(fact.seen)} seen from {fact.observer})"
+
+
 def _plain(fact: Fact) -> str:
     """A kind no wording knows yet: what and where, never nothing."""
     return " ".join(p for p in (fact.kind, fact.node, fact.device) if p)
@@ -85,5 +152,8 @@ _BY_KIND: dict[str, Callable[[Fact], str]] = {
     "conn_lost": _conn_lost, "conn_never": _conn_never, "conn_back": _conn_back,
     "conn_changed": _conn_changed, "link_down": _link, "link_up": _link, "link_seen": _link,
     "nic_reset": _nic_reset, "view_unknown": _view_unknown, "view_changed": _view_changed,
-    "picture_changed": _picture_changed,
+    "picture_changed": _picture_changed, "hang": _hang, "device_alert": _cef,
+    "device_back": _cef, "client_left": _cef, "cef_note": _cef, "action": _action,
+    "nic_changed": _nic_changed, "vote_left": _vote_left, "vote_joined": _vote_joined,
+    "quorum_lost": _quorum, "quorum_back": _quorum,
 }

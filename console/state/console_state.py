@@ -368,8 +368,8 @@ class ConsoleState:
         self.cef.append(rec)
         when = at if far else sent or at
         fact = cef_fact(rec, when, source) or Fact(
-            at=when, kind="cef_note", node=None, device=rec.product,
-            text=f"{rec.product}: {rec.name}", lines=(rec.raw,), cef=rec, source=source)
+            at=when, kind="cef_note", node=None, device=rec.product, lines=(rec.raw,), cef=rec,
+            source=source)
         entry = TimelineEntry(at=when, kind="cef", node=None, fact=fact,
                               sender_skew_s=skew if far else None,
                               severity=cef_severity(rec.severity))

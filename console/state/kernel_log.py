@@ -92,11 +92,8 @@ def episode_fact(ref: EpisodeRef, fallback: datetime) -> Fact:
     ep = ref.episode
     first = aware(ep.first) or fallback
     last = aware(ep.last) or first + _uptime_span(ep)
-    what = "hardware unit hang" if ep.kind == "unit_hang" else "TX hang reset" \
-        if ep.kind == "reset" else "transmit timeout"
     return Fact(at=first, kind="hang", node=ref.node, device=ep.device or None, until=last,
-                text=f"{ep.driver or 'NIC'} {ep.device or '?'} {what} x {ep.reports} on "
-                     f"{ref.node}", hang=ep, source="kernel", episode_id=ref.id)
+                hang=ep, source="kernel", episode_id=ref.id)
 
 
 _ZERO = timedelta(0)

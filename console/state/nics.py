@@ -44,13 +44,9 @@ class NicState:
         return nic_warning(self.driver, self.offloads)
 
 
-def offload_words(off: Offloads | None) -> str:
-    """``tso on gso on gro on`` style summary used in timeline texts."""
-    if off is None:
-        return "offloads unknown"
-    def word(v: bool | None) -> str:
-        return "?" if v is None else ("on" if v else "off")
-    return f"tso {word(off.tso)} gso {word(off.gso)} gro {word(off.gro)}"
+def _flags(off: Offloads) -> tuple[bool | None, bool | None, bool | None]:
+    """The offloads a change of is worth an entry (the ones its words name)."""
+    return (off.tso, off.gso, off.gro)
 
 
 class NicsState:
@@ -72,9 +68,8 @@ class NicsState:
         elif link is not None and link != nic.link:
             nic.since = at
         if offloads is not None and nic.offloads is not None and (
-                offload_words(offloads) != offload_words(nic.offloads)):
-            fact = Fact(at=at, kind="nic_changed", node=node, device=iface,
-                        text=f"{node} {iface} {offload_words(offloads)}")
+                _flags(offloads) != _flags(nic.offloads)):
+            fact = Fact(at=at, kind="nic_changed", node=node, device=iface, offloads=offloads)
             entries.append(TimelineEntry(at=at, kind="nic", node=node, fact=fact,
                                          severity="info"))
         nic.updated = at
