@@ -17,6 +17,7 @@ from textual.strip import Strip
 
 from labconsole.incident.facts import Fact
 from labconsole.incident.mark import IncidentMark
+from labconsole.incident.wording import words
 from labconsole.model import timefmt
 from labconsole.sanitize import visible_row
 from labconsole.state.kernel_log import episode_summary
@@ -80,7 +81,7 @@ def fact_text(fact: Fact) -> str:
         msg = rec.extensions.get("msg") or rec.name
         head = f"{rec.product}: {rec.name}"
         return f"{head}: {msg}" if msg != rec.name else head
-    return fact.text
+    return words(fact)
 
 
 TimelineRow: TypeAlias = "MarkRow | TimelineEntry"

@@ -59,9 +59,8 @@ class Fact:
 
     ``until`` is set for facts that last (a hang episode: first to last report). ``lines`` are
     verbatim log lines backing the fact (a hang block, a CEF record). Renderers word a fact with
-    ``wording.words``; ``text`` is the caption of a producer that still gives one, else the
-    words of the typed fields, filled in at construction so that older readers of ``text``
-    read the same sentence (nothing in the incident logic reads it). ``state``: a connection's
+    ``wording.words``; ``text`` is empty unless a test gives a caption of its own (no producer
+    does, and nothing in the incident logic reads it). ``state``: a connection's
     or a link's state; ``reason``: why (a connection's detail, why a view cannot be read);
     ``driver``: the NIC driver; ``first``: a connection made for the first time (not "back").
     ``order`` breaks ties between facts of the same instant deterministically (see ``sort_key``),
@@ -89,10 +88,6 @@ class Fact:
     offloads: Offloads | None = None  # "nic_changed": the offloads now
     observer: str | None = None  # votes facts: the node whose reading made the change
     seen: NodeView | None = None  # ... and its view then (None: it could not be read)
-
-    def __post_init__(self) -> None:
-        if not self.text:
-            object.__setattr__(self, "text", words(self))
 
     @property
     def last(self) -> datetime:

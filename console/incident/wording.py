@@ -6,8 +6,7 @@ readers that show facts to people (the timeline widget, the reports, a cause's e
 ask this module for the words. Incident logic never reads them.
 
 No producer gives a caption any more; a fact made with one (a test's, ``Fact.text``) keeps it.
-A fact gets these words as its ``text`` when it is made (``Fact.__post_init__``), for readers
-that still read ``text``.
+Facts do not store their words: readers call ``words`` when they show a fact.
 """
 
 from __future__ import annotations

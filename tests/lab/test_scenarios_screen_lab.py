@@ -176,7 +176,11 @@ def test_every_scenario_shows_on_the_console_and_in_its_report(
     screen = console.phase("sshd kill", sshd_down, lambda: lab.kill_sshd("pve03"),
                            lambda: lab.start_sshd("pve03"))
 
-    # slow node: pve02 at 32 kbit/s still delivers its log; nothing is unknown meanwhile
+    # slow node: pve02 at 32 kbit/s still delivers its log, and the other nodes stay read.
+    # pve02's own rows are not asserted while it is throttled: its corosync packets share the
+    # 32 kbit/s with the log burst, so whether it keeps its vote (and its quorumtool answers
+    # in time) is up to corosync's token (a clean-clone CI run once showed it not 3/3 there);
+    # once the throttle is gone, the screen must be healthy again with pve02 read
     marker = f"slow-node-mark-{uuid.uuid4().hex[:6]}"
     _slow(lab, "pve02")
     try:
@@ -188,9 +192,11 @@ def test_every_scenario_shows_on_the_console_and_in_its_report(
         if "following" not in console.tmux.screen():
             console.tmux.keys("space")  # follow: the newest line is on screen
         screen = console.wait(lambda s: marker in s, "the slow node's newest line")
-        assert f"{CLUSTER} 3/3 quorate" in screen and not _unknown(screen, "pve02")
+        assert not _unknown(screen, "pve01") and not _unknown(screen, "pve03"), screen
     finally:
         lab.clear_tx("pve02")
+    console.wait(lambda s: _healthy(s) and not _unknown(s, "pve02"),
+                 "3/3 with pve02 read once its throttle is gone")
 
     # flapping link: pve03 drops and comes back by itself, three times
     _flap(lab)

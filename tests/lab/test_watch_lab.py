@@ -36,6 +36,7 @@ import pytest
 from labconsole.alert.build import build_sinks, policy
 from labconsole.config import load_config
 from labconsole.incident.correlate import Rules
+from labconsole.incident.wording import words
 from labconsole.sources.live import build_live
 from labconsole.watch.runner import Watcher
 from tests.lab.labnet import Lab
@@ -102,7 +103,7 @@ def explain(watcher: Watcher, changes: Callable[[], list[tuple[int, str]]],
         inc = rep.incident
         out.append(f"incident {inc.number} {inc.id} {inc.status} {inc.start:%H:%M:%S}-"
                    f"{inc.end:%H:%M:%S} cause {rep.cause.kind} outstanding {inc.outstanding}")
-        out += [f"  {f.at:%H:%M:%S.%f} {f.kind} {f.node} {f.text}" for f in inc.facts]
+        out += [f"  {f.at:%H:%M:%S.%f} {f.kind} {f.node} {words(f)}" for f in inc.facts]
     out.append("watcher log:")
     out += [f"  {line}" for line in lines]
     return "\n".join(out)

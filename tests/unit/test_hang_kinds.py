@@ -10,6 +10,7 @@ import pytest
 from labconsole.incident.cause import evidence, explain
 from labconsole.incident.correlate import correlate
 from labconsole.incident.facts import Fact
+from labconsole.incident.wording import words
 from labconsole.model.hang import HANG_KINDS, HangEpisode, HangKind
 from labconsole.state.kernel_log import EpisodeRef, episode_fact, episode_summary
 
@@ -46,4 +47,4 @@ def test_every_kind_folds_and_becomes_a_hang_fact(kind: HangKind) -> None:
     ref = EpisodeRef(node="pve03", id=1, episode=ep, first_seq=0, last_seq=0)
     fact = episode_fact(ref, T0)
     assert (fact.kind, fact.node, fact.hang) == ("hang", "pve03", ep)
-    assert "unit hang" not in fact.text or kind == "unit_hang"
+    assert "unit hang" not in words(fact) or kind == "unit_hang"

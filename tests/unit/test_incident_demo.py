@@ -10,6 +10,7 @@ from labconsole.demo.generate import DEMO_PATH, events
 from labconsole.incident.correlate import correlate
 from labconsole.incident.from_state import facts_from_events
 from labconsole.incident.report import IncidentReport, report_from_events, report_from_paths
+from labconsole.incident.wording import words
 
 
 def _t(minute: int, second: int) -> datetime:
@@ -83,5 +84,5 @@ def test_events_and_file_give_the_same_incidents(demo: list[IncidentReport]) -> 
 
 def test_noise_lines_do_not_make_incidents() -> None:
     ex = facts_from_events(events())
-    assert not any("perf" in f.text for f in ex.facts)
+    assert not any("perf" in words(f) for f in ex.facts)
     assert len(correlate(ex.facts, data_end=ex.last).incidents) == 2

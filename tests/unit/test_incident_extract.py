@@ -12,6 +12,7 @@ from labconsole.events import ConnectionChange, KernelText, NicText, QuorumText,
 from labconsole.incident.cef_class import classify
 from labconsole.incident.from_state import facts_from_events
 from labconsole.incident.report import report_from_events, report_from_paths
+from labconsole.incident.wording import words
 from labconsole.parse.cef import parse_cef
 
 T0 = datetime(2025, 11, 8, 6, 0, 0, tzinfo=timezone.utc)
@@ -134,7 +135,7 @@ def test_a_connection_that_never_succeeded_is_not_a_loss() -> None:
            conn(30, "reconnecting", "timed out"), conn(40, "connected")]
     assert kinds(evs) == [("conn_never", "pve03"), ("conn_back", "pve03"),
                           ("conn_lost", "pve03"), ("conn_back", "pve03")]
-    texts = [f.text for f in facts_from_events(evs).facts]
+    texts = [words(f) for f in facts_from_events(evs).facts]
     assert texts[:2] == ["connection ssh:pve03 to pve03 never connected: connection refused",
                          "connection ssh:pve03 to pve03 made"]
     report = report_from_events(evs[:3])
