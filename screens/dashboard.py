@@ -14,7 +14,6 @@ from textual.widgets import Header
 
 from labconsole.model import timefmt
 from labconsole.sanitize import visible_row
-from labconsole.state.health import unreachable
 from labconsole.state.kernel_log import KernelLogStore
 from labconsole.state.log_view import LogQuery, LogView, QueryError, compile_pattern
 from labconsole.state.nics import NicsState
@@ -156,7 +155,7 @@ class DashboardScreen(Screen[None]):
         if panels & {"votes", "tick", "reset"}:
             self.query_one(VotesPanel).show(state.votes, now)
         if panels & {"nics", "reset", "health", "tick"}:
-            self.query_one(NicPanel).show(state.nics, unreachable(state.health), now)
+            self.query_one(NicPanel).show(state.nics, state.unreachable_nodes(), now)
         if panels & {"votes", "nics", "reset"}:
             self._top_lines = max(len(render_votes(state.votes, now).plain.splitlines()),
                                   nic_lines(state.nics))

@@ -13,7 +13,7 @@ from textual.widgets import Header, Static
 
 from labconsole.model import timefmt
 from labconsole.sanitize import visible_row
-from labconsole.state.health import SourceHealth, unreachable
+from labconsole.state.health import SourceHealth
 from labconsole.state.log_view import LogQuery, LogView
 from labconsole.state.votes import VotesState
 from labconsole.widgets.console_footer import ConsoleFooter
@@ -122,7 +122,7 @@ class NodeDetailScreen(Screen[None]):
                 render_node_votes(state.votes, self.node, now),
                 render_node_sources(state.health, self.node, now)]))
         if panels & {"nics", "reset", "health", "tick"}:
-            self.query_one(NicPanel).show(state.nics, unreachable(state.health), self.lc.now())
+            self.query_one(NicPanel).show(state.nics, state.unreachable_nodes(), self.lc.now())
         if panels & {"timeline", "reset"}:
             self.query_one(TimelinePanel).show(state.timeline)
         if panels & {"log"}:

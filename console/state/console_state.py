@@ -36,7 +36,7 @@ from labconsole.parse.cef import CefParseError, find_cef, parse_cef
 from labconsole.parse.ethtool import parse_driver_info, parse_features
 from labconsole.parse.quorum import QuorumParseError, parse_quorum
 from labconsole.state.corosync_views import CorosyncLogViews
-from labconsole.state.health import SourceHealth
+from labconsole.state.health import SourceHealth, unreachable
 from labconsole.state.kernel_log import KernelLogStore, StoreChange, aware, episode_fact
 from labconsole.state.nics import NicsState
 from labconsole.state.timeline import Severity, Timeline, TimelineEntry
@@ -111,6 +111,14 @@ class ConsoleState:
     intake: dict[str, IntakeLoss] = field(default_factory=dict)
     conns: dict[str, str] = field(default_factory=dict)  # source -> last connection state
     corosync: CorosyncLogViews = field(default_factory=CorosyncLogViews)
+    # Nodes the Proxmox API node reports offline: their NIC rows (read through that API) are
+    # old, as an unreachable SSH node's are (``unreachable_nodes``).
+    api_offline: dict[str, SourceHealth] = field(default_factory=dict)
+
+    def unreachable_nodes(self) -> dict[str, SourceHealth]:
+        """Nodes whose NIC state is old, by name: SSH down (``health.unreachable``), or
+        offline in the API node's view (API-only clusters have no SSH to tell)."""
+        return {**self.api_offline, **unreachable(self.health)}
 
     def reset(self) -> None:
         """Forget everything (a replay seeking backwards starts over)."""
@@ -320,6 +328,7 @@ class ConsoleState:
         for view in changes.views:
             changed |= {"votes"} | self._add(self.votes.view(view, changes.nodeids,
                                                              changes.every))
+            changed |= self._api_offline(view, set(changes.nodeids.values()), event.source, at)
         for nic in changes.nics:
             entries = [] if nic.link is None else self._link(nic.node, nic.iface, nic.link, at,
                                                              event.source)
@@ -327,6 +336,19 @@ class ConsoleState:
                                        offloads=None, driver=None)
             changed |= {"nics"} | self._add(entries)
         return changed
+
+    def _api_offline(self, view: NodeView, nodes: set[str], source: str, at: datetime
+                     ) -> set[Panel]:
+        """Keep which nodes the API node sees offline (known node ids, not online members)."""
+        offline = nodes - set(view.members) - {view.node}
+        before = set(self.api_offline)
+        for node in before - offline:
+            del self.api_offline[node]
+        for node in offline - before:
+            self.api_offline[node] = SourceHealth(
+                name=source, node=node, state="offline", since=at,
+                detail=f"offline (API from {view.node})")
+        return {"nics"} if before != set(self.api_offline) else set()
 
     def _nic(self, event: NicText, at: datetime) -> set[Panel]:
         node = event.node or event.source

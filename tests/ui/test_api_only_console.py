@@ -73,6 +73,12 @@ async def test_with_only_the_api_configured_the_panels_show_what_the_api_says(
         await until(lambda: "lab 2/3 quorate" in votes() and "pve03  GONE" in votes(),
                     "pve03 offline")
         assert "pve01  2/3 quorate" in votes()
+        # its NIC row, read through that API, is old now: unknown, never its last "up"
+        await until(lambda: any("pve03" in row and "unknown" in row
+                                for row in nics().splitlines()), "pve03's NIC unknown")
+        assert "offline (API from pve01)" in nics()
+        assert [row for row in nics().splitlines() if "unknown" in row] == [
+            row for row in nics().splitlines() if "pve03 eno1" in row]
 
         pve.online["pve02"] = False  # pve01 alone: not quorate
         await until(lambda: "lab 1/3 NOT quorate" in votes(), "not quorate")
