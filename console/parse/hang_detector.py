@@ -193,6 +193,16 @@ class HangDetector:
         link = link_event(line)
         return [] if link is None else [self._link(link)]
 
+    @property
+    def collecting(self) -> bool:
+        """A report's register lines are being collected (the next record closes it)."""
+        return self._report is not None
+
+    def link_line(self, link: LinkEvent) -> None:
+        """:meth:`feed` of a kernel record that only announces ``link`` (``link_lines.
+        link_only``) while no report is being collected, without building the record."""
+        self._link(link)
+
     def finish(self) -> list[DetectorUpdate]:
         """End of input: complete the report being collected."""
         return self._close_report()

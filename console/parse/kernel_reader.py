@@ -10,6 +10,7 @@ reader keeps only the current message's head, a bounded export entry and bounded
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from labconsole.model.kernel_line import KernelLine
 from labconsole.parse.fast_head import VERIFY_EVERY, FastHeads
@@ -80,11 +81,6 @@ class KernelLogReader:
             self._error(self.lineno, f"unreadable line ({type(exc).__name__}: {exc})")
             return []
 
-    @property
-    def in_entry(self) -> bool:
-        """A journal export entry is open: the next line continues it."""
-        return self._export.active
-
     def feed_register(self, physical_line: str) -> list[KernelLine] | None:
         """:meth:`feed` for an indented line right after a message (a register line of a hang
         dump), the same answer by a shorter road: ``None``, with nothing read, when the line
@@ -122,6 +118,13 @@ class KernelLogReader:
         checked shape (no journal entry open): a headed kernel line whose message is TEXT."""
         return (not self._export.active and self._heads.default_year == self.default_year
                 and self._heads.trusts(stamp, host))
+
+    def kernel_head_time(self, stamp: str, host: str) -> datetime | None:
+        """The time :meth:`feed_kernel` gives a line ``STAMP HOST kernel: ...`` when it would
+        take it (:meth:`trusts_kernel_head`, a readable stamp); else ``None``."""
+        if not self.trusts_kernel_head(stamp, host):
+            return None
+        return self._heads.iso_time(stamp)
 
     def feed_kernel(self, text: str, stamp: str, host: str,
                     message: str) -> list[KernelLine] | None:

@@ -25,6 +25,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import cast
 
+from labconsole.model.link import LinkEvent
 from labconsole.parse.corosync_log import WORDS as QUORUM_WORDS
 from labconsole.parse.corosync_log import QuorumLineScan
 from labconsole.parse.kernel_journal import EXPORT_START
@@ -38,6 +39,7 @@ from labconsole.parse.kernel_scan import (
     ScanSinks,
     take_quorum,
 )
+from labconsole.parse.link_lines import LinkOnly, link_only
 from labconsole.parse.scan_facts import FactSink
 
 BLOCK_SIZE = 1 << 20
@@ -60,7 +62,7 @@ _CLOCK = re.compile(rb"\d\d:\d\d:\d\d")
 # message not starting with a space or a dmesg stamp.
 _PLAIN_KERNEL = re.compile(
     rb"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?) "
-    rb"([A-Za-z0-9][\w.-]*) kernel: (?![\[\s])[ -~]{0,4000}\n"
+    rb"([A-Za-z0-9][\w.-]*) kernel: ((?![\[\s])[ -~]{0,4000})\n"
 )
 MAX_CACHED_PAIRS = 4096  # register lines remembered (a storm repeats all but its counters)
 MAX_CACHED_LINE = 256  # longer lines are never register lines (register_pairs: 200 chars)
@@ -164,11 +166,6 @@ class KernelBlockScan:
     reports when the input breaks off. ``exact_kernel_lines=False`` stops counting
     kernel-prefixed lines at the first one, for callers that only ask "is it a kernel log".
     ``on_fact`` gets every hang report and link event as it is found.
-
-    For a scan of one part of a file (``labconsole.scan.parallel``): ``sinks`` replaces where
-    the detector and the link events go, and ``mid_input`` says the first line fed is not the
-    input's first line (which alone decides a journal export); :attr:`at_rest` says where a
-    fresh scan started at the next line would read every later line the same way.
     """
 
     def __init__(self, *, default_year: int | None = None,
@@ -176,8 +173,7 @@ class KernelBlockScan:
                  divert: Divert | None = None, divert_word: bytes = b"CEF:",
                  divert_find: bytes | None = None, exact_kernel_lines: bool = True,
                  multi_search: bool = True, quorum_facts: bool = True,
-                 on_fact: FactSink | None = None, sinks: ScanSinks | None = None,
-                 mid_input: bool = False) -> None:
+                 on_fact: FactSink | None = None) -> None:
         if not keywords:
             raise ValueError("the block scan needs at least one keyword")
         self.lines = 0
@@ -208,14 +204,23 @@ class KernelBlockScan:
             keywords + quorum_words + ((divert_word,) if divert is not None else ())
         ) if multi_search else None
         self._exact = exact_kernel_lines
+        # A line stating one link event and nothing else goes straight to the detector
+        # (``_fast_link``); only with the default keywords, which every link line holds.
+        self._fast_links = keywords == HIT_KEYWORDS
+        # Words anywhere in a line that make ``_line`` do more than read it: follow a
+        # register block, a corosync fact, a diverted record.
+        elsewhere = [*follow, *quorum_words, *((divert_word,) if divert is not None else ())]
+        self._elsewhere = (re.compile(b"|".join(re.escape(k) for k in elsewhere)).search
+                           if elsewhere else None)
+        self._links: dict[bytes, LinkOnly | None] = {}  # message -> link_only (bounded)
         self._reader = KernelLogReader(default_year=default_year)
-        self._sinks = ScanSinks(on_fact) if sinks is None else sinks
+        self._sinks = ScanSinks(on_fact)
         self._detector = self._sinks.detector()
         self._result = KernelScanResult()
         self._follow = 0
         self._skipped = True
         self._full = False  # journal export: every line is parsed
-        self._first = not mid_input  # the first kernel line decides ``_full``
+        self._first = True  # the first kernel line decides ``_full``
         self._carry: list[bytes] = []  # a line cut by a chunk's end, waiting for the rest
         # register line -> its register_pairs (a pure function of the text)
         self._pairs: dict[bytes, tuple[tuple[str, str], ...] | None] = {}
@@ -241,15 +246,6 @@ class KernelBlockScan:
             cut = start
         if cut < len(chunk):
             self._carry.append(chunk[cut:])
-
-    @property
-    def at_rest(self) -> bool:
-        """The lines fed so far leave nothing the next line's reading depends on but facts:
-        whole lines only, no register block followed, the last line skipped (so the reader
-        forgets its context before the next one), no journal entry open. A scan started
-        fresh (``mid_input``) at this point reads every later line as this one does."""
-        return (self._follow == 0 and self._skipped and not self._full and not self._first
-                and not self._carry and not self._reader.in_entry)
 
     def drop_partial(self) -> None:
         """Forget a line still waiting for its newline: the input broke off inside it (a
@@ -286,7 +282,8 @@ class KernelBlockScan:
                 return
             end = block.find(b"\n", at)
             end = size if end < 0 else end + 1
-            self._line(block[start:end])
+            if not (self._fast_links and self._fast_link(block, start, end, size, finder)):
+                self._line(block[start:end])
             pos = end
 
     def finish(self) -> KernelScanResult:
@@ -402,6 +399,45 @@ class KernelBlockScan:
         reader.forget()
         self._skipped = True
         return end
+
+    def _fast_link(self, block: bytes, start: int, end: int, size: int,
+                   finder: _Finder | _Hits) -> bool:
+        """The hit line ``block[start:end]`` when it states one link event and nothing else,
+        and the line after it is skipped: the event goes straight to the detector, with the
+        answer :meth:`_line` would give (the reader would parse the line only to have it
+        forgotten at the skip). Taken only when certain: a plain kernel line of a checked
+        shape, a message :func:`link_only` accepts, no follow, quorum or divert word in the
+        line, no keyword in the next line, no report being collected. False when not taken."""
+        m = _PLAIN_KERNEL.match(block, start, end)
+        if m is None or self._detector.collecting:
+            return False
+        after = block.find(b"\n", end, size)
+        at = finder.search(end)
+        if after < 0 or 0 <= at <= after:
+            return False  # the next line is not here, or not skipped
+        if self._elsewhere is not None and self._elsewhere(block, start, end) is not None:
+            return False
+        message = m[3]
+        found = self._links.get(message, _MISS)
+        if found is _MISS:
+            found = link_only(message.decode("ascii"))
+            if len(message) <= MAX_CACHED_LINE:
+                if len(self._links) >= MAX_CACHED_PAIRS:
+                    self._links.clear()
+                self._links[message] = found
+        if found is None:
+            return False
+        host = m[2].decode()
+        time = self._reader.kernel_head_time(m[1].decode(), host)
+        if time is None:
+            return False
+        self.lines += 1
+        self._result.kernel_lines += 1
+        self._skipped = True
+        device, state, detail = cast(LinkOnly, found)
+        self._detector.link_line(
+            LinkEvent(device, state, time, host, None, detail, self.lines - self.diverted))
+        return True
 
     def _register_pairs(self, line: bytes) -> tuple[tuple[str, str], ...] | None:
         """``register_pairs`` of a register line without a clock, remembered."""

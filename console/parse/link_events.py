@@ -34,7 +34,7 @@ def link_event(line: KernelLine) -> LinkEvent | None:
     message = line.message
     if "ink " not in message:
         return None
-    found = _state_cached(message) if len(message) <= MAX_CACHED else _state(message)
+    found = link_state(message)
     if found is None:
         return None
     state, detail = found
@@ -61,3 +61,8 @@ def _state(message: str) -> tuple[LinkState, str | None] | None:
 
 MAX_CACHED = 256
 _state_cached = functools.lru_cache(maxsize=1024)(_state)
+
+
+def link_state(message: str) -> tuple[LinkState, str | None] | None:
+    """The link state and detail ``message`` announces (whatever its prefix), or ``None``."""
+    return _state_cached(message) if len(message) <= MAX_CACHED else _state(message)

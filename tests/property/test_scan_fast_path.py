@@ -65,6 +65,37 @@ ODD_LINES = [
     HEAD.format(s=1) + "buffer_info[next_to_clean]:", HEAD.format(s=1) + "plain chatter",
     "2024-06-03T00:00:01+0200 pve04 kernel: e1000e 0000:00:1f.6 eno1: NIC Link is Up",
 ]
+# Link lines: the plain shapes the block scan reads straight into the tally, and near misses
+# that must go the long way (another keyword or word in the line or in the host, a register
+# sign, a glued record, no device, a state word that is not one).
+LINKS = [
+    "NIC Link is Up 1000 Mbps Full Duplex, Flow Control: Rx/Tx", "NIC Link is Down",
+    "Link is Up - 1Gbps/Full - flow control rx/tx", "link down", "Link up", "Link is upx",
+    "NIC Link is Down, Reset adapter unexpectedly", "NIC Link is Down (tx hang)",
+    "NIC Link is Up, TX timeout detected", "NIC Link is Up after PF reset", "Link is Down <1>",
+    "NIC Link is Down: Hang", "NIC Link is Up, host: 2 link: 0 is up", "NIC Link is Up Members",
+    "NIC Link is Down CEF:0|a|b|c|1|n|3|", "NIC Link is Down buffer_info",
+    "NIC Link is Down 2024-06-03T00:00:01+0200 pve03 kernel: e1000e: eno1 NIC Link is Up",
+    "NIC Link is Down pve03 kernel: x", "NIC Link is Up at 06:19:02", "  NIC Link is Up",
+    "NIC Link is Up PCIe link lost, device now detached", "NIC Link is Up timed out",
+    "NIC Link is Up WATCHDOG", "NIC Link is Up caf\u00e9",
+    "NIC Link is Down 2024-06-03T00:00:01+0200 pve03 corosync[9]: x",  # a glued record
+]
+LINK_PREFIXES = [
+    HEAD, "2024-06-03T00:00:0{s}+0200 quorum1 kernel: e1000e 0000:00:1f.6 eno1: ",
+    "2024-06-03T00:00:0{s}+0200 Hangzhou kernel: igb 0000:04:00.0 enp4s0: igb: enp4s0 ",
+    "2024-06-03T00:00:0{s}+0200 pve03 kernel: e1000e: eno2 ",
+    "2024-06-03T00:00:0{s}+0200 pve03 kernel: ", "2024-06-03T00:00:0{s}+0200 pve03 kernel: [",
+    "2024-06-03T00:00:0{s}+0200 pve03 kernel: r8169 0000:09:00.0 enp9s0: ",
+    "Jun  3 00:00:0{s} pve03 kernel: r8169 0000:09:00.0 enp9s0: ",
+    "2024-06-03T00:00:0{s} pve03 kernel: r8169 0000:09:00.0 enp9s0: ",
+    "2024-06-03T00:00:0{s}+0200 pve03 corosync[9]: r8169 0000:09:00.0 enp9s0: ",
+]
+# What may follow a link line: the scan reads it straight only when the next line is skipped.
+AFTER_LINK = ["", "  TDH <f6>", "2024-06-03T00:00:09+0200 pve03 kernel: chatter",
+              "\tbuffer_info[next_to_clean]:", HEAD.format(s=9) + "NIC Link is Up",
+              # a hang head that reads as a register line of the link line before it
+              "2024-06-03T00:00:0{s}+0200 pve03 kernel: Detected Tx Unit Hang <1>"]
 HEADS = ["Detected Hardware Unit Hang:", "Detected Tx Unit Hang", "NIC Link is Up 1000 Mbps",
          "Reset adapter unexpectedly", "NETDEV WATCHDOG: CPU: 1: transmit queue 0 timed out"]
 
@@ -87,6 +118,18 @@ def _odd_block(draw: st.DrawFn) -> str:
 
 
 @st.composite
+def _link_lines(draw: st.DrawFn) -> str:
+    s = draw(st.integers(0, 9))
+    lines = []
+    for _ in range(draw(st.integers(1, 4))):
+        lines.append(draw(st.sampled_from(LINK_PREFIXES)).format(s=s)
+                     + draw(st.sampled_from(LINKS)))
+        lines.extend(after.format(s=s)
+                     for after in draw(st.lists(st.sampled_from(AFTER_LINK), max_size=2)))
+    return "\n".join(lines) + "\n"
+
+
+@st.composite
 def _log(draw: st.DrawFn) -> bytes:
     profile = draw(st.sampled_from(sorted(PROFILES)))
     fmt = draw(st.sampled_from([PROFILES[profile].fmt, *FORMATS]))
@@ -98,6 +141,11 @@ def _log(draw: st.DrawFn) -> bytes:
     for _ in range(draw(st.integers(0, 3))):
         at = draw(st.integers(0, len(lines)))
         lines.insert(at, draw(st.sampled_from(ODD_LINES)).format(s=at % 10) + "\n")
+    for _ in range(draw(st.integers(0, 4))):
+        at = draw(st.integers(0, len(lines)))
+        lines.insert(at, draw(_link_lines()))
+    if draw(st.booleans()):  # a link line as the last line, without its newline
+        lines.append(HEAD.format(s=9) + draw(st.sampled_from(LINKS)))
     return "".join(lines).encode("utf-8", errors="surrogateescape")
 
 
@@ -126,6 +174,8 @@ def _shortcuts_off() -> contextlib.ExitStack:
         KernelBlockScan, "_register_run", lambda self, block, pos, size, finder: pos))
     stack.enter_context(mock.patch.object(
         KernelBlockScan, "_end_of_block", lambda self, block, pos, size, finder: pos))
+    stack.enter_context(mock.patch.object(
+        KernelBlockScan, "_fast_link", lambda self, block, start, end, size, finder: False))
     stack.enter_context(mock.patch.object(
         KernelLogReader, "feed_kernel", lambda self, text, stamp, host, message: None))
     return stack
