@@ -81,6 +81,11 @@ class KernelLogReader:
             self._error(self.lineno, f"unreadable line ({type(exc).__name__}: {exc})")
             return []
 
+    @property
+    def in_entry(self) -> bool:
+        """A journal export entry is open: the next line continues it."""
+        return self._export.active
+
     def feed_register(self, physical_line: str) -> list[KernelLine] | None:
         """:meth:`feed` for an indented line right after a message (a register line of a hang
         dump), the same answer by a shorter road: ``None``, with nothing read, when the line

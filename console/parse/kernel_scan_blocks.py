@@ -166,6 +166,11 @@ class KernelBlockScan:
     reports when the input breaks off. ``exact_kernel_lines=False`` stops counting
     kernel-prefixed lines at the first one, for callers that only ask "is it a kernel log".
     ``on_fact`` gets every hang report and link event as it is found.
+
+    For a scan of one part of a file (``labconsole.scan.parallel``): ``sinks`` replaces where
+    the detector and the link events go, and ``mid_input`` says the first line fed is not the
+    input's first line (which alone decides a journal export); :attr:`at_rest` says where a
+    fresh scan started at the next line would read every later line the same way.
     """
 
     def __init__(self, *, default_year: int | None = None,
@@ -173,7 +178,8 @@ class KernelBlockScan:
                  divert: Divert | None = None, divert_word: bytes = b"CEF:",
                  divert_find: bytes | None = None, exact_kernel_lines: bool = True,
                  multi_search: bool = True, quorum_facts: bool = True,
-                 on_fact: FactSink | None = None) -> None:
+                 on_fact: FactSink | None = None, sinks: ScanSinks | None = None,
+                 mid_input: bool = False) -> None:
         if not keywords:
             raise ValueError("the block scan needs at least one keyword")
         self.lines = 0
@@ -214,13 +220,13 @@ class KernelBlockScan:
                            if elsewhere else None)
         self._links: dict[bytes, LinkOnly | None] = {}  # message -> link_only (bounded)
         self._reader = KernelLogReader(default_year=default_year)
-        self._sinks = ScanSinks(on_fact)
+        self._sinks = ScanSinks(on_fact) if sinks is None else sinks
         self._detector = self._sinks.detector()
         self._result = KernelScanResult()
         self._follow = 0
         self._skipped = True
         self._full = False  # journal export: every line is parsed
-        self._first = True  # the first kernel line decides ``_full``
+        self._first = not mid_input  # the first kernel line decides ``_full``
         self._carry: list[bytes] = []  # a line cut by a chunk's end, waiting for the rest
         # register line -> its register_pairs (a pure function of the text)
         self._pairs: dict[bytes, tuple[tuple[str, str], ...] | None] = {}
@@ -246,6 +252,15 @@ class KernelBlockScan:
             cut = start
         if cut < len(chunk):
             self._carry.append(chunk[cut:])
+
+    @property
+    def at_rest(self) -> bool:
+        """The lines fed so far leave nothing the next line's reading depends on but facts:
+        whole lines only, no register block followed, the last line skipped (so the reader
+        forgets its context before the next one), no journal entry open. A scan started
+        fresh (``mid_input``) at this point reads every later line as this one does."""
+        return (self._follow == 0 and self._skipped and not self._full and not self._first
+                and not self._carry and not self._reader.in_entry)
 
     def drop_partial(self) -> None:
         """Forget a line still waiting for its newline: the input broke off inside it (a
