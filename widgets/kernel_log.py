@@ -20,6 +20,7 @@ from textual.strip import Strip
 
 from labconsole.model import timefmt
 from labconsole.sanitize import visible_row
+from labconsole.state.file_log import FileLogStore
 from labconsole.state.log_view import LogQuery, LogView, Row
 from labconsole.widgets.style import CURSOR_STYLE, EPISODE_STYLE, SEVERITY_STYLE
 
@@ -128,7 +129,10 @@ class KernelLogPane(ScrollView, can_focus=True):
             parts.append(f"window {since}..{until}")
         parts.append(f"{len(self.view.rows)} rows")
         store = self.view.store
-        if store.archived:
+        if isinstance(store, FileLogStore):  # every line is read from the file
+            if store.progress:
+                parts.append(store.progress)
+        elif store.archived:
             parts.append(f"{store.archived} older on disk")
         if store.dropped > store.archived:
             parts.append(f"{store.dropped - store.archived} oldest dropped")

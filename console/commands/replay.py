@@ -11,7 +11,8 @@ from labconsole.commands.terminal import refuse_without_terminal
 from labconsole.commands.tz_option import add_tz_option, use_tz
 from labconsole.config.node_names import CONFIG_HELP, node_names_from
 from labconsole.sanitize import visible
-from labconsole.sources.recording import RecordingError
+from labconsole.sources.file_view import BIG_FILE, FileViewSource, file_view_store
+from labconsole.sources.recording import RecordingError, is_recording
 from labconsole.sources.replay import DEFAULT_MAX_GAP, ReplayControl, ReplaySource
 
 if TYPE_CHECKING:
@@ -37,6 +38,10 @@ def add_replay_options(parser: argparse.ArgumentParser) -> None:
                         help="year of log lines whose stamp has none (default: from the data's "
                         "own dated times, else unknown; never the file's mtime)")
     add_tz_option(parser)
+    parser.add_argument("--paced", action="store_true",
+                        help="play a big plain log file line by line at --speed (by default "
+                             f"a plain file of {BIG_FILE >> 20} MB or more opens at once, "
+                             "newest lines first, its facts filled in as they are found)")
     parser.add_argument("--max-gap", type=float, default=DEFAULT_MAX_GAP, metavar="SECONDS",
                         help="play any quiet stretch longer than this as this long "
                              f"(default {DEFAULT_MAX_GAP}; 0 or less keeps real gaps)")
@@ -53,13 +58,32 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=run)
 
 
-def build_replay(paths: list[Path], args: argparse.Namespace) -> tuple[ReplaySource,
-                                                                          list[RecordingError]]:
+def opens_as_file(paths: list[Path], big_file: int = BIG_FILE) -> bool:
+    """One plain, uncompressed log file of ``big_file`` bytes or more: opened like a log
+    viewer (``sources.file_view``) rather than read into events."""
+    if len(paths) != 1 or not paths[0].is_file():
+        return False
+    p = paths[0]
+    try:
+        with p.open("rb") as fh:
+            if fh.read(2) == b"\x1f\x8b":
+                return False
+        return p.stat().st_size >= big_file and not is_recording(p)
+    except OSError:
+        return False
+
+
+def build_replay(paths: list[Path], args: argparse.Namespace, *, big_file: int = BIG_FILE
+                 ) -> tuple[ReplaySource | FileViewSource, list[RecordingError]]:
     use_tz(args)
     control = ReplayControl(speed=args.speed, paused=args.paused,
                             max_gap=args.max_gap if args.max_gap > 0 else None)
     errors: list[RecordingError] = []
     names = node_names_from(getattr(args, "config", None) if paths_are_logs(args) else None)
+    if not getattr(args, "paced", False) and opens_as_file(paths, big_file):
+        control.speed = 0  # not paced: the status bar says "xmax"
+        store = file_view_store(paths[0], year=args.year, names=names)
+        return FileViewSource(store, control=control), errors
     source = ReplaySource.from_paths(paths, control=control, errors=errors, year=args.year,
                                      names=names)
     return source, errors
@@ -72,18 +96,22 @@ def paths_are_logs(args: argparse.Namespace) -> bool:
 
 
 def replay_app(paths: list[Path], args: argparse.Namespace, subtitle: str,
-               data_source: DataSource | None = None) -> tuple[LabConsoleApp,
-                                                               list[RecordingError]]:
+               data_source: DataSource | None = None, *, big_file: int = BIG_FILE
+               ) -> tuple[LabConsoleApp, list[RecordingError]]:
     """The console on a replay of ``paths`` (raises ReplayError/OSError), and the lines that
     could not be read. The data is named (``data_source``: a replay of the paths by default)
     so that its report says what ``labconsole report`` says of the same files."""
     from labconsole.app import LabConsoleApp
     from labconsole.incident.report import DataSource
+    from labconsole.state.console_state import ConsoleState
 
-    source, errors = build_replay(paths, args)
+    source, errors = build_replay(paths, args, big_file=big_file)
     cut = [f"input ends early: {err}" for err in errors if err.ends_input]
+    state = ConsoleState(log=source.store) if isinstance(source, FileViewSource) else None
     app = LabConsoleApp([source], replay=source.control, subtitle=subtitle, problems=cut,
-                        data_source=data_source or DataSource.of_paths(paths))
+                        data_source=data_source or DataSource.of_paths(paths), state=state)
+    if isinstance(source, FileViewSource):
+        source.notify = app.pipeline.on_change
     return app, errors
 
 

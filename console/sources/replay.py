@@ -176,6 +176,8 @@ class ReplayControl:
     finished: bool = False
     target: datetime | None = None
     on_reset: Callable[[], None] | None = None
+    # What a file opened as a log viewer is doing ("indexing 40%", "facts 43%"), else None.
+    progress: str | None = None
     _steps: int = 0
     _rewind: bool = False
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
@@ -246,7 +248,8 @@ class ReplayControl:
         dated = timefmt.spans_days(self.start, self.end)
         pos = timefmt.short(self.position, date=dated) if self.position else "--:--:--"
         end = timefmt.short(self.end, date=dated) if self.end else "--:--:--"
-        return f"replay {pos}/{end} {state}"
+        label = f"replay {pos}/{end} {state}"
+        return label if self.progress is None else f"{label} {self.progress}"
 
 
 class ReplaySource:

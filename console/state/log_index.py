@@ -33,7 +33,9 @@ def row_index(store: KernelLogStore) -> RowIndex:
     """The one index of ``store`` (shared by every view of it: dashboard, node screens)."""
     index = _INDEXES.get(store)
     if index is None:
-        index = _INDEXES[store] = RowIndex(store)
+        # A store may bring its own kind (``state.file_log``: a file's lines, settled late).
+        factory = getattr(store, "row_index_class", RowIndex)
+        index = _INDEXES[store] = factory(store)
     return index
 
 

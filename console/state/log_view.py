@@ -131,6 +131,9 @@ class LogView:
     _headed: set[int] = field(default_factory=set)  # episodes with a header row
     _since: float | None = None
     _until: float | None = None
+    # The store's ``generation`` when the rows were built: a store whose lines are settled
+    # after they are shown (``state.file_log``) bumps it, and an indexed view is built again.
+    _generation: int = 0
 
     def __post_init__(self) -> None:
         # A view made with a query (a replay reset keeps the pane's) filters like set_query.
@@ -146,8 +149,11 @@ class LogView:
         return RowList(self)
 
     def costly(self) -> bool:
-        """Whether rebuilding means reading many archived lines back (see COSTLY_ARCHIVED)."""
-        return self._pattern is not None and self.store.archived > COSTLY_ARCHIVED
+        """Whether rebuilding means reading many archived lines back (see COSTLY_ARCHIVED);
+        a time window too where the store reads each line's time from disk."""
+        reads = self._pattern is not None or (
+            getattr(self.store, "lazy_times", False) and not self.indexed())
+        return reads and self.store.archived > COSTLY_ARCHIVED
 
     def with_query(self, query: LogQuery) -> LogView:
         """A new, not yet built view of the same store and folding (QueryError if bad).
@@ -187,6 +193,7 @@ class LogView:
     def rebuild(self) -> None:
         """Rows from the oldest line still readable (archived ones included)."""
         self._first_seq = self.store.oldest_seq
+        self._generation = getattr(self.store, "generation", 0)
         if self.indexed():
             index = row_index(self.store)
             index.sync()
@@ -208,6 +215,9 @@ class LogView:
             self.rebuild()
             return len(self.codes)
         if self.indexed():  # kept up as lines arrive, so that a key never waits for it
+            if getattr(self.store, "generation", 0) != self._generation:
+                self.rebuild()
+                return len(self.codes)
             row_index(self.store).sync()
         before = len(self.codes)
         last = self.store.last_seq

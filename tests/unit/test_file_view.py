@@ -1,0 +1,125 @@
+"""A big plain file opened as a file (``sources.file_view``: its fact lines only, through the
+pipeline, into a ``FileLogStore``) gives the console the same facts and incidents as the event
+replay of the same file (every line an event, into the in-memory store), on every
+``bench/loggen.py`` mix a kernel log pane shows: episodes with their registers and their lines,
+the timeline, each node's view of the votes, link states, CEF records, incident marks.
+
+(What the pane shows differs on purpose: the file view shows every line of the file, CEF
+records and blank lines too, numbered as in the file; the event replay's store holds the
+kernel lines only.)"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.loggen import write_log
+from labconsole.incident.from_state import incident_marks
+from labconsole.pipeline import Pipeline
+from labconsole.sources.file_view import FileViewSource, file_view_store
+from labconsole.sources.replay import load_events
+from labconsole.state.console_state import ConsoleState
+from labconsole.state.file_lines import FileLines
+from labconsole.state.file_log import FileLogStore
+from labconsole.state.kernel_log import KernelLogStore
+
+
+async def _file_view(path: Path) -> ConsoleState:
+    store = file_view_store(path)
+    source = FileViewSource(store)
+    state = ConsoleState(log=store)
+    task = asyncio.ensure_future(Pipeline(sources=[source], state=state).run())
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 60
+    while not source.control.finished:
+        assert loop.time() < deadline, "the facts pass did not end"
+        await asyncio.sleep(0.01)
+    task.cancel()
+    return state
+
+
+def _event_replay(path: Path) -> ConsoleState:
+    state = ConsoleState()
+    for event in load_events([path]):
+        state.apply(event)
+    return state
+
+
+def _text(store: KernelLogStore, seq: int) -> str:
+    return store.raw(seq)
+
+
+def _facts(state: ConsoleState) -> dict[str, Any]:
+    store = state.log
+    return {
+        "episodes": [(r.id, r.node, r.episode.kind, r.episode.driver, r.episode.device,
+                      r.episode.reports, r.episode.resets, r.episode.first, r.episode.last,
+                      r.episode.stuck, r.episode.registers,
+                      [_text(store, s) for s in r.seqs]) for r in store.episodes],
+        "timeline": [(e.kind, e.node, e.at, e.severity, e.episode_id, e.fact.kind,
+                      e.fact.device, e.fact.state, e.fact.until) for e in state.timeline.entries],
+        "votes": {name: dict(c.views) for name, c in state.votes.clusters.items()},
+        "links": dict(state.links),
+        "cef": list(state.cef),
+        "marks": incident_marks(state),
+    }
+
+
+@pytest.mark.parametrize("profile", ["classic", "hang-storm", "busy", "corosync", "cef"])
+def test_the_file_view_and_the_event_replay_find_the_same_facts(
+        tmp_path: Path, profile: str) -> None:
+    path = tmp_path / f"{profile}.log"
+    with path.open("w") as out:
+        write_log(out, "short-iso", 6_000, seed=5, profile=profile)
+    viewed = asyncio.run(_file_view(path))
+    assert isinstance(viewed.log, FileLogStore)
+    replayed = _event_replay(path)
+    assert replayed.log.episodes or profile in ("corosync", "cef")
+    facts = _facts(viewed)
+    assert facts == _facts(replayed)
+    assert facts["marks"] or profile == "cef"
+
+
+def test_lines_are_read_back_by_number_with_or_without_a_last_newline(tmp_path: Path) -> None:
+    path = tmp_path / "x.log"
+    path.write_bytes(b"one\r\n\ntwo\nthree")
+    lines = FileLines(path)
+    lines.build_index(block=3)  # blocks that cut lines
+    assert lines.done and lines.count == 4
+    assert [lines.text(n) for n in range(1, 5)] == ["one", "", "two", "three"]
+    assert [lines.number_at(lines.start_of(n)) for n in range(1, 5)] == [1, 2, 3, 4]
+    with pytest.raises(IndexError):
+        lines.raw(5)
+    lines.close()
+
+
+def test_an_empty_file_has_no_lines(tmp_path: Path) -> None:
+    path = tmp_path / "empty.log"
+    path.write_bytes(b"")
+    lines = FileLines(path)
+    lines.build_index()
+    assert lines.done and lines.count == 0 and lines.progress == 1.0
+
+
+def test_each_line_belongs_to_the_host_of_its_header(tmp_path: Path) -> None:
+    path = tmp_path / "merged.log"
+    path.write_text(
+        "  a line before any header\n"
+        "2024-06-03T00:00:00+0200 pve01 kernel: one\n"
+        "    an indented line keeps pve01\n"
+        "2024-06-03T00:00:01+0200 pve02 kernel: two\n"
+        "Jun  3 00:00:02 pve01 kernel: three\n"
+        "2024-06-03T00:00:03+0200 pve02 kernel: four\n")
+    store = file_view_store(path)
+    store.lines.build_index()
+    data = path.read_bytes()
+    # in two blocks, cut between lines 3 and 4
+    cut = store.lines.start_of(4)
+    store.assign_nodes(data[:cut], 1, 3)
+    store.assign_nodes(data[cut:], 4, 3)
+    assert [store.node_of(n) for n in range(1, 7)] == [
+        "file:merged", "pve01", "pve01", "pve02", "pve01", "pve02"]
+    assert store.nodes == ["file:merged", "pve01", "pve02"]
