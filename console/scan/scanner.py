@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import os
+import stat
 from collections.abc import Iterable, Iterator
 
 from labconsole.model import CefEvent
@@ -28,6 +31,7 @@ from labconsole.parse.pve_api import PveApiParseError, parse_pve_api, quorum_fro
 from labconsole.parse.quorum import QuorumParseError, parse_quorum
 from labconsole.parse.scan_facts import CefRecord, FactSink
 from labconsole.scan.opener import HEAD_BYTES, OpenedInput, open_input
+from labconsole.scan.parallel import scan_in_parts
 from labconsole.scan.report import FileReport
 from labconsole.scan.sniff import block_kinds, has_syslog_lines, is_line_log
 
@@ -59,7 +63,8 @@ def scan_input(path: str, *, default_year: int | None = None,
             if _is_journal_export(opened.head):
                 _scan_lines(opened.lines(), report, default_year, kernel_head=kernel_head,
                             on_fact=on_fact)
-            else:
+            elif on_fact is not None or not _scan_in_parts(
+                    path, opened, report, default_year, kernel_head=kernel_head):
                 _scan_line_blocks(opened, report, default_year, kernel_head=kernel_head,
                                   on_fact=on_fact)
             if set(report.kinds) <= {"corosync_log"} and has_syslog_lines(head_lines):
@@ -135,6 +140,41 @@ def _is_journal_export(head: bytes) -> bool:
     """``journalctl -o export``: its fields span lines, so it is scanned line by line."""
     start = head[:64].decode(errors="replace")
     return start.startswith("__") and EXPORT_START.match(start) is not None
+
+
+def _regular_size(path: str, opened: OpenedInput) -> int | None:
+    """The size of an uncompressed regular file read from its start, else ``None`` (stdin,
+    gzip and pipes are streams: read once, in one process)."""
+    if path == "-" or opened.head_error is not None or not isinstance(
+            opened.stream, io.BufferedReader):
+        return None
+    try:
+        info = os.fstat(opened.stream.fileno())
+    except (OSError, ValueError):
+        return None
+    return info.st_size if stat.S_ISREG(info.st_mode) else None
+
+
+def _scan_in_parts(
+    path: str, opened: OpenedInput, report: FileReport, default_year: int | None, *,
+    kernel_head: bool,
+) -> bool:
+    """:func:`_scan_line_blocks` in parallel parts (``parallel.scan_in_parts``): the same
+    report. False, with ``report`` untouched, when the input is scanned in one process."""
+    size = _regular_size(path, opened)
+    if size is None:
+        return False
+    outcome = scan_in_parts(path, size, default_year,
+                            lambda scratch: _CefDivert(scratch, default_year))
+    if outcome is None:
+        return False
+    report.lines = outcome.lines
+    for error in outcome.cef_report.errors:
+        report.add_error(error)
+    report.errors_dropped += outcome.cef_report.errors_dropped
+    report.extra.update(outcome.cef_report.extra)
+    _report_kernel(outcome.result, outcome.cef, report, kernel_head=kernel_head)
+    return True
 
 
 def _scan_line_blocks(

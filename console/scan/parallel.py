@@ -1,0 +1,722 @@
+"""One big log file scanned in parts by forked worker processes, merged into exactly the report
+a single scan gives (issue 13 item 1: use the machine's CPUs).
+
+Why it is exact. The parts run the real :class:`KernelBlockScan` on their bytes; what a line
+means never depends on anything but the lines before it, and only in two ways:
+
+- the *reading* state (a register block being followed, the reader's context, an open journal
+  entry). :attr:`KernelBlockScan.at_rest` says when there is none: then a scan started fresh
+  at the next line reads every later line exactly as the scan that got there. Each part
+  records where it is at rest in its first :data:`EARLY_LINES` lines; the part before it reads
+  on past its end, one line at a time, to the first place where both are at rest (the "resume
+  point"), and stops there. No line is read twice in the result: the earlier part is the
+  truth up to the resume point, the later part after it; what the later part found before it
+  is dropped (its counters are snapshotted at every rest point).
+- the *facts* state (hang episodes folding reports seconds apart, link tallies, repeated
+  corosync facts, the CEF cap). Parts after the first do not fold anything: their detector
+  records every call the scan makes (:class:`_TraceDetector`) and the parent replays those
+  calls, in file order, into the one real :class:`HangDetector` (whose link events feed the
+  one real tally); CEF lines go to the one real CEF divert the same way. So every fold is
+  the detector's own code over the same calls in the same order: nothing here re-implements
+  a fold. corosync facts are merged by the reader's own rule (a fact equal to the previous
+  fact of its host is dropped), which only the first fact of each host in a part can meet.
+
+Line numbers of a part are renumbered by what came before its resume point. Where exactness
+cannot be shown cheaply (no common rest point near a boundary, thousands of hosts, more than
+a part's worth of reader errors, a worker that failed), :func:`scan_in_parts` returns ``None``
+and the caller scans in one process: slower, never different.
+
+The first part runs in the calling process; the others in ``fork``ed children that write their
+results and call traces to a private temporary directory (streamed in batches, so memory stays
+flat); gzip, stdin and small files are scanned in one process by the caller.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import re
+import resource
+import signal
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import IO, Any, Protocol, cast
+
+from labconsole.model.cef import CefEvent
+from labconsole.model.kernel_line import KernelLine
+from labconsole.model.link import LinkEvent
+from labconsole.model.quorum_event import QuorumEvent
+from labconsole.parse.corosync_log import MAX_SCAN_FACTS
+from labconsole.parse.hang_detector import HangDetector
+from labconsole.parse.kernel_reader import MAX_ERRORS as READER_MAX_ERRORS
+from labconsole.parse.kernel_scan import KernelScanResult, ScanSinks
+from labconsole.parse.kernel_scan_blocks import KernelBlockScan
+from labconsole.scan.report import FileReport
+
+# Rest points recorded at the start of each part (a register block is at most 64 lines long:
+# a resume point is nearly always within the first few dozen lines).
+EARLY_LINES = 512
+MAX_PARTS = 4
+# Smaller parts are not worth a process (fork, the replay, the first lines read twice).
+MIN_PART_BYTES = 24 << 20
+READ_BYTES = 1 << 20
+# The replay of a part's detector calls, as a share of the time it took to scan it (measured
+# on the hit-heavy mixes: 0.1-0.25; 0 on the quiet ones).
+REPLAY_SHARE = 0.15
+# corosync facts kept per part beyond the listed ones (room for those before the resume point).
+_FACTS_KEPT = MAX_SCAN_FACTS + 4 * EARLY_LINES
+_MAX_HOSTS = 4000  # QuorumFactReader forgets its hosts at 4096: merged only below that
+_LINE_N = re.compile(r"line (\d+): ")
+_MORE = re.compile(r"\.\.\. and (\d+) more$")
+PARTS_ENV = "LABCONSOLE_SCAN_PARTS"  # a number of parts (1: never split), for benchmarks
+STATS_ENV = "LABCONSOLE_SCAN_STATS"  # set: print the processes' peak RSS to stderr
+
+
+class CefSink(Protocol):
+    """What ``scanner._CefDivert`` offers: take a line holding ``CEF:`` (True when it was a
+    record), and the records listed so far."""
+
+    events: list[CefEvent]
+
+    def take(self, line: str, n: int) -> bool: ...
+
+
+DivertFor = Callable[[FileReport], CefSink]
+
+
+class _Unmergeable(Exception):
+    """A case this module does not merge exactly: the caller scans in one process."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    start: int
+    end: int  # a line boundary; the last part reads to the end of the file
+    rests: frozenset[int] = frozenset()  # byte offsets where a fresh scan of it is at rest
+
+
+@dataclass(frozen=True, slots=True)
+class _Snap:
+    """A part's counters at one of its rest points."""
+
+    lines: int
+    diverted: int
+    calls: int
+    cef_lines: int
+    cef_counted: int
+    facts: int
+
+
+@dataclass(slots=True)
+class _Facts:
+    """The corosync facts of one part: the first ones, and per host what the merge needs."""
+
+    kept: list[QuorumEvent] = field(default_factory=list)
+    count: int = 0
+    last: dict[str | None, tuple[int, tuple[Any, ...]]] = field(default_factory=dict)
+    first_past_kept: dict[str | None, tuple[Any, ...]] = field(default_factory=dict)
+
+    def __call__(self, fact: object) -> None:
+        """``on_fact`` of the part's scan: only corosync facts reach it (its sinks are ours)."""
+        fact = cast(QuorumEvent, fact)
+        key = _fact_key(fact)
+        if self.count < _FACTS_KEPT:
+            self.kept.append(fact)
+        elif fact.host not in self.first_past_kept:
+            self.first_past_kept[fact.host] = key
+        self.last[fact.host] = (self.count, key)
+        self.count += 1
+
+
+def _fact_key(fact: QuorumEvent) -> tuple[Any, ...]:
+    """What ``QuorumFactReader`` compares to drop a repeated fact of a host."""
+    return (fact.kind, fact.nodes, fact.at)
+
+
+class _TraceDetector:
+    """Stands in for :class:`HangDetector` in a part after the first: records every call the
+    scan makes (a ``KernelLine`` fed, a register run, a finish, a link-only line) for the
+    parent to replay into the real detector, and folds nothing."""
+
+    def __init__(self) -> None:
+        self.calls: list[object] = []
+        self.count = 0
+        self.episodes: list[object] = []
+        self.detached: list[object] = []
+        self._maybe_report = False
+        self._unsure = True  # until a record after the first lines closes any report
+        self._armed = False
+
+    @property
+    def collecting(self) -> bool:
+        """Might the real detector be collecting a report's registers now? Never a wrong
+        False: True until a record read after the part's first lines, then whenever the
+        last record holds "Hang" (every report that collects registers does)."""
+        return self._unsure or self._maybe_report
+
+    def first_lines_done(self) -> None:
+        """The part's first lines (where its resume point is) are read: the next record
+        closes whatever report the real detector might be collecting."""
+        self._armed = True
+
+    def feed(self, line: KernelLine) -> list[object]:
+        self.calls.append(line)
+        if not line.continuation:
+            self._maybe_report = "Hang" in line.message
+            if self._armed:
+                self._unsure = False
+        return []
+
+    def register_lines(self, pairs: list[object]) -> list[object]:
+        self.calls.append(pairs)
+        return []
+
+    def link_line(self, link: LinkEvent) -> None:
+        self.calls.append(link)
+
+    def finish(self) -> list[object]:
+        self.calls.append(None)
+        self._maybe_report = False
+        if self._armed:
+            self._unsure = False
+        return []
+
+    def spill(self, out: IO[bytes]) -> None:
+        if self.calls:
+            pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
+            pickler.dispatch_table = _BY_FIELDS  # type: ignore[assignment]
+            pickler.dump(self.calls)
+            self.count += len(self.calls)
+            self.calls = []
+
+
+def _by_fields(cls: type, names: tuple[str, ...]) -> Callable[[object], tuple[Any, ...]]:
+    """Pickle a frozen dataclass as its constructor and field values: read back twice as
+    fast as the default (which sets each field through ``object.__setattr__`` after looking
+    the fields up again for every record)."""
+
+    def reduce(obj: object) -> tuple[Any, ...]:
+        return cls, tuple([getattr(obj, name) for name in names])
+
+    return reduce
+
+
+_BY_FIELDS = {cls: _by_fields(cls, tuple(f.name for f in fields(cls)))
+              for cls in (KernelLine, LinkEvent)}
+
+
+class _TraceSinks(ScanSinks):
+    def __init__(self) -> None:
+        super().__init__(None)
+        self.trace = _TraceDetector()
+
+    def detector(self) -> HangDetector:
+        return cast(HangDetector, self.trace)
+
+
+class _RealSinks(ScanSinks):
+    """The parent's sinks: the one real detector, kept at hand for the replays."""
+
+    made: HangDetector | None = None
+
+    def detector(self) -> HangDetector:
+        self.made = super().detector()
+        return self.made
+
+
+class _CefLines:
+    """The CEF divert of a part after the first: a line is taken exactly when the real divert
+    would take it (a record is found in it), and recorded for the parent to hand to the real
+    divert, until the part's own divert has listed ``MAX_CEF`` records; past that the real
+    divert is full too (it saw at least as many) and only counts, as the part's does here."""
+
+    def __init__(self, divert: CefSink, scratch: FileReport) -> None:
+        self.divert = divert
+        self.scratch = scratch
+        self.lines: list[tuple[int, str]] = []
+        self.counted = 0
+
+    def take(self, line: str, n: int) -> bool:
+        from labconsole.scan import scanner  # the cap as the divert reads it (tests patch it)
+
+        if len(self.divert.events) >= scanner.MAX_CEF:
+            before = self.scratch.extra.get("cef_not_listed", 0)
+            taken = self.divert.take(line, n)
+            self.counted += self.scratch.extra.get("cef_not_listed", 0) - before
+            return taken
+        taken = self.divert.take(line, n)
+        if taken:
+            self.lines.append((n, line))
+        return taken
+
+
+@dataclass(slots=True)
+class _PartResult:
+    """What a part hands the parent (pickled by a worker)."""
+
+    lines: int
+    diverted: int
+    kernel_lines: int
+    members_seen: int
+    errors: list[str]
+    errors_dropped: int
+    facts: _Facts
+    cef_lines: list[tuple[int, str]]
+    cef_counted: int
+    calls: int
+    snaps: dict[int, _Snap]
+    stop: tuple[int, int] | None  # (offset, part) where the next part resumes; None: EOF
+    maxrss_kb: int = 0
+
+
+class _PartScan:
+    """One part's scan: its first lines one at a time (rest points), the rest in blocks, then
+    on past its end to a resume point of a later part."""
+
+    def __init__(self, path: str, parts: list[_Part], index: int, default_year: int | None,
+                 divert_for: DivertFor, *, sinks: ScanSinks | None = None,
+                 divert: CefSink | None = None, trace_out: IO[bytes] | None = None) -> None:
+        self.path = path
+        self.parts = parts
+        self.index = index
+        self.part = parts[index]
+        self.facts = _Facts()
+        self.trace_out = trace_out
+        self.cef: _CefLines | None = None
+        if divert is None:
+            scratch = FileReport(path=path)
+            self.cef = _CefLines(divert_for(scratch), scratch)
+            take = self.cef.take
+        else:
+            take = divert.take
+        self.sinks = sinks if sinks is not None else _TraceSinks()
+        self.scan = KernelBlockScan(
+            default_year=default_year, divert=take, divert_word=b"CEF:", divert_find=b"|",
+            exact_kernel_lines=False, on_fact=self.facts, sinks=self.sinks,
+            mid_input=index > 0)
+        self.snaps: dict[int, _Snap] = {}
+        self.stop: tuple[int, int] | None = None
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def rests(self) -> frozenset[int]:
+        """Where a fresh scan of this part is at rest in its first lines (a dry run)."""
+        with open(self.path, "rb") as f:
+            self._first_lines(f)
+        return frozenset(self.snaps)
+
+    def run(self) -> _PartResult:
+        with open(self.path, "rb") as f:
+            pos = self._first_lines(f) if self.index > 0 else self.part.start
+            if self.index == 0:
+                f.seek(pos)
+            last = self.index == len(self.parts) - 1
+            pos = self._blocks(f, pos, None if last else self.part.end)
+            if not last:
+                self.stop = self._read_on(f, pos)
+        result = self.scan.finish()
+        self._spill()
+        errors, dropped = _split_errors(result.errors)
+        return _PartResult(
+            lines=self.scan.lines, diverted=self.scan.diverted,
+            kernel_lines=result.kernel_lines, members_seen=result.members_seen,
+            errors=errors, errors_dropped=dropped, facts=self.facts,
+            cef_lines=self.cef.lines if self.cef else [],
+            cef_counted=self.cef.counted if self.cef else 0,
+            calls=self._calls(), snaps=self.snaps, stop=self.stop)
+
+    def _first_lines(self, f: IO[bytes]) -> int:
+        pos = self.part.start
+        f.seek(pos)
+        self._snap(pos)
+        for _ in range(EARLY_LINES):
+            if pos >= self.part.end:
+                break
+            line = f.readline()
+            if not line:
+                break
+            self.scan.feed(line)
+            pos += len(line)
+            if self.scan.at_rest:
+                self._snap(pos)
+        if isinstance(self.sinks, _TraceSinks):
+            self.sinks.trace.first_lines_done()
+        return pos
+
+    def _blocks(self, f: IO[bytes], pos: int, end: int | None) -> int:
+        """Feed from ``pos`` to ``end`` (None: the end of the file) in blocks."""
+        while end is None or pos < end:
+            block = f.read(READ_BYTES if end is None else min(READ_BYTES, end - pos))
+            if not block:
+                break
+            self.scan.feed(block)
+            pos += len(block)
+            self._spill()
+        return pos
+
+    def _read_on(self, f: IO[bytes], pos: int) -> tuple[int, int] | None:
+        """Read past this part's end, a line at a time near each later part's rest points,
+        to the first offset where this scan and that part's are both at rest."""
+        j = self.index + 1
+        while j < len(self.parts):
+            later = self.parts[j]
+            if self.scan.at_rest and pos in later.rests:
+                return pos, j
+            if pos >= later.end:
+                j += 1
+                continue
+            if pos > max(later.rests):  # no resume point left in that part: take it whole
+                pos = self._blocks(f, pos, later.end)
+                j += 1
+                continue
+            line = f.readline()
+            if not line:
+                return None
+            self.scan.feed(line)
+            pos += len(line)
+        self._blocks(f, pos, None)  # every later part taken: read to the end
+        return None
+
+    # -- book-keeping ------------------------------------------------------------------------
+
+    def _snap(self, pos: int) -> None:
+        self.snaps[pos] = _Snap(
+            lines=self.scan.lines, diverted=self.scan.diverted, calls=self._calls(),
+            cef_lines=len(self.cef.lines) if self.cef else 0,
+            cef_counted=self.cef.counted if self.cef else 0, facts=self.facts.count)
+
+    def _calls(self) -> int:
+        if isinstance(self.sinks, _TraceSinks):
+            return self.sinks.trace.count + len(self.sinks.trace.calls)
+        return 0
+
+    def _spill(self) -> None:
+        if isinstance(self.sinks, _TraceSinks) and self.trace_out is not None:
+            self.sinks.trace.spill(self.trace_out)
+
+
+def _split_errors(report: list[str]) -> tuple[list[str], int]:
+    """``KernelLogReader.error_report()`` back into its errors and the count not kept."""
+    if report and (m := _MORE.match(report[-1])) is not None:
+        return report[:-1], int(m.group(1))
+    return list(report), 0
+
+
+# -- planning ----------------------------------------------------------------------------------
+
+
+def part_count(size: int) -> int:
+    """How many parts a regular file of ``size`` bytes is scanned in (1: one process)."""
+    wanted = os.environ.get(PARTS_ENV)
+    if wanted is not None:
+        with contextlib.suppress(ValueError):
+            return max(1, int(wanted))
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, MAX_PARTS, size // MIN_PART_BYTES))
+
+
+def _boundaries(path: str, size: int, count: int) -> list[int]:
+    """``count`` parts, each starting right after a newline; the first is smaller, as this
+    process also replays the others' detector calls (:data:`REPLAY_SHARE` of a part's time)."""
+    rest = count - 1
+    first = max(0.0, (1 / rest - REPLAY_SHARE) / (1 - REPLAY_SHARE + 1 / rest))
+    cuts = [0]
+    with open(path, "rb") as f:
+        for i in range(1, count):
+            at = max(int(size * (first + (1 - first) * (i - 1) / rest)), cuts[-1])
+            f.seek(at - 1 if at > 0 else 0)
+            if at > 0:
+                f.readline()  # to just after the newline at or after ``at - 1``
+            cut = f.tell()
+            if cuts[-1] < cut < size:
+                cuts.append(cut)
+    return cuts
+
+
+def _plan(path: str, size: int, count: int, default_year: int | None,
+          divert_for: DivertFor) -> list[_Part]:
+    cuts = _boundaries(path, size, count)
+    ends = [*cuts[1:], size]
+    parts = [_Part(start, end) for start, end in zip(cuts, ends, strict=True)]
+    for i in range(1, len(parts)):  # where a fresh scan of each part is at rest (dry run)
+        parts[i] = replace(parts[i], rests=_PartScan(
+            path, parts, i, default_year, divert_for).rests())
+    return parts
+
+
+# -- running -----------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class PartsOutcome:
+    """The merged scan: the kernel result, the CEF records listed, and the CEF divert's report
+    (its errors and ``cef_not_listed``, for the caller to carry into the file's report)."""
+
+    result: KernelScanResult
+    cef: list[CefEvent]
+    cef_report: FileReport
+    lines: int
+    processes: int
+    maxrss_kb_sum: int
+
+
+def scan_in_parts(path: str, size: int, default_year: int | None, divert_for: DivertFor, *,
+                  parts: int | None = None, fork: bool = True) -> PartsOutcome | None:
+    """Scan the regular file ``path`` (``size`` bytes, uncompressed) in parts; ``None`` when it
+    is scanned in one part or cannot be merged exactly (then scan it in one process).
+    ``fork=False`` runs the parts one after the other in this process (the same merge)."""
+    count = part_count(size) if parts is None else parts
+    if count < 2 or size <= 0:
+        return None
+    plan = _plan(path, size, count, default_year, divert_for)
+    if len(plan) < 2:
+        return None
+    with tempfile.TemporaryDirectory(prefix="labconsole-scan-") as tmp:
+        try:
+            outcome = _run(path, plan, default_year, divert_for, Path(tmp), fork=fork)
+        except _Unmergeable:
+            return None
+    if os.environ.get(STATS_ENV):
+        print(f"labconsole scan: {path}: {outcome.processes} processes, peak RSS sum "
+              f"{outcome.maxrss_kb_sum} kB", file=sys.stderr)
+    return outcome
+
+
+def _run(path: str, plan: list[_Part], default_year: int | None, divert_for: DivertFor,
+         tmp: Path, *, fork: bool) -> PartsOutcome:
+    workers = _Workers(path, plan, default_year, divert_for, tmp)
+    try:
+        if fork:
+            workers.start()
+        cef_report = FileReport(path=path)
+        divert = divert_for(cef_report)
+        sinks = _RealSinks(None)
+        first = _PartScan(path, plan, 0, default_year, divert_for, sinks=sinks, divert=divert)
+        merge = _Merge(first.run(), divert, cef_report, sinks)
+        for i in range(1, len(plan)):
+            result = workers.result(i)
+            if merge.resume is not None and merge.resume[1] == i:
+                with open(tmp / f"trace-{i}", "rb") as trace:
+                    merge.take(result, _batches(trace))
+        return merge.outcome(len(plan) if fork else 1,
+                             _own_maxrss_kb() + workers.maxrss_kb)
+    finally:
+        workers.stop()
+
+
+def _batches(f: IO[bytes]) -> Iterator[list[object]]:
+    while True:
+        try:
+            yield pickle.load(f)  # our own worker's file, in our own temp dir
+        except EOFError:
+            return
+
+
+def _own_maxrss_kb() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+class _Workers:
+    """The parts after the first, each in a forked child (or, unstarted, run in place)."""
+
+    def __init__(self, path: str, plan: list[_Part], default_year: int | None,
+                 divert_for: DivertFor, tmp: Path) -> None:
+        self.path = path
+        self.plan = plan
+        self.default_year = default_year
+        self.divert_for = divert_for
+        self.tmp = tmp
+        self.pids: dict[int, int] = {}
+        self.maxrss_kb = 0
+
+    def start(self) -> None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        for i in range(1, len(self.plan)):
+            pid = os.fork()
+            if pid == 0:  # the child: never returns
+                code = 1
+                try:
+                    self._work(i)
+                    code = 0
+                finally:
+                    os._exit(code)
+            self.pids[i] = pid
+
+    def _work(self, i: int) -> None:
+        with open(self.tmp / f"trace-{i}", "wb") as trace:
+            result = _PartScan(self.path, self.plan, i, self.default_year, self.divert_for,
+                               trace_out=trace).run()
+        result.maxrss_kb = _own_maxrss_kb()
+        done = self.tmp / f"result-{i}"
+        with open(done.with_suffix(".tmp"), "wb") as out:
+            pickle.dump(result, out, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(done.with_suffix(".tmp"), done)
+
+    def result(self, i: int) -> _PartResult:
+        pid = self.pids.pop(i, None)
+        if pid is None:  # not forked: run it here
+            self._work(i)
+        else:
+            _, status, usage = os.wait4(pid, 0)
+            self.maxrss_kb += usage.ru_maxrss
+            if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
+                raise _Unmergeable(f"part {i} failed")
+        try:
+            with open(self.tmp / f"result-{i}", "rb") as f:
+                return cast(_PartResult, pickle.load(f))  # our own worker's file
+        except FileNotFoundError:
+            raise _Unmergeable(f"part {i} left no result") from None
+
+    def stop(self) -> None:
+        for pid in self.pids.values():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        for pid in self.pids.values():
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+        self.pids.clear()
+
+
+# -- merging -----------------------------------------------------------------------------------
+
+
+class _Merge:
+    """The parts' results folded in file order into one scan's result."""
+
+    def __init__(self, first: _PartResult, divert: CefSink, cef_report: FileReport,
+                 sinks: _RealSinks) -> None:
+        assert sinks.made is not None
+        self.detector = sinks.made
+        self.sinks = sinks
+        self.divert = divert
+        self.cef_report = cef_report
+        self.lines = first.lines
+        self.diverted = first.diverted
+        self.kernel_lines = first.kernel_lines
+        self.members_seen = first.members_seen
+        self.errors = list(first.errors)
+        self.errors_dropped = first.errors_dropped
+        self.facts: list[QuorumEvent] = []
+        self.fact_count = 0
+        self.last_fact: dict[str | None, tuple[Any, ...]] = {}
+        self._take_facts(first.facts, 0, 0)
+        self.resume = first.stop
+
+    def take(self, part: _PartResult, calls: Iterator[list[object]]) -> None:
+        """The part the last one stopped for, from its resume point on."""
+        assert self.resume is not None
+        snap = part.snaps.get(self.resume[0])
+        if snap is None:
+            raise _Unmergeable("no snapshot at the resume point")
+        shift = self.lines - snap.lines  # physical line numbers
+        reader_shift = shift - (self.diverted - snap.diverted)  # the reader's (no CEF lines)
+        self._replay(calls, snap.calls, reader_shift)
+        for n, line in part.cef_lines[snap.cef_lines:]:
+            self.divert.take(line, n + shift)
+        counted = part.cef_counted - snap.cef_counted
+        if counted:
+            extra = self.cef_report.extra
+            extra["cef_not_listed"] = extra.get("cef_not_listed", 0) + counted
+        self._take_errors(part, snap, reader_shift)
+        self._take_facts(part.facts, snap.facts, shift)
+        self.lines += part.lines - snap.lines
+        self.diverted += part.diverted - snap.diverted
+        self.kernel_lines += part.kernel_lines
+        self.members_seen += part.members_seen
+        self.resume = part.stop
+
+    def _replay(self, batches: Iterator[list[object]], skip: int, shift: int) -> None:
+        """The part's detector calls, past the first ``skip``, into the real detector."""
+        det = self.detector
+        seen = 0
+        for batch in batches:
+            start = max(0, skip - seen)
+            seen += len(batch)
+            for call in batch[start:] if start else batch:
+                if type(call) is KernelLine:
+                    if shift:
+                        object.__setattr__(call, "lineno", call.lineno + shift)
+                    det.feed(call)
+                elif type(call) is list:
+                    det.register_lines(call)
+                elif call is None:
+                    det.finish()
+                else:
+                    link = cast(LinkEvent, call)
+                    if shift:
+                        object.__setattr__(link, "lineno", link.lineno + shift)
+                    det.link_line(link)  # type: ignore[attr-defined]
+
+    def _take_errors(self, part: _PartResult, snap: _Snap, shift: int) -> None:
+        first_after = snap.lines - snap.diverted  # reader line numbers past the resume point
+        kept = [e for e in part.errors if _error_line(e) > first_after]
+        if part.errors_dropped and len(kept) < len(part.errors):
+            raise _Unmergeable("reader errors past the kept ones")
+        for error in kept:
+            if len(self.errors) < READER_MAX_ERRORS:
+                self.errors.append(_renumber(error, shift))
+            else:
+                self.errors_dropped += 1
+        self.errors_dropped += part.errors_dropped
+
+    def _take_facts(self, part: _Facts, skip: int, shift: int) -> None:
+        """``QuorumFactReader``'s rule across the boundary: a part's first fact of a host is
+        dropped when it equals that host's last fact before it."""
+        if part.count > len(part.kept) and skip + MAX_SCAN_FACTS > len(part.kept):
+            raise _Unmergeable("too many corosync facts before the resume point")
+        hosts = set(self.last_fact) | set(part.last)
+        if len(hosts) >= _MAX_HOSTS:
+            raise _Unmergeable("too many hosts for the repeat rule")
+        first_seen: set[str | None] = set()
+        for fact in part.kept[skip:]:
+            if fact.host not in first_seen:
+                first_seen.add(fact.host)
+                if self.last_fact.get(fact.host) == _fact_key(fact):
+                    continue
+            self._add_fact(replace(fact, lineno=fact.lineno + shift) if shift else fact)
+        beyond = part.count - max(len(part.kept), skip)
+        for host, key in part.first_past_kept.items():
+            if host not in first_seen and self.last_fact.get(host) == key:
+                beyond -= 1
+        self.fact_count += max(beyond, 0)
+        for host, (index, key) in part.last.items():
+            if index >= skip:
+                self.last_fact[host] = key
+
+    def _add_fact(self, fact: QuorumEvent) -> None:
+        if len(self.facts) < MAX_SCAN_FACTS:
+            self.facts.append(fact)
+        self.fact_count += 1
+
+    def outcome(self, processes: int, maxrss_kb_sum: int) -> PartsOutcome:
+        self.detector.finish()
+        result = KernelScanResult(
+            lines=self.lines - self.diverted, kernel_lines=self.kernel_lines,
+            hangs=self.detector.episodes, links=self.sinks.tally,
+            errors=[*self.errors, *([f"... and {self.errors_dropped} more"]
+                                    if self.errors_dropped else [])],
+            detached=self.detector.detached, quorum_events=self.facts,
+            quorum_dropped=self.fact_count - len(self.facts),
+            members_seen=self.members_seen)
+        return PartsOutcome(result=result, cef=self.divert.events, cef_report=self.cef_report,
+                            lines=self.lines, processes=processes, maxrss_kb_sum=maxrss_kb_sum)
+
+
+def _error_line(error: str) -> int:
+    m = _LINE_N.match(error)
+    return int(m.group(1)) if m else 0
+
+
+def _renumber(error: str, shift: int) -> str:
+    m = _LINE_N.match(error)
+    if m is None or not shift:
+        return error
+    return f"line {int(m.group(1)) + shift}: {error[m.end():]}"

@@ -1,0 +1,123 @@
+"""``labconsole scan`` of a file split into parts (``labconsole.scan.parallel``) gives exactly
+the single-process report, whatever the number of parts and wherever the cuts fall.
+
+The mixes are ``test_scan_fast_path``'s (every ``bench/loggen.py`` profile and format, with odd
+register blocks longer than the followed 64 lines, glued records, CEF lines, corosync facts);
+the parts are many and small, so cuts fall inside hang dumps, between a report and its reset or
+link flap, inside runs of CEF records and between repeated corosync facts. Most examples run
+the parts one after the other in this process (the same merge, no fork); one test forks.
+"""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from labconsole.scan import parallel, scanner
+from labconsole.scan.scanner import scan_input
+from tests.property.test_scan_fast_path import HEAD, _log
+
+
+def _single(path: Path) -> dict[str, Any]:
+    with mock.patch.dict("os.environ", {parallel.PARTS_ENV: "1"}):
+        return scan_input(str(path), default_year=2024).to_json()
+
+
+def _in_parts(path: Path, parts: int, *, fork: bool) -> tuple[dict[str, Any], list[object]]:
+    """The report with the file cut into ``parts``, and what ``scan_in_parts`` returned
+    (``None`` would mean it declined and the single-process scan ran)."""
+    outcomes: list[object] = []
+
+    def split(*args: Any, **kwargs: Any) -> object:
+        outcome = parallel.scan_in_parts(*args, parts=parts, fork=fork)
+        outcomes.append(outcome)
+        return outcome
+
+    with mock.patch.object(scanner, "scan_in_parts", split):
+        return scan_input(str(path), default_year=2024).to_json(), outcomes
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=_log(), parts=st.integers(2, 60), early=st.sampled_from([2, 8, 512]),
+       max_cef=st.sampled_from([0, 3, 40, scanner.MAX_CEF]))
+def test_a_scan_in_parts_equals_the_single_scan(
+    data: bytes, parts: int, early: int, max_cef: int,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Cuts every few lines; a short ``EARLY_LINES`` makes parts end before a resume point is
+    found (the part before reads on through them); a small ``MAX_CEF`` puts the cap of listed
+    CEF records inside a part."""
+    path = tmp_path_factory.mktemp("mix") / "log"
+    path.write_bytes(data)
+    with (mock.patch.object(scanner, "MAX_CEF", max_cef),
+          mock.patch.object(parallel, "EARLY_LINES", early)):
+        want = _single(path)
+        got, outcomes = _in_parts(path, parts, fork=False)
+    assert got == want
+    if (want["kinds"] and "kernel_log" in want["kinds"]) or "syslog_cef" in want["kinds"]:
+        assert outcomes and outcomes[0] is not None  # the parts were merged, not declined
+
+
+def _storm(reports: int) -> str:
+    """Hang reports of two ports 2 s apart, each with a full register block, a reset and a
+    link flap now and then, a corosync fact repeated by two daemons, a broken CEF record and
+    an over-long line (errors naming their line numbers)."""
+    out = []
+    for i in range(reports):
+        s = f"2024-06-03T00:{i * 2 // 60:02d}:{i * 2 % 60:02d}+0200"
+        dev = ("eno1", "eno2")[i % 2]
+        out.append(f"{s} pve03 kernel: e1000e 0000:00:1f.6 {dev}: Detected Hardware Unit "
+                   "Hang:")
+        out += [f"  TDH                  <{i % 7:x}>", "  TDT                  <1a>",
+                "  next_to_use          <1a>", f"  next_to_clean        <{i % 7:x}>",
+                "  MAC Status           <80083>", "  PCI Status           <10>"]
+        out.append(f"{s} pve03 systemd[1]: chatter {i}")
+        if i % 5 == 4:
+            out.append(f"{s} pve03 kernel: e1000e 0000:00:1f.6 {dev}: Reset adapter "
+                       "unexpectedly")
+            out.append(HEAD.format(s=1).replace("eno1", dev) + "NIC Link is Down")
+            out.append(HEAD.format(s=3).replace("eno1", dev) + "NIC Link is Up 1000 Mbps")
+        if i % 7 == 3:  # errors that name their line
+            out.append(f"Jun  3 00:00:01 udm CEF:0|broken {i}")
+            out.append(HEAD.format(s=1).replace("eno1", dev) + "NIC Link is Up " + "x" * 17000)
+        if i % 9 == 0:
+            for _ in range(2):
+                out.append(f"{s} pve03 corosync[9]:   [QUORUM] This node is within the "
+                           "non-primary component and will NOT provide any services.")
+    return "\n".join(out) + "\n"
+
+
+def test_parts_in_forked_workers_equal_the_single_scan(tmp_path: Path) -> None:
+    """The real thing: forked workers, their calls streamed through files, cuts in the middle
+    of register blocks, episodes and repeated facts."""
+    path = tmp_path / "storm.log"
+    path.write_text(_storm(400))
+    want = _single(path)
+    assert want["hangs"] and want["links"] and want["quorum_events"]
+    assert any("CEF" in e for e in want["errors"]) and any("longer" in e for e in want["errors"])
+    for parts in (2, 3, 7, 31, 97):
+        got, outcomes = _in_parts(path, parts, fork=True)
+        assert got == want, parts
+        assert outcomes[0] is not None
+
+
+def test_gzip_and_small_inputs_are_scanned_in_one_process(tmp_path: Path) -> None:
+    """Only an uncompressed regular file is split, and only when it is big enough."""
+    with mock.patch.dict("os.environ", {parallel.PARTS_ENV: "4"}):
+        assert parallel.part_count(100) == 4  # the benchmarks' override
+    with mock.patch.dict("os.environ", clear=True):
+        assert parallel.part_count(parallel.MIN_PART_BYTES - 1) == 1
+    gz = tmp_path / "storm.log.gz"
+    gz.write_bytes(gzip.compress(_storm(20).encode()))
+    never = mock.Mock(side_effect=AssertionError("a gzip input was split"))
+    with (mock.patch.object(scanner, "scan_in_parts", never),
+          mock.patch.dict("os.environ", {parallel.PARTS_ENV: "4"})):
+        report = scan_input(str(gz), default_year=2024)
+    assert report.hangs and report.lines == _storm(20).count("\n")
