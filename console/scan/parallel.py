@@ -653,7 +653,7 @@ class _Merge:
                     link = cast(LinkEvent, call)
                     if shift:
                         object.__setattr__(link, "lineno", link.lineno + shift)
-                    det.link_line(link)  # type: ignore[attr-defined]
+                    det.link_line(link)
 
     def _take_errors(self, part: _PartResult, snap: _Snap, shift: int) -> None:
         first_after = snap.lines - snap.diverted  # reader line numbers past the resume point
