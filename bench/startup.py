@@ -176,11 +176,13 @@ def _tmux_first_frame(result: BenchResult, cfg: BenchConfig, repeat: int) -> Non
 
 def first_frame(tmux: str, socket: str, argv: list[str],
                 markers: tuple[str, ...] = (FRAME_MARKER,),
-                timeout_s: float = FRAME_TIMEOUT_S) -> dict[str, float]:
+                timeout_s: float = FRAME_TIMEOUT_S,
+                env: dict[str, str] | None = None) -> dict[str, float]:
     """Seconds from starting ``argv`` in a detached 120x40 tmux session on a private server
-    until each of ``markers`` is first on its screen. The server is killed afterwards."""
+    until each of ``markers`` is first on its screen. The server is killed afterwards.
+    ``env`` (default: this process's) is the tmux server's, which the session inherits."""
     base = [tmux, "-L", socket, "-f", os.devnull]
-    env = dict(os.environ, TERM="xterm-256color")
+    env = dict(os.environ if env is None else env, TERM="xterm-256color")
     env.pop("TMUX", None)
     seen: dict[str, float] = {}
     try:

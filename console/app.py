@@ -26,6 +26,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
 
+from labconsole import gc_pause
 from labconsole.alert.ring import Ringer, desktop_escapes, notification
 from labconsole.clock import Clock, system_clock
 from labconsole.events import Event
@@ -279,11 +280,13 @@ def freeze_startup_objects() -> None:
     """Move what exists after the first frame (modules, classes, Textual's widgets: about
     70,000 objects, all living as long as the process) out of the cyclic garbage collector's
     reach, once per process. Each full collection scanned them all again: under a CEF flood
-    those took up to 218 ms (6 in 20 s), the worst keystroke stalls (issue 19 item 3)."""
+    those took up to 218 ms (6 in 20 s), the worst keystroke stalls (issue 19 item 3). Then
+    the collector, paused while the console started (``labconsole.gc_pause``), runs again."""
     global _frozen
     if not _frozen:
         _frozen = True
         gc.freeze()
+    gc_pause.resume()
 
 
 def default_report_dir() -> Path:

@@ -14,8 +14,11 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from labconsole import __version__
+from labconsole import __version__, gc_pause
 from labconsole.sanitize import visible
+
+# Commands that start the console: the garbage collector is paused until its first frame.
+CONSOLE_COMMANDS = frozenset({"run", "replay"})
 
 # Subcommand modules under labconsole.commands, in the order shown by --help.
 COMMANDS: tuple[str, ...] = ("run", "replay", "scan", "check", "report", "serve", "runbook",
@@ -51,9 +54,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         # ``labconsole`` alone, or with run's options (``labconsole --speed 0``), is
         # ``labconsole run`` (the demo when there is no config).
         words = ["run", *words]
-    parser = build_parser(words[0])
-    if any("\0" in word for word in words):  # no path or value holds one (exec cannot pass it)
-        parser.error("an argument contains a NUL character")
-    args = parser.parse_args(words)
-    result: int = args.func(args)
+    if words[0] in CONSOLE_COMMANDS:
+        gc_pause.pause()  # resumed after the first frame (labconsole.gc_pause)
+    try:
+        parser = build_parser(words[0])
+        if any("\0" in word for word in words):  # no path or value holds one
+            parser.error("an argument contains a NUL character")
+        args = parser.parse_args(words)
+        result: int = args.func(args)
+    finally:
+        gc_pause.resume()
     return result

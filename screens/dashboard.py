@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, cast
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.geometry import Size
 from textual.screen import Screen
 from textual.widgets import Header
 
@@ -111,6 +112,10 @@ class DashboardScreen(Screen[None]):
         return cast("LabConsoleApp", self.app)
 
     def compose(self) -> ComposeResult:
+        # The size classes from the terminal's size before the first styling: set later, on
+        # the first resize, they made Textual restyle every widget once more before the
+        # first frame (issue 13 item 5).
+        self._size_classes(self.app.size, update=False)
         yield Header()
         with Horizontal(id="top"):
             yield VotesPanel(id="votes")
@@ -123,13 +128,21 @@ class DashboardScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(KernelLogPane).focus()
-        self.refresh_state({"votes", "nics", "log", "timeline", "health"})
+        self.refresh_state({"votes", "nics", "log", "health"})
+        # The first frame does not wait for the incident correlation (its modules and its
+        # work: issue 13 item 5): the timeline is drawn without the incident headers, which
+        # follow as soon as that frame is out.
+        self.query_one(TimelinePanel).show(self.lc.state.timeline, [])
+        self.call_after_refresh(self.refresh_state, {"timeline"})
 
     def on_resize(self) -> None:
-        # At 80x24 the kernel log keeps most of the height; from 40 rows up the panels grow.
-        self.set_class(self.size.height >= 40, "-tall")
-        self.set_class(self.size.width >= 160, "-wide")
+        self._size_classes(self.size)
         self._fit_top()
+
+    def _size_classes(self, size: Size, update: bool = True) -> None:
+        # At 80x24 the kernel log keeps most of the height; from 40 rows up the panels grow.
+        self.set_class(size.height >= 40, "-tall", update=update)
+        self.set_class(size.width >= 160, "-wide", update=update)
 
     def _fit_top(self) -> None:
         """Votes and NICs get the rows their content needs (a SPLIT, a node unknown with its

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 from labconsole.commands.terminal import refuse_without_terminal
 from labconsole.commands.tz_option import add_tz_option, use_tz
-from labconsole.config.node_names import CONFIG_HELP, node_names_from
 from labconsole.sanitize import visible
 from labconsole.sources.file_view import BIG_FILE, FileViewSource, file_view_store
 from labconsole.sources.recording import RecordingError, is_recording
@@ -17,7 +16,7 @@ from labconsole.sources.replay import DEFAULT_MAX_GAP, ReplayControl, ReplaySour
 
 if TYPE_CHECKING:
     from labconsole.app import LabConsoleApp
-    from labconsole.incident.report import DataSource
+    from labconsole.incident.source import DataSource
 
 
 def _speed(text: str) -> float:
@@ -48,6 +47,8 @@ def add_replay_options(parser: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: Any) -> None:
+    from labconsole.config.node_names import CONFIG_HELP
+
     p = subparsers.add_parser("replay", help="replay recordings or plain kernel log files",
                               description="Play recordings (JSONL, maybe .gz) or plain log "
                                           "files through the console.")
@@ -79,7 +80,14 @@ def build_replay(paths: list[Path], args: argparse.Namespace, *, big_file: int =
     control = ReplayControl(speed=args.speed, paused=args.paused,
                             max_gap=args.max_gap if args.max_gap > 0 else None)
     errors: list[RecordingError] = []
-    names = node_names_from(getattr(args, "config", None) if paths_are_logs(args) else None)
+    # The config's node names for logs (``replay --config``); none given, the config's loader
+    # is not imported at all (the demo's first frame does not wait for it: issue 13 item 5).
+    names = None
+    config = getattr(args, "config", None) if paths_are_logs(args) else None
+    if config is not None:
+        from labconsole.config.node_names import node_names_from
+
+        names = node_names_from(config)
     if not getattr(args, "paced", False) and opens_as_file(paths, big_file):
         control.speed = 0  # not paced: the status bar says "xmax"
         store = file_view_store(paths[0], year=args.year, names=names)
@@ -102,7 +110,7 @@ def replay_app(paths: list[Path], args: argparse.Namespace, subtitle: str,
     could not be read. The data is named (``data_source``: a replay of the paths by default)
     so that its report says what ``labconsole report`` says of the same files."""
     from labconsole.app import LabConsoleApp
-    from labconsole.incident.report import DataSource
+    from labconsole.incident.source import DataSource
     from labconsole.state.console_state import ConsoleState
 
     source, errors = build_replay(paths, args, big_file=big_file)

@@ -16,17 +16,17 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from labconsole.clock import system_clock
 from labconsole.commands.replay import add_replay_options, play
 from labconsole.commands.terminal import refuse_without_terminal
-from labconsole.commands.tz_option import use_tz
-from labconsole.config import ConfigError, find_config_path, load_config
+from labconsole.config.locate import find_config_path
 from labconsole.demo import DEMO_RECORDING
-from labconsole.model import timefmt
 from labconsole.operator import operator_name
 
 if TYPE_CHECKING:
     from labconsole.app import LabConsoleApp
+
+# The live path's modules (the config's loader and model, the SSH sources, runbooks) are
+# imported in the functions that need them: the demo's first frame does not wait for them.
 
 
 def register(subparsers: Any) -> None:
@@ -64,7 +64,7 @@ def recording_path(arg: Path, recording_dir: Path, now: datetime) -> Path:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from labconsole.incident.report import DataSource
+    from labconsole.incident.source import DataSource
 
     return play([DEMO_RECORDING], args, "demo: replay of the pve03 incident (no config found)",
                 DataSource.demo())
@@ -73,7 +73,11 @@ def run_demo(args: argparse.Namespace) -> int:
 def build_live_app(config_path: Path, args: argparse.Namespace) -> LabConsoleApp:
     """The app on the config's live sources (raises ConfigError when the config is bad)."""
     from labconsole.app import LabConsoleApp
-    from labconsole.incident.report import DataSource
+    from labconsole.clock import system_clock
+    from labconsole.commands.tz_option import use_tz
+    from labconsole.config.load import load_config
+    from labconsole.incident.source import DataSource
+    from labconsole.model import timefmt
     from labconsole.runbook.session import RunbookLauncher
     from labconsole.sources.live import build_live
     from labconsole.sources.recording import Recorder
@@ -100,6 +104,8 @@ def build_live_app(config_path: Path, args: argparse.Namespace) -> LabConsoleApp
 
 
 def run_live(config_path: Path, args: argparse.Namespace) -> int:
+    from labconsole.config.errors import ConfigError
+
     try:
         app = build_live_app(config_path, args)
     except ConfigError as exc:  # each problem names the file already

@@ -14,8 +14,10 @@ import ipaddress
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
+from typing import TYPE_CHECKING
 
-from labconsole.config.model import Config
+if TYPE_CHECKING:  # a replay without --config never loads the config model
+    from labconsole.config.model import Config
 
 CONFIG_HELP = ("config file (TOML): name nodes as it does (a log's host, else a file named "
                "after one of its nodes)")

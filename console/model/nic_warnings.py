@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 
 from labconsole.model.offloads import Offloads
 
@@ -71,8 +71,9 @@ def parse_warnings(text: str) -> tuple[NicWarning, ...]:
 
 @lru_cache(maxsize=1)
 def known_bad() -> tuple[NicWarning, ...]:
-    """The shipped warnings."""
-    text = resources.files("labconsole.model").joinpath("nic_warnings.toml").read_text("utf-8")
+    """The shipped warnings (read beside this module: the package is installed as files, and
+    ``importlib.resources`` with its zipfile support cost the first frame 3 ms more)."""
+    text = Path(__file__).with_name("nic_warnings.toml").read_text("utf-8")
     return parse_warnings(text)
 
 

@@ -1,0 +1,122 @@
+"""First frame of the demo in tmux, before/after in alternated runs (issue 13 item 5).
+
+``python -m bench.startup_paired BASELINE_CHECKOUT [--runs N]``: starts, in turn, the
+one-widget Textual app (the floor any Textual app pays), the baseline checkout's ``python -m
+labconsole run --demo`` (its code through ``bench.baseline.package_path``) and this tree's, each
+in a detached 120x40 session on a private tmux server, and polls ``capture-pane`` every 5 ms
+(``bench.startup.first_frame``) until "Votes" (the first frame) and "quorate" (the first votes)
+are on screen. Both trees' modules are byte-compiled first (``compileall``), as an installed
+package's are: without that, an environment with ``PYTHONDONTWRITEBYTECODE`` set compiles
+every labconsole module again on each start (about 85 ms here) while Textual's come compiled
+from its wheel, which is not what an operator's start costs. Every run is written with the
+load average before it to ``bench/results/startup-first-frame-paired-<time>.json``, with the
+medians and their ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.baseline import package_path
+from bench.startup import _BARE_TEXTUAL, DATA_MARKER, FRAME_MARKER, first_frame
+from bench.tools import ensure_tool
+
+RESULTS = Path(__file__).resolve().parent / "results"
+DEMO = ["-m", "labconsole", "run", "--demo"]
+
+
+def _side(pythonpath: str | None, argv: list[str]) -> tuple[list[str], dict[str, str]]:
+    """The command and environment of one side (``PYTHONPATH`` picks the code)."""
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    if pythonpath is not None:
+        env["PYTHONPATH"] = pythonpath
+    return [sys.executable, *argv], env
+
+
+def _summary(runs: list[dict[str, object]]) -> dict[str, dict[str, list[float]]]:
+    out: dict[str, dict[str, list[float]]] = {}
+    for side in dict.fromkeys(str(r["side"]) for r in runs):
+        for marker in ("frame", "votes"):
+            values = [float(r[marker]) for r in runs  # type: ignore[arg-type]
+                      if r["side"] == side and r.get(marker) is not None]
+            if values:
+                out.setdefault(side, {})[marker] = [round(statistics.median(values), 3),
+                                                    round(min(values), 3), round(max(values), 3)]
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.startup_paired", description=__doc__)
+    p.add_argument("baseline", type=Path, help="checkout of the code to compare against")
+    p.add_argument("--runs", type=int, default=10, help="runs of each side")
+    p.add_argument("--label", default="", help="a word for the result file's name")
+    args = p.parse_args(argv)
+    tmux, why = ensure_tool("tmux", install=False)
+    if tmux is None:
+        print(f"tmux unavailable: {why}", file=sys.stderr)
+        return 2
+    here = Path(__file__).resolve().parent.parent
+    runs: list[dict[str, object]] = []
+    with tempfile.TemporaryDirectory(prefix="lc-baseline-") as tmp:
+        before = package_path(args.baseline, Path(tmp))
+        # The baseline's top-level modules are imported through links in ``tmp``: their
+        # compiled files go there.
+        for folder in (here / "console", here / "widgets", here / "screens",
+                       Path(tmp) / "labconsole"):
+            compileall.compile_dir(str(folder), quiet=1)
+        sides = {"floor": _side(None, ["-c", _BARE_TEXTUAL]),
+                 "before": _side(before, DEMO),
+                 "after": _side(str(here), DEMO)}
+        for i in range(1, args.runs + 1):
+            for side, (cmd, env) in sides.items():
+                markers = (FRAME_MARKER,) if side == "floor" else (FRAME_MARKER, DATA_MARKER)
+                load = os.getloadavg()[0]
+                try:
+                    seen = first_frame(tmux, f"lc-ffp-{os.getpid()}-{side}-{i}", cmd, markers,
+                                       env=env)
+                except (TimeoutError, OSError) as exc:
+                    runs.append({"side": side, "run": i, "load1": load, "error": str(exc)})
+                    continue
+                runs.append({"side": side, "run": i, "load1": load,
+                             "frame": round(seen[FRAME_MARKER], 4),
+                             "votes": round(seen[DATA_MARKER], 4) if DATA_MARKER in seen
+                             else None})
+                print(json.dumps(runs[-1]), flush=True)
+    summary = _summary(runs)
+    loads = [float(r["load1"]) for r in runs]  # type: ignore[arg-type]
+    ratios = {}
+    if {"before", "after", "floor"} <= summary.keys():
+        a, b, f = (summary[s]["frame"][0] for s in ("after", "before", "floor"))
+        ratios = {"after/before": round(a / b, 2), "after/floor": round(a / f, 2),
+                  "before/floor": round(b / f, 2)}
+    out = {"name": "startup_first_frame_paired", "date": time.strftime("%Y-%m-%d %H:%M UTC",
+                                                                       time.gmtime()),
+           "how": "bench.startup.first_frame (tmux 120x40, capture-pane every 5 ms until "
+                  "'Votes'; 'votes' = until 'quorate'), both trees byte-compiled, runs "
+                  "alternated floor/before/after; "
+                  "before = the baseline checkout, after = this tree (python -m labconsole "
+                  "run --demo), floor = one-widget Textual app; seconds",
+           "loadavg_1m_min_max": [min(loads), max(loads)],
+           "median_min_max": summary, "frame_median_ratios": ratios, "runs": runs}
+    RESULTS.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y-%m-%dT%H%M", time.gmtime())
+    label = f"-{args.label}" if args.label else ""
+    path = RESULTS / f"startup-first-frame-paired-{stamp}{label}.json"
+    path.write_text(json.dumps(out, indent=1) + "\n")
+    print(json.dumps({"median_min_max": summary, "ratios": ratios,
+                      "load": out["loadavg_1m_min_max"]}, indent=1))
+    print(f"written: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

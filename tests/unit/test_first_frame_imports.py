@@ -1,0 +1,93 @@
+"""What the demo's first frame waits for (issue 13 item 5): the modules loaded by then.
+
+``labconsole run --demo`` is started in a fresh interpreter as the CLI starts it, headless
+(``run_test``), and the loaded modules are listed at the first frame the dashboard draws.
+The first frame needs Textual, the state, the replay and the dashboard's widgets; anything
+below is loaded later when used (a live config, a key, the incident correlation right after
+the first frame). A module that appears here again has made every start slower: import it
+where it is used instead. No timing: speed is measured in ``bench/startup_paired.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+# Runs in the child: the CLI's own path to the demo app; the app is run headless and the
+# modules are listed when the first frame of the dashboard is composed for the terminal.
+CHILD = r"""
+import asyncio, json, sys
+from labconsole.app import LabConsoleApp
+from labconsole.commands import replay
+from labconsole.screens.dashboard import DashboardScreen
+
+at_first_frame = {}
+display = LabConsoleApp._display
+
+def _display(self, screen, renderable):
+    if renderable is not None and isinstance(screen, DashboardScreen) and not at_first_frame:
+        at_first_frame["modules"] = sorted(sys.modules)
+        at_first_frame["votes"] = bool(self.state.votes.clusters)
+    display(self, screen, renderable)
+
+async def _headless(app):
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(500):  # bounded: about 5 s at the least
+            if at_first_frame:
+                break
+            await pilot.pause(0.01)
+
+LabConsoleApp._display = _display
+LabConsoleApp.run = lambda self, *a, **k: asyncio.run(_headless(self))
+replay.refuse_without_terminal = lambda: False
+from labconsole.cli import main
+main(["run", "--demo"])
+print(json.dumps(at_first_frame))
+"""
+
+# Not needed to draw the demo's first frame (each was imported before it once).
+NOT_BEFORE_FIRST_FRAME = (
+    "asyncssh",                          # live SSH sources
+    "proxmoxer",                         # live Proxmox API source
+    "labconsole.sources.live",
+    "labconsole.runbook.session",        # runbooks: on `b`
+    "labconsole.screens.runbook",
+    "labconsole.screens.incident_report",  # on `i`
+    "labconsole.screens.help",           # on `?`
+    "labconsole.screens.node_detail",    # on `d`
+    "labconsole.incident.report",
+    "labconsole.incident.from_state",
+    "labconsole.incident.correlate",     # the incident headers follow the first frame
+    "labconsole.incident.live_marks",
+    "labconsole.state.api_views",        # with the first Proxmox API event
+    "labconsole.config.load",            # no config: nothing to load or validate
+    "labconsole.config.model",
+    "importlib.resources",
+)
+
+
+@pytest.fixture(scope="module")
+def first_frame() -> dict[str, object]:
+    done = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    assert lines, done.stdout[-2000:] + done.stderr[-2000:]
+    result: dict[str, object] = json.loads(lines[-1])
+    assert result, "the dashboard never drew a frame"
+    return result
+
+
+def test_the_first_frame_loads_only_what_it_shows(first_frame: dict[str, object]) -> None:
+    modules = set(first_frame["modules"])  # type: ignore[arg-type]
+    assert "labconsole.screens.dashboard" in modules  # the listing is the dashboard's frame
+    assert [m for m in NOT_BEFORE_FIRST_FRAME if m in modules] == []
+
+
+def test_the_first_frame_has_the_votes(first_frame: dict[str, object]) -> None:
+    """Deferring work must not defer the data: the replay's first votes are applied before
+    the dashboard draws its first frame."""
+    assert first_frame["votes"] is True
