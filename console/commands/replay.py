@@ -10,13 +10,17 @@ from typing import TYPE_CHECKING, Any
 from labconsole.commands.terminal import refuse_without_terminal
 from labconsole.commands.tz_option import add_tz_option, use_tz
 from labconsole.sanitize import visible
-from labconsole.sources.file_view import BIG_FILE, FileViewSource, file_view_store
 from labconsole.sources.recording import RecordingError, is_recording
 from labconsole.sources.replay import DEFAULT_MAX_GAP, ReplayControl, ReplaySource
 
 if TYPE_CHECKING:
     from labconsole.app import LabConsoleApp
     from labconsole.incident.source import DataSource
+    from labconsole.sources.file_view import FileViewSource
+
+# Plain files from this size open as a file view (``sources.file_view``, about 80k lines);
+# that module is imported only then: a recording (the demo) does not wait for it.
+BIG_FILE = 8 << 20
 
 
 def _speed(text: str) -> float:
@@ -89,6 +93,8 @@ def build_replay(paths: list[Path], args: argparse.Namespace, *, big_file: int =
 
         names = node_names_from(config)
     if not getattr(args, "paced", False) and opens_as_file(paths, big_file):
+        from labconsole.sources.file_view import FileViewSource, file_view_store
+
         control.speed = 0  # not paced: the status bar says "xmax"
         store = file_view_store(paths[0], year=args.year, names=names)
         return FileViewSource(store, control=control), errors
@@ -115,10 +121,11 @@ def replay_app(paths: list[Path], args: argparse.Namespace, subtitle: str,
 
     source, errors = build_replay(paths, args, big_file=big_file)
     cut = [f"input ends early: {err}" for err in errors if err.ends_input]
-    state = ConsoleState(log=source.store) if isinstance(source, FileViewSource) else None
+    # Not a ReplaySource: a file view (isinstance of it would import its module every time).
+    state = ConsoleState(log=source.store) if not isinstance(source, ReplaySource) else None
     app = LabConsoleApp([source], replay=source.control, subtitle=subtitle, problems=cut,
                         data_source=data_source or DataSource.of_paths(paths), state=state)
-    if isinstance(source, FileViewSource):
+    if not isinstance(source, ReplaySource):
         source.notify = app.pipeline.on_change
     return app, errors
 

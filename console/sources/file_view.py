@@ -33,7 +33,6 @@ from labconsole.state.file_lines import FileLines
 from labconsole.state.file_log import FileLogStore
 
 FACTS_BLOCK = 1 << 18  # bytes of the file per facts step (about 2,500 lines)
-BIG_FILE = 8 << 20  # plain files from this size open this way (about 80k lines)
 _HIT = re.compile("|".join(re.escape(w) for w in HIT_WORDS).encode())
 _FOLLOW = re.compile("|".join(re.escape(w) for w in FOLLOW_WORDS).encode())
 # Every line that can state a fact holds one of these (the scan's words, and CEF records).

@@ -63,6 +63,8 @@ NOT_BEFORE_FIRST_FRAME = (
     "labconsole.incident.correlate",     # the incident headers follow the first frame
     "labconsole.incident.live_marks",
     "labconsole.state.api_views",        # with the first Proxmox API event
+    "labconsole.sources.file_view",      # a big plain log file, not a recording
+    "labconsole.parse.kernel_scan",
     "labconsole.config.load",            # no config: nothing to load or validate
     "labconsole.config.model",
     "importlib.resources",
