@@ -5,12 +5,13 @@ one-widget Textual app (the floor any Textual app pays), the baseline checkout's
 labconsole run --demo`` (its code through ``bench.baseline.package_path``) and this tree's, each
 in a detached 120x40 session on a private tmux server, and polls ``capture-pane`` every 5 ms
 (``bench.startup.first_frame``) until "Votes" (the first frame) and "quorate" (the first votes)
-are on screen. Both trees' modules are byte-compiled first (``compileall``), as an installed
-package's are: without that, an environment with ``PYTHONDONTWRITEBYTECODE`` set compiles
-every labconsole module again on each start (about 85 ms here) while Textual's come compiled
-from its wheel, which is not what an operator's start costs. Every run is written with the
-load average before it to ``bench/results/startup-first-frame-paired-<time>.json``, with the
-medians and their ratios.
+are on screen; with ``--cpu`` also the process's CPU time at that frame (steadier than wall
+time on a shared machine). Both trees' modules are byte-compiled first (``compileall``), as
+an installed package's are: without that, an environment with ``PYTHONDONTWRITEBYTECODE``
+set compiles every labconsole module again on each start (about 85 ms here) while Textual's
+come compiled from its wheel, which is not what an operator's start costs. Every run is
+written with the load average before it to
+``bench/results/startup-first-frame-paired-<time>.json``, with the medians and their ratios.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import compileall
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -31,6 +33,36 @@ from bench.tools import ensure_tool
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEMO = ["-m", "labconsole", "run", "--demo"]
+CPU_TIMEOUT_S = 30.0
+
+# ``--cpu``: the same start in tmux, reporting the process's CPU time (user + system) when its
+# first frame (the dashboard's, or the floor's only screen) is handed to the terminal, then
+# quitting. CPU time hardly depends on what else the shared machine runs, wall time does.
+_CPU_CHILD = """
+import os, sys, time
+from textual.app import App
+OUT, WHAT = sys.argv[1], sys.argv[2]
+display = App._display
+def _display(self, screen, renderable):
+    display(self, screen, renderable)
+    target = "Screen" if WHAT == "floor" else "DashboardScreen"
+    if renderable is not None and type(screen).__name__ == target and not self.is_headless:
+        if not os.path.exists(OUT):
+            with open(OUT, "w") as out:
+                out.write(str(time.process_time()))
+        self.exit()
+App._display = _display
+if WHAT == "floor":
+    from textual.widgets import Static
+    class Bare(App):
+        def compose(self):
+            yield Static("Votes")
+    Bare().run()
+else:
+    import runpy
+    sys.argv = ["labconsole", "run", "--demo"]
+    runpy.run_module("labconsole", run_name="__main__")
+"""
 
 
 def _side(pythonpath: str | None, argv: list[str]) -> tuple[list[str], dict[str, str]]:
@@ -45,7 +77,7 @@ def _side(pythonpath: str | None, argv: list[str]) -> tuple[list[str], dict[str,
 def _summary(runs: list[dict[str, object]]) -> dict[str, dict[str, list[float]]]:
     out: dict[str, dict[str, list[float]]] = {}
     for side in dict.fromkeys(str(r["side"]) for r in runs):
-        for marker in ("frame", "votes"):
+        for marker in ("frame", "votes", "cpu"):
             values = [float(r[marker]) for r in runs  # type: ignore[arg-type]
                       if r["side"] == side and r.get(marker) is not None]
             if values:
@@ -54,11 +86,34 @@ def _summary(runs: list[dict[str, object]]) -> dict[str, dict[str, list[float]]]
     return out
 
 
+def cpu_at_first_frame(tmux: str, socket: str, what: str, env: dict[str, str],
+                       work: Path) -> float:
+    """CPU seconds of the process when its first frame was drawn, in a detached 120x40 tmux
+    session on a private server (killed afterwards)."""
+    out = work / f"{socket}.cpu"
+    base = [tmux, "-L", socket, "-f", os.devnull]
+    try:
+        subprocess.run([*base, "new-session", "-d", "-s", "bench", "-x", "120", "-y", "40",
+                        sys.executable, "-c", _CPU_CHILD, str(out), what],
+                       env=dict(env, TERM="xterm-256color"), check=True, timeout=10,
+                       capture_output=True)
+        deadline = time.monotonic() + CPU_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if out.exists() and out.read_text():
+                return float(out.read_text())
+            time.sleep(0.02)
+        raise TimeoutError(f"no first frame after {CPU_TIMEOUT_S:.0f} s")
+    finally:
+        subprocess.run([*base, "kill-server"], capture_output=True, timeout=10, check=False)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.startup_paired", description=__doc__)
     p.add_argument("baseline", type=Path, help="checkout of the code to compare against")
     p.add_argument("--runs", type=int, default=10, help="runs of each side")
     p.add_argument("--label", default="", help="a word for the result file's name")
+    p.add_argument("--cpu", action="store_true",
+                   help="also each side's CPU time at its first frame (one more start each)")
     args = p.parse_args(argv)
     tmux, why = ensure_tool("tmux", install=False)
     if tmux is None:
@@ -90,6 +145,13 @@ def main(argv: list[str] | None = None) -> int:
                              "frame": round(seen[FRAME_MARKER], 4),
                              "votes": round(seen[DATA_MARKER], 4) if DATA_MARKER in seen
                              else None})
+                if args.cpu:
+                    try:
+                        runs[-1]["cpu"] = round(cpu_at_first_frame(
+                            tmux, f"lc-ffc-{os.getpid()}-{side}-{i}",
+                            "floor" if side == "floor" else "demo", env, Path(tmp)), 4)
+                    except (TimeoutError, OSError, ValueError) as exc:
+                        runs[-1]["cpu_error"] = str(exc)
                 print(json.dumps(runs[-1]), flush=True)
     summary = _summary(runs)
     loads = [float(r["load1"]) for r in runs]  # type: ignore[arg-type]
@@ -98,13 +160,19 @@ def main(argv: list[str] | None = None) -> int:
         a, b, f = (summary[s]["frame"][0] for s in ("after", "before", "floor"))
         ratios = {"after/before": round(a / b, 2), "after/floor": round(a / f, 2),
                   "before/floor": round(b / f, 2)}
+        if all("cpu" in summary[s] for s in ("after", "before", "floor")):
+            a, b, f = (summary[s]["cpu"][0] for s in ("after", "before", "floor"))
+            ratios.update({"cpu after/before": round(a / b, 2),
+                           "cpu after/floor": round(a / f, 2),
+                           "cpu after-floor s": round(a - f, 3)})
     out = {"name": "startup_first_frame_paired", "date": time.strftime("%Y-%m-%d %H:%M UTC",
                                                                        time.gmtime()),
            "how": "bench.startup.first_frame (tmux 120x40, capture-pane every 5 ms until "
                   "'Votes'; 'votes' = until 'quorate'), both trees byte-compiled, runs "
                   "alternated floor/before/after; "
                   "before = the baseline checkout, after = this tree (python -m labconsole "
-                  "run --demo), floor = one-widget Textual app; seconds",
+                  "run --demo), floor = one-widget Textual app; seconds; 'cpu' (--cpu): "
+                  "the process's CPU seconds when its first frame went to the terminal",
            "loadavg_1m_min_max": [min(loads), max(loads)],
            "median_min_max": summary, "frame_median_ratios": ratios, "runs": runs}
     RESULTS.mkdir(exist_ok=True)
