@@ -20,6 +20,7 @@ from labconsole.parse.scan_facts import Fact, fact_json
 from labconsole.sanitize import json_visible, visible
 from labconsole.scan import FileReport, scan_input
 from labconsole.scan.opener import InputError
+from labconsole.scan.report import HANGS_PLACEHOLDER
 from labconsole.sources.recording import _open_binary
 
 
@@ -122,8 +123,7 @@ def run(args: argparse.Namespace) -> int:
             print(visible(f"labconsole scan: cannot read {exc}"), file=sys.stderr)
             reports.append(unreadable_report(path, exc))
     if args.json:
-        text = json.dumps({"files": [r.to_json() for r in reports]}, ensure_ascii=False)
-        _write_out(json_visible(text) + "\n")
+        write_json(reports, _Output(getattr(sys.stdout, "buffer", None)))
     else:
         buffer = io.StringIO()
         for report in reports:
@@ -214,6 +214,52 @@ class _EventWriter:
                 self.buffer.flush()
         except BrokenPipeError:
             raise _OutputClosed from None
+
+
+def write_json(reports: list[FileReport], out: _Output) -> None:
+    """``{"files": [...]}`` exactly as ``json.dumps(..., ensure_ascii=False)`` writes it (then
+    made visible), written in pieces: a file's hang episodes one at a time, read back from
+    where the scan put them (a storm's tens of thousands are never all in memory)."""
+    marker = json.dumps(HANGS_PLACEHOLDER)
+    out.write('{"files": [')
+    for i, report in enumerate(reports):
+        head, tail = json.dumps(report.to_json(hangs=False), ensure_ascii=False).split(
+            marker, 1)
+        out.write((", " if i else "") + head + "[")
+        for j, hang in enumerate(report.hangs):
+            out.write((", " if j else "") + json.dumps(hang.to_json(), ensure_ascii=False))
+        out.write("]" + tail)
+    out.write("]}\n")
+    out.flush()
+
+
+class _Output:
+    """UTF-8 text out in 64 KiB writes, through ``json_visible``; input bytes that were not
+    UTF-8 (kept as surrogates) become U+FFFD."""
+
+    def __init__(self, buffer: BinaryIO | None) -> None:
+        self.buffer = buffer
+        self._pending: list[bytes] = []
+        self._size = 0
+        sys.stdout.flush()
+
+    def write(self, text: str) -> None:
+        data = json_visible(text).encode("utf-8", errors="replace")
+        self._pending.append(data)
+        self._size += len(data)
+        if self._size >= 1 << 16:
+            self.flush()
+
+    def flush(self) -> None:
+        data = b"".join(self._pending)
+        self._pending.clear()
+        self._size = 0
+        if self.buffer is None:
+            sys.stdout.write(data.decode("utf-8"))
+            sys.stdout.flush()
+            return
+        self.buffer.write(data)
+        self.buffer.flush()
 
 
 def _write_out(text: str) -> None:

@@ -203,6 +203,16 @@ class HangDetector:
         link_only``) while no report is being collected, without building the record."""
         self._link(link)
 
+    def open_episodes(self) -> list[HangEpisode]:
+        """The episodes later lines may still change (each device's last one, until a link
+        up or an episode of its own replaces it, and the one collecting registers); every
+        other episode in ``episodes`` is final. A whole-file scan writes the final ones out
+        instead of holding them."""
+        found = [state.episode for state in self._open.values()]
+        if self._report is not None:  # its registers are still to come
+            found.append(self._report.state.episode)
+        return found
+
     def finish(self) -> list[DetectorUpdate]:
         """End of input: complete the report being collected."""
         return self._close_report()

@@ -55,6 +55,7 @@ from labconsole.parse.hang_detector import HangDetector
 from labconsole.parse.kernel_reader import MAX_ERRORS as READER_MAX_ERRORS
 from labconsole.parse.kernel_scan import KernelScanResult, ScanSinks
 from labconsole.parse.kernel_scan_blocks import KernelBlockScan
+from labconsole.scan.hang_spill import HangSpill, KeptSinks
 from labconsole.scan.report import FileReport
 
 # Rest points recorded at the start of each part (a register block is at most 64 lines long:
@@ -63,7 +64,7 @@ EARLY_LINES = 512
 MAX_PARTS = 4
 # Smaller parts are not worth a process (fork, the replay, the first lines read twice).
 MIN_PART_BYTES = 24 << 20
-READ_BYTES = 1 << 20
+READ_BYTES = 1 << 18
 # The replay of a part's detector calls, as a share of the time it took to scan it (measured
 # on the hit-heavy mixes: 0.1-0.25; 0 on the quiet ones).
 REPLAY_SHARE = 0.15
@@ -218,16 +219,6 @@ class _TraceSinks(ScanSinks):
         return cast(HangDetector, self.trace)
 
 
-class _RealSinks(ScanSinks):
-    """The parent's sinks: the one real detector, kept at hand for the replays."""
-
-    made: HangDetector | None = None
-
-    def detector(self) -> HangDetector:
-        self.made = super().detector()
-        return self.made
-
-
 class _CefLines:
     """The CEF divert of a part after the first: a line is taken exactly when the real divert
     would take it (a record is found in it), and recorded for the parent to hand to the real
@@ -279,7 +270,8 @@ class _PartScan:
 
     def __init__(self, path: str, parts: list[_Part], index: int, default_year: int | None,
                  divert_for: DivertFor, *, sinks: ScanSinks | None = None,
-                 divert: CefSink | None = None, trace_out: IO[bytes] | None = None) -> None:
+                 divert: CefSink | None = None, trace_out: IO[bytes] | None = None,
+                 spill: HangSpill | None = None) -> None:
         self.path = path
         self.parts = parts
         self.index = index
@@ -300,6 +292,7 @@ class _PartScan:
             mid_input=index > 0)
         self.snaps: dict[int, _Snap] = {}
         self.stop: tuple[int, int] | None = None
+        self.spill = spill
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -356,6 +349,8 @@ class _PartScan:
             self.scan.feed(block)
             pos += len(block)
             self._spill()
+            if self.spill is not None:
+                self.spill.settle()
         return pos
 
     def _read_on(self, f: IO[bytes], pos: int) -> tuple[int, int] | None:
@@ -456,8 +451,9 @@ def _plan(path: str, size: int, count: int, default_year: int | None,
 
 @dataclass(slots=True)
 class PartsOutcome:
-    """The merged scan: the kernel result, the CEF records listed, and the CEF divert's report
-    (its errors and ``cef_not_listed``, for the caller to carry into the file's report)."""
+    """The merged scan: the kernel result (its ``hangs`` in ``hangs``, written out as they
+    became final), the CEF records listed, and the CEF divert's report (its errors and
+    ``cef_not_listed``, for the caller to carry into the file's report)."""
 
     result: KernelScanResult
     cef: list[CefEvent]
@@ -465,6 +461,7 @@ class PartsOutcome:
     lines: int
     processes: int
     maxrss_kb_sum: int
+    hangs: HangSpill
 
 
 def scan_in_parts(path: str, size: int, default_year: int | None, divert_for: DivertFor, *,
@@ -497,9 +494,11 @@ def _run(path: str, plan: list[_Part], default_year: int | None, divert_for: Div
             workers.start()
         cef_report = FileReport(path=path)
         divert = divert_for(cef_report)
-        sinks = _RealSinks(None)
+        sinks = KeptSinks(None)
         first = _PartScan(path, plan, 0, default_year, divert_for, sinks=sinks, divert=divert)
-        merge = _Merge(first.run(), divert, cef_report, sinks)
+        assert sinks.made is not None
+        first.spill = spill = HangSpill(sinks.made)
+        merge = _Merge(first.run(), divert, cef_report, sinks, spill)
         for i in range(1, len(plan)):
             result = workers.result(i)
             if merge.resume is not None and merge.resume[1] == i:
@@ -592,9 +591,10 @@ class _Merge:
     """The parts' results folded in file order into one scan's result."""
 
     def __init__(self, first: _PartResult, divert: CefSink, cef_report: FileReport,
-                 sinks: _RealSinks) -> None:
+                 sinks: KeptSinks, spill: HangSpill) -> None:
         assert sinks.made is not None
         self.detector = sinks.made
+        self.spill = spill
         self.sinks = sinks
         self.divert = divert
         self.cef_report = cef_report
@@ -654,6 +654,7 @@ class _Merge:
                     if shift:
                         object.__setattr__(link, "lineno", link.lineno + shift)
                     det.link_line(link)
+            self.spill.settle()
 
     def _take_errors(self, part: _PartResult, snap: _Snap, shift: int) -> None:
         first_after = snap.lines - snap.diverted  # reader line numbers past the resume point
@@ -698,6 +699,7 @@ class _Merge:
 
     def outcome(self, processes: int, maxrss_kb_sum: int) -> PartsOutcome:
         self.detector.finish()
+        self.spill.close()
         result = KernelScanResult(
             lines=self.lines - self.diverted, kernel_lines=self.kernel_lines,
             hangs=self.detector.episodes, links=self.sinks.tally,
@@ -707,7 +709,8 @@ class _Merge:
             quorum_dropped=self.fact_count - len(self.facts),
             members_seen=self.members_seen)
         return PartsOutcome(result=result, cef=self.divert.events, cef_report=self.cef_report,
-                            lines=self.lines, processes=processes, maxrss_kb_sum=maxrss_kb_sum)
+                            lines=self.lines, processes=processes, maxrss_kb_sum=maxrss_kb_sum,
+                            hangs=self.spill)
 
 
 def _error_line(error: str) -> int:

@@ -14,7 +14,11 @@ from labconsole.model import (
     QuorumStatus,
 )
 from labconsole.model.link_summary import LinkTally
+from labconsole.scan.hang_spill import HangSpill
 
+# Stands for the hang list in ``to_json(hangs=False)``: no input text can equal it (a path
+# holds no NUL, and ``path``, ``kinds`` and ``lines`` are the only keys before ``hangs``).
+HANGS_PLACEHOLDER = "\x00labconsole hangs\x00"
 # Errors kept per file; the rest are counted so a garbage file cannot flood the output.
 MAX_ERRORS = 100
 
@@ -24,7 +28,7 @@ class FileReport:
     path: str
     kinds: list[str] = field(default_factory=list)
     lines: int = 0
-    hangs: list[HangEpisode] = field(default_factory=list)
+    hangs: list[HangEpisode] | HangSpill = field(default_factory=list)
     links: LinkTally = field(default_factory=LinkTally)
     quorum_events: list[QuorumEvent] = field(default_factory=list)
     nic_events: list[NicDetached] = field(default_factory=list)
@@ -51,7 +55,9 @@ class FileReport:
         else:
             self.errors_dropped += 1
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, hangs: bool = True) -> dict[str, Any]:
+        """The contract's object; ``hangs=False`` puts :data:`HANGS_PLACEHOLDER` where the
+        list of hang episodes goes (``scan --json`` writes them one at a time there)."""
         errors = list(self.errors)
         if self.errors_dropped:
             errors.append(f"... and {self.errors_dropped} more errors not shown")
@@ -59,7 +65,7 @@ class FileReport:
             "path": self.path,
             "kinds": list(self.kinds),
             "lines": self.lines,
-            "hangs": [h.to_json() for h in self.hangs],
+            "hangs": [h.to_json() for h in self.hangs] if hangs else HANGS_PLACEHOLDER,
             "links": self.links.to_json(),
             "quorum_events": [e.to_json() for e in self.quorum_events],
             "nic_events": [e.to_json() for e in self.nic_events],

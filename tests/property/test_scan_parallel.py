@@ -11,6 +11,8 @@ the parts one after the other in this process (the same merge, no fork); one tes
 from __future__ import annotations
 
 import gzip
+import io
+import json
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -19,7 +21,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from labconsole.scan import parallel, scanner
+from labconsole.commands import scan as scan_command
+from labconsole.sanitize import json_visible
+from labconsole.scan import hang_spill, parallel, scanner
 from labconsole.scan.scanner import scan_input
 from tests.property.test_scan_fast_path import HEAD, _log
 
@@ -46,20 +50,22 @@ def _in_parts(path: Path, parts: int, *, fork: bool) -> tuple[dict[str, Any], li
 @settings(max_examples=60, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(data=_log(), parts=st.integers(2, 60), early=st.sampled_from([2, 8, 512]),
-       max_cef=st.sampled_from([0, 3, 40, scanner.MAX_CEF]))
+       max_cef=st.sampled_from([0, 3, 40, scanner.MAX_CEF]), keep=st.sampled_from([0, 1, 2000]))
 def test_a_scan_in_parts_equals_the_single_scan(
-    data: bytes, parts: int, early: int, max_cef: int,
+    data: bytes, parts: int, early: int, max_cef: int, keep: int,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     """Cuts every few lines; a short ``EARLY_LINES`` makes parts end before a resume point is
     found (the part before reads on through them); a small ``MAX_CEF`` puts the cap of listed
-    CEF records inside a part."""
+    CEF records inside a part; ``keep`` 0 or 1 writes every final hang episode out at once
+    (the single-process scan keeps them all in memory here)."""
     path = tmp_path_factory.mktemp("mix") / "log"
     path.write_bytes(data)
-    with (mock.patch.object(scanner, "MAX_CEF", max_cef),
-          mock.patch.object(parallel, "EARLY_LINES", early)):
+    with mock.patch.object(scanner, "MAX_CEF", max_cef):
         want = _single(path)
-        got, outcomes = _in_parts(path, parts, fork=False)
+        with (mock.patch.object(parallel, "EARLY_LINES", early),
+              mock.patch.object(hang_spill, "KEEP_IN_MEMORY", keep)):
+            got, outcomes = _in_parts(path, parts, fork=False)
     assert got == want
     if (want["kinds"] and "kernel_log" in want["kinds"]) or "syslog_cef" in want["kinds"]:
         assert outcomes and outcomes[0] is not None  # the parts were merged, not declined
@@ -121,3 +127,21 @@ def test_gzip_and_small_inputs_are_scanned_in_one_process(tmp_path: Path) -> Non
           mock.patch.dict("os.environ", {parallel.PARTS_ENV: "4"})):
         report = scan_input(str(gz), default_year=2024)
     assert report.hangs and report.lines == _storm(20).count("\n")
+
+
+def test_hang_episodes_written_out_read_back_the_same(tmp_path: Path) -> None:
+    """Final episodes go to a file as the scan goes (one process and in parts); ``scan
+    --json`` writes them one at a time, byte for byte what one ``json.dumps`` gives."""
+    path = tmp_path / "storm.log"
+    path.write_text(_storm(300))
+    want = scan_input(str(path), default_year=2024)
+    assert isinstance(want.hangs, hang_spill.HangSpill) and len(want.hangs) > 50
+    with mock.patch.object(hang_spill, "KEEP_IN_MEMORY", 3):
+        spilled = scan_input(str(path), default_year=2024)
+        in_parts, _ = _in_parts(path, 5, fork=True)
+    assert spilled.hangs._file is not None  # written out, not held
+    assert spilled.to_json() == want.to_json() == in_parts
+    out = io.BytesIO()
+    scan_command.write_json([spilled, want], scan_command._Output(out))
+    text = json.dumps({"files": [spilled.to_json(), want.to_json()]}, ensure_ascii=False)
+    assert out.getvalue() == (json_visible(text) + "\n").encode()
