@@ -26,6 +26,7 @@ import pstats
 import subprocess
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from bench.config import BenchConfig
@@ -35,11 +36,15 @@ from bench.report import BenchResult, Cell, Target
 from bench.tools import ensure_tool, labconsole_argv
 
 NAME = "scan"
-COLUMNS = ["profile", "format", "lines", "MB", "tool", "median s", "min s", "cpu s",
-           "peak RSS MB", "count", "count ok", "lnav/lc", "lc/grep", "before/now"]
+COLUMNS = ["profile", "format", "lines", "MB", "tool", "processes", "median s", "min s",
+           "cpu s", "peak RSS MB", "count", "count ok", "lnav/lc", "lc/grep", "before/now"]
 # Another labconsole (an older checkout's ``.venv/bin/labconsole``) measured in the same run on
 # the same files, next to the current one: "before" figures that share the machine's minutes.
 BEFORE_ENV = "LABCONSOLE_BENCH_BEFORE"
+# labconsole.scan.parallel's knobs (not imported: the measured labconsole may be another
+# checkout): the number of parts, and where a scan in parts reports its processes' RSS sum.
+PARTS_ENV = "LABCONSOLE_SCAN_PARTS"
+PARTS_STATS_ENV = "LABCONSOLE_SCAN_STATS"
 LNAV_SQL = f";SELECT count(*) FROM all_logs WHERE log_body LIKE '%{HANG_MARKER}%'"
 LNAV_FILTER = f":filter-in {HANG_MARKER}"
 TINY_LINES = 10
@@ -47,6 +52,7 @@ RSS_LIMIT_MB = 60.0
 RSS_FLAT_MB = 10.0  # peak RSS of the largest file at most this much above the smallest's
 TIME_LIMIT_S = 1.0  # per 1M lines, on every profile
 LINEAR_PROFILE = "busy"
+STORM_PROFILE = "hang-storm"  # its episodes are what grew with the file
 # (profile, format) compared at the main size; the classic mix also as dmesg (no lnav format).
 MIXES: tuple[tuple[str, str], ...] = (
     *((name, p.fmt) for name, p in PROFILES.items()), ("classic", "dmesg"))
@@ -64,6 +70,7 @@ def run(cfg: BenchConfig) -> BenchResult:
         bench = _ScanBench(cfg, result, grep, lnav, lnav_home)
         bench.compare_profiles()
         bench.linearity()
+        bench.storm_memory()
         bench.check_targets()
     return result
 
@@ -83,14 +90,28 @@ class _ScanBench:
         self.series: list[tuple[LogStats, Timing]] = []
         self.counts_ok = True
         self.tiny_s: float | None = None
+        self.processes: dict[str, int] = {}  # file -> processes of its scan in parts
 
     # -- measurements ----------------------------------------------------------------------
 
     def _labconsole(self, path: Path, stats: LogStats,
                     repeat: int | None = None, argv: list[str] | None = None,
-                    ) -> tuple[Timing, bool]:
-        timing = measure([*(argv or labconsole_argv()), "scan", "--json", str(path)],
-                         repeat=repeat or self.cfg.repeats(), timeout_s=self.cfg.timeout_s)
+                    parts: int | None = None) -> tuple[Timing, bool]:
+        """labconsole's timing; its peak RSS is the sum over its processes when it scanned
+        in parts (the scan reports it: GNU time's ``%M`` shows only the largest process).
+        ``parts=1`` makes it scan in one process."""
+        with tempfile.NamedTemporaryFile("r", prefix="lc-bench-parts-") as sums:
+            env = dict(os.environ, **{PARTS_STATS_ENV: sums.name})
+            if parts is not None:
+                env[PARTS_ENV] = str(parts)
+            timing = measure([*(argv or labconsole_argv()), "scan", "--json", str(path)],
+                             repeat=repeat or self.cfg.repeats(), timeout_s=self.cfg.timeout_s,
+                             env=env)
+            runs = [json.loads(line) for line in sums.read().splitlines() if line.strip()]
+        if runs:
+            summed = max(int(r["peak_rss_kb_sum"]) for r in runs)
+            timing = replace(timing, peak_rss_kb=max(timing.peak_rss_kb, summed))
+            self.processes[str(path)] = max(int(r["processes"]) for r in runs)
         return timing, self._check_scan(timing.stdout, stats)
 
     def _check_scan(self, stdout: str, stats: LogStats) -> bool:
@@ -179,12 +200,25 @@ class _ScanBench:
             self._row(stats, "grep -c", grep[0], grep[1], grep_ok)
         self._row(stats, "labconsole", lc, stats.hang_reports if ok else None, ok,
                   grep=grep[0] if grep else None)
+        self.result.rows[-1]["processes"] = self.processes.get(str(path), 1)
+        if self.processes.get(str(path), 1) > 1:  # the same code in one process, same minutes
+            one, one_ok = self._labconsole(path, stats, parts=1)
+            self._row(stats, "labconsole 1 process", one, stats.hang_reports if one_ok else None,
+                      one_ok, grep=grep[0] if grep else None)
+            self.result.extra.setdefault("one_process", {})[f"{stats.profile}/{stats.fmt}"] = {
+                "wall_s": [round(one.median_s, 3), round(lc.median_s, 3)],
+                "cpu_s": [round(one.cpu_s, 3), round(lc.cpu_s, 3)],
+                "peak_rss_mb": [round(one.peak_rss_kb / 1024, 1),
+                                round(lc.peak_rss_kb / 1024, 1)]}
         before = os.environ.get(BEFORE_ENV)
         if before:
             old, old_ok = self._labconsole(path, stats, argv=[before])
             self._row(stats, "labconsole before", old, stats.hang_reports if old_ok else None,
                       old_ok, grep=grep[0] if grep else None)
-            self.result.rows[-2]["before/now"] = round(old.median_s / lc.median_s, 2)
+            now_row = next(r for r in reversed(self.result.rows)
+                           if r["tool"] == "labconsole" and r["profile"] == stats.profile
+                           and r["format"] == stats.fmt)
+            now_row["before/now"] = round(old.median_s / lc.median_s, 2)
             self.result.extra.setdefault("before", {})[f"{stats.profile}/{stats.fmt}"] = {
                 "before": _checkout_of(before),
                 "wall_s": [round(old.median_s, 3), round(lc.median_s, 3)],
@@ -248,6 +282,27 @@ class _ScanBench:
             for s, t in self.series
         ]
         self.result.extra["startup_s"] = round(self.tiny_s, 4)
+
+    def storm_memory(self) -> None:
+        """The hang storm at the largest size, once: its episodes used to be all held (110 MB
+        at 10M lines); in parts and in one process, RSS summed over the processes."""
+        size = max(self.cfg.scan_sizes())
+        if size <= self.cfg.main_size():
+            return
+        fmt = PROFILES[STORM_PROFILE].fmt
+        path, stats = cached_log(self.cfg.cache_dir, fmt, size, profile=STORM_PROFILE)
+        for parts in (None, 1):
+            timing, ok = self._labconsole(path, stats, repeat=1, parts=parts)
+            self.counts_ok &= ok
+            self._row(stats, "labconsole" if parts is None else "labconsole 1 process", timing,
+                      stats.hang_reports if ok else None, ok)
+            self.result.rows[-1]["processes"] = (
+                self.processes.get(str(path), 1) if parts is None else 1)
+            self.result.extra.setdefault("storm_memory", []).append(
+                {"lines": stats.lines, "episodes": stats.hang_episodes,
+                 "processes": self.result.rows[-1]["processes"],
+                 "peak_rss_mb": round(timing.peak_rss_kb / 1024, 1),
+                 "wall_s": round(timing.median_s, 2), "cpu_s": round(timing.cpu_s, 2)})
 
     # -- targets ---------------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ flat); gzip, stdin and small files are scanned in one process by the caller.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import pickle
 import re
@@ -74,7 +75,7 @@ _MAX_HOSTS = 4000  # QuorumFactReader forgets its hosts at 4096: merged only bel
 _LINE_N = re.compile(r"line (\d+): ")
 _MORE = re.compile(r"\.\.\. and (\d+) more$")
 PARTS_ENV = "LABCONSOLE_SCAN_PARTS"  # a number of parts (1: never split), for benchmarks
-STATS_ENV = "LABCONSOLE_SCAN_STATS"  # set: print the processes' peak RSS to stderr
+STATS_ENV = "LABCONSOLE_SCAN_STATS"  # a file (or -) for the processes' peak RSS sum
 
 
 class CefSink(Protocol):
@@ -480,10 +481,24 @@ def scan_in_parts(path: str, size: int, default_year: int | None, divert_for: Di
             outcome = _run(path, plan, default_year, divert_for, Path(tmp), fork=fork)
         except _Unmergeable:
             return None
-    if os.environ.get(STATS_ENV):
-        print(f"labconsole scan: {path}: {outcome.processes} processes, peak RSS sum "
-              f"{outcome.maxrss_kb_sum} kB", file=sys.stderr)
+    _report_stats(path, outcome)
     return outcome
+
+
+def _report_stats(path: str, outcome: PartsOutcome) -> None:
+    """With ``$LABCONSOLE_SCAN_STATS`` set: how many processes scanned ``path`` and the sum
+    of their peak RSS (GNU time's ``%M`` shows only the largest), as a JSON line appended to
+    the file it names, or on stderr when it is ``-``."""
+    where = os.environ.get(STATS_ENV)
+    if not where:
+        return
+    line = json.dumps({"path": path, "processes": outcome.processes,
+                       "peak_rss_kb_sum": outcome.maxrss_kb_sum})
+    if where == "-":
+        print(f"labconsole scan: {line}", file=sys.stderr)
+        return
+    with contextlib.suppress(OSError), open(where, "a", encoding="utf-8") as out:
+        out.write(line + "\n")
 
 
 def _run(path: str, plan: list[_Part], default_year: int | None, divert_for: DivertFor,

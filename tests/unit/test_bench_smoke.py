@@ -180,6 +180,23 @@ def test_scan_benchmark_measures_a_before_labconsole_in_the_same_run(
     assert len(figures["cpu_s"]) == 2 and figures["before"] != labconsole_argv()[0]
 
 
+def test_scan_benchmark_sums_the_rss_of_a_scan_in_parts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A scan in parts reports its processes and the sum of their peak RSS; the same code in
+    one process is measured next to it."""
+    monkeypatch.setenv(scan_throughput.PARTS_ENV, "2")
+    monkeypatch.setattr(scan_throughput, "MIXES", (("hang-storm", "short-iso"),))
+    cfg = BenchConfig(sizes=(300,), repeat=1, cache_dir=tmp_path, install=False,
+                      profile=False)
+    result = scan_throughput.run(cfg)
+    rows = {str(r["tool"]): r for r in result.rows if r["lines"] and r["profile"] == "hang-storm"}
+    assert rows["labconsole"]["processes"] == 2 and rows["labconsole"]["count ok"] is True
+    assert rows["labconsole 1 process"]["count ok"] is True, result.notes
+    figures = result.extra["one_process"]["hang-storm/short-iso"]
+    assert figures["peak_rss_mb"][1] > 5  # the sum over both processes
+
+
 def test_startup_benchmark_smoke(tmp_path: Path) -> None:
     cfg = BenchConfig(repeat=1, cache_dir=tmp_path, install=False,
                       first_frame=shutil.which("tmux") is not None)
