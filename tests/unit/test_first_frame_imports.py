@@ -11,8 +11,10 @@ where it is used instead. No timing: speed is measured in ``bench/startup_paired
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -44,7 +46,7 @@ LabConsoleApp._display = _display
 LabConsoleApp.run = lambda self, *a, **k: asyncio.run(_headless(self))
 replay.refuse_without_terminal = lambda: False
 from labconsole.cli import main
-main(["run", "--demo"])
+main(sys.argv[1:])
 print(json.dumps(at_first_frame))
 """
 
@@ -71,10 +73,15 @@ NOT_BEFORE_FIRST_FRAME = (
 )
 
 
-@pytest.fixture(scope="module")
-def first_frame() -> dict[str, object]:
-    done = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True,
-                          timeout=120, check=False)
+@pytest.fixture(scope="module", params=[["run", "--demo"], []], ids=["run --demo", "no args"])
+def first_frame(request: pytest.FixtureRequest,
+                tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """``labconsole`` alone plays the demo when no config is found (an empty config dir)."""
+    home: Path = tmp_path_factory.mktemp("no-config")
+    env = {k: v for k, v in os.environ.items() if k != "LABCONSOLE_CONFIG"}
+    env["XDG_CONFIG_HOME"] = str(home)
+    done = subprocess.run([sys.executable, "-c", CHILD, *request.param], capture_output=True,
+                          text=True, timeout=120, check=False, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     assert lines, done.stdout[-2000:] + done.stderr[-2000:]
@@ -84,7 +91,9 @@ def first_frame() -> dict[str, object]:
 
 
 def test_the_first_frame_loads_only_what_it_shows(first_frame: dict[str, object]) -> None:
-    modules = set(first_frame["modules"])  # type: ignore[arg-type]
+    listed = first_frame["modules"]
+    assert isinstance(listed, list)
+    modules = set(listed)
     assert "labconsole.screens.dashboard" in modules  # the listing is the dashboard's frame
     assert [m for m in NOT_BEFORE_FIRST_FRAME if m in modules] == []
 
