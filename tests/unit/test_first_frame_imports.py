@@ -37,7 +37,7 @@ def _display(self, screen, renderable):
 
 async def _headless(app):
     async with app.run_test(size=(120, 40)) as pilot:
-        for _ in range(500):  # bounded: about 5 s at the least
+        for _ in range(3000):  # bounded: 30 s at the least (a loaded machine)
             if at_first_frame:
                 break
             await pilot.pause(0.01)
