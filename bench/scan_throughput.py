@@ -37,7 +37,8 @@ from bench.tools import ensure_tool, labconsole_argv
 
 NAME = "scan"
 COLUMNS = ["profile", "format", "lines", "MB", "tool", "processes", "median s", "min s",
-           "cpu s", "peak RSS MB", "count", "count ok", "lnav/lc", "lc/grep", "before/now"]
+           "cpu s", "busiest cpu s", "peak RSS MB", "count", "count ok", "lnav/lc", "lc/grep",
+           "before/now"]
 # Another labconsole (an older checkout's ``.venv/bin/labconsole``) measured in the same run on
 # the same files, next to the current one: "before" figures that share the machine's minutes.
 BEFORE_ENV = "LABCONSOLE_BENCH_BEFORE"
@@ -91,6 +92,7 @@ class _ScanBench:
         self.counts_ok = True
         self.tiny_s: float | None = None
         self.processes: dict[str, int] = {}  # file -> processes of its scan in parts
+        self.busiest_cpu: dict[str, float] = {}  # file -> CPU s of its busiest process
 
     # -- measurements ----------------------------------------------------------------------
 
@@ -112,6 +114,10 @@ class _ScanBench:
             summed = max(int(r["peak_rss_kb_sum"]) for r in runs)
             timing = replace(timing, peak_rss_kb=max(timing.peak_rss_kb, summed))
             self.processes[str(path)] = max(int(r["processes"]) for r in runs)
+            # the busiest process's CPU (median over the runs): the wall time an idle machine
+            # with a CPU per process would see, less start-up waits
+            busiest = sorted(max(r.get("cpu_s") or [0.0]) for r in runs)
+            self.busiest_cpu[str(path)] = busiest[len(busiest) // 2]
         return timing, self._check_scan(timing.stdout, stats)
 
     def _check_scan(self, stdout: str, stats: LogStats) -> bool:
@@ -201,6 +207,8 @@ class _ScanBench:
         self._row(stats, "labconsole", lc, stats.hang_reports if ok else None, ok,
                   grep=grep[0] if grep else None)
         self.result.rows[-1]["processes"] = self.processes.get(str(path), 1)
+        self.result.rows[-1]["busiest cpu s"] = round(
+            self.busiest_cpu.get(str(path), lc.cpu_s), 3)
         if self.processes.get(str(path), 1) > 1:  # the same code in one process, same minutes
             one, one_ok = self._labconsole(path, stats, parts=1)
             self._row(stats, "labconsole 1 process", one, stats.hang_reports if one_ok else None,

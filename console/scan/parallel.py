@@ -34,6 +34,7 @@ flat); gzip, stdin and small files are scanned in one process by the caller.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import pickle
@@ -69,8 +70,6 @@ READ_BYTES = 1 << 18
 # The replay of a part's detector calls, as a share of the time it took to scan it (measured
 # on the hit-heavy mixes: 0.1-0.25; 0 on the quiet ones).
 REPLAY_SHARE = 0.15
-# corosync facts kept per part beyond the listed ones (room for those before the resume point).
-_FACTS_KEPT = MAX_SCAN_FACTS + 4 * EARLY_LINES
 _MAX_HOSTS = 4000  # QuorumFactReader forgets its hosts at 4096: merged only below that
 _LINE_N = re.compile(r"line (\d+): ")
 _MORE = re.compile(r"\.\.\. and (\d+) more$")
@@ -113,25 +112,51 @@ class _Snap:
     facts: int
 
 
-@dataclass(slots=True)
 class _Facts:
-    """The corosync facts of one part: the first ones, and per host what the merge needs."""
+    """The corosync facts of one part as they come: held (the first part, whose facts are
+    listed first) or written to ``out`` in batches (the others: only the parent knows whether
+    any of them will be listed). Per host, what the merge needs for the repeat rule: the last
+    fact, and the first ones (every fact in the part's first lines, where the resume point
+    is, then the first fact after them)."""
 
-    kept: list[QuorumEvent] = field(default_factory=list)
-    count: int = 0
-    last: dict[str | None, tuple[int, tuple[Any, ...]]] = field(default_factory=dict)
-    first_past_kept: dict[str | None, tuple[Any, ...]] = field(default_factory=dict)
+    def __init__(self, out: IO[bytes] | None = None) -> None:
+        self.out = out
+        self.held: list[QuorumEvent] = []
+        self._pending: list[QuorumEvent] = []
+        self.count = 0
+        self.last: dict[str | None, tuple[int, tuple[Any, ...]]] = {}
+        self.firsts: dict[str | None, list[tuple[int, tuple[Any, ...]]]] = {}
+        self.early_end: int | None = None if out is not None else 0
 
     def __call__(self, fact: object) -> None:
         """``on_fact`` of the part's scan: only corosync facts reach it (its sinks are ours)."""
         fact = cast(QuorumEvent, fact)
         key = _fact_key(fact)
-        if self.count < _FACTS_KEPT:
-            self.kept.append(fact)
-        elif fact.host not in self.first_past_kept:
-            self.first_past_kept[fact.host] = key
+        if self.out is not None:
+            self._pending.append(fact)
+        elif self.count < MAX_SCAN_FACTS:
+            self.held.append(fact)
+        firsts = self.firsts.setdefault(fact.host, [])
+        if self.early_end is None or not firsts or firsts[-1][0] < self.early_end:
+            firsts.append((self.count, key))
         self.last[fact.host] = (self.count, key)
         self.count += 1
+
+    def first_lines_done(self) -> None:
+        self.early_end = self.count
+
+    def spill(self) -> None:
+        if self.out is not None and self._pending:
+            pickle.dump(self._pending, self.out, protocol=pickle.HIGHEST_PROTOCOL)
+            self._pending = []
+
+    def __getstate__(self) -> dict[str, Any]:  # what the parent needs, not the file
+        return {"count": self.count, "last": self.last, "firsts": self.firsts,
+                "held": self.held, "early_end": self.early_end}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__()  # type: ignore[misc]
+        self.__dict__.update(state)
 
 
 def _fact_key(fact: QuorumEvent) -> tuple[Any, ...]:
@@ -272,12 +297,12 @@ class _PartScan:
     def __init__(self, path: str, parts: list[_Part], index: int, default_year: int | None,
                  divert_for: DivertFor, *, sinks: ScanSinks | None = None,
                  divert: CefSink | None = None, trace_out: IO[bytes] | None = None,
-                 spill: HangSpill | None = None) -> None:
+                 facts_out: IO[bytes] | None = None, spill: HangSpill | None = None) -> None:
         self.path = path
         self.parts = parts
         self.index = index
         self.part = parts[index]
-        self.facts = _Facts()
+        self.facts = _Facts(facts_out) if index > 0 else _Facts()
         self.trace_out = trace_out
         self.cef: _CefLines | None = None
         if divert is None:
@@ -339,6 +364,7 @@ class _PartScan:
                 self._snap(pos)
         if isinstance(self.sinks, _TraceSinks):
             self.sinks.trace.first_lines_done()
+        self.facts.first_lines_done()
         return pos
 
     def _blocks(self, f: IO[bytes], pos: int, end: int | None) -> int:
@@ -393,6 +419,7 @@ class _PartScan:
     def _spill(self) -> None:
         if isinstance(self.sinks, _TraceSinks) and self.trace_out is not None:
             self.sinks.trace.spill(self.trace_out)
+        self.facts.spill()
 
 
 def _split_errors(report: list[str]) -> tuple[list[str], int]:
@@ -463,6 +490,7 @@ class PartsOutcome:
     processes: int
     maxrss_kb_sum: int
     hangs: HangSpill
+    cpu_s: list[float] = field(default_factory=list)  # this process's, then each worker's
 
 
 def scan_in_parts(path: str, size: int, default_year: int | None, divert_for: DivertFor, *,
@@ -493,7 +521,8 @@ def _report_stats(path: str, outcome: PartsOutcome) -> None:
     if not where:
         return
     line = json.dumps({"path": path, "processes": outcome.processes,
-                       "peak_rss_kb_sum": outcome.maxrss_kb_sum})
+                       "peak_rss_kb_sum": outcome.maxrss_kb_sum,
+                       "cpu_s": [round(c, 3) for c in outcome.cpu_s]})
     if where == "-":
         print(f"labconsole scan: {line}", file=sys.stderr)
         return
@@ -517,10 +546,13 @@ def _run(path: str, plan: list[_Part], default_year: int | None, divert_for: Div
         for i in range(1, len(plan)):
             result = workers.result(i)
             if merge.resume is not None and merge.resume[1] == i:
-                with open(tmp / f"trace-{i}", "rb") as trace:
-                    merge.take(result, _batches(trace))
-        return merge.outcome(len(plan) if fork else 1,
-                             _own_maxrss_kb() + workers.maxrss_kb)
+                with (open(tmp / f"trace-{i}", "rb") as trace,
+                      open(tmp / f"facts-{i}", "rb") as facts):
+                    merge.take(result, _batches(trace), _batches(facts))
+        outcome = merge.outcome(len(plan) if fork else 1, _own_maxrss_kb() + workers.maxrss_kb)
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        outcome.cpu_s = [own.ru_utime + own.ru_stime, *workers.cpu_s]
+        return outcome
     finally:
         workers.stop()
 
@@ -549,6 +581,7 @@ class _Workers:
         self.tmp = tmp
         self.pids: dict[int, int] = {}
         self.maxrss_kb = 0
+        self.cpu_s: list[float] = []
 
     def start(self) -> None:
         sys.stdout.flush()
@@ -565,9 +598,10 @@ class _Workers:
             self.pids[i] = pid
 
     def _work(self, i: int) -> None:
-        with open(self.tmp / f"trace-{i}", "wb") as trace:
+        with (open(self.tmp / f"trace-{i}", "wb") as trace,
+              open(self.tmp / f"facts-{i}", "wb") as facts):
             result = _PartScan(self.path, self.plan, i, self.default_year, self.divert_for,
-                               trace_out=trace).run()
+                               trace_out=trace, facts_out=facts).run()
         result.maxrss_kb = _own_maxrss_kb()
         done = self.tmp / f"result-{i}"
         with open(done.with_suffix(".tmp"), "wb") as out:
@@ -581,6 +615,7 @@ class _Workers:
         else:
             _, status, usage = os.wait4(pid, 0)
             self.maxrss_kb += usage.ru_maxrss
+            self.cpu_s.append(usage.ru_utime + usage.ru_stime)
             if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
                 raise _Unmergeable(f"part {i} failed")
         try:
@@ -622,10 +657,11 @@ class _Merge:
         self.facts: list[QuorumEvent] = []
         self.fact_count = 0
         self.last_fact: dict[str | None, tuple[Any, ...]] = {}
-        self._take_facts(first.facts, 0, 0)
+        self._take_facts(first.facts, 0, 0, iter(first.facts.held))
         self.resume = first.stop
 
-    def take(self, part: _PartResult, calls: Iterator[list[object]]) -> None:
+    def take(self, part: _PartResult, calls: Iterator[list[object]],
+             facts: Iterator[list[object]]) -> None:
         """The part the last one stopped for, from its resume point on."""
         assert self.resume is not None
         snap = part.snaps.get(self.resume[0])
@@ -641,7 +677,8 @@ class _Merge:
             extra = self.cef_report.extra
             extra["cef_not_listed"] = extra.get("cef_not_listed", 0) + counted
         self._take_errors(part, snap, reader_shift)
-        self._take_facts(part.facts, snap.facts, shift)
+        self._take_facts(part.facts, snap.facts, shift,
+                         cast(Iterator[QuorumEvent], itertools.chain.from_iterable(facts)))
         self.lines += part.lines - snap.lines
         self.diverted += part.diverted - snap.diverted
         self.kernel_lines += part.kernel_lines
@@ -683,28 +720,39 @@ class _Merge:
                 self.errors_dropped += 1
         self.errors_dropped += part.errors_dropped
 
-    def _take_facts(self, part: _Facts, skip: int, shift: int) -> None:
-        """``QuorumFactReader``'s rule across the boundary: a part's first fact of a host is
-        dropped when it equals that host's last fact before it."""
-        if part.count > len(part.kept) and skip + MAX_SCAN_FACTS > len(part.kept):
-            raise _Unmergeable("too many corosync facts before the resume point")
+    def _take_facts(self, part: _Facts, skip: int, shift: int,
+                    stream: Iterator[QuorumEvent]) -> None:
+        """The part's facts from index ``skip`` on (read from ``stream`` only while the list
+        has room; past it they are counted), by ``QuorumFactReader``'s rule across the
+        boundary: a part's first fact of a host is dropped when it equals that host's last
+        fact before it."""
         hosts = set(self.last_fact) | set(part.last)
         if len(hosts) >= _MAX_HOSTS:
             raise _Unmergeable("too many hosts for the repeat rule")
-        first_seen: set[str | None] = set()
-        for fact in part.kept[skip:]:
-            if fact.host not in first_seen:
-                first_seen.add(fact.host)
-                if self.last_fact.get(fact.host) == _fact_key(fact):
-                    continue
-            self._add_fact(replace(fact, lineno=fact.lineno + shift) if shift else fact)
-        beyond = part.count - max(len(part.kept), skip)
-        for host, key in part.first_past_kept.items():
-            if host not in first_seen and self.last_fact.get(host) == key:
-                beyond -= 1
-        self.fact_count += max(beyond, 0)
-        for host, (index, key) in part.last.items():
+        seen: set[str | None] = set()
+        index = 0
+        for fact in stream:
             if index >= skip:
+                if len(self.facts) >= MAX_SCAN_FACTS:
+                    break
+                if fact.host not in seen:
+                    seen.add(fact.host)
+                    if self.last_fact.get(fact.host) == _fact_key(fact):
+                        index += 1
+                        continue
+                self._add_fact(replace(fact, lineno=fact.lineno + shift) if shift else fact)
+            index += 1
+        read = max(index, skip)
+        rest = part.count - read  # not read: counted, less the first repeats among them
+        for host, firsts in part.firsts.items():
+            if host in seen:
+                continue
+            first = next((key for at, key in firsts if at >= skip), None)
+            if first is not None and self.last_fact.get(host) == first:
+                rest -= 1
+        self.fact_count += max(rest, 0)
+        for host, (at, key) in part.last.items():
+            if at >= skip:
                 self.last_fact[host] = key
 
     def _add_fact(self, fact: QuorumEvent) -> None:

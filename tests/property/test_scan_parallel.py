@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from labconsole.commands import scan as scan_command
+from labconsole.parse import corosync_log
 from labconsole.sanitize import json_visible
 from labconsole.scan import hang_spill, parallel, scanner
 from labconsole.scan.scanner import scan_input
@@ -50,18 +51,22 @@ def _in_parts(path: Path, parts: int, *, fork: bool) -> tuple[dict[str, Any], li
 @settings(max_examples=60, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(data=_log(), parts=st.integers(2, 60), early=st.sampled_from([2, 8, 512]),
-       max_cef=st.sampled_from([0, 3, 40, scanner.MAX_CEF]), keep=st.sampled_from([0, 1, 2000]))
+       max_cef=st.sampled_from([0, 3, 40, scanner.MAX_CEF]), keep=st.sampled_from([0, 1, 2000]),
+       max_facts=st.sampled_from([1, 4, corosync_log.MAX_SCAN_FACTS]))
 def test_a_scan_in_parts_equals_the_single_scan(
-    data: bytes, parts: int, early: int, max_cef: int, keep: int,
+    data: bytes, parts: int, early: int, max_cef: int, keep: int, max_facts: int,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     """Cuts every few lines; a short ``EARLY_LINES`` makes parts end before a resume point is
     found (the part before reads on through them); a small ``MAX_CEF`` puts the cap of listed
-    CEF records inside a part; ``keep`` 0 or 1 writes every final hang episode out at once
-    (the single-process scan keeps them all in memory here)."""
+    CEF records inside a part, a small ``max_facts`` the cap of listed corosync facts (the
+    repeats past it are counted off); ``keep`` 0 or 1 writes every final hang episode out at
+    once (the single-process scan keeps them all in memory here)."""
     path = tmp_path_factory.mktemp("mix") / "log"
     path.write_bytes(data)
-    with mock.patch.object(scanner, "MAX_CEF", max_cef):
+    with (mock.patch.object(scanner, "MAX_CEF", max_cef),
+          mock.patch.object(corosync_log, "MAX_SCAN_FACTS", max_facts),
+          mock.patch.object(parallel, "MAX_SCAN_FACTS", max_facts)):
         want = _single(path)
         with (mock.patch.object(parallel, "EARLY_LINES", early),
               mock.patch.object(hang_spill, "KEEP_IN_MEMORY", keep)):
@@ -112,6 +117,12 @@ def test_parts_in_forked_workers_equal_the_single_scan(tmp_path: Path) -> None:
         got, outcomes = _in_parts(path, parts, fork=True)
         assert got == want, parts
         assert outcomes[0] is not None
+    with (mock.patch.object(corosync_log, "MAX_SCAN_FACTS", 2),
+          mock.patch.object(parallel, "MAX_SCAN_FACTS", 2)):
+        want = _single(path)
+        assert len(want["quorum_events"]) == 2  # and the rest counted
+        for parts in (5, 31):
+            assert _in_parts(path, parts, fork=True)[0] == want, parts
 
 
 def test_gzip_and_small_inputs_are_scanned_in_one_process(tmp_path: Path) -> None:
