@@ -203,6 +203,7 @@ class PacedFlood:
 
     async def run(self, emit: Callable[[Any], Any]) -> None:
         from labconsole.events import KernelText
+        from labconsole.sources.base import emit_all
 
         start = time.monotonic()
         sent = 0
@@ -210,10 +211,13 @@ class PacedFlood:
         while sent < self.plan.per_node and time.monotonic() < stop:
             due = min(batch_due(time.monotonic() - start, self.plan), sent + CHUNK_LINES)
             for node in self.plan.nodes:
-                for text in flood_batch(node, sent, due - sent, self.t0, self.plan):
-                    await emit(KernelText(at=datetime.now(timezone.utc),
-                                          source=f"kernel:{node}", node=node, text=text))
-                    self.emitted += 1
+                # As a stream hands on the lines of one read (``KernelStream``): one arrival
+                # time, one batch (``emit_all``: one by one where the receiver wants that).
+                at = datetime.now(timezone.utc)
+                batch = [KernelText(at=at, source=f"kernel:{node}", node=node, text=text)
+                         for text in flood_batch(node, sent, due - sent, self.t0, self.plan)]
+                await emit_all(emit, batch)
+                self.emitted += len(batch)
                 await asyncio.sleep(0)  # a real stream yields per chunk read, so does this
             sent = due
             await asyncio.sleep(max(0.0, start + sent / self.plan.rate + TICK_S

@@ -18,10 +18,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from time import perf_counter
 
 from labconsole.clock import Clock, system_clock
 from labconsole.events import ConnectionChange, Event
-from labconsole.sources.base import Source
+from labconsole.sources.base import BatchEmit, Source
 from labconsole.sources.recording import (
     RECORDER_SOURCE,
     Recorder,
@@ -31,6 +32,11 @@ from labconsole.sources.recording import (
 from labconsole.state.console_state import ConsoleState
 
 OnChange = Callable[[set[str]], None]
+# A batch of events (the lines of one read) is applied in slices of at most this much work,
+# SLICE_EVENTS events between clock reads, with a turn of the event loop between slices
+# (as the syslog listener forwards its queue: FORWARD_SLICE_S).
+SLICE_SECONDS = 0.003
+SLICE_EVENTS = 32
 RESET = "reset"  # pseudo panel: the state was reset (a replay seek backwards)
 
 
@@ -56,6 +62,40 @@ class Pipeline:
             self.on_change(changed)
         if self.on_event is not None:
             self.on_event(event)
+
+    async def emit_batch(self, events: Sequence[Event]) -> None:
+        """``emit`` of each event in order, in slices of at most SLICE_SECONDS of work: each
+        slice is applied ``SLICE_EVENTS`` events at a time, recorded with one write, told
+        once, and then the event loop gets a turn (a keystroke waits for one slice, never
+        for a whole read of a flood)."""
+        n = len(events)
+        start = 0
+        while start < n:
+            until = perf_counter() + SLICE_SECONDS
+            end = start
+            changed: set[str] = set()
+            while end < n:
+                stop = min(n, end + SLICE_EVENTS)
+                changed |= self.state.apply_batch(events[end:stop])
+                end = stop
+                if perf_counter() >= until:
+                    break
+            self._told(changed, events[start:end])
+            start = end
+            if start < n:
+                await asyncio.sleep(0)
+
+    def _told(self, changed: set[str], events: Sequence[Event]) -> None:
+        """Record a slice of applied events (one write), then say what changed."""
+        recorder = self.recorder
+        if recorder is not None and not recorder.write_many(events):
+            for event in events:  # an outage or an odd event: one by one, each counted
+                changed |= self._record(recorder, event)
+        if changed and self.on_change is not None:
+            self.on_change(changed)
+        if self.on_event is not None:
+            for event in events:
+                self.on_event(event)
 
     def _record(self, recorder: Recorder, event: Event) -> set[str]:
         """Write one event; a failed write is shown, not fatal: the state keeps updating and
@@ -114,7 +154,7 @@ class Pipeline:
 
     async def _run_one(self, source: Source) -> None:
         try:
-            await source.run(self.emit)
+            await source.run(BatchEmit(self.emit, self.emit_batch))
         except (asyncio.CancelledError, KeyboardInterrupt, GeneratorExit):
             raise
         except BaseException as exc:

@@ -8,12 +8,38 @@ code paths are exercised by the demo, the tests and an incident.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol, runtime_checkable
 
 from labconsole.events import Event
 
 Emit = Callable[[Event], Awaitable[None]]
+EmitBatch = Callable[[Sequence[Event]], Awaitable[None]]
+
+
+class BatchEmit:
+    """An ``Emit`` that also takes a batch of events in one call (``batch``): what the
+    pipeline gives its sources. A source holding many events at once (the lines of one read)
+    passes them through ``emit_all``; any other ``Emit`` gets them one by one."""
+
+    __slots__ = ("batch", "one")
+
+    def __init__(self, one: Emit, batch: EmitBatch) -> None:
+        self.one = one
+        self.batch = batch
+
+    def __call__(self, event: Event) -> Awaitable[None]:
+        return self.one(event)
+
+
+async def emit_all(emit: Emit, events: Sequence[Event]) -> None:
+    """Hand ``events`` on in order: in one call where ``emit`` takes batches, else each."""
+    if isinstance(emit, BatchEmit):
+        if events:
+            await emit.batch(events)
+        return
+    for event in events:
+        await emit(event)
 
 
 @runtime_checkable

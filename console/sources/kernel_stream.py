@@ -35,7 +35,7 @@ from labconsole.clock import Clock, system_clock
 from labconsole.events import ConnectionChange, KernelText
 from labconsole.parse.line_limit import DEFAULT_MAX_LINE, LineSplitter
 from labconsole.sources.backoff import Backoff
-from labconsole.sources.base import Emit
+from labconsole.sources.base import Emit, emit_all
 from labconsole.sources.remote_command import join, split_configured
 from labconsole.sources.ssh import TRANSIENT_ERRORS, NodeConnection, SshError, describe_exit
 
@@ -288,17 +288,17 @@ class KernelStreamSource:
         return lines
 
     async def _emit_lines(self, lines: list[str], emit: Emit) -> int:
-        got = 0
         if lines and self.failed:  # streaming again after a reported failure
             self.failed = False
             await emit(ConnectionChange(at=self.clock(), source=self.name,
                                         node=self.conn.node, state="connected"))
-        for line in lines:
-            if self.strategy.accept(line):
-                got += 1
-                await emit(KernelText(at=self.clock(), source=self.name,
-                                      node=self.conn.node, text=line))
-        return got
+        # The lines of one read arrived together: one time, handed on in one batch.
+        at = self.clock()
+        accept = self.strategy.accept
+        events = [KernelText(at=at, source=self.name, node=self.conn.node, text=line)
+                  for line in lines if accept(line)]
+        await emit_all(emit, events)
+        return len(events)
 
     async def _journal_missing(self) -> bool:
         if self.strategy.kind != "journal" or self.fallback is None:

@@ -37,7 +37,7 @@ import json
 import os
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, cast
@@ -203,6 +203,26 @@ class Recorder:
         self.sync_if_due()
         return notice
 
+    def write_many(self, events: Sequence[Event]) -> bool:
+        """``write`` of each event with one ``write`` call for all, when nothing is amiss:
+        returns False, having written nothing, during an outage, for an event with no JSON
+        form or when the write fails (the caller then writes them one by one, which counts
+        and reports each as ``write`` does)."""
+        if self.outage is not None:
+            return False
+        try:
+            data = b"".join([_line(event) for event in events])
+        except UnrecordableEvent:
+            return False
+        try:
+            self._append(data)
+        except OSError:
+            return False  # _append cut what it wrote; one by one says why and counts
+        self.written += len(events)
+        self._unsynced += len(events)
+        self.sync_if_due()
+        return True
+
     def _resume_notice(self, event: Event) -> ConnectionChange | None:
         if self.outage is None:
             return None
@@ -279,11 +299,16 @@ class Recorder:
         self.close()
 
 
+# ``json.dumps(obj, ensure_ascii=False, separators=(",", ":"))`` without building an encoder
+# for every event (a flood records thousands a second).
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def _line(event: Event) -> bytes:
     """One JSON line; UnrecordableEvent when the event has no JSON form."""
     try:
         obj = event.to_json()
-        text = redact(json.dumps(obj, ensure_ascii=False, separators=(",", ":")))
+        text = redact(_encode(obj))
         try:
             return (text + "\n").encode("utf-8")
         except UnicodeEncodeError:  # a lone surrogate (read back from a "\ud800" escape):

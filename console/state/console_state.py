@@ -10,6 +10,7 @@ counted, and the console keeps going.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -37,7 +38,13 @@ from labconsole.parse.ethtool import parse_driver_info, parse_features
 from labconsole.parse.quorum import QuorumParseError, parse_quorum
 from labconsole.state.corosync_views import CorosyncLogViews
 from labconsole.state.health import SourceHealth, unreachable
-from labconsole.state.kernel_log import KernelLogStore, StoreChange, aware, episode_fact
+from labconsole.state.kernel_log import (
+    KernelLogStore,
+    LogEntry,
+    StoreChange,
+    aware,
+    episode_fact,
+)
 from labconsole.state.nics import NicsState
 from labconsole.state.timeline import Severity, Timeline, TimelineEntry
 from labconsole.state.votes import VotesState
@@ -151,6 +158,64 @@ class ConsoleState:
         except Exception as exc:
             self._error(at, event.source, f"{event.type}: {type(exc).__name__}: {exc}")
             changed.add("health")
+        return changed
+
+    def apply_batch(self, events: Sequence[Event]) -> set[Panel]:
+        """``apply`` each event in order, to the same state. A run of kernel lines of one
+        source and node that arrived at one time (the lines of one read) takes the per-event
+        bookkeeping (counters, health, dispatch) once, and the timeline and corosync work
+        only for the lines that state something (most lines of a flood state nothing)."""
+        changed: set[Panel] = set()
+        i, n = 0, len(events)
+        while i < n:
+            first = events[i]
+            j = i + 1
+            if type(first) is KernelText:
+                while (j < n and type(nxt := events[j]) is KernelText and nxt.at == first.at
+                       and nxt.source == first.source and nxt.node == first.node):
+                    j += 1
+            if j - i == 1:
+                changed |= self.apply(first)
+            else:
+                changed |= self._kernel_run(events[i:j])  # type: ignore[arg-type]
+            i = j
+        return changed
+
+    def _kernel_run(self, run: Sequence[KernelText]) -> set[Panel]:
+        """``apply`` of each of ``run`` (kernel lines of one source, node and time)."""
+        first = run[0]
+        self.events += len(run)
+        at = aware(first.at) or first.at
+        if self.latest is None or at > self.latest:
+            self.latest = at
+        if self.first is None or at < self.first:
+            self.first = at
+        changed = self._touch_health(first, at)
+        self.health[first.source].events += len(run) - 1
+        node = first.node or first.source
+        source = first.source
+        add = self.log.add
+        change = StoreChange()
+        for event in run:
+            text = event.text
+            try:
+                if find_cef(text) >= 0:
+                    changed |= self._cef(text, at, source)
+                    continue
+                changed.add("log")
+                k = len(change.entries)
+                add(node, text, at, change)
+                if change.opened or change.grown or change.resets or change.links or (
+                        _states_words(change.entries, k)):
+                    # What ``_kernel`` does with this line's change (the lines before it in
+                    # ``change`` stated nothing: no timeline entry, no corosync line).
+                    changed |= self._kernel_timeline(change, source) | self._corosync(
+                        node, change, at, source)
+                    change = StoreChange()
+            except Exception as exc:
+                self._error(at, source, f"{event.type}: {type(exc).__name__}: {exc}")
+                changed.add("health")
+                change = StoreChange()
         return changed
 
     def end_of_input(self) -> set[Panel]:
@@ -438,3 +503,10 @@ class ConsoleState:
                                         fact=action_fact(record, event.source),
                                         severity="ok" if ok else "error")])
 
+
+def _states_words(entries: list[LogEntry], start: int) -> bool:
+    """Whether a line from ``start`` on is one ``_corosync`` reads (not a kernel record)."""
+    if len(entries) == start + 1:  # the usual case: one physical line, one logical line
+        line = entries[start].line
+        return not (line.is_kernel or line.continuation)
+    return any(not (e.line.is_kernel or e.line.continuation) for e in entries[start:])

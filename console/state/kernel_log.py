@@ -13,6 +13,7 @@ part never touches the disk; only a text filter or search reads the archived lin
 
 from __future__ import annotations
 
+import re
 from array import array
 from collections import deque
 from dataclasses import dataclass, field
@@ -37,6 +38,14 @@ from labconsole.state.timeline import Severity
 
 _ERROR_WORDS = ("hang", "timed out", "error", "fail", "bug:", "call trace")
 _WARNING_WORDS = ("link is down", "warn", "disabled state", "reset adapter")
+_ERROR_RE = re.compile("|".join(map(re.escape, _ERROR_WORDS)))
+_WARNING_RE = re.compile("|".join(map(re.escape, _WARNING_WORDS)))
+# A plain ``journalctl -k -o short-iso`` line of printable ASCII (the reader's checked ISO
+# shape; the same pattern as the scan's ``_PLAIN_KERNEL``): ``KernelLogReader.feed_kernel``
+# reads it by a shorter road with the same answer. Most lines of a flood are such lines.
+_PLAIN_KERNEL = re.compile(
+    r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?) "
+    r"([A-Za-z0-9][\w.-]*) kernel: (?![\[\s])[ -~]{0,4000}", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,11 +134,28 @@ def line_severity(line: KernelLine, in_episode: bool) -> Severity:
         level = line.priority % 8
         return "error" if level <= 3 else "warning" if level == 4 else "info"
     text = line.message.lower()
-    if any(w in text for w in _ERROR_WORDS):
+    if _ERROR_RE.search(text) is not None:
         return "error"
-    if any(w in text for w in _WARNING_WORDS):
+    if _WARNING_RE.search(text) is not None:
         return "warning"
     return "info"
+
+
+def read_line(reader: KernelLogReader, text: str) -> list[KernelLine]:
+    """``reader.feed(text)``, by the reader's shorter roads where they apply (a register line
+    of the message before, a plain short-iso kernel line): the same lines either way, as the
+    reader's ``feed_register``/``feed_kernel`` promise (they answer None when unsure)."""
+    if text[:1] in (" ", "\t"):
+        out = reader.feed_register(text)
+        if out is not None:
+            return out
+    else:
+        m = _PLAIN_KERNEL.fullmatch(text)
+        if m is not None:
+            out = reader.feed_kernel(text, m[1], m[2], text[m.end(2) + 9:])
+            if out is not None:
+                return out
+    return reader.feed(text)
 
 
 @dataclass(slots=True)
@@ -290,17 +316,22 @@ class KernelLogStore:
             self.errors.append(f"kernel log archive stopped, older lines are lost: {exc}")
             self.spill = False
 
-    def add(self, node: str, text: str, at: datetime) -> StoreChange:
-        """Feed one physical line received from ``node`` at ``at``."""
+    def add(self, node: str, text: str, at: datetime,
+            change: StoreChange | None = None) -> StoreChange:
+        """Feed one physical line received from ``node`` at ``at``; what it did is added to
+        ``change`` (a new one if None: a batch of lines passes one along)."""
         log = self._nodes.get(node)
         if log is None:
             log = self._nodes[node] = _NodeLog(at.year)
-        change = StoreChange()
-        before = len(log.reader.errors)
-        for line in log.reader.feed(text):
+        if change is None:
+            change = StoreChange()
+        reader = log.reader
+        before = len(reader.errors)
+        for line in read_line(reader, text):
             self._add_line(node, log, line, at, change)
-        for err in log.reader.errors[before:]:
-            self.errors.append(f"{node}: {err}")
+        if len(reader.errors) != before:
+            for err in reader.errors[before:]:
+                self.errors.append(f"{node}: {err}")
         return change
 
     def close_input(self, at: datetime) -> StoreChange:
@@ -319,26 +350,29 @@ class KernelLogStore:
 
     def _add_line(self, node: str, log: _NodeLog, line: KernelLine, at: datetime,
                   change: StoreChange) -> None:
-        resets = log.detector.unattached_resets
-        log.detector.feed(line)
-        if log.detector.unattached_resets > resets and line.device:
+        detector = log.detector
+        resets = detector.unattached_resets
+        # Only a line the detector reports an update for can open or grow an episode (every
+        # change of an episode's report count is one) or be a link event.
+        updated = bool(detector.feed(line))
+        if detector.unattached_resets > resets and line.device:
             change.resets.append((node, line))
-        ref = self._episode_change(node, log, change, at)
+        ref = self._episode_change(node, log, change, at) if updated else None
         if ref is None and line.continuation and log.current is not None:
             ref = log.current
         log.current = ref
-        for link in log.detector.links[log.links_seen:]:
-            change.links.append((node, link))
-        log.links_seen = len(log.detector.links)
+        if updated and len(detector.links) != log.links_seen:
+            for link in detector.links[log.links_seen:]:
+                change.links.append((node, link))
+            log.links_seen = len(detector.links)
         self._seq += 1
         if ref is not None:
             ref.last_seq = self._seq
             ref.seqs.append(self._seq)
-        entry = LogEntry(seq=self._seq, node=node, line=line,
-                         at=aware(line.time) or at,
-                         severity=line_severity(line, ref is not None),
-                         episode_id=None if ref is None else ref.id)
-        self._index(entry)
+        entry = LogEntry(self._seq, node, line, aware(line.time) or at,
+                         line_severity(line, ref is not None),
+                         None if ref is None else ref.id)
+        self._index(node, entry.at, ref)
         if len(self.entries) == self.capacity:
             self._evict(self.entries[0])
         self.entries.append(entry)
@@ -371,14 +405,14 @@ class KernelLogStore:
             found = ref
         return found
 
-    def _index(self, entry: LogEntry) -> None:
-        ix = self._node_ix.get(entry.node)
+    def _index(self, node: str, at: datetime, ref: EpisodeRef | None) -> None:
+        ix = self._node_ix.get(node)
         if ix is None:
-            ix = self._node_ix[entry.node] = len(self._node_names)
-            self._node_names.append(entry.node)
+            ix = self._node_ix[node] = len(self._node_names)
+            self._node_names.append(node)
         self._line_node.append(ix)
-        self._line_at.append(timestamp(entry.at))
-        self._line_episode.append(-1 if entry.episode_id is None else entry.episode_id)
+        self._line_at.append(timestamp(at))
+        self._line_episode.append(-1 if ref is None else ref.id)
 
     def episode(self, episode_id: int) -> EpisodeRef:
         return self.episodes[episode_id]

@@ -33,6 +33,9 @@ import platformdirs
 from labconsole.model.kernel_line import KernelLine
 
 _CACHE = 4096  # decoded records kept: a few screens of scrolling back and forth
+_PENDING = 512  # records encoded and written together (one write, one encoder)
+# One encoder for every record (``json.dumps`` with separators builds a new one per call).
+_encode = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
 
 
 class ArchiveError(RuntimeError):
@@ -55,33 +58,68 @@ class LineArchive:
         self._map: mmap.mmap | None = None
         self._mapped = 0
         self._raw_cache: OrderedDict[int, list[Any]] = OrderedDict()
+        self._pending: list[list[Any]] = []  # appended, not yet encoded and written
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
-        return len(self._offsets)
+        return len(self._offsets) + len(self._pending)
 
     @property
     def end(self) -> int:
         """One past the last number stored."""
-        return self.base + len(self._offsets)
+        return self.base + len(self)
 
     @property
     def size(self) -> int:
-        """Bytes on disk."""
+        """Bytes on disk (records still pending not counted)."""
         return self._size
 
     def append(self, fields: list[Any]) -> int:
-        """Store one record (JSON-able fields); returns its number."""
-        data = json.dumps(fields, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+        """Store one record (JSON-able fields); returns its number. Records are encoded and
+        written in groups of ``_PENDING`` (or when one of them is read), which costs a
+        flood of lines one ``write`` per group instead of one per line."""
         with self._lock:
-            self._fh.write(data + b"\n")
-            self._offsets.append(self._size)
-            self._size += len(data) + 1
-            return self.end - 1
+            self._pending.append(fields)
+            number = self.end - 1
+            if len(self._pending) >= _PENDING:
+                self._flush()
+            return number
+
+    def _flush(self) -> None:
+        """Encode and write the pending records (under the lock). A record that cannot be
+        encoded is written as ``null`` (read back as damaged), never lost from the count."""
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        chunks: list[bytes] = []
+        offsets = array("Q")
+        size = self._size
+        for fields in pending:
+            try:
+                data = _encode(fields).encode("ascii") + b"\n"
+            except (TypeError, ValueError):
+                data = b"null\n"
+            offsets.append(size)
+            size += len(data)
+            chunks.append(data)
+        self._fh.write(b"".join(chunks))  # OSError: these records are lost, the count says so
+        self._offsets.extend(offsets)
+        self._size = size
+
+    def flush(self) -> None:
+        """Encode and write the pending records now, and hand the file's buffer to the OS."""
+        with self._lock:
+            self._flush()
+            self._fh.flush()
 
     def fields(self, number: int) -> list[Any]:
         """The fields of record ``number`` (raises IndexError outside the archive)."""
         with self._lock:
+            if self._pending and number >= self.base + len(self._offsets):
+                try:
+                    self._flush()
+                except OSError as exc:
+                    raise ArchiveError(f"spill file cannot be written: {exc}") from exc
             return self._fields(number)
 
     def _fields(self, number: int) -> list[Any]:

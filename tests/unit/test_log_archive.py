@@ -168,7 +168,7 @@ def test_damaged_archive_is_a_clear_error() -> None:
     try:
         archive.append(["first"])
         archive.append(["second"])
-        archive._fh.flush()
+        archive.flush()
         os.truncate(archive._fh.fileno(), 5)  # the second record is gone
         archive._size = 5  # as if nothing was written since: map what is there
         with pytest.raises(ArchiveError, match="record 2"):
@@ -183,7 +183,7 @@ def test_unreadable_archived_line_shows_as_an_error_row() -> None:
         node, text, at = plain(i)
         store.add(node, text, at)
     assert store.archive is not None
-    store.archive._fh.flush()
+    store.archive.flush()
     os.truncate(store.archive._fh.fileno(), 0)
     store.archive._size = 0
     store.archive._raw_cache.clear()
