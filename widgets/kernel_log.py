@@ -110,6 +110,10 @@ class KernelLogPane(ScrollView, can_focus=True):
             # once, "following" in the title, the pane still at row 0 of 63).
             self.call_after_refresh(self._follow_end)
         else:
+            if self.view.cut:  # the oldest rows went (history bound): stay on the same line
+                self.cursor -= min(self.cursor, self.view.cut)
+                self.scroll_to(y=max(0, self.scroll_offset.y - self.view.cut), animate=False,
+                               immediate=True)
             self.cursor = min(self.cursor, max(0, len(self.view.rows) - 1))
         self._update_title()
         self.refresh()

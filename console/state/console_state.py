@@ -129,7 +129,7 @@ class ConsoleState:
 
     def reset(self) -> None:
         """Forget everything (a replay seeking backwards starts over)."""
-        fresh = ConsoleState(log=KernelLogStore(self.log.capacity),
+        fresh = ConsoleState(log=KernelLogStore(self.log.capacity, history=self.log.history),
                              timeline=Timeline(self.timeline.capacity))
         for name in self.__dataclass_fields__:
             setattr(self, name, getattr(fresh, name))

@@ -9,6 +9,10 @@ spilled to a ``LineArchive`` (a temporary file, mmap-read) and stays readable by
 through ``entry(seq)``. What filtering needs without reading text (node, time, episode) is kept
 per line in compact arrays (16 bytes a line), so a node or time-window query over the archived
 part never touches the disk; only a text filter or search reads the archived lines back.
+
+Memory stays flat however long a flood lasts: only the newest ``history`` lines stay readable
+(``DEFAULT_HISTORY``); the index entries and archive records of older ones are forgotten (the
+spill file gives their disk blocks back where the system can), and every view cuts their rows.
 """
 
 from __future__ import annotations
@@ -184,17 +188,30 @@ class _NodeLog:
 # Lines kept as objects (about 650 bytes each, so ~33 MB); older ones cost ~40 bytes of index and
 # are read back from the spill file (measured by bench/ui_memory.py).
 DEFAULT_CAPACITY = 50_000
+# Lines that stay readable at all (memory and spill file): the per-line index (16 bytes here,
+# 8 in the archive, 12 in the pane's RowIndex, 4 per view showing them) of older ones is
+# forgotten, so that memory stops growing with the lines taken in: about 40 MB at this bound,
+# reached after 33 s of a 30,000 lines/s flood, after days of an ordinary node's log.
+DEFAULT_HISTORY = 1_000_000
 
 
 class KernelLogStore:
     """Bounded store of parsed kernel lines of every node, plus their hang episodes."""
 
     def __init__(self, capacity: int = DEFAULT_CAPACITY, *, spill: bool = True,
-                 spill_dir: Path | str | None = None) -> None:
-        """``spill=False`` drops evicted lines instead of archiving them (then they are gone)."""
+                 spill_dir: Path | str | None = None, history: int = DEFAULT_HISTORY) -> None:
+        """``spill=False`` drops evicted lines instead of archiving them (then they are gone).
+        ``history``: lines readable at most (at least ``capacity``); older ones are forgotten
+        (``forgotten`` counts them), a sixteenth of it at a time."""
         if capacity <= 0:
             raise ValueError(f"capacity must be positive, got {capacity}")
+        if history < capacity:
+            raise ValueError(f"history ({history}) must hold at least capacity ({capacity})")
         self.capacity = capacity
+        self.history = history
+        self._slack = max(1, history // 16)
+        self._base = 1  # the sequence number of the index's first line
+        self.forgotten = 0
         self.entries: deque[LogEntry] = deque(maxlen=capacity)
         self.episodes: list[EpisodeRef] = []
         self.dropped = 0  # evicted from memory (archived, or lost when spilling is off/failed)
@@ -204,7 +221,7 @@ class KernelLogStore:
         self.archive: LineArchive | None = None
         self._seq = 0
         self._nodes: dict[str, _NodeLog] = {}
-        # Per line (index seq - 1): node number, time (epoch seconds), episode id or -1.
+        # Per line (index seq - _base): node number, time (epoch seconds), episode id or -1.
         self._node_names: list[str] = []
         self._node_ix: dict[str, int] = {}
         self._line_node = array("I")
@@ -241,15 +258,21 @@ class KernelLogStore:
             self.archive = None
 
     # Cheap per-line facts (no disk) -------------------------------------------------------
+    def _ix(self, seq: int) -> int:
+        ix = seq - self._base
+        if ix < 0:
+            raise IndexError(f"line {seq} was forgotten (the oldest kept is {self._base})")
+        return ix
+
     def node_of(self, seq: int) -> str:
-        return self._node_names[self._line_node[seq - 1]]
+        return self._node_names[self._line_node[self._ix(seq)]]
 
     def time_of(self, seq: int) -> float:
         """The line's time as epoch seconds."""
-        return self._line_at[seq - 1]
+        return self._line_at[self._ix(seq)]
 
     def episode_of(self, seq: int) -> int | None:
-        eid = self._line_episode[seq - 1]
+        eid = self._line_episode[self._ix(seq)]
         return None if eid < 0 else eid
 
     def entry(self, seq: int) -> LogEntry:
@@ -377,6 +400,21 @@ class KernelLogStore:
             self._evict(self.entries[0])
         self.entries.append(entry)
         change.entries.append(entry)
+        if self._seq - self._base >= self.history + self._slack:
+            self._forget(self._seq - self.history + 1)
+
+    def _forget(self, oldest: int) -> None:
+        """Forget every line before ``oldest`` (all archived: history >= capacity): their
+        index entries and archive records. The arrays shrink by a memmove, a sixteenth of the
+        history at a time, so that costs a few bytes moved per line taken in."""
+        cut = oldest - self._base
+        del self._line_node[:cut]
+        del self._line_at[:cut]
+        del self._line_episode[:cut]
+        self._base = oldest
+        self.forgotten += cut
+        if self.archive is not None:
+            self.archive.drop_before(oldest)
 
     def _episode_change(self, node: str, log: _NodeLog, change: StoreChange,
                         at: datetime) -> EpisodeRef | None:

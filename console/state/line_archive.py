@@ -59,6 +59,7 @@ class LineArchive:
         self._mapped = 0
         self._raw_cache: OrderedDict[int, list[Any]] = OrderedDict()
         self._pending: list[list[Any]] = []  # appended, not yet encoded and written
+        self._punched = 0  # bytes at the start of the file whose disk blocks were given back
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -106,6 +107,26 @@ class LineArchive:
         self._offsets.extend(offsets)
         self._size = size
 
+    def drop_before(self, number: int) -> None:
+        """Forget the records before ``number`` (reads of them raise IndexError). Their
+        bytes stay in the file at their offsets, so nothing is moved; where the system can,
+        the disk blocks under them are given back (``punch_hole``)."""
+        with self._lock:
+            cut = min(number - self.base, len(self))
+            if cut <= 0:
+                return
+            written = len(self._offsets)
+            if cut > written:
+                del self._pending[:cut - written]
+            end = self._offsets[cut] if cut < written else self._size
+            del self._offsets[:cut]
+            self.base += cut
+            for old in [n for n in self._raw_cache if n < self.base]:
+                del self._raw_cache[old]
+            if end - self._punched >= _PUNCH_STEP:
+                self._fh.flush()
+                self._punched = punch_hole(self._fh.fileno(), self._punched, end)
+
     def flush(self) -> None:
         """Encode and write the pending records now, and hand the file's buffer to the OS."""
         with self._lock:
@@ -123,13 +144,13 @@ class LineArchive:
             return self._fields(number)
 
     def _fields(self, number: int) -> list[Any]:
+        index = number - self.base
+        if not 0 <= index < len(self._offsets):
+            raise IndexError(f"record {number} is not in the archive ({self.base}..{self.end})")
         cached = self._raw_cache.get(number)
         if cached is not None:
             self._raw_cache.move_to_end(number)
             return cached
-        index = number - self.base
-        if not 0 <= index < len(self._offsets):
-            raise IndexError(f"record {number} is not in the archive ({self.base}..{self.end})")
         start = self._offsets[index]
         stop = self._offsets[index + 1] if index + 1 < len(self._offsets) else self._size
         view = self._view(stop)
@@ -166,6 +187,40 @@ class LineArchive:
                 self._map.close()
                 self._map = None
             self._fh.close()
+
+
+_PUNCH_STEP = 16 << 20  # give disk blocks back 16 MiB at a time
+_FALLOC_FL_KEEP_SIZE = 0x01
+_FALLOC_FL_PUNCH_HOLE = 0x02
+_fallocate: Any = None  # libc's fallocate, looked up once (False: not available here)
+
+
+def punch_hole(fd: int, start: int, end: int) -> int:
+    """Give back the disk blocks of bytes ``start..end`` of the file (Linux
+    ``fallocate(FALLOC_FL_PUNCH_HOLE)``; the file keeps its size and offsets, those bytes
+    read as zeros). Returns how far the file is now punched: ``end``, or ``start`` where the
+    system cannot (then the spill file grows with the lines taken in, as it did before)."""
+    global _fallocate
+    if _fallocate is None:
+        _fallocate = _libc_fallocate()
+    if _fallocate is False or end <= start:
+        return start
+    done = _fallocate(fd, _FALLOC_FL_PUNCH_HOLE | _FALLOC_FL_KEEP_SIZE, start, end - start)
+    return end if done == 0 else start
+
+
+def _libc_fallocate() -> Any:
+    try:
+        import ctypes
+        import ctypes.util
+
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        fn = libc.fallocate
+    except (OSError, AttributeError):
+        return False
+    fn.argtypes = (ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64)
+    fn.restype = ctypes.c_int
+    return fn
 
 
 def default_directory() -> Path | None:

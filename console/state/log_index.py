@@ -5,7 +5,8 @@ row at its first line, its lines left out) are kept for each node and for all no
 merged, also with every episode open (header, then its lines where they arrived). ``LogView``
 copies one and splices in (or out) the lines of the episodes folded the other way, so cycling
 the node or folding costs the episodes' lines plus one array copy (C speed), not a pass over
-the history. Memory: 12 bytes a line (three 4-byte codes), beside the store's 16.
+the history. Memory: 12 bytes a line (three 4-byte codes), beside the store's 16, for the
+lines the store keeps (its ``history``): rows of lines it forgets are cut off the front.
 
 Row codes are ``LogView``'s: a line's sequence number, or ``-(episode id + 1)`` for a header.
 Rows are in line order; a header sorts just before its first line (``sort_key``), which lets
@@ -56,13 +57,37 @@ class RowIndex:
         self.head: dict[int, int] = {}
 
     def sync(self) -> None:
-        """Take in the store's new lines; start again if lines were dropped for good."""
+        """Take in the store's new lines; cut the rows of lines dropped for good."""
         store = self.store
-        if store.oldest_seq > self.first:
-            self._reset()
-        for seq in range(self.last + 1, store.last_seq + 1):
+        oldest = store.oldest_seq
+        if oldest > self.first:
+            if oldest > self.last:
+                self._reset()
+            else:
+                self._cut(oldest)
+        for seq in range(max(self.last + 1, self.first), store.last_seq + 1):
             self._take(seq, store.node_of(seq), store.episode_of(seq))
         self.last = max(self.last, store.last_seq)
+
+    def _cut(self, oldest: int) -> None:
+        """The rows from line ``oldest`` on, as ``_reset`` and a sync from there would make
+        them: rows before it cut off (one memmove per array), and the header of an episode
+        whose first lines went moved to its first line left."""
+        arrays = [*self.folded.values(), self.opened]
+        for codes in arrays:
+            del codes[:bisect_left(codes, 2 * oldest, key=self.sort_key)]
+        self.first = oldest
+        for eid in [e for e, h in self.head.items() if h < oldest]:
+            node = self.store.episode(eid).node
+            left = self.episode_lines(eid)
+            if not left:
+                del self.head[eid]
+                self.episodes[node].discard(eid)
+                self.episodes[None].discard(eid)
+                continue
+            self.head[eid] = left[0]
+            for codes in (self.folded[node], self.folded[None], self.opened):
+                codes.insert(bisect_left(codes, 2 * left[0], key=self.sort_key), -eid - 1)
 
     def _take(self, seq: int, node: str, eid: int | None) -> None:
         folded = self.folded.get(node)

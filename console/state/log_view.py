@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from array import array
+from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -129,6 +130,10 @@ class LogView:
     _last_seq: int = 0
     _first_seq: int = 0  # the store's oldest line when the rows were built
     _headed: set[int] = field(default_factory=set)  # episodes with a header row
+    _head_at: dict[int, int] = field(default_factory=dict)  # episode -> line of its header
+    # Rows cut off the top by the last ``sync`` (lines the store forgot): a widget that does
+    # not follow the tail moves its cursor up by as many to stay on the same line.
+    cut: int = 0
     _since: float | None = None
     _until: float | None = None
     # The store's ``generation`` when the rows were built: a store whose lines are settled
@@ -198,10 +203,12 @@ class LogView:
             index = row_index(self.store)
             index.sync()
             self.codes, self._headed = index.rows(self.query.node, self.expanded)
+            self._head_at = {eid: index.head[eid] for eid in self._headed}
             self._last_seq = index.last
         else:
             self.codes = array(CODE)
             self._headed = set()
+            self._head_at = {}
             self._last_seq = self._first_seq - 1
         self.sync()
 
@@ -209,11 +216,14 @@ class LogView:
         """Take in lines added to the store since the last call; returns rows added (every
         row when lines were dropped for good and the rows were built again)."""
         oldest = self.store.oldest_seq
+        self.cut = 0
         if oldest > self._first_seq:
-            # Lines gone for good (a store that does not spill, or a view never built): the
+            if oldest > self._last_seq:  # everything shown is gone (or never built)
+                self.rebuild()
+                return len(self.codes)
+            # Lines gone for good (forgotten history, a store that does not spill): the
             # rows from the oldest line left, where each episode's header now falls.
-            self.rebuild()
-            return len(self.codes)
+            self.cut = self._cut(oldest)
         if self.indexed():  # kept up as lines arrive, so that a key never waits for it
             if getattr(self.store, "generation", 0) != self._generation:
                 self.rebuild()
@@ -222,9 +232,39 @@ class LogView:
         before = len(self.codes)
         last = self.store.last_seq
         for seq in range(max(self._last_seq + 1, oldest), last + 1):
-            self._take(seq)
+            try:
+                self._take(seq)
+            except IndexError:
+                # Forgotten meanwhile (a view built in a worker thread while the pipeline
+                # goes on): left out here, and the next sync cuts up to the oldest line.
+                if seq >= self.store.oldest_seq:
+                    raise
         self._last_seq = max(self._last_seq, last)
         return len(self.codes) - before
+
+    def _key(self, code: int) -> int:
+        """Rows' order: a line by its number, a header just before its line."""
+        return 2 * code + 1 if code > 0 else 2 * self._head_at[-code - 1]
+
+    def _cut(self, oldest: int) -> int:
+        """The rows from line ``oldest`` on, as a rebuild from there would make them (rows
+        before it cut off; a header whose line went moves to the episode's first line left
+        that the view shows); returns how many rows went, net."""
+        before = len(self.codes)
+        cut = bisect_left(self.codes, 2 * oldest, key=self._key)
+        del self.codes[:cut]
+        self._first_seq = oldest
+        for eid in [e for e, at in self._head_at.items() if at < oldest]:
+            del self._head_at[eid]
+            self._headed.discard(eid)
+            seq = next((s for s in self.store.episode(eid).seqs
+                        if oldest <= s <= self._last_seq and self._visible(s)
+                        and self._matches(s, eid)), None)
+            if seq is not None:
+                self._head_at[eid] = seq
+                self._headed.add(eid)
+                self.codes.insert(bisect_left(self.codes, 2 * seq, key=self._key), -eid - 1)
+        return before - len(self.codes)
 
     def _visible(self, seq: int) -> bool:
         store = self.store
@@ -255,6 +295,7 @@ class LogView:
             return
         if eid not in self._headed:
             self._headed.add(eid)
+            self._head_at[eid] = seq
             self.codes.append(-eid - 1)
         if eid in self.expanded:
             self.codes.append(seq)

@@ -2,8 +2,9 @@
 folding keys answered from the store's ``RowIndex``, episodes spliced in and out), are the rows
 a full pass over the store gives, after any sequence of appends and keys: lines of three nodes,
 hang episodes growing while they are shown, episodes closed by a reset, node filter changes,
-text filters (which scan), fold/unfold one or all, on a spilling store and on one that drops
-its oldest lines."""
+text filters (which scan), fold/unfold one or all, on a spilling store, on one that drops
+its oldest lines, and on stores that forget lines beyond their history (rows cut at the top,
+an episode's header moved to its first line left)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 
 from labconsole.demo.generate import hang_block
 from labconsole.state.kernel_log import KernelLogStore
+from labconsole.state.log_index import RowIndex, row_index
 from labconsole.state.log_view import LogQuery, LogView
 
 T0 = datetime(2025, 11, 8, 6, 19, 0, tzinfo=timezone.utc)
@@ -85,11 +87,30 @@ def _check(view: LogView) -> None:
         assert view.row_for_episode(eid) == (expected.index(code) if code in expected else None)
 
 
+def _check_index(store: KernelLogStore) -> None:
+    """The index kept as lines came and went is the one a fresh pass over the store makes."""
+    kept = row_index(store)
+    kept.sync()
+    fresh = RowIndex(store)
+    fresh.sync()
+    assert (kept.first, kept.last) == (fresh.first, fresh.last)
+    assert {k: list(v) for k, v in kept.folded.items() if v or k is None} == \
+        {k: list(v) for k, v in fresh.folded.items() if v or k is None}
+    assert list(kept.opened) == list(fresh.opened)
+    assert kept.head == fresh.head
+    assert {k: v for k, v in kept.episodes.items() if v or k is None} == \
+        {k: v for k, v in fresh.episodes.items() if v or k is None}
+
+
 @settings(max_examples=300, deadline=None)
-@given(ops, st.sampled_from([(50_000, True), (40, True), (40, False), (15, False)]))
+@given(ops, st.sampled_from([(50_000, True, 1_000_000), (40, True, 1_000_000),
+                             (40, False, 1_000_000), (15, False, 1_000_000),
+                             (8, True, 20), (8, True, 9), (4, False, 40)]))
 def test_incremental_rows_are_a_full_pass(sequence: list[tuple], store_kind: tuple) -> None:
-    capacity, spill = store_kind
-    store = KernelLogStore(capacity, spill=spill)
+    """Also on stores that forget their oldest lines (``history``): the rows and the index
+    are those of the lines still kept, as if built from them alone."""
+    capacity, spill, history = store_kind
+    store = KernelLogStore(capacity, spill=spill, history=history)
     view = LogView(store)
     try:
         for n, op in enumerate(sequence):
@@ -113,5 +134,6 @@ def test_incremental_rows_are_a_full_pass(sequence: list[tuple], store_kind: tup
                 view.toggle(op[1] % len(store.episodes))
             _check(view)
         _check(view)
+        _check_index(store)
     finally:
         store.close()

@@ -255,3 +255,46 @@ def test_spill_file_goes_to_the_user_cache_folder_not_tmp(
     monkeypatch.setattr(line_archive.platformdirs, "user_cache_path",
                         lambda name: blocker / "labconsole")
     assert line_archive.default_directory() is None  # unusable: the system temp folder
+
+
+def test_dropped_records_are_gone_and_the_rest_read_back_alike() -> None:
+    """``drop_before`` (the store's history bound): older records raise IndexError, newer
+    ones read back as written, whether they were still pending or already on disk; the disk
+    blocks under dropped records are given back where the system can (never more)."""
+    archive = LineArchive(base=10)
+    try:
+        for i in range(2000):
+            archive.append([f"line {i}", i])
+        archive.fields(11)  # 10..521 written, the rest pending
+        archive.drop_before(1990)  # into the pending part
+        assert (archive.base, len(archive), archive.end) == (1990, 20, 2010)
+        with pytest.raises(IndexError):
+            archive.fields(1989)
+        assert [archive.fields(n) for n in (1990, 2009)] == [["line 1980", 1980],
+                                                             ["line 1999", 1999]]
+        archive.drop_before(5)  # before the base: nothing
+        assert archive.base == 1990
+        archive.drop_before(10_000)  # past the end: everything
+        assert len(archive) == 0 and archive.base == 2010
+        assert archive.append(["again", 0]) == 2010 and archive.fields(2010) == ["again", 0]
+    finally:
+        archive.close()
+
+
+def test_store_forgets_lines_beyond_its_history() -> None:
+    store = KernelLogStore(capacity=4, history=16)
+    try:
+        for i in range(60):
+            node, text, at = plain(i)
+            store.add(node, text, at)
+        assert store.last_seq == 60
+        assert 16 <= store.last_seq - store.oldest_seq + 1 <= 17  # a sixteenth at a time
+        assert store.forgotten == store.oldest_seq - 1
+        assert store.dropped - store.archived == store.forgotten  # the pane says so
+        with pytest.raises(IndexError):
+            store.node_of(store.oldest_seq - 1)
+        assert store.entry(store.oldest_seq).line.raw == plain(store.oldest_seq - 1)[1]
+        with pytest.raises(ValueError, match="history"):
+            KernelLogStore(capacity=10, history=5)
+    finally:
+        store.close()
