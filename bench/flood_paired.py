@@ -37,6 +37,13 @@ print(json.dumps({"code": labconsole.__file__, "written": s.written, "recorded":
     "rss_max_mb": round(max(s.rss_mb), 1) if s.rss_mb else None,
     "rss_first_third_mean_mb": round(sum(s.rss_mb[:third]) / third, 1) if s.rss_mb else None,
     "rss_last_third_mean_mb": round(sum(s.rss_mb[-third:]) / third, 1) if s.rss_mb else None,
+    "cpu_pct_mean": round(sum(s.cpu_pct) / len(s.cpu_pct)) if s.cpu_pct else None,
+    "cpu_us_per_line": round(sum(s.cpu_pct) / 100 * 1e6 / s.recorded, 1)
+        if s.recorded and s.cpu_pct else None,
+    "rss_slope_mb_per_min_last_half": round(
+        (s.rss_mb[-1] - s.rss_mb[len(s.rss_mb) // 2]) * 60 / max(1, len(s.rss_mb) - 1
+                                                                 - len(s.rss_mb) // 2), 2)
+        if len(s.rss_mb) > 3 else None,
     "rss_series_mb": [round(x, 1) for x in s.rss_mb]}))
 """
 

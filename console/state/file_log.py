@@ -297,7 +297,8 @@ class FileLogStore(KernelLogStore):
         """The next ``add`` is line ``seq`` of the file."""
         self._expect = seq
 
-    def add(self, node: str, text: str, at: datetime) -> StoreChange:
+    def add(self, node: str, text: str, at: datetime,
+            change: StoreChange | None = None) -> StoreChange:
         """Feed line ``expect``-ed of ``node`` (see ``KernelLogStore.add``)."""
         seq = self._expect
         log = self._nodes.get(node)
@@ -307,7 +308,8 @@ class FileLogStore(KernelLogStore):
             log.reader.forget()  # lines of the file were skipped: no continuation over them
         self._fed[node] = seq
         log.reader.lineno = seq - 1  # so the reader numbers the line as the file does
-        change = StoreChange()
+        if change is None:
+            change = StoreChange()
         before = len(log.reader.errors)
         self.last_continuation = False
         for line in log.reader.feed(text):

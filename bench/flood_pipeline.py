@@ -1,0 +1,113 @@
+"""CPU per kernel line of the pipeline alone (state + recorder, no UI), before/after.
+
+``python -m bench.flood_pipeline BASELINE_CHECKOUT [--lines N] [--rounds R]``: in a fresh
+interpreter per run, alternating the baseline checkout's code and this tree's, feeds ``N`` flood
+lines of one node (``bench.flood.flood_batch``) to a ``Pipeline`` with a ``Recorder`` and
+measures CPU time (``time.process_time``: what a loaded machine's other jobs do not inflate,
+unlike the wall clock) per line: each event through ``Pipeline.emit``, and, where the code has
+it, the lines of each 600-line read through ``Pipeline.emit_batch`` (as ``KernelStream`` hands
+them on). The collector runs with the young threshold the app sets after its first frame where
+the code has it (``labconsole.app.GC_YOUNG``), else Python's default. Writes
+``bench/results/flood-pipeline-<time>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.baseline import package_path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+CHILD = """
+import asyncio, gc, json, sys, tempfile, time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+import labconsole
+from labconsole.events import KernelText
+from labconsole.pipeline import Pipeline
+from labconsole.sources.recording import Recorder
+from bench.flood import FloodPlan, flood_batch
+try:
+    from labconsole.app import GC_YOUNG
+    gc.set_threshold(GC_YOUNG, *gc.get_threshold()[1:])
+except ImportError:
+    GC_YOUNG = None
+n = int(sys.argv[1])
+t0 = datetime(2026, 11, 25, 6, 19, tzinfo=timezone.utc)
+texts = flood_batch("pve01", 0, n, t0, FloodPlan(rate=10_000, seconds=n / 10_000,
+                                                 nodes=("pve01",)))
+reads = [[KernelText(at=t0 + timedelta(seconds=k / 10_000), source="kernel:pve01",
+                     node="pve01", text=t) for t in texts[k:k + 600]]
+         for k in range(0, n, 600)]  # one arrival time per read, as KernelStream stamps them
+out = {"code": labconsole.__file__, "gc_young": GC_YOUNG}
+with tempfile.TemporaryDirectory() as tmp:
+    for mode in ("emit", "emit_batch"):
+        pipe = Pipeline(sources=[], recorder=Recorder(Path(tmp) / f"{mode}.jsonl"))
+        if not hasattr(pipe, mode):
+            out[mode] = None
+            continue
+        async def feed():
+            for read in reads:
+                if mode == "emit":
+                    for event in read:
+                        await pipe.emit(event)
+                else:
+                    await pipe.emit_batch(read)
+        cpu = time.process_time()
+        asyncio.run(feed())
+        out[mode + "_cpu_us_per_line"] = round((time.process_time() - cpu) * 1e6 / n, 2)
+        pipe.recorder.close()
+print(json.dumps(out))
+"""
+
+
+def run_one(pythonpath: str, cwd: Path, lines: int) -> dict[str, object]:
+    env = dict(os.environ, PYTHONPATH=pythonpath)
+    done = subprocess.run([sys.executable, "-c", CHILD, str(lines)], cwd=cwd, env=env,
+                          capture_output=True, text=True, check=False, timeout=600)
+    found = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if not found:
+        tail = " | ".join(done.stderr.strip().splitlines()[-6:])
+        raise RuntimeError(f"exit status {done.returncode}: {tail}")
+    return dict(json.loads(found[-1]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.flood_pipeline", description=__doc__)
+    p.add_argument("baseline", type=Path, help="checkout of the code to compare against")
+    p.add_argument("--lines", type=int, default=100_000)
+    p.add_argument("--rounds", type=int, default=3)
+    args = p.parse_args(argv)
+    here = Path(__file__).resolve().parent.parent
+    runs: list[dict[str, object]] = []
+    with tempfile.TemporaryDirectory(prefix="lc-baseline-") as tmp:
+        sides = {"before": (package_path(args.baseline, Path(tmp)), args.baseline.resolve()),
+                 "after": (str(here), here)}
+        for i in range(1, args.rounds + 1):
+            for side, (path, cwd) in sides.items():
+                load0 = os.getloadavg()[0]
+                try:
+                    run = run_one(path, cwd, args.lines)
+                except (RuntimeError, subprocess.TimeoutExpired) as exc:
+                    run = {"error": str(exc)}
+                run.update(side=side, round=i, utc=time.strftime("%H:%M:%S", time.gmtime()),
+                           loadavg_1m=f"{load0:.2f}-{os.getloadavg()[0]:.2f}")
+                run.pop("code", None)
+                print(json.dumps(run), flush=True)
+                runs.append(run)
+    out = RESULTS / f"flood-pipeline-{time.strftime('%Y-%m-%d-%H%M%S', time.gmtime())}.json"
+    out.write_text(json.dumps({"name": "flood_pipeline_cpu", "lines": args.lines,
+                               "read_lines": 600, "runs": runs}, indent=1) + "\n")
+    print(f"written: {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
