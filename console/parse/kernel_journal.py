@@ -60,6 +60,25 @@ def entry_from_fields(fields: dict[str, object]) -> JournalEntry:
     )
 
 
+def plain_kernel_entry(
+    fields: dict[bytes, bytes]
+) -> tuple[datetime | None, float | None, str | None] | None:
+    """``(time, uptime, host)`` of an entry whose fields are all printable ASCII strings
+    (given as bytes), as :func:`entry_from_fields` reads them from ``json.loads``'s strings,
+    when it is a kernel entry; ``None`` when it is not. A whole-file scan reads link entries
+    of a JSON journal this way without decoding every field."""
+    if fields.get(b"_TRANSPORT") != b"kernel" and fields.get(b"SYSLOG_IDENTIFIER") != b"kernel":
+        return None
+    stamp = fields.get(b"__REALTIME_TIMESTAMP")
+    mono = fields.get(b"_SOURCE_MONOTONIC_TIMESTAMP")
+    host = fields.get(b"_HOSTNAME")
+    return (
+        _micros_to_time(int(stamp)) if stamp is not None and stamp.isdigit() else None,
+        int(mono) / 1_000_000 if mono is not None and mono.isdigit() else None,
+        host.decode() if host else None,
+    )
+
+
 def parse_json_entry(text: str) -> JournalEntry:
     """One line of ``journalctl -o json``; raises JournalError with the reason."""
     try:

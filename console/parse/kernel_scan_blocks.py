@@ -28,7 +28,7 @@ from typing import cast
 from labconsole.model.link import LinkEvent
 from labconsole.parse.corosync_log import WORDS as QUORUM_WORDS
 from labconsole.parse.corosync_log import QuorumLineScan
-from labconsole.parse.kernel_journal import EXPORT_START
+from labconsole.parse.kernel_journal import EXPORT_START, plain_kernel_entry
 from labconsole.parse.kernel_line import register_pairs
 from labconsole.parse.kernel_reader import KernelLogReader
 from labconsole.parse.kernel_scan import (
@@ -64,6 +64,13 @@ _PLAIN_KERNEL = re.compile(
     rb"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?) "
     rb"([A-Za-z0-9][\w.-]*) kernel: ((?![\[\s])[ -~]{0,4000})\n"
 )
+# A ``journalctl -o json`` entry whose fields are all plain strings: printable ASCII without
+# a quote or backslash (the JSON text is then the value itself), no space between tokens.
+_JSON_VALUE = rb'"[ !#-\[\]-~]*"'
+_FLAT_JSON = re.compile(
+    rb'\{"[A-Za-z0-9_]+":' + _JSON_VALUE + rb'(?:,"[A-Za-z0-9_]+":' + _JSON_VALUE + rb')*\}\n')
+_JSON_PAIR = re.compile(rb'"([A-Za-z0-9_]+)":"([^"]*)"')
+MAX_FLAT_JSON = 16384
 MAX_CACHED_PAIRS = 4096  # register lines remembered (a storm repeats all but its counters)
 MAX_CACHED_LINE = 256  # longer lines are never register lines (register_pairs: 200 chars)
 _MISS = object()
@@ -219,6 +226,7 @@ class KernelBlockScan:
         self._elsewhere = (re.compile(b"|".join(re.escape(k) for k in elsewhere)).search
                            if elsewhere else None)
         self._links: dict[bytes, LinkOnly | None] = {}  # message -> link_only (bounded)
+        self._pending: tuple[bytes, int] | None = None  # a fast link line the reader skipped
         self._reader = KernelLogReader(default_year=default_year)
         self._sinks = ScanSinks(on_fact) if sinks is None else sinks
         self._detector = self._sinks.detector()
@@ -297,7 +305,7 @@ class KernelBlockScan:
                 return
             end = block.find(b"\n", at)
             end = size if end < 0 else end + 1
-            if not (self._fast_links and self._fast_link(block, start, end, size, finder)):
+            if not (self._fast_links and self._fast_link(block, start, end)):
                 self._line(block[start:end])
             pos = end
 
@@ -415,24 +423,82 @@ class KernelBlockScan:
         self._skipped = True
         return end
 
-    def _fast_link(self, block: bytes, start: int, end: int, size: int,
-                   finder: _Finder | _Hits) -> bool:
-        """The hit line ``block[start:end]`` when it states one link event and nothing else,
-        and the line after it is skipped: the event goes straight to the detector, with the
-        answer :meth:`_line` would give (the reader would parse the line only to have it
-        forgotten at the skip). Taken only when certain: a plain kernel line of a checked
-        shape, a message :func:`link_only` accepts, no follow, quorum or divert word in the
-        line, no keyword in the next line, no report being collected. False when not taken."""
-        m = _PLAIN_KERNEL.match(block, start, end)
-        if m is None or self._detector.collecting:
+    def _fast_link(self, block: bytes, start: int, end: int) -> bool:
+        """The hit line ``block[start:end]`` when it states one link event and nothing else:
+        the event goes straight to the detector, with the answer :meth:`_line` would give.
+        Taken only when certain: a plain short-iso kernel line of a checked shape or a JSON
+        journal entry of plain string fields, a message :func:`link_only` accepts, no follow,
+        quorum or divert word in the line, no report being collected. The reader reads the
+        line only if the next line is read with it as context (:meth:`_resume`; mostly the
+        next line is skipped and the reader forgets it). False when not taken."""
+        if self._detector.collecting:
             return False
-        after = block.find(b"\n", end, size)
-        at = finder.search(end)
-        if after < 0 or 0 <= at <= after:
-            return False  # the next line is not here, or not skipped
         if self._elsewhere is not None and self._elsewhere(block, start, end) is not None:
             return False
-        message = m[3]
+        event = (self._json_link(block, start, end) if block[start] == 0x7B  # "{"
+                 else self._plain_link(block, start, end))
+        if event is None:
+            return False
+        self.lines += 1
+        self._result.kernel_lines += 1
+        self._skipped = False
+        self._pending = (block[start:end], event.lineno)
+        self._detector.link_line(event)
+        return True
+
+    def _resume(self) -> None:
+        """Read the last fast link line into the reader as :meth:`_line` would have, now
+        that the line after it is read with it as the context: a record it might continue."""
+        pending, self._pending = self._pending, None
+        assert pending is not None
+        raw, lineno = pending
+        reader = self._reader
+        reader.lineno = lineno - 1
+        text = raw.decode("ascii")  # printable ASCII and its newline: _fast_link's shapes
+        plain = _PLAIN_KERNEL.match(raw) if raw[0] != 0x7B else None
+        if plain is None or reader.feed_kernel(text[:-1], plain[1].decode(), plain[2].decode(),
+                                               text[plain.end(2) + 9:-1]) is None:
+            reader.feed(text)
+
+    def _plain_link(self, block: bytes, start: int, end: int) -> LinkEvent | None:
+        """``_fast_link``'s event of a plain short-iso kernel line, read as ``feed_kernel``
+        reads it."""
+        m = _PLAIN_KERNEL.match(block, start, end)
+        if m is None:
+            return None
+        found = self._link_only(m[3])
+        if found is None:
+            return None
+        host = m[2].decode()
+        time = self._reader.kernel_head_time(m[1].decode(), host)
+        if time is None:
+            return None
+        device, state, detail = found
+        return LinkEvent(device, state, time, host, None, detail, self.lines + 1 - self.diverted)
+
+    def _json_link(self, block: bytes, start: int, end: int) -> LinkEvent | None:
+        """``_fast_link``'s event of a ``journalctl -o json`` kernel entry of plain string
+        fields, read as the reader reads it (the same fields ``json.loads`` gives: no escape,
+        no other type, a duplicate key's last value)."""
+        if end - start > MAX_FLAT_JSON or _FLAT_JSON.match(block, start, end) is None:
+            return None
+        fields = dict(_JSON_PAIR.findall(block, start, end))
+        message = fields.get(b"MESSAGE")
+        if message is None:
+            return None
+        found = self._link_only(message)
+        if found is None:
+            return None
+        entry = plain_kernel_entry(fields)
+        if entry is None:
+            return None
+        time, uptime, host = entry
+        device, state, detail = found
+        return LinkEvent(device, state, time, host, uptime, detail,
+                         self.lines + 1 - self.diverted)
+
+    def _link_only(self, message: bytes) -> LinkOnly | None:
+        """:func:`link_only` of a printable ASCII message, remembered."""
         found = self._links.get(message, _MISS)
         if found is _MISS:
             found = link_only(message.decode("ascii"))
@@ -440,19 +506,7 @@ class KernelBlockScan:
                 if len(self._links) >= MAX_CACHED_PAIRS:
                     self._links.clear()
                 self._links[message] = found
-        if found is None:
-            return False
-        host = m[2].decode()
-        time = self._reader.kernel_head_time(m[1].decode(), host)
-        if time is None:
-            return False
-        self.lines += 1
-        self._result.kernel_lines += 1
-        self._skipped = True
-        device, state, detail = cast(LinkOnly, found)
-        self._detector.link_line(
-            LinkEvent(device, state, time, host, None, detail, self.lines - self.diverted))
-        return True
+        return cast(LinkOnly | None, found)
 
     def _register_pairs(self, line: bytes) -> tuple[tuple[str, str], ...] | None:
         """``register_pairs`` of a register line without a clock, remembered."""
@@ -488,6 +542,9 @@ class KernelBlockScan:
             reader.lineno = self.lines - self.diverted - 1
             reader.forget()
             self._skipped = False
+            self._pending = None
+        elif self._pending is not None:
+            self._resume()
         # The reader strips the line terminator itself.
         text = raw.decode("utf-8", "surrogateescape") if text is None else text
         out = reader.feed_register(text) if self._follow and not self._full else None

@@ -96,6 +96,25 @@ AFTER_LINK = ["", "  TDH <f6>", "2024-06-03T00:00:09+0200 pve03 kernel: chatter"
               "\tbuffer_info[next_to_clean]:", HEAD.format(s=9) + "NIC Link is Up",
               # a hang head that reads as a register line of the link line before it
               "2024-06-03T00:00:0{s}+0200 pve03 kernel: Detected Tx Unit Hang <1>"]
+# journalctl -o json link entries: plain string fields (read without json.loads) and the
+# near misses json.loads reads otherwise (escapes, other types, spaces, duplicate keys).
+JSON_FIELDS = [
+    '"__REALTIME_TIMESTAMP":"171736560{s}414497"', '"__REALTIME_TIMESTAMP":171736560{s}414497',
+    '"__REALTIME_TIMESTAMP":"x{s}"', '"_SOURCE_MONOTONIC_TIMESTAMP":"12{s}414497"',
+    '"_HOSTNAME":"pve03"', '"_HOSTNAME":""', '"_HOSTNAME":"quorum1"', '"_HOSTNAME":"pve\\u0003"',
+    '"SYSLOG_IDENTIFIER":"kernel"', '"_TRANSPORT":"kernel"', '"_TRANSPORT":"syslog"',
+    '"PRIORITY":"6"', '"PRIORITY":6', '"_BOOT_ID":"ab{s}"', '"_TRANSPORT" : "kernel"',
+]
+JSON_MESSAGES = [
+    '"MESSAGE":"ixgbe 0000:08:00.1 enp8s0f1: NIC Link is Down"',
+    '"MESSAGE":"igb 0000:04:00.0 enp4s0: igb: enp4s0 NIC Link is Up 1000 Mbps Full Duplex"',
+    '"MESSAGE":"e1000e: eno2 NIC Link is Up \\"x\\""',
+    '"MESSAGE":"e1000e: eno2 NIC Link is Up\\n  TDH <1>"',
+    '"MESSAGE":"e1000e: eno2 NIC Link is Down caf\\u00e9"', '"MESSAGE":"  TDH <f6>"',
+    '"MESSAGE":[101,49,48,48,48,101,58,32,101,110,111,50,32,78,73,67,32,76,105,110,107,32,105,'
+    '115,32,85,112]', '"MESSAGE":"e1000e 0000:00:1f.6 eno1: Detected Tx Unit Hang <1>"',
+    '"MESSAGE":"e1000e: eno2 NIC Link is Up, Reset adapter unexpectedly"',
+]
 HEADS = ["Detected Hardware Unit Hang:", "Detected Tx Unit Hang", "NIC Link is Up 1000 Mbps",
          "Reset adapter unexpectedly", "NETDEV WATCHDOG: CPU: 1: transmit queue 0 timed out"]
 
@@ -130,6 +149,21 @@ def _link_lines(draw: st.DrawFn) -> str:
 
 
 @st.composite
+def _json_links(draw: st.DrawFn) -> str:
+    s = draw(st.integers(0, 9))
+    entries = []
+    for _ in range(draw(st.integers(1, 4))):
+        # a plain kernel link entry (by either kernel field), then perhaps a near miss
+        fields = [JSON_FIELDS[0], JSON_FIELDS[4], JSON_MESSAGES[draw(st.integers(0, 1))],
+                  *draw(st.sampled_from([JSON_FIELDS[8:10], JSON_FIELDS[8:9], JSON_FIELDS[9:10]])),
+                  *draw(st.lists(st.sampled_from(JSON_FIELDS[3:4]), max_size=1))]
+        fields += draw(st.lists(st.sampled_from(JSON_FIELDS + JSON_MESSAGES), max_size=2))
+        order = draw(st.permutations(fields))
+        entries.append("{" + ",".join(order).format(s=s) + "}")
+    return "\n".join(entries) + "\n"
+
+
+@st.composite
 def _log(draw: st.DrawFn) -> bytes:
     profile = draw(st.sampled_from(sorted(PROFILES)))
     fmt = draw(st.sampled_from([PROFILES[profile].fmt, *FORMATS]))
@@ -144,6 +178,9 @@ def _log(draw: st.DrawFn) -> bytes:
     for _ in range(draw(st.integers(0, 4))):
         at = draw(st.integers(0, len(lines)))
         lines.insert(at, draw(_link_lines()))
+    for _ in range(draw(st.integers(0, 3))):
+        at = draw(st.integers(0, len(lines)))
+        lines.insert(at, draw(_json_links()))
     if draw(st.booleans()):  # a link line as the last line, without its newline
         lines.append(HEAD.format(s=9) + draw(st.sampled_from(LINKS)))
     return "".join(lines).encode("utf-8", errors="surrogateescape")
@@ -175,7 +212,7 @@ def _shortcuts_off() -> contextlib.ExitStack:
     stack.enter_context(mock.patch.object(
         KernelBlockScan, "_end_of_block", lambda self, block, pos, size, finder: pos))
     stack.enter_context(mock.patch.object(
-        KernelBlockScan, "_fast_link", lambda self, block, start, end, size, finder: False))
+        KernelBlockScan, "_fast_link", lambda self, block, start, end: False))
     stack.enter_context(mock.patch.object(
         KernelLogReader, "feed_kernel", lambda self, text, stamp, host, message: None))
     return stack
@@ -211,6 +248,34 @@ def test_fast_scan_equals_line_by_line_scan(
     path.write_bytes(data)
     with (mock.patch.object(opener, "BLOCK_BYTES", block),
           mock.patch.object(scanner, "MAX_CEF", max_cef)):
+        fast = _scan(path, events=events)
+        if events:
+            assert fast == _blocks_line_by_line(path, block)
+        else:
+            assert fast == _line_by_line(path)
+
+
+@st.composite
+def _link_log(draw: st.DrawFn) -> bytes:
+    """Link lines and entries of every shape and near miss, a little chatter between."""
+    parts = ["2024-06-03T00:00:00+0200 pve03 kernel: a kernel log\n"]
+    parts += draw(st.lists(st.one_of(_link_lines(), _json_links(), st.sampled_from([
+        "2024-06-03T00:00:01+0200 pve03 kernel: chatter\n", "  TDH <f6>\n",
+        HEAD.format(s=2) + "Detected Hardware Unit Hang:\n"])), min_size=1, max_size=12))
+    return "".join(parts).encode("utf-8", errors="surrogateescape")
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=_link_log(), block=st.sampled_from([61, 1 << 20]), events=st.booleans())
+def test_link_lines_read_straight_equal_the_line_path(
+    data: bytes, block: int, events: bool, tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Link lines and JSON link entries the block scan reads straight into the tally (and
+    their near misses, which it must read the long way) give the line path's answer."""
+    path = tmp_path_factory.mktemp("links") / "log"
+    path.write_bytes(data)
+    with mock.patch.object(opener, "BLOCK_BYTES", block):
         fast = _scan(path, events=events)
         if events:
             assert fast == _blocks_line_by_line(path, block)
