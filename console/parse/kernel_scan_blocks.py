@@ -305,7 +305,10 @@ class KernelBlockScan:
                 return
             end = block.find(b"\n", at)
             end = size if end < 0 else end + 1
-            if not (self._fast_links and self._fast_link(block, start, end)):
+            # Only a line found by a link word ("Link is ", "link up", ...: "ink" after its
+            # first letter) is tried: the corosync and CEF lines of a busy mix are not.
+            if not (self._fast_links and block.startswith(b"ink", at + 1)
+                    and self._fast_link(block, start, end)):
                 self._line(block[start:end])
             pos = end
 
