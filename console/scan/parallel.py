@@ -433,7 +433,11 @@ def _split_errors(report: list[str]) -> tuple[list[str], int]:
 
 
 def part_count(size: int) -> int:
-    """How many parts a regular file of ``size`` bytes is scanned in (1: one process)."""
+    """How many parts a regular file of ``size`` bytes is scanned in (1: one process): one per
+    CPU that is free (the CPUs this process may use less the 1-minute load average: on a
+    machine whose CPUs are all busy, parts only add their overhead), at most
+    :data:`MAX_PARTS`, none under :data:`MIN_PART_BYTES`. ``$LABCONSOLE_SCAN_PARTS`` decides
+    instead when set."""
     wanted = os.environ.get(PARTS_ENV)
     if wanted is not None:
         with contextlib.suppress(ValueError):
@@ -442,7 +446,12 @@ def part_count(size: int) -> int:
         cpus = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         cpus = os.cpu_count() or 1
-    return max(1, min(cpus, MAX_PARTS, size // MIN_PART_BYTES))
+    try:
+        busy = os.getloadavg()[0]
+    except OSError:
+        busy = 0.0
+    free = 1 + int(max(0.0, cpus - busy) + 0.5)  # this scan's own CPU, and the idle ones
+    return max(1, min(cpus, free, MAX_PARTS, size // MIN_PART_BYTES))
 
 
 def _boundaries(path: str, size: int, count: int) -> list[int]:

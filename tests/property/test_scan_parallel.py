@@ -131,6 +131,13 @@ def test_gzip_and_small_inputs_are_scanned_in_one_process(tmp_path: Path) -> Non
         assert parallel.part_count(100) == 4  # the benchmarks' override
     with mock.patch.dict("os.environ", clear=True):
         assert parallel.part_count(parallel.MIN_PART_BYTES - 1) == 1
+        big = parallel.MIN_PART_BYTES * 8
+        with (mock.patch("os.sched_getaffinity", return_value={0, 1}),
+              mock.patch("os.getloadavg", return_value=(0.3, 0.0, 0.0))):
+            assert parallel.part_count(big) == 2  # a CPU is free: a part for it
+        with (mock.patch("os.sched_getaffinity", return_value={0, 1}),
+              mock.patch("os.getloadavg", return_value=(4.5, 0.0, 0.0))):
+            assert parallel.part_count(big) == 1  # every CPU busy: one process
     gz = tmp_path / "storm.log.gz"
     gz.write_bytes(gzip.compress(_storm(20).encode()))
     never = mock.Mock(side_effect=AssertionError("a gzip input was split"))
