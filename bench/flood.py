@@ -279,7 +279,10 @@ async def _inprocess(plan: FloodPlan, rec_path: Path, keys: bool) -> FloodStats:
         start = time.monotonic()
         cpu0, last = time.process_time(), start
         next_key = start + KEY_EVERY_S
-        while not source.done and time.monotonic() - start < plan.seconds * 20 + 30:
+        # Bounded; and not past the app's end (an exception ends it and run_test re-raises it
+        # on the way out, rather than this loop keying a dead app until the bound).
+        while not source.done and app.is_running \
+                and time.monotonic() - start < plan.seconds * 20 + 30:
             await asyncio.sleep(0.05)  # not pilot.pause(): it waits for an idle CPU
             now = time.monotonic()
             if now - last >= 1.0:

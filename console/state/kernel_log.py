@@ -258,27 +258,29 @@ class KernelLogStore:
             self.archive = None
 
     # Cheap per-line facts (no disk) -------------------------------------------------------
-    def _ix(self, seq: int) -> int:
-        ix = seq - self._base
-        if ix < 0:
-            raise IndexError(f"line {seq} was forgotten (the oldest kept is {self._base})")
-        return ix
-
+    # A line forgotten (older than ``history``) that a view still holds until its next sync
+    # (a frame drawn in between, a view built in a worker thread) reads as no node, the
+    # oldest kept line's time and no episode: harmless, and cut at that sync.
     def node_of(self, seq: int) -> str:
-        return self._node_names[self._line_node[self._ix(seq)]]
+        ix = seq - self._base
+        return self._node_names[self._line_node[ix]] if ix >= 0 else ""
 
     def time_of(self, seq: int) -> float:
         """The line's time as epoch seconds."""
-        return self._line_at[self._ix(seq)]
+        ix = seq - self._base
+        return self._line_at[ix if ix >= 0 else 0]
 
     def episode_of(self, seq: int) -> int | None:
-        eid = self._line_episode[self._ix(seq)]
+        ix = seq - self._base
+        eid = self._line_episode[ix] if ix >= 0 else -1
         return None if eid < 0 else eid
 
     def entry(self, seq: int) -> LogEntry:
         """Line ``seq``, from memory or read back from the archive (IndexError if gone)."""
         if seq > self._seq:
             raise IndexError(f"line {seq} does not exist yet (last is {self._seq})")
+        if seq < self._base:
+            raise IndexError(f"line {seq} is older than the {self.history:,} lines kept")
         first = self.first_seq
         if seq >= first:
             try:

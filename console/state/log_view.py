@@ -28,7 +28,7 @@ from typing import overload
 
 from labconsole.state.kernel_log import EpisodeRef, KernelLogStore, LogEntry, aware
 from labconsole.state.line_archive import timestamp
-from labconsole.state.log_index import CODE, row_index
+from labconsole.state.log_index import CODE, RowIndex, row_index
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 # A text query over more archived lines than this reads them all back from disk (about 1 s per
@@ -228,19 +228,42 @@ class LogView:
             if getattr(self.store, "generation", 0) != self._generation:
                 self.rebuild()
                 return len(self.codes)
-            row_index(self.store).sync()
+            index = row_index(self.store)
+            index.sync()
+            if not self.expanded and type(index) is RowIndex and index.last == \
+                    self.store.last_seq:
+                return self._extend(index)
         before = len(self.codes)
         last = self.store.last_seq
+        # Lines the store forgets meanwhile (a view built in a worker thread while the
+        # pipeline goes on) read as harmless (``KernelLogStore.node_of``); the next sync
+        # cuts them.
         for seq in range(max(self._last_seq + 1, oldest), last + 1):
-            try:
-                self._take(seq)
-            except IndexError:
-                # Forgotten meanwhile (a view built in a worker thread while the pipeline
-                # goes on): left out here, and the next sync cuts up to the oldest line.
-                if seq >= self.store.oldest_seq:
-                    raise
+            self._take(seq)
         self._last_seq = max(self._last_seq, last)
         return len(self.codes) - before
+
+    def _extend(self, index: RowIndex) -> int:
+        """``sync`` of an unfiltered view with every episode folded: its new rows are the
+        index's rows of the node after the view's last line (one array copy, no pass over
+        the new lines in Python)."""
+        rows = index.folded.get(self.query.node)
+        last = index.last
+        if rows is None or last <= self._last_seq:
+            self._last_seq = max(self._last_seq, last)
+            return 0
+        tail = rows[bisect_left(rows, 2 * self._last_seq + 2, key=index.sort_key):]
+        if tail and min(tail) < 0:  # headers of episodes that began since
+            for code in tail:
+                if code < 0:
+                    eid = -code - 1
+                    self._headed.add(eid)
+                    self._head_at[eid] = index.head[eid]
+        if self.codes.typecode != tail.typecode:  # empty rows of a node not seen yet
+            self.codes = array(tail.typecode, self.codes)
+        self.codes += tail
+        self._last_seq = last
+        return len(tail)
 
     def _key(self, code: int) -> int:
         """Rows' order: a line by its number, a header just before its line."""

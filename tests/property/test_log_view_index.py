@@ -82,6 +82,8 @@ def _check(view: LogView) -> None:
     view.sync()
     expected = full_pass(view)
     assert list(view.codes) == expected
+    # Where each header sits, as the view keeps it for cutting forgotten lines later.
+    assert {-c - 1 for c in view.codes if c < 0} <= view._head_at.keys()
     for eid in range(len(view.store.episodes)):
         code = -eid - 1
         assert view.row_for_episode(eid) == (expected.index(code) if code in expected else None)

@@ -283,16 +283,29 @@ def test_dropped_records_are_gone_and_the_rest_read_back_alike() -> None:
 
 def test_store_forgets_lines_beyond_its_history() -> None:
     store = KernelLogStore(capacity=4, history=16)
+    view = LogView(store)
     try:
         for i in range(60):
             node, text, at = plain(i)
             store.add(node, text, at)
+            if i == 10:
+                view.rebuild()
+        # A frame drawn before the view's next sync reads rows of forgotten lines: no raise
+        # (the pane drew rows[0] and died, found by the 5-minute flood benchmark).
+        assert "older than" in view.rows[0].text() and view.rows[-1].at is not None
+        view.sync()
+        assert list(view.codes) == list(range(store.oldest_seq, 61))
         assert store.last_seq == 60
         assert 16 <= store.last_seq - store.oldest_seq + 1 <= 17  # a sixteenth at a time
         assert store.forgotten == store.oldest_seq - 1
         assert store.dropped - store.archived == store.forgotten  # the pane says so
-        with pytest.raises(IndexError):
-            store.node_of(store.oldest_seq - 1)
+        gone = store.oldest_seq - 1
+        with pytest.raises(IndexError, match="older than the 16 lines kept"):
+            store.entry(gone)
+        # A view holding it until its next sync draws a row saying so, never raises.
+        shown = store.shown_entry(gone)
+        assert "older than the 16 lines kept" in shown.line.raw and shown.node == ""
+        assert shown.at.timestamp() == store.time_of(store.oldest_seq)
         assert store.entry(store.oldest_seq).line.raw == plain(store.oldest_seq - 1)[1]
         with pytest.raises(ValueError, match="history"):
             KernelLogStore(capacity=10, history=5)
