@@ -30,6 +30,7 @@ from datetime import datetime
 
 from labconsole.model.kernel_line import KernelLine
 from labconsole.model.quorum_event import MembershipSeen, QuorumEvent, QuorumEventKind
+from labconsole.parse.fast_syslog_head import FastSyslogHeads
 from labconsole.parse.kernel_journal import JournalError, parse_json_entry
 from labconsole.parse.kernel_reader import split_glued
 from labconsole.parse.syslog_header import bsd_time, host_or_none, parse_syslog_header
@@ -216,14 +217,23 @@ class QuorumFactReader:
     def __init__(self, default_year: int | None = None) -> None:
         self.default_year = default_year
         self._last: dict[str | None, tuple[str, tuple[str, ...], datetime | None]] = {}
+        self._heads = FastSyslogHeads(self._split, source_of)
 
     def feed_line(self, text: str, lineno: int = 0) -> list[QuorumEvent]:
         """One physical line in any text form; records glued onto it (lost newlines) are
         split on their headers and read one by one."""
         facts: list[QuorumEvent] = []
         for part in split_glued(text) if len(text) <= MAX_TEXT else [text]:
-            facts += facts_in_line(part, default_year=self.default_year, lineno=lineno)
+            # facts_in_line(part), its header split by the checked fast path
+            message, host, at, source = (self._heads.split(part) if len(part) <= MAX_TEXT
+                                         else _split_header(part, self.default_year))
+            if message is not None:
+                facts += facts_in_message(message, host=host, at=at, source=source,
+                                          lineno=lineno)
         return self._fresh(facts)
+
+    def _split(self, text: str) -> tuple[str | None, str | None, datetime | None, str | None]:
+        return _split_header(text, self.default_year)
 
     def feed_message(self, message: str, *, host: str | None, at: datetime | None,
                      source: str | None = None, lineno: int = 0) -> list[QuorumEvent]:

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from bench.loggen import FORMATS, PROFILES, write_log
 from labconsole.parse import corosync_log
 from labconsole.parse.corosync_log import facts_in_line, might_state_fact
+from labconsole.parse.fast_syslog_head import FastSyslogHeads
 from labconsole.parse.kernel_reader import KernelLogReader
 from labconsole.parse.kernel_scan import scan_kernel_lines
 from labconsole.parse.kernel_scan_blocks import KernelBlockScan, scan_kernel_blocks
@@ -64,6 +65,17 @@ ODD_LINES = [
     HEAD.format(s=1) + "NIC Link is Up <1>", HEAD.format(s=1) + "TDH <f6>",
     HEAD.format(s=1) + "buffer_info[next_to_clean]:", HEAD.format(s=1) + "plain chatter",
     "2024-06-03T00:00:01+0200 pve04 kernel: e1000e 0000:00:1f.6 eno1: NIC Link is Up",
+    # corosync / pmxcfs headers the fast split must read as parse_syslog_header does, or not
+    "2024-06-03T00:00:0{s}+0200 pve03 corosync[9]:   [KNET  ] link: host: 2 link: 0 is down",
+    "2024-06-03T00:00:0{s}Z pve_3 corosync:   [QUORUM] This node is within the primary "
+    "component and will provide service.",
+    "2024-06-03T00:00:0{s}.123456789+02:00 pve03 pmxcfs[12345678901]: [status] notice: node "
+    "lost quorum",
+    "2024-13-45T00:00:0{s}+0200 pve03 corosync[9]:   [KNET  ] link: host: 2 link: 0 is up",
+    "2024-06-03T00:00:0{s}+0200 pve03 pacemaker-controld[7]: notice: Node pve02 state is now "
+    "lost",
+    "2024-06-03T00:00:0{s}+0200 pve03 corosync[9]: 2024-06-03T00:00:01+0200 pve04 corosync[9]: "
+    "[KNET  ] host: 3 link: 1 is down",
 ]
 # Link lines: the plain shapes the block scan reads straight into the tally, and near misses
 # that must go the long way (another keyword or word in the line or in the host, a register
@@ -211,6 +223,8 @@ def _shortcuts_off() -> contextlib.ExitStack:
         KernelBlockScan, "_register_run", lambda self, block, pos, size, finder: pos))
     stack.enter_context(mock.patch.object(
         KernelBlockScan, "_end_of_block", lambda self, block, pos, size, finder: pos))
+    stack.enter_context(mock.patch.object(
+        FastSyslogHeads, "split", lambda self, text: self._slow(text)))
     stack.enter_context(mock.patch.object(
         KernelBlockScan, "_fast_link", lambda self, block, start, end: False))
     stack.enter_context(mock.patch.object(

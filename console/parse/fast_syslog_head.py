@@ -1,0 +1,81 @@
+"""A faster header split for the corosync / pmxcfs lines of a ``journalctl -o short-iso`` log.
+
+A corosync-heavy log has tens of thousands of lines that can state a quorum fact, each read by
+``parse_syslog_header``, which tries every syslog form in turn. Nearly all of them are
+``STAMP HOST APP[PID]: MESSAGE`` with one stamp shape, host and program.
+:class:`FastSyslogHeads` reads those with one regular expression and a stamp cache, the way
+:class:`~labconsole.parse.fast_head.FastHeads` reads kernel lines: the first line of each
+shape (the stamp with its digits masked, the host, the program) is split both ways and the
+shape is used only when the answers are equal; every ``VERIFY_EVERY``-th fast answer is
+checked again, and one difference turns the fast path off for good.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+
+from labconsole.parse.fast_head import MAX_SHAPES, MAX_STAMPS, VERIFY_EVERY
+from labconsole.parse.syslog_header import parse_iso_time
+
+# (message, host, time, source) as corosync_log's header split returns it.
+Split = tuple[str | None, str | None, datetime | None, str | None]
+
+_FAST = re.compile(
+    r"(?P<stamp>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?)"
+    r" (?P<host>[A-Za-z0-9][\w.-]*) (?P<app>[A-Za-z][\w.-]*)(?:\[\d{1,10}\])?: "
+)
+_MASK = str.maketrans("0123456789", "dddddddddd")
+
+
+class FastSyslogHeads:
+    """``split(text)`` returns what ``slow(text)`` returns; ``source`` names a program."""
+
+    __slots__ = ("_count", "_shapes", "_slow", "_source", "_times", "enabled")
+
+    def __init__(self, slow: Callable[[str], Split], source: Callable[[str], str | None]) -> None:
+        self._slow = slow
+        self._source = source
+        self.enabled = True
+        self._shapes: dict[tuple[str, str, str], bool] = {}
+        self._times: dict[str, datetime | None] = {}
+        self._count = 0
+
+    def split(self, text: str) -> Split:
+        if not self.enabled:
+            return self._slow(text)
+        m = _FAST.match(text)
+        if m is None:
+            return self._slow(text)
+        stamp, host, app = m["stamp"], m["host"], m["app"]
+        shape = (stamp.translate(_MASK), host, app)
+        trusted = self._shapes.get(shape)
+        if trusted is False:
+            return self._slow(text)
+        time = self._time(stamp)
+        if time is None:
+            return self._slow(text)
+        fast: Split = (text[m.end():].rstrip("\r\n"), host, time, self._source(app))
+        self._count += 1
+        if trusted is None or self._count % VERIFY_EVERY == 0:
+            return self._verify(text, fast, shape)
+        return fast
+
+    def _time(self, stamp: str) -> datetime | None:
+        times = self._times
+        if stamp in times:
+            return times[stamp]
+        if len(times) >= MAX_STAMPS:
+            times.clear()
+        time = times[stamp] = parse_iso_time(stamp)
+        return time
+
+    def _verify(self, text: str, fast: Split, shape: tuple[str, str, str]) -> Split:
+        slow = self._slow(text)
+        same = slow == fast
+        if shape not in self._shapes and len(self._shapes) < MAX_SHAPES:
+            self._shapes[shape] = same
+        elif not same:
+            self.enabled = False  # a trusted shape answered differently: stop guessing
+        return slow
