@@ -596,7 +596,10 @@ class _Workers:
         sys.stdout.flush()
         sys.stderr.flush()
         for i in range(1, len(self.plan)):
-            pid = os.fork()
+            try:
+                pid = os.fork()
+            except OSError as exc:  # no more processes: the caller scans in one
+                raise _Unmergeable(f"cannot start a worker: {exc}") from exc
             if pid == 0:  # the child: never returns
                 code = 1
                 try:

@@ -163,3 +163,23 @@ def test_hang_episodes_written_out_read_back_the_same(tmp_path: Path) -> None:
     scan_command.write_json([spilled, want], scan_command._Output(out))
     text = json.dumps({"files": [spilled.to_json(), want.to_json()]}, ensure_ascii=False)
     assert out.getvalue() == (json_visible(text) + "\n").encode()
+
+
+def test_a_worker_that_cannot_start_or_fails_leaves_the_scan_to_one_process(
+    tmp_path: Path,
+) -> None:
+    """No fork (a process limit) or a worker that dies: the same report, from one process."""
+    path = tmp_path / "storm.log"
+    path.write_text(_storm(60))
+    want = _single(path)
+    with mock.patch("os.fork", side_effect=OSError(11, "Resource temporarily unavailable")):
+        got, outcomes = _in_parts(path, 3, fork=True)
+    assert got == want and outcomes == [None]
+    # the first part runs in this process: a bug there is not hidden by the fallback
+    with (mock.patch.object(parallel._PartScan, "run", side_effect=RuntimeError("boom")),
+          pytest.raises(RuntimeError)):
+        _in_parts(path, 3, fork=False)
+    died = mock.patch.object(parallel._Workers, "_work", side_effect=SystemExit(3))
+    with died:
+        got, outcomes = _in_parts(path, 3, fork=True)
+    assert got == want and outcomes == [None]
