@@ -14,6 +14,7 @@ from bench import (
     flood,
     lab_latency,
     prefilter,
+    replay,
     scale,
     scan_throughput,
     startup,
@@ -36,7 +37,9 @@ BENCHMARKS: dict[str, Benchmark] = {
     scale.NAME: scale.run,
     cef_flood.NAME: cef_flood.run,
     vote_screen.NAME: vote_screen.run,
+    replay.NAME: replay.run,
 }
 # Run when no name is given; lab, flood and scale build network namespaces as root and take
-# minutes, so they run only on request.
+# minutes, so they run only on request; so does replay (minutes of tmux sessions on 1M-line
+# files, and the "before" side's event replay takes 1-2 minutes a file).
 DEFAULT = (scan_throughput.NAME, startup.NAME, prefilter.NAME, ui_memory.NAME)

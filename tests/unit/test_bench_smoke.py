@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import BENCHMARKS, prefilter, scan_throughput, startup
+from bench import BENCHMARKS, DEFAULT, prefilter, replay, scan_throughput, startup
 from bench.__main__ import main as bench_main
 from bench.chunked_scan import scan_kernel_stream
 from bench.config import BenchConfig
@@ -206,6 +206,27 @@ def test_startup_benchmark_smoke(tmp_path: Path) -> None:
                  "labconsole scan (1k lines)", "run_test: import + mount"):
         _sane_timing_row(rows[what])
     assert len(result.targets) == 1 and result.targets[0].met is not None, result.notes
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_replay_benchmark_smoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One small mix (about 5 s: labconsole and, where installed, lnav in tmux): the marker
+    line is seen, labconsole's replay reaches its end, the figures and targets are filled."""
+    monkeypatch.setattr(replay, "PROFILES", ("classic",))
+    monkeypatch.delenv("LABCONSOLE_BENCH_BASELINE", raising=False)
+    result = replay.run(BenchConfig(sizes=(2000,), repeat=1, cache_dir=tmp_path,
+                                    install=False))
+    rows = {str(r["tool"]): r for r in result.rows}
+    ours = rows["labconsole"]
+    assert 0 < float(ours["newest line s"]) <= float(ours["all facts s"]), result.notes
+    assert int(ours["lines/s"]) > 0 and float(ours["peak RSS MB"]) > 10
+    assert {t.name for t in result.targets} == {
+        "first frame (newest line), slowest mix", "peak RSS",
+        "all lines and facts in, slowest mix"}
+    assert "replay" in BENCHMARKS and "replay" not in DEFAULT
+    path, lines = replay.marked_log(tmp_path, 2000, "classic")
+    assert path.read_text().splitlines()[-1].endswith(replay.END_MARKER)
+    assert lines == len(path.read_text().splitlines())
 
 
 def test_prefilter_experiment_smoke(tmp_path: Path) -> None:
