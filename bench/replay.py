@@ -207,7 +207,8 @@ def run(cfg: BenchConfig) -> BenchResult:
                 seen: list[Seen] = []
                 for i in range(runs):
                     try:
-                        seen.append(watch(tmux, f"lc-replay-{os.getpid()}-{i}",
+                        socket = f"lc-replay-{os.getpid()}-{profile}-{len(result.rows)}-{i}"
+                        seen.append(watch(tmux, socket,
                                           [*argv, str(path)], env=env,
                                           until_done=until_done))
                     except (TimeoutError, subprocess.SubprocessError, ValueError) as exc:

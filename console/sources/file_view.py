@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import threading
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -33,6 +34,12 @@ from labconsole.state.file_lines import FileLines
 from labconsole.state.file_log import FileLogStore
 
 FACTS_BLOCK = 1 << 18  # bytes of the file per facts step (about 2,500 lines)
+REDRAW_S = 0.5  # the pane's rows are rebuilt at most this often during the facts pass
+# The facts pass works this long between turns of the UI: each turn may redraw the timeline
+# (tens of ms with thousands of entries), so a turn per block left the pass a fraction of
+# the time; 0.1 s keeps keys answered within about that.
+FACTS_SLICE_S = 0.1
+FIRST_FRAME_S = 0.05  # the facts pass waits this long after the index, for the first frame
 _HIT = re.compile("|".join(re.escape(w) for w in HIT_WORDS).encode())
 _FOLLOW = re.compile("|".join(re.escape(w) for w in FOLLOW_WORDS).encode())
 # Every line that can state a fact holds one of these (the scan's words, and CEF records).
@@ -73,11 +80,31 @@ class FileViewSource:
         self.source = f"file:{store.lines.path.name}"
         self._follow = 0
         self._finder = LineFinder(_CANDIDATE_WORDS)
+        self._told = float("-inf")
+        # The index is built from now on, while the app is still importing and mounting.
+        self._indexing = threading.Thread(target=self._build_index, name="file-index",
+                                          daemon=True)
+        self._index_error: BaseException | None = None
+        self._indexing.start()
 
-    def _tell(self, progress: str | None) -> None:
+    def _build_index(self) -> None:
+        try:
+            self.store.lines.build_index()
+        except BaseException as exc:  # shown by run(), in the pipeline, as a source failure
+            self._index_error = exc
+
+    def _tell(self, progress: str | None, *, now: bool = True, rows: bool = True) -> None:
+        """Show the progress; the rows the pane shows are rebuilt at most every
+        ``REDRAW_S`` (each rebuild copies the rows of the whole file: a few ms at 1M lines,
+        but at each of 400 blocks it took most of the time)."""
+        loop = asyncio.get_running_loop()
+        if not now and loop.time() < self._told + REDRAW_S:
+            return
+        self._told = loop.time()
         self.control.progress = progress
         self.store.progress = progress
-        self.store.generation += 1
+        if rows:
+            self.store.touch()
         if self.notify is not None:
             self.notify({"log", "health"})
 
@@ -92,21 +119,26 @@ class FileViewSource:
 
     async def _index(self) -> None:
         lines = self.store.lines
-        task = asyncio.ensure_future(asyncio.to_thread(lines.build_index))
-        while not task.done():
-            await asyncio.wait({task}, timeout=0.1)
-            self._tell(f"indexing {lines.progress:.0%}")
-        task.result()
+        while self._indexing.is_alive():
+            # The rows are all known once the lines are counted (their text is read when
+            # drawn): only the progress moves.
+            self._tell(f"indexing {lines.progress:.0%}", rows=False, now=False)
+            await asyncio.sleep(0.02)
+        if self._index_error is not None:
+            raise self._index_error
         c = self.control
         c.total = lines.count
         if lines.count:
             c.start = datetime.fromtimestamp(self.store.time_of(1), timezone.utc)
             c.end = datetime.fromtimestamp(self.store.time_of(lines.count), timezone.utc)
         self._tell("facts 0%")
+        await asyncio.sleep(FIRST_FRAME_S)  # the newest lines are drawn before the facts pass
 
     async def _facts(self, emit: Emit) -> None:
         lines, store, c = self.store.lines, self.store, self.control
+        loop = asyncio.get_running_loop()
         first = 1
+        slice_start = loop.time()
         while first <= lines.count:
             while c.paused:
                 c._wake.clear()
@@ -120,8 +152,10 @@ class FileViewSource:
             store.settle(last)
             c.index = last
             c.position = datetime.fromtimestamp(store.time_of(last), timezone.utc)
-            self._tell(f"facts {last / lines.count:.0%}")
-            await asyncio.sleep(0)
+            self._tell(f"facts {last / lines.count:.0%}", now=False)
+            if loop.time() - slice_start >= FACTS_SLICE_S:
+                await asyncio.sleep(0)  # the UI's turn (a redraw, a key)
+                slice_start = loop.time()
             first = last + 1
 
     async def _block(self, emit: Emit, block: bytes, base: int, first: int,

@@ -44,7 +44,7 @@ from labconsole.state.kernel_log import (
     line_severity,
 )
 from labconsole.state.line_archive import timestamp
-from labconsole.state.log_index import RowIndex
+from labconsole.state.log_index import CODE, RowIndex
 
 # The host of a line whose header is an ISO stamp (journalctl -o short-iso, rsyslog) or an
 # RFC 3164 stamp (syslog, journalctl short), as ``parse_syslog_header`` reads it for these.
@@ -71,9 +71,11 @@ _STAMP_AT_START = re.compile(_STAMP)
 _ISO_AT_START = re.compile(
     rb"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?) ")
 _ISO_CHECKS = 64  # lines whose ISO time is checked against own_time's
+_SETTLE_SPAN = 10_000_000  # an episode spanning more lines than this is not looked back for
 _LOOK_BACK = 64  # lines searched back for the time of a line that carries none
 _CACHE = 8192
 _MISS = object()
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 class FileLogStore(KernelLogStore):
@@ -87,7 +89,7 @@ class FileLogStore(KernelLogStore):
         self.year = year
         self.names = names
         self.settled = 0  # lines whose node and episode are final
-        self.generation = 0  # bumped when rows already shown may have changed
+        self._bumps = 0
         self.progress: str | None = None  # "indexing 40%", "facts 43%" (the pane's title)
         self._expect = 0
         self._fed: dict[str, int] = {}  # node -> the last line its reader was given
@@ -105,6 +107,30 @@ class FileLogStore(KernelLogStore):
         self._node_id(fallback_node)
 
     # What the pane and the row index read --------------------------------------------------
+    @property
+    def generation(self) -> int:
+        """Moves when rows already built may have changed: lines indexed, or ``touch``."""
+        return self._bumps * (1 << 40) + self.lines.count
+
+    def touch(self) -> None:
+        """Rows built so far are out of date (lines settled: their episodes are known)."""
+        self._bumps += 1
+
+    def episode_lines_between(self, first: int, last: int) -> list[int]:
+        """The lines ``first..last`` that belong to an episode, in order."""
+        from bisect import bisect_left, bisect_right
+
+        found: list[int] = []
+        for ref in reversed(self.episodes):
+            if ref.last_seq < first:
+                if ref.first_seq < first - _SETTLE_SPAN:
+                    break  # episodes start in line order; none before can reach ``first``
+                continue
+            seqs = ref.seqs
+            found.extend(seqs[bisect_left(seqs, first):bisect_right(seqs, last)])
+        found.sort()
+        return found
+
     @property
     def nodes(self) -> list[str]:
         return sorted(self._seen or {self._guess_node})
@@ -145,6 +171,8 @@ class FileLogStore(KernelLogStore):
 
     def time_of(self, seq: int) -> float:
         for back in range(seq, max(0, seq - _LOOK_BACK), -1):
+            if not self.lines.ready(back):
+                continue
             t = self._own_time(back)
             if t is not None:
                 return t
@@ -203,6 +231,10 @@ class FileLogStore(KernelLogStore):
     def entry(self, seq: int) -> LogEntry:
         if not 1 <= seq <= self.lines.count:
             raise IndexError(f"line {seq} is not in the file (1..{self.lines.count})")
+        if not self.lines.ready(seq):  # scrolled up while the index is being built
+            text = f"<line {seq}: indexing the file, {self.lines.progress:.0%}>"
+            return LogEntry(seq=seq, node=self.node_of(seq), at=_EPOCH, severity="info",
+                            line=KernelLine(raw=text, message=text, lineno=seq))
         eid = self.episode_of(seq)
         found = self._entries.get(seq)
         if found is not None and found.episode_id == eid:
@@ -225,7 +257,7 @@ class FileLogStore(KernelLogStore):
         return self.entry(seq)
 
     def raw(self, seq: int) -> str:
-        return self.lines.text(seq)
+        return self.lines.text(seq) if self.lines.ready(seq) else ""
 
     # What the facts pass writes -----------------------------------------------------------
     def _node_id(self, node: str) -> int:
@@ -406,11 +438,36 @@ class FileRowIndex(RowIndex):
         self.taken = 0
 
     def sync(self) -> None:
+        """Take in the newly settled lines: those of one node outside any episode as whole
+        ranges (``array.extend`` of a ``range``: C speed), the others one by one."""
         store = self.store
-        for seq in range(self.taken + 1, store.settled + 1):
-            self._take(seq, store.node_of(seq), store.episode_of(seq))
-        self.taken = max(self.taken, store.settled)
+        first, last = self.taken + 1, store.settled
+        if last >= first and len(store.nodes) == 1:
+            node = store.node_of(first)
+            pos = first
+            for seq in store.episode_lines_between(first, last):
+                self._extend(node, pos, seq)
+                self._take(seq, node, store.episode_of(seq))
+                pos = seq + 1
+            self._extend(node, pos, last + 1)
+        else:
+            for seq in range(first, last + 1):
+                self._take(seq, store.node_of(seq), store.episode_of(seq))
+        self.taken = max(self.taken, last)
         self.last = max(self.last, store.last_seq)
+
+    def _extend(self, node: str, start: int, stop: int) -> None:
+        """Lines ``start..stop - 1`` of ``node``, none in an episode."""
+        if stop <= start:
+            return
+        folded = self.folded.get(node)
+        if folded is None:
+            folded = self.folded[node] = array(CODE)
+            self.episodes[node] = set()
+        lines = range(start, stop)
+        folded.extend(lines)
+        self.folded[None].extend(lines)
+        self.opened.extend(lines)
 
     def episode_lines(self, eid: int) -> list[int]:
         return [s for s in self.store.episode(eid).seqs if s <= self.taken]

@@ -123,3 +123,18 @@ def test_each_line_belongs_to_the_host_of_its_header(tmp_path: Path) -> None:
     assert [store.node_of(n) for n in range(1, 7)] == [
         "file:merged", "pve01", "pve01", "pve02", "pve01", "pve02"]
     assert store.nodes == ["file:merged", "pve01", "pve02"]
+
+
+def test_the_newest_lines_are_readable_before_the_index_reaches_them(tmp_path: Path) -> None:
+    path = tmp_path / "x.log"
+    path.write_text("".join(f"line {n}\n" for n in range(1, 101)))
+    lines = FileLines(path)
+    total = lines._count_lines(64)
+    lines._index_tail(total, 40)  # the last few lines, as build_index does first
+    lines.count = total
+    assert total == 100 and lines.ready(100) and not lines.ready(1)
+    assert lines.text(100) == "line 100" and lines.text(97) == "line 97"
+    with pytest.raises(IndexError):
+        lines.raw(1)
+    lines.build_index(block=64, tail=40)
+    assert all(lines.text(n) == f"line {n}" for n in (1, 50, 97, 100))
