@@ -163,7 +163,7 @@ def _run_events(args: argparse.Namespace, names: NodeNames | None = None) -> int
                 continue
             if names is not None:
                 attribute_node(report, names)
-            out.line({"fact": "file", **report.to_json()})
+            out.file_line(report)
             if report.ended_at is not None:  # the input is incomplete: an input error
                 unreadable += 1
                 out.flush()
@@ -194,8 +194,21 @@ class _EventWriter:
         self.line({"path": self.path, **fact_json(fact)})
 
     def line(self, obj: dict[str, Any]) -> None:
-        text = json_visible(json.dumps(obj, ensure_ascii=False))
-        data = (text + "\n").encode("utf-8", errors="replace")
+        self._write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+    def file_line(self, report: FileReport) -> None:
+        """``line({"fact": "file", **report.to_json()})``, its hang episodes written one at a
+        time (read back from where the scan put them)."""
+        marker = json.dumps(HANGS_PLACEHOLDER)
+        head, tail = json.dumps({"fact": "file", **report.to_json(hangs=False)},
+                                ensure_ascii=False).split(marker, 1)
+        self._write(head + "[")
+        for j, hang in enumerate(report.hangs):
+            self._write((", " if j else "") + json.dumps(hang.to_json(), ensure_ascii=False))
+        self._write("]" + tail + "\n")
+
+    def _write(self, text: str) -> None:
+        data = json_visible(text).encode("utf-8", errors="replace")
         self._pending.append(data)
         self._size += len(data)
         if self._size >= 1 << 16:

@@ -193,7 +193,8 @@ def _scan_line_blocks(
                            exact_kernel_lines=False,  # only "is there one" is asked below
                            on_fact=on_fact, sinks=sinks)
     assert sinks.made is not None
-    # ``scan --events`` numbers episodes by the detector's list: kept whole there.
+    # ``scan --events`` holds its episodes: its hang reports number them by object identity
+    # (``scan_facts.HangReports``), which a freed episode's successor could take over.
     spill = HangSpill(sinks.made) if on_fact is None else None
     error = None
     try:

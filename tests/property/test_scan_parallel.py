@@ -21,6 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from labconsole.cli import main
 from labconsole.commands import scan as scan_command
 from labconsole.parse import corosync_log
 from labconsole.sanitize import json_visible
@@ -183,3 +184,18 @@ def test_a_worker_that_cannot_start_or_fails_leaves_the_scan_to_one_process(
     with died:
         got, outcomes = _in_parts(path, 3, fork=True)
     assert got == want and outcomes == [None]
+
+
+def test_scan_events_writes_its_file_line_in_pieces(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``scan --events`` writes its final ``file`` line a hang episode at a time: the same
+    object ``--json`` gives for the file."""
+    path = tmp_path / "storm.log"
+    path.write_text(_storm(120))
+    assert main(["scan", "--events", "--year", "2024", str(path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    want = {"fact": "file", **scan_input(str(path), default_year=2024).to_json()}
+    assert json.loads(lines[-1]) == json.loads(json.dumps(want)) and len(want["hangs"]) > 20
+    reports = [json.loads(x) for x in lines if '"hang_report"' in x]
+    assert max(r["episode"] for r in reports) == len(want["hangs"]) - 1
