@@ -71,6 +71,10 @@ _FLAT_JSON = re.compile(
     rb'\{"[A-Za-z0-9_]+":' + _JSON_VALUE + rb'(?:,"[A-Za-z0-9_]+":' + _JSON_VALUE + rb')*\}\n')
 _JSON_PAIR = re.compile(rb'"([A-Za-z0-9_]+)":"([^"]*)"')
 MAX_FLAT_JSON = 16384
+# The commonest register line, ``  NAME   <VALUE>``, whose ``register_pairs`` is plainly
+# ``((NAME, VALUE),)``: a one-word name, a value without space, angle bracket or colon (a
+# storm's time_stamp and jiffies lines are new text in every report and miss the cache).
+_SIMPLE_REGISTER = re.compile(rb"[ \t]+([A-Za-z_][\w.]{0,63})[ \t]{1,64}<([!-9;=?-~]{0,64})>")
 MAX_CACHED_PAIRS = 4096  # register lines remembered (a storm repeats all but its counters)
 MAX_CACHED_LINE = 256  # longer lines are never register lines (register_pairs: 200 chars)
 _MISS = object()
@@ -376,11 +380,12 @@ class KernelBlockScan:
         for i, line in enumerate(lines):
             found_pairs = known.get(line, _MISS)
             if found_pairs is _MISS:
-                if _CLOCK.search(line) is not None:  # the run ends before this line
+                simple = _SIMPLE_REGISTER.fullmatch(line)
+                if simple is None and _CLOCK.search(line) is not None:
                     end = pos + sum(len(taken) + 1 for taken in lines[:i])
-                    del lines[i:]
+                    del lines[i:]  # the run ends before this line
                     break
-                found_pairs = self._register_pairs(line)
+                found_pairs = self._register_pairs(line, simple)
             pairs.append(found_pairs)
         if not lines:
             return pos
@@ -511,10 +516,16 @@ class KernelBlockScan:
                 self._links[message] = found
         return cast(LinkOnly | None, found)
 
-    def _register_pairs(self, line: bytes) -> tuple[tuple[str, str], ...] | None:
-        """``register_pairs`` of a register line without a clock, remembered."""
-        pairs = register_pairs(line.decode("ascii").strip())
-        found = None if pairs is None else tuple(pairs)
+    def _register_pairs(self, line: bytes, simple: re.Match[bytes] | None = None
+                        ) -> tuple[tuple[str, str], ...] | None:
+        """``register_pairs`` of a register line without a clock, remembered; ``simple`` is
+        its :data:`_SIMPLE_REGISTER` match, if any (the same pairs, read directly)."""
+        if simple is not None:
+            found: tuple[tuple[str, str], ...] | None = (
+                (simple[1].decode(), simple[2].decode()),)
+        else:
+            pairs = register_pairs(line.decode("ascii").strip())
+            found = None if pairs is None else tuple(pairs)
         if len(line) <= MAX_CACHED_LINE:  # bounded: 4096 keys of at most 256 bytes
             if len(self._pairs) >= MAX_CACHED_PAIRS:
                 self._pairs.clear()

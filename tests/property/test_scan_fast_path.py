@@ -51,6 +51,9 @@ REGISTERS = [
     "   ", "", "  caf\u00e9 <1>", "  TDH <f6>\r", "  " + "x" * 300 + " <1>",
     "2024-06-03T00:00:0{s}+0200 pve03 kernel:   TDH <f6>",  # stamped, indented message
     "  plain indented text", "TDH <f6>",
+    # near misses of the plain "  NAME   <VALUE>" line the run reads without register_pairs
+    "  TDH  <f6 >", "  TDH <f6>  ", "  a" + "b" * 70 + " <1>", "  TDH " + " " * 100 + "<1>",
+    "  TDH\t<{n:x}>", "  x.y <a;b=c?>", "  TDH <>", "  Tx  Queue <{q}>", "  TDH <f6:1>",
 ]
 CEF = "Jun  3 00:00:0{s} udm CEF:0|Ubiquiti|UniFi|8.0|400|Client left|3|src=10.0.0.{s}"
 ODD_LINES = [
