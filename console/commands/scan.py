@@ -181,71 +181,6 @@ class _OutputClosed(Exception):
     take it for the input breaking off."""
 
 
-class _EventWriter:
-    """JSON lines to stdout in 64 KiB writes; non-UTF-8 input bytes become U+FFFD."""
-
-    def __init__(self, buffer: BinaryIO | None) -> None:
-        self.buffer = buffer
-        self.path = ""
-        self._pending: list[bytes] = []
-        self._size = 0
-
-    def fact(self, fact: Fact) -> None:
-        self.line({"path": self.path, **fact_json(fact)})
-
-    def line(self, obj: dict[str, Any]) -> None:
-        self._write(json.dumps(obj, ensure_ascii=False) + "\n")
-
-    def file_line(self, report: FileReport) -> None:
-        """``line({"fact": "file", **report.to_json()})``, its hang episodes written one at a
-        time (read back from where the scan put them)."""
-        marker = json.dumps(HANGS_PLACEHOLDER)
-        head, tail = json.dumps({"fact": "file", **report.to_json(hangs=False)},
-                                ensure_ascii=False).split(marker, 1)
-        self._write(head + "[")
-        for j, hang in enumerate(report.hangs):
-            self._write((", " if j else "") + json.dumps(hang.to_json(), ensure_ascii=False))
-        self._write("]" + tail + "\n")
-
-    def _write(self, text: str) -> None:
-        data = json_visible(text).encode("utf-8", errors="replace")
-        self._pending.append(data)
-        self._size += len(data)
-        if self._size >= 1 << 16:
-            self.flush()
-
-    def flush(self) -> None:
-        data = b"".join(self._pending)
-        self._pending.clear()
-        self._size = 0
-        try:
-            if self.buffer is None:
-                sys.stdout.write(data.decode("utf-8"))
-                sys.stdout.flush()
-            else:
-                self.buffer.write(data)
-                self.buffer.flush()
-        except BrokenPipeError:
-            raise _OutputClosed from None
-
-
-def write_json(reports: list[FileReport], out: _Output) -> None:
-    """``{"files": [...]}`` exactly as ``json.dumps(..., ensure_ascii=False)`` writes it (then
-    made visible), written in pieces: a file's hang episodes one at a time, read back from
-    where the scan put them (a storm's tens of thousands are never all in memory)."""
-    marker = json.dumps(HANGS_PLACEHOLDER)
-    out.write('{"files": [')
-    for i, report in enumerate(reports):
-        head, tail = json.dumps(report.to_json(hangs=False), ensure_ascii=False).split(
-            marker, 1)
-        out.write((", " if i else "") + head + "[")
-        for j, hang in enumerate(report.hangs):
-            out.write((", " if j else "") + json.dumps(hang.to_json(), ensure_ascii=False))
-        out.write("]" + tail)
-    out.write("]}\n")
-    out.flush()
-
-
 class _Output:
     """UTF-8 text out in 64 KiB writes, through ``json_visible``; input bytes that were not
     UTF-8 (kept as surrogates) become U+FFFD."""
@@ -273,6 +208,58 @@ class _Output:
             return
         self.buffer.write(data)
         self.buffer.flush()
+
+
+class _EventWriter(_Output):
+    """JSON lines: one per fact as found, then a ``"fact": "file"`` line per input. A reader
+    that goes away (``| head``) ends the writing with :class:`_OutputClosed`."""
+
+    def __init__(self, buffer: BinaryIO | None) -> None:
+        super().__init__(buffer)
+        self.path = ""
+
+    def fact(self, fact: Fact) -> None:
+        self.line({"path": self.path, **fact_json(fact)})
+
+    def line(self, obj: dict[str, Any]) -> None:
+        self.write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+    def file_line(self, report: FileReport) -> None:
+        """``line({"fact": "file", **report.to_json()})``, its hang episodes written one at a
+        time (read back from where the scan put them)."""
+        _write_report(self, report, {"fact": "file"})
+        self.write("\n")
+
+    def flush(self) -> None:
+        try:
+            super().flush()
+        except BrokenPipeError:
+            raise _OutputClosed from None
+
+
+def write_json(reports: list[FileReport], out: _Output) -> None:
+    """``{"files": [...]}`` exactly as ``json.dumps(..., ensure_ascii=False)`` writes it (then
+    made visible), written in pieces: a file's hang episodes one at a time, read back from
+    where the scan put them (a storm's tens of thousands are never all in memory)."""
+    out.write('{"files": [')
+    for i, report in enumerate(reports):
+        if i:
+            out.write(", ")
+        _write_report(out, report)
+    out.write("]}\n")
+    out.flush()
+
+
+def _write_report(out: _Output, report: FileReport, lead: dict[str, Any] | None = None) -> None:
+    """``json.dumps({**lead, **report.to_json()})`` in pieces: the object around its hang
+    episodes, then each episode as it is read back."""
+    marker = json.dumps(HANGS_PLACEHOLDER)
+    head, tail = json.dumps({**(lead or {}), **report.to_json(hangs=False)},
+                            ensure_ascii=False).split(marker, 1)
+    out.write(head + "[")
+    for j, hang in enumerate(report.hangs):
+        out.write((", " if j else "") + json.dumps(hang.to_json(), ensure_ascii=False))
+    out.write("]" + tail)
 
 
 def _write_out(text: str) -> None:
