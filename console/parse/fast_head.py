@@ -36,6 +36,17 @@ _INDENT = (" ", "\t")
 _INDENTED = ("indented", "")
 
 
+def cached_iso_time(times: dict[str, datetime | None], stamp: str) -> datetime | None:
+    """``parse_iso_time(stamp)`` through ``times`` (a log repeats each stamp many times),
+    which is emptied when it holds ``MAX_STAMPS``."""
+    if stamp in times:
+        return times[stamp]
+    if len(times) >= MAX_STAMPS:
+        times.clear()
+    time = times[stamp] = parse_iso_time(stamp)
+    return time
+
+
 class FastHeads:
     """``parse(text)`` returns what ``parse_line_head(text, default_year=...)`` returns."""
 
@@ -80,13 +91,7 @@ class FastHeads:
 
     def iso_time(self, stamp: str) -> datetime | None:
         """The time of an ISO ``stamp``, as :meth:`parse` reads it (from the same cache)."""
-        times = self._times
-        if stamp in times:
-            return times[stamp]
-        if len(times) >= MAX_STAMPS:
-            times.clear()
-        time = times[stamp] = parse_iso_time(stamp)
-        return time
+        return cached_iso_time(self._times, stamp)
 
     def trusts_indented(self) -> bool:
         """Indented lines were checked to carry no header (and nothing contradicted it)."""

@@ -16,8 +16,7 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 
-from labconsole.parse.fast_head import MAX_SHAPES, MAX_STAMPS, VERIFY_EVERY
-from labconsole.parse.syslog_header import parse_iso_time
+from labconsole.parse.fast_head import MAX_SHAPES, VERIFY_EVERY, cached_iso_time
 
 # (message, host, time, source) as corosync_log's header split returns it.
 Split = tuple[str | None, str | None, datetime | None, str | None]
@@ -53,7 +52,7 @@ class FastSyslogHeads:
         trusted = self._shapes.get(shape)
         if trusted is False:
             return self._slow(text)
-        time = self._time(stamp)
+        time = cached_iso_time(self._times, stamp)
         if time is None:
             return self._slow(text)
         fast: Split = (text[m.end():].rstrip("\r\n"), host, time, self._source(app))
@@ -62,14 +61,6 @@ class FastSyslogHeads:
             return self._verify(text, fast, shape)
         return fast
 
-    def _time(self, stamp: str) -> datetime | None:
-        times = self._times
-        if stamp in times:
-            return times[stamp]
-        if len(times) >= MAX_STAMPS:
-            times.clear()
-        time = times[stamp] = parse_iso_time(stamp)
-        return time
 
     def _verify(self, text: str, fast: Split, shape: tuple[str, str, str]) -> Split:
         slow = self._slow(text)
