@@ -221,14 +221,16 @@ class DashboardScreen(Screen[None]):
             compile_pattern(text, regex)
             self.search_text, self.search_regex = text, regex
             self.action_search_next(1)
-        elif kind == "jump":
+        elif kind == "jump" or (kind == "seek" and self.lc.replay is not None
+                                 and self.lc.replay.whole_file):
             index = pane.view.index_at(parse_clock(text, ref))
             if index is None:
                 self.say(f"nothing at or after {value}")
             else:
                 pane.follow = False
                 pane.move_to(index)
-                self.say(f"at {value}")
+                self.say(f"at {value}" if kind == "jump"
+                         else f"at {value} (the whole file is open: seek jumps the log)")
         elif kind == "window":
             since, until = parse_window(text, ref)
             pane.show_query(replace(pane.log_query, since=since, until=until))
@@ -297,9 +299,15 @@ class DashboardScreen(Screen[None]):
 
         self.say(open_incident_report(self))
 
-    def _replay_or_say(self) -> bool:
+    def _replay_or_say(self, *, paced: bool = False) -> bool:
+        """There is a replay to control (and, with ``paced``, one that plays events in time:
+        a file opened whole has every line on screen already)."""
         if self.lc.replay is None:
             self.say("not a replay")
+            return False
+        if paced and self.lc.replay.whole_file:
+            self.say("the whole file is open: step, speed and seek are for a paced replay "
+                     "(replay --paced); t jumps to a time")
             return False
         return True
 
@@ -310,7 +318,7 @@ class DashboardScreen(Screen[None]):
             self.say("replay paused" if self.lc.replay.paused else "replay resumed")
 
     def action_replay_step(self) -> None:
-        if self._replay_or_say():
+        if self._replay_or_say(paced=True):
             assert self.lc.replay is not None
             if not self.lc.replay.paused:
                 self.lc.replay.pause()
@@ -318,13 +326,13 @@ class DashboardScreen(Screen[None]):
             self.say("step")
 
     def action_replay_speed(self, direction: int) -> None:
-        if self._replay_or_say():
+        if self._replay_or_say(paced=True):
             assert self.lc.replay is not None
             speed = self.lc.replay.faster() if direction > 0 else self.lc.replay.slower()
             self.say(f"speed x{speed:g}")
 
     def action_replay_seek(self, seconds: int) -> None:
-        if self._replay_or_say():
+        if self._replay_or_say(paced=True):
             assert self.lc.replay is not None
             when = self.lc.replay.seek_by(seconds)
             self.say(f"seek to {timefmt.short(when)}" if isinstance(when, datetime)

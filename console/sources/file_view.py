@@ -76,6 +76,7 @@ class FileViewSource:
         self.name = name
         self.store = store
         self.control = control or ReplayControl(speed=0)
+        self.control.whole_file = True
         self.notify: Notify | None = None  # told when the pane must redraw (the app's)
         self.source = f"file:{store.lines.path.name}"
         self._follow = 0

@@ -178,6 +178,9 @@ class ReplayControl:
     on_reset: Callable[[], None] | None = None
     # What a file opened as a log viewer is doing ("indexing 40%", "facts 43%"), else None.
     progress: str | None = None
+    # A file opened whole as a log viewer (``sources.file_view``): every line is on screen at
+    # once, so there is nothing to step, pace or seek; the UI jumps its log pane instead.
+    whole_file: bool = False
     _steps: int = 0
     _rewind: bool = False
     _wake: asyncio.Event = field(default_factory=asyncio.Event)

@@ -106,3 +106,38 @@ async def test_a_filter_over_the_file_is_built_aside_and_matches_the_lines(
         downs = stats.link_events // 2
         assert len(rows) == downs
         assert all("Link is Down" in r.text() for r in rows)
+
+
+async def test_replay_keys_on_a_whole_file_say_so_and_seek_jumps_the_log(
+        big_log: tuple[Path, LogStats]) -> None:
+    """Every line of a file opened whole is on screen: step, speed and the 60 s seeks say
+    what to use instead (they did nothing and said "step"), and "seek to" jumps the pane."""
+    from datetime import datetime, timezone
+
+    from labconsole.screens.dashboard import DashboardScreen
+
+    path, _ = big_log
+    app, _ = replay_app([path], _args(), "replay", big_file=0)
+    source = app.pipeline.sources[0]
+    assert isinstance(source, FileViewSource)
+    store = app.state.log
+    assert isinstance(store, FileLogStore)
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen)
+        pane = screen.query_one(KernelLogPane)
+        await _until(pilot, lambda: source.control.finished, "the facts")
+        for key in ("full_stop", "plus", "right_square_bracket"):
+            screen.message = ""
+            await pilot.press(key)
+            await pilot.pause()
+            assert "the whole file is open" in screen.message, key
+        assert source.control.speed == 0 and source.control.target is None
+        assert pane.follow and pane.cursor == len(pane.view.rows) - 1
+        middle = datetime.fromtimestamp(store.time_of(store.last_seq // 2), timezone.utc)
+        clock = middle.strftime("%H:%M:%S")
+        await pilot.press("S", *clock, "enter")
+        await pilot.pause()
+        assert screen.message.startswith(f"at {clock}"), screen.message
+        assert source.control.target is None
+        assert not pane.follow and pane.cursor < len(pane.view.rows) - 1
