@@ -182,8 +182,8 @@ async def _run(plan: CefPlan) -> CefStats:
         losses = [e for e in app.state.intake.values() if isinstance(e, IntakeLoss)]
         stats.reported_dropped = max((e.dropped for e in losses), default=0)
         stats.timeline = len(app.state.timeline.entries)
-        # Stop the pipeline before the app tears its screens down: a refresh racing the
-        # teardown raises NoMatches (an app bug, reported in the issue notes).
+        # Stop the pipeline before the app tears its screens down (the app skips a redraw
+        # due during shutdown; this keeps the flood out of the teardown's figures).
         app.workers.cancel_group(app, "pipeline")
         await asyncio.sleep(0.2)
     return stats

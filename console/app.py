@@ -155,7 +155,9 @@ class LabConsoleApp(App[int]):
         """Redraw every mounted screen for the panels changed since the last redraw."""
         self._last_refresh = monotonic()
         panels, self._pending = self._pending, set()
-        if not panels:
+        if not panels or not self.is_running:
+            # Not running: the app is shutting down and removing the screens' widgets; a
+            # redraw due then (a timer, a flood's last change) found a panel gone (NoMatches).
             return
         if panels & {"timeline", "reset"}:
             self._marks_stale = True
@@ -164,7 +166,7 @@ class LabConsoleApp(App[int]):
             self._ring()
         for screen in self.screen_stack:
             refresh = getattr(screen, "refresh_state", None)
-            if refresh is not None and screen.is_mounted:
+            if refresh is not None and screen.is_mounted and screen.is_running:
                 refresh(panels if screen is self.screen else panels | {"later"})
 
     def _ring(self) -> None:
