@@ -265,6 +265,10 @@ class KernelLogStore:
         ix = seq - self._base
         return self._node_names[self._line_node[ix]] if ix >= 0 else ""
 
+    def line_times(self) -> tuple[array[float], int] | None:
+        """Every kept line's time (``time_of``) and the number of its first line."""
+        return self._line_at, self._base
+
     def time_of(self, seq: int) -> float:
         """The line's time as epoch seconds."""
         ix = seq - self._base

@@ -24,6 +24,8 @@ from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from itertools import repeat
+from operator import sub
 from typing import overload
 
 from labconsole.state.kernel_log import EpisodeRef, KernelLogStore, LogEntry, aware
@@ -34,6 +36,8 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 # A text query over more archived lines than this reads them all back from disk (about 1 s per
 # 300 000): worth building in a worker thread rather than freezing the pane.
 COSTLY_ARCHIVED = 20_000
+# Header slots placed past a store's line times (``row_times``): beyond, rows are read one by one.
+_MAX_PAD = 1 << 22
 
 
 class QueryError(ValueError):
@@ -368,14 +372,41 @@ class LogView:
     def index_at(self, when: datetime) -> int | None:
         """The row of the earliest time at or after ``when`` (the first such row on a tie).
         Rows are in arrival order, nearly time order: lines a node could not send arrive
-        late, after newer lines of other nodes, and are still found by their own time."""
+        late, after newer lines of other nodes, and are still found by their own time.
+
+        One pass at C speed over the rows' times (``row_times``): the least time not before
+        ``when`` (``min`` over a ``filter``), then its first row (``array.index``)."""
         target = timestamp(when)
-        best: tuple[float, int] | None = None
-        for i, code in enumerate(self.codes):
-            t = self.store.time_of(code) if code > 0 else timestamp(self.row(code).at)
-            if t >= target and (best is None or t < best[0]):
-                best = (t, i)
-        return None if best is None else best[1]
+        times = self.row_times()
+        best = min(filter(target.__le__, times), default=None)
+        return None if best is None else times.index(best)
+
+    def row_times(self) -> array[float]:
+        """Each row's time (epoch seconds): a line's own, a header's its episode's.
+
+        A store that keeps every line's time in an array (``line_times``: the array and the
+        line number of its first entry) is read through it at C speed, the headers' times
+        placed past its end so that one ``map`` serves both kinds of rows; any other store
+        is asked row by row."""
+        codes = self.codes
+        line_times = getattr(self.store, "line_times", None)
+        found = line_times() if line_times is not None else None
+        if found is not None and codes:
+            times, base = found
+            lowest = min(filter((0).__lt__, codes), default=base)
+            heads = max(self._headed, default=-1) + 1 + base
+            if lowest >= base and max(codes) - base < len(times) and heads <= _MAX_PAD:
+                # Row c > 0 reads table[c - base]; a header -(eid + 1) reads
+                # table[-(eid + 1 + base)], from the end: the headers' times go there.
+                pad = array("d", [0.0]) * heads
+                for eid in self._headed:
+                    pad[heads - eid - 1 - base] = timestamp(self.row(-eid - 1).at)
+                table = times + pad
+                return array("d", map(table.__getitem__, map(sub, codes, repeat(base))))
+        return array("d", map(self._row_time, codes))
+
+    def _row_time(self, code: int) -> float:
+        return self.store.time_of(code) if code > 0 else timestamp(self.row(code).at)
 
     def row_for_episode(self, episode_id: int) -> int | None:
         if episode_id not in self._headed:
