@@ -81,13 +81,21 @@ def fact_json(fact: Fact) -> dict[str, Any]:
 
 
 class HangReports:
-    """Turns the detector's updates into one :class:`HangReport` per report head."""
+    """Turns the detector's updates into one :class:`HangReport` per report head.
 
-    __slots__ = ("_index", "_sink")
+    Episodes are numbered by a counter in the order they open (their index in the scan's
+    ``hangs``). The number is looked up by the episode's identity while the episode can still
+    change; each entry holds the episode itself, so its ``id`` cannot pass to a new one while
+    the entry lives. :meth:`forget_final` drops the entries of episodes no later line can
+    change: a whole-file scan moves those out of memory (``scan.hang_spill``), and numbering
+    by ``id`` alone then gave a freed episode's number to the next one allocated there."""
+
+    __slots__ = ("_numbers", "_opened", "_sink")
 
     def __init__(self, sink: FactSink) -> None:
         self._sink = sink
-        self._index: dict[int, int] = {}  # id(episode) -> position in the detector's list
+        self._opened = 0  # episodes opened so far: the next one's number
+        self._numbers: dict[int, tuple[HangEpisode, int]] = {}  # id(episode) -> (it, number)
 
     def take(self, line: KernelLine, updates: list[DetectorUpdate]) -> None:
         for update in updates:
@@ -98,13 +106,22 @@ class HangReports:
             if ep is None:
                 continue
             if isinstance(update, EpisodeOpened):
-                self._index[id(ep)] = len(self._index)
+                self._numbers[id(ep)] = (ep, self._opened)
+                self._opened += 1
             elif line.continuation or ep.last_lineno != line.lineno:
                 continue  # registers or a reset added, not a new report
             self._emit(ep, line)
             return  # one report per line at most
 
+    def forget_final(self, still_open: list[HangEpisode]) -> None:
+        """Keep the numbers of ``still_open`` (``HangDetector.open_episodes``) only: every
+        other episode is final, no update names it again."""
+        self._numbers = {id(ep): self._numbers[id(ep)] for ep in still_open
+                         if id(ep) in self._numbers}
+
     def _emit(self, ep: HangEpisode, line: KernelLine) -> None:
+        entry = self._numbers.get(id(ep))
+        number = entry[1] if entry is not None and entry[0] is ep else -1
         self._sink(HangReport(kind=ep.kind, driver=ep.driver, device=ep.device, pci=ep.pci,
                               host=ep.host, time=line.time, uptime=line.uptime,
-                              lineno=line.lineno, episode=self._index.get(id(ep), -1)))
+                              lineno=line.lineno, episode=number))

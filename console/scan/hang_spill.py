@@ -4,7 +4,7 @@ A hang storm of 10M lines has tens of thousands of episodes, each with its regis
 objects they were most of the scan's memory (110 MB). The detector's finished episodes (no
 later line can change them: :meth:`HangDetector.open_episodes`) are pickled to an anonymous
 temporary file as the scan goes; the report iterates them back in their order, and ``scan
---json`` writes them one at a time. Small scans never touch the file.
+--json`` and ``scan --events`` write them one at a time. Small scans never touch the file.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import IO
 from labconsole.model.hang import HangEpisode
 from labconsole.parse.hang_detector import HangDetector
 from labconsole.parse.kernel_scan import ScanSinks
-from labconsole.parse.scan_facts import FactSink
+from labconsole.parse.scan_facts import FactSink, HangReports
 
 # Episodes held before the first ones are written out (about 1 MB).
 KEEP_IN_MEMORY = 256
@@ -39,10 +39,14 @@ class KeptSinks(ScanSinks):
 class HangSpill:
     """The episodes of ``detector`` in order: the final ones moved to a file by
     :meth:`settle` (call it now and then), the rest by :meth:`close` at the end of the scan.
-    Iterating reads them back; ``len`` and truth work without reading."""
+    Iterating reads them back; ``len`` and truth work without reading. ``reports`` (``scan
+    --events``) forgets the numbers of the final episodes at each :meth:`settle`, so that
+    it holds none of them either."""
 
-    def __init__(self, detector: HangDetector, keep: int | None = None) -> None:
+    def __init__(self, detector: HangDetector, keep: int | None = None,
+                 reports: HangReports | None = None) -> None:
         self.detector = detector
+        self.reports = reports
         self.keep = KEEP_IN_MEMORY if keep is None else keep
         self._held: list[tuple[int, HangEpisode]] = []  # not written yet, with their index
         self._count = 0
@@ -56,7 +60,10 @@ class HangSpill:
         if len(new) + len(self._held) <= self.keep:
             return
         self._take_new()
-        still = {id(ep) for ep in self.detector.open_episodes()}
+        still_open = self.detector.open_episodes()
+        if self.reports is not None:
+            self.reports.forget_final(still_open)
+        still = {id(ep) for ep in still_open}
         held = []
         for index, ep in self._held:
             if id(ep) in still:

@@ -193,21 +193,17 @@ def _scan_line_blocks(
                            exact_kernel_lines=False,  # only "is there one" is asked below
                            on_fact=on_fact, sinks=sinks)
     assert sinks.made is not None
-    # ``scan --events`` holds its episodes: its hang reports number them by object identity
-    # (``scan_facts.HangReports``), which a freed episode's successor could take over.
-    spill = HangSpill(sinks.made) if on_fact is None else None
+    spill = HangSpill(sinks.made, reports=sinks.hang_reports)
     error = None
     try:
         for chunk in opened.blocks():
             scan.feed(chunk)
-            if spill is not None:
-                spill.settle()
+            spill.settle()
     except (OSError, EOFError) as exc:  # a truncated gzip: keep what was read
         error = str(exc)
         scan.drop_partial()
     result = scan.finish()  # counts the last line when it has no newline
-    if spill is not None:
-        spill.close()
+    spill.close()
     report.lines = scan.lines
     if error is not None:
         report.ended_early(scan.lines + 1, error)
