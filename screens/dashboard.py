@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, cast
@@ -16,7 +17,13 @@ from textual.widgets import Header
 from labconsole.model import timefmt
 from labconsole.sanitize import visible_row
 from labconsole.state.kernel_log import KernelLogStore
-from labconsole.state.log_view import LogQuery, LogView, QueryError, compile_pattern
+from labconsole.state.log_view import (
+    LogQuery,
+    LogView,
+    Match,
+    QueryError,
+    compile_pattern,
+)
 from labconsole.state.nics import NicsState
 from labconsole.state.timequery import TimeQueryError, parse_clock, parse_window
 from labconsole.widgets.console_footer import ConsoleFooter
@@ -223,14 +230,7 @@ class DashboardScreen(Screen[None]):
             self.action_search_next(1)
         elif kind == "jump" or (kind == "seek" and self.lc.replay is not None
                                  and self.lc.replay.whole_file):
-            index = pane.view.index_at(parse_clock(text, ref))
-            if index is None:
-                self.say(f"nothing at or after {value}")
-            else:
-                pane.follow = False
-                pane.move_to(index)
-                self.say(f"at {value}" if kind == "jump"
-                         else f"at {value} (the whole file is open: seek jumps the log)")
+            self._jump(parse_clock(text, ref), value, kind)
         elif kind == "window":
             since, until = parse_window(text, ref)
             pane.show_query(replace(pane.log_query, since=since, until=until))
@@ -239,22 +239,49 @@ class DashboardScreen(Screen[None]):
             self.lc.replay.seek(parse_clock(text, ref))
             self.say(f"seek to {value}")
 
+    def _jump(self, when: datetime, value: str, kind: str) -> None:
+        """Move the log's cursor to the first row at or after ``when`` (in a worker thread
+        over a big file: the keys stay live meanwhile)."""
+        def find(view: LogView, cancelled: Callable[[], bool]) -> Match | None:
+            index = view.index_at(when)
+            return None if index is None else Match(view.codes[index])
+
+        def done(index: int | None) -> None:
+            if index is None:
+                self.say(f"nothing at or after {value}")
+                return
+            pane.follow = False
+            pane.move_to(index)
+            self.say(f"at {value}" if kind == "jump"
+                     else f"at {value} (the whole file is open: seek jumps the log)")
+
+        pane = self.log_pane
+        if pane.view.costly_lookup():
+            self.say(f"jumping to {value}...")
+        pane.look(find, done, "jumping")
+
     def action_search_next(self, direction: int) -> None:
         pane = self.log_pane
         if not self.search_text:
             self.say("no search yet: press / to search")
             return
-        folded = len(pane.view.expanded)
-        found = pane.view.find(self.search_text, pane.cursor, forward=direction > 0,
-                               regex=self.search_regex, unfold=True)
-        if found is None:
-            self.say(f"{self.search_text!r} not found")
-            return
-        pane.follow = False
-        if len(pane.view.expanded) != folded:  # the match was inside a folded episode
-            pane.refresh_rows()
-        pane.move_to(found)
-        self.say(f"match for {self.search_text!r} at row {found + 1}")
+        text, regex, start = self.search_text, self.search_regex, pane.cursor
+
+        def find(view: LogView, cancelled: Callable[[], bool]) -> Match | None:
+            return view.locate(text, start, forward=direction > 0, regex=regex,
+                               unfold=True, cancelled=cancelled)
+
+        def done(found: int | None) -> None:
+            if found is None:
+                self.say(f"{text!r} not found")
+                return
+            pane.follow = False
+            pane.move_to(found)
+            self.say(f"match for {text!r} at row {found + 1}")
+
+        if pane.view.costly_lookup():
+            self.say(f"searching for {text!r}...")
+        pane.look(find, done, "searching")
 
     def action_clear_query(self) -> None:
         pane = self.log_pane

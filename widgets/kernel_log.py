@@ -7,6 +7,7 @@ search all come from ``labconsole.state.log_view``; this only draws and moves a 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
@@ -20,8 +21,7 @@ from textual.strip import Strip
 
 from labconsole.model import timefmt
 from labconsole.sanitize import visible_row
-from labconsole.state.file_log import FileLogStore
-from labconsole.state.log_view import LogQuery, LogView, Row
+from labconsole.state.log_view import LogQuery, LogView, Match, Row
 from labconsole.widgets.style import CURSOR_STYLE, EPISODE_STYLE, SEVERITY_STYLE
 
 
@@ -59,6 +59,8 @@ class KernelLogPane(ScrollView, can_focus=True):
         self.merged = True
         self._all_folded = True
         self.building: LogView | None = None  # a view being built in a worker thread
+        self.looking: str | None = None  # "searching", "jumping": a lookup in a worker thread
+        self._lookups = 0  # the latest lookup's number: an older one's result is dropped
 
     def on_mount(self) -> None:
         self._update_title()
@@ -97,6 +99,48 @@ class KernelLogPane(ScrollView, can_focus=True):
         if view is self.building:  # else a newer query replaced it meanwhile
             self.set_view(view)
 
+    def look(self, find: Callable[[LogView, Callable[[], bool]], Match | None],
+             done: Callable[[int | None], None], what: str) -> None:
+        """Run a search or a jump (``find`` over a view, giving the row it lands on) and
+        hand the row's index to ``done``, after unfolding its episode if it is in one.
+
+        Where that reads many lines back (``LogView.costly_lookup``: a big file) it runs in
+        a worker thread over a ``snapshot`` while the keys stay live, ``what...`` in the
+        title; a newer lookup makes the older stop and drops its result."""
+        self._lookups += 1
+        number = self._lookups
+        if not self.view.costly_lookup():
+            self.looking = None
+            done(self._land(find(self.view, lambda: False)))
+            return
+        self.looking = what
+        self._update_title()
+        self.run_worker(partial(self._look, number, self.view.snapshot(), find, done),
+                        thread=True, group="log-look", exit_on_error=False)
+
+    def _look(self, number: int, view: LogView,
+              find: Callable[[LogView, Callable[[], bool]], Match | None],
+              done: Callable[[int | None], None]) -> None:
+        match = find(view, lambda: number != self._lookups)
+        self.app.call_from_thread(self._looked, number, match, done)
+
+    def _looked(self, number: int, match: Match | None,
+                done: Callable[[int | None], None]) -> None:
+        if number != self._lookups:  # a newer lookup replaced it
+            return
+        self.looking = None
+        self._update_title()
+        done(self._land(match))
+
+    def _land(self, match: Match | None) -> int | None:
+        if match is None:
+            return None
+        folded = len(self.view.expanded)
+        index = self.view.show_match(match)
+        if len(self.view.expanded) != folded:  # the match was inside a folded episode
+            self.refresh_rows()
+        return index
+
     # Called by the screen when the store grew or the query changed.
     def refresh_rows(self) -> None:
         self.view.sync()
@@ -133,15 +177,18 @@ class KernelLogPane(ScrollView, can_focus=True):
             parts.append(f"window {since}..{until}")
         parts.append(f"{len(self.view.rows)} rows")
         store = self.view.store
-        if isinstance(store, FileLogStore):  # every line is read from the file
-            if store.progress:
-                parts.append(store.progress)
+        if getattr(store, "lazy_times", False):  # a file view: every line is in the file
+            progress = getattr(store, "progress", None)  # "facts 43%" (state.file_log)
+            if progress:
+                parts.append(progress)
         elif store.archived:
             parts.append(f"{store.archived} older on disk")
         if store.dropped > store.archived:
             parts.append(f"{store.dropped - store.archived} oldest dropped")
         if self.building is not None:
             parts.append("filtering...")
+        if self.looking is not None:
+            parts.append(f"{self.looking}...")
         parts.append("following" if self.follow else "PAUSED")
         self.border_title = " | ".join(parts)
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from itertools import repeat
@@ -38,6 +38,15 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 COSTLY_ARCHIVED = 20_000
 # Header slots placed past a store's line times (``row_times``): beyond, rows are read one by one.
 _MAX_PAD = 1 << 22
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A search hit: the row's code (a line's number, a header's ``-(id + 1)``), and the
+    folded episode to open first when the hit is one of its lines."""
+
+    code: int
+    unfold: int | None = None
 
 
 class QueryError(ValueError):
@@ -336,6 +345,15 @@ class LogView:
         A folded episode matches by its summary; with ``unfold`` also by any of its lines
         (``TDT``, ``Detected Hardware Unit Hang`` are only in the lines): that episode is
         then unfolded and the index is the matching line's row."""
+        match = self.locate(text, start, forward=forward, regex=regex, unfold=unfold)
+        return None if match is None else self.show_match(match)
+
+    def locate(self, text: str, start: int, *, forward: bool = True, regex: bool = False,
+               unfold: bool = False, cancelled: Callable[[], bool] | None = None,
+               ) -> Match | None:
+        """``find`` without changing the view (a worker thread can run it over a
+        ``snapshot``): the matching row, or the line of a folded episode to unfold; None
+        when nothing matches or ``cancelled()`` turned true (asked every 4096 rows)."""
         pattern = compile_pattern(text, regex)
         codes = self.codes
         if pattern is None or not codes:
@@ -343,22 +361,44 @@ class LogView:
         n = len(codes)
         step = 1 if forward else -1
         for k in range(1, n + 1):
-            i = (start + step * k) % n
-            code = codes[i]
+            if cancelled is not None and not k & 0xFFF and cancelled():
+                return None
+            code = codes[(start + step * k) % n]
             if code > 0:
                 if pattern.search(self.store.raw(code)):
-                    return i
+                    return Match(code)
                 continue
             eid = -code - 1
             if pattern.search(self.store.episode(eid).summary):
-                return i
+                return Match(code)
             if unfold and eid not in self.expanded:
                 seq = self._folded_match(eid, pattern, forward)
                 if seq is not None:
-                    self.expanded.add(eid)
-                    self.rebuild()
-                    return self.codes.index(seq)
+                    return Match(seq, unfold=eid)
         return None
+
+    def show_match(self, match: Match) -> int | None:
+        """The row of ``match`` in this view (its episode unfolded first when it is in
+        one); None when the view no longer has that row."""
+        if match.unfold is not None and match.unfold not in self.expanded:
+            self.expanded.add(match.unfold)
+            self.rebuild()
+        try:
+            return self.codes.index(match.code)
+        except ValueError:
+            return None
+
+    def snapshot(self) -> LogView:
+        """A copy of the rows and folding as they are now, for a lookup in a worker thread
+        (``locate``, ``index_at``) while this view goes on taking new lines."""
+        return replace(self, codes=array(self.codes.typecode, self.codes),
+                       expanded=set(self.expanded), _headed=set(self._headed),
+                       _head_at=dict(self._head_at))
+
+    def costly_lookup(self) -> bool:
+        """Whether a search or a jump reads many lines back from disk (a file view, a
+        spilled store): worth a worker thread rather than freezing the keys."""
+        return self.store.archived > COSTLY_ARCHIVED
 
     def _folded_match(self, eid: int, pattern: re.Pattern[str], forward: bool) -> int | None:
         """The first (last) line of a folded episode that matches and would be shown."""

@@ -78,8 +78,9 @@ async def test_newest_lines_first_then_facts_fold_and_search(
         assert source.control.progress is None and store.progress is None
         assert "facts" not in source.control.label and "facts" not in str(pane.border_title)
         # Search reaches into a folded episode (its register lines are in the file only).
+        # Searched in a worker thread (a big file): wait for the pane to say it is done.
         await pilot.press("home", "slash", *"next_to_watch.status", "enter")
-        await pilot.pause()
+        await _until(pilot, lambda: pane.looking is None, "the search")
         row = pane.current_row
         assert row is not None and row.entry is not None
         assert "next_to_watch.status" in row.entry.line.raw
@@ -137,7 +138,66 @@ async def test_replay_keys_on_a_whole_file_say_so_and_seek_jumps_the_log(
         middle = datetime.fromtimestamp(store.time_of(store.last_seq // 2), timezone.utc)
         clock = middle.strftime("%H:%M:%S")
         await pilot.press("S", *clock, "enter")
-        await pilot.pause()
+        await _until(pilot, lambda: pane.looking is None, "the jump")
         assert screen.message.startswith(f"at {clock}"), screen.message
         assert source.control.target is None
         assert not pane.follow and pane.cursor < len(pane.view.rows) - 1
+
+
+async def test_search_and_jump_run_aside_and_land_on_the_right_row(
+        big_log: tuple[Path, LogStats]) -> None:
+    """Search and jump over the file run in a worker thread ("searching..." in the title):
+    a jump lands on the first row at or after the time, a search into a folded episode
+    opens it, a search with no match says so, and a new search replaces the old one."""
+    from datetime import datetime, timedelta, timezone
+
+    from labconsole.screens.dashboard import DashboardScreen
+    from labconsole.state.line_archive import timestamp
+
+    path, _ = big_log
+    app, _ = replay_app([path], _args(), "replay", big_file=0)
+    source = app.pipeline.sources[0]
+    assert isinstance(source, FileViewSource)
+    store = app.state.log
+    assert isinstance(store, FileLogStore)
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen)
+        pane = screen.query_one(KernelLogPane)
+        await _until(pilot, lambda: source.control.finished, "the facts")
+        await pilot.pause()
+        assert pane.view.costly_lookup()  # the path under test: a worker thread
+        # Jump: the first row whose time is at or after the one typed (rows read one by one).
+        when = datetime.fromtimestamp(store.time_of(store.last_seq // 3), timezone.utc)
+        when = when.replace(microsecond=0) + timedelta(seconds=1)
+        clock = when.strftime("%H:%M:%S")
+        await pilot.press("t", *clock, "enter")
+        await _until(pilot, lambda: pane.looking is None and screen.message.startswith("at"),
+                     "the jump")
+        target = timestamp(when)
+        stamps = [store.time_of(r.entry.seq) if r.entry is not None else timestamp(r.at)
+                  for r in pane.view.rows]
+        best = min(t for t in stamps if t >= target)
+        assert pane.cursor == stamps.index(best) and not pane.follow
+        # Search into a folded episode, from the top: it opens and the cursor is on the line.
+        pane.move_to(0)
+        await pilot.press("slash", *"next_to_watch.status", "enter")
+        await _until(pilot, lambda: pane.looking is None and "match" in screen.message,
+                     "the search")
+        row = pane.current_row
+        assert row is not None and row.entry is not None
+        assert "next_to_watch.status" in row.entry.line.raw
+        assert row.entry.episode_id in pane.view.expanded
+        # No match: said so. Two searches at once: the older one's answer is dropped.
+        said: list[str] = []
+        say = screen.say
+        screen.say = lambda text: (said.append(text), say(text))[1]  # type: ignore[method-assign]
+        screen.search_text, screen.search_regex = "no such text anywhere", False
+        screen.action_search_next(1)
+        screen.search_text = "nor this either"
+        screen.action_search_next(1)
+        assert pane.looking == "searching" and "searching..." in str(pane.border_title)
+        await _until(pilot, lambda: pane.looking is None, "the searches")
+        await pilot.pause()
+        assert screen.message == "'nor this either' not found"
+        assert not [m for m in said if m.startswith("'no such")], said
