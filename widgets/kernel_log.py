@@ -121,8 +121,19 @@ class KernelLogPane(ScrollView, can_focus=True):
     def _look(self, number: int, view: LogView,
               find: Callable[[LogView, Callable[[], bool]], Match | None],
               done: Callable[[int | None], None]) -> None:
-        match = find(view, lambda: number != self._lookups)
+        try:
+            match = find(view, lambda: number != self._lookups)
+        except Exception as exc:  # said, and the pane no longer says "searching..."
+            self.app.call_from_thread(self._failed, number, exc)
+            return
         self.app.call_from_thread(self._looked, number, match, done)
+
+    def _failed(self, number: int, exc: Exception) -> None:
+        if number == self._lookups:
+            self.looking = None
+            self._update_title()
+            self.notify(f"{exc.__class__.__name__}: {exc}", title="lookup failed",
+                        severity="error")
 
     def _looked(self, number: int, match: Match | None,
                 done: Callable[[int | None], None]) -> None:

@@ -24,8 +24,6 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from itertools import repeat
-from operator import sub
 from typing import overload
 
 from labconsole.state.kernel_log import EpisodeRef, KernelLogStore, LogEntry, aware
@@ -152,6 +150,9 @@ class LogView:
     # The store's ``generation`` when the rows were built: a store whose lines are settled
     # after they are shown (``state.file_log``) bumps it, and an indexed view is built again.
     _generation: int = 0
+    # A snapshot's copy of the store's line times and the number of their first line (a
+    # file store's, read once, never change: it reads them from the store itself).
+    _times: tuple[array[float], int] | None = None
 
     def __post_init__(self) -> None:
         # A view made with a query (a replay reset keeps the pane's) filters like set_query.
@@ -391,9 +392,15 @@ class LogView:
     def snapshot(self) -> LogView:
         """A copy of the rows and folding as they are now, for a lookup in a worker thread
         (``locate``, ``index_at``) while this view goes on taking new lines."""
+        times = None
+        line_times = getattr(self.store, "line_times", None)
+        if line_times is not None and not getattr(self.store, "lazy_times", False):
+            # An in-memory store's times move as it forgets lines: a copy, with its base.
+            found = line_times()
+            times = None if found is None else (array("d", found[0]), found[1])
         return replace(self, codes=array(self.codes.typecode, self.codes),
                        expanded=set(self.expanded), _headed=set(self._headed),
-                       _head_at=dict(self._head_at))
+                       _head_at=dict(self._head_at), _times=times)
 
     def costly_lookup(self) -> bool:
         """Whether a search or a jump reads many lines back from disk (a file view, a
@@ -425,24 +432,25 @@ class LogView:
         """Each row's time (epoch seconds): a line's own, a header's its episode's.
 
         A store that keeps every line's time in an array (``line_times``: the array and the
-        line number of its first entry) is read through it at C speed, the headers' times
-        placed past its end so that one ``map`` serves both kinds of rows; any other store
-        is asked row by row."""
+        line number of its first entry) is read through it at C speed: one table holds
+        ``base`` slots, the lines' times, then the headers' times, so that row ``c`` reads
+        ``table[c]`` (a header's code, negative, reads from the end); any other store is
+        asked row by row."""
         codes = self.codes
         line_times = getattr(self.store, "line_times", None)
-        found = line_times() if line_times is not None else None
+        found = self._times or (line_times() if line_times is not None else None)
         if found is not None and codes:
             times, base = found
-            lowest = min(filter((0).__lt__, codes), default=base)
-            heads = max(self._headed, default=-1) + 1 + base
-            if lowest >= base and max(codes) - base < len(times) and heads <= _MAX_PAD:
-                # Row c > 0 reads table[c - base]; a header -(eid + 1) reads
-                # table[-(eid + 1 + base)], from the end: the headers' times go there.
+            # Line rows are in line order (the rows' invariant, see ``_key``).
+            lowest = next(filter((0).__lt__, codes), base)
+            highest = next(filter((0).__lt__, reversed(codes)), base)
+            heads = max(self._headed, default=-1) + 1
+            if base <= lowest and highest - base < len(times) and base + heads <= _MAX_PAD:
                 pad = array("d", [0.0]) * heads
                 for eid in self._headed:
-                    pad[heads - eid - 1 - base] = timestamp(self.row(-eid - 1).at)
-                table = times + pad
-                return array("d", map(table.__getitem__, map(sub, codes, repeat(base))))
+                    pad[heads - eid - 1] = timestamp(self.row(-eid - 1).at)
+                table = array("d", [0.0]) * base + times + pad
+                return array("d", map(table.__getitem__, codes))
         return array("d", map(self._row_time, codes))
 
     def _row_time(self, code: int) -> float:
