@@ -307,6 +307,8 @@ class LogView:
         store = self.store
         if self.query.node is not None and store.node_of(seq) != self.query.node:
             return False
+        if self._since is None and self._until is None:
+            return True  # no window: the line's time is not read (from the file, in a view)
         at = store.time_of(seq)
         if self._since is not None and at < self._since:
             return False
