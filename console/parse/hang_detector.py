@@ -57,6 +57,7 @@ WATCHDOG_MARKER = "NETDEV WATCHDOG"
 RESET_MARKER = "Reset adapter unexpectedly"
 # Last register line of a block: the report is complete, no need to wait for the next line.
 _FINAL_REGISTERS = frozenset({"PCI Status", "desc.status"})
+FINAL_REGISTERS = _FINAL_REGISTERS  # a register that ends its report's block
 _QUEUE = re.compile(r"transmit queue (\d+) timed out")
 # The driver's ndo_tx_timeout handler in its own words (after the NETDEV WATCHDOG line, or
 # alone where the watchdog line was not captured): mlx5 "TX timeout detected" / "TX timeout on
@@ -309,6 +310,22 @@ class HangDetector:
             if final:
                 return self._close_report()  # the lines after it find no report: no-ops
         return []
+
+    def report_registers(self, registers: dict[str, str], final: bool) -> None:
+        """:meth:`register_lines` of lines whose pairs, in order, are ``registers`` (names
+        distinct, no ``Tx Queue``), the last line holding a final register when ``final`` and
+        none before it: one whole e1000e register block read by one match. ``registers`` is
+        taken over (the caller builds it for this call)."""
+        report = self._report
+        if report is None:
+            return
+        if report.registers:
+            for name, value in registers.items():
+                report.registers.setdefault(name, value)
+        else:
+            report.registers = registers
+        if final:
+            self._close_report()
 
     def _register_line(self, line: KernelLine) -> list[DetectorUpdate]:
         report = self._report

@@ -28,6 +28,7 @@ from typing import cast
 from labconsole.model.link import LinkEvent
 from labconsole.parse.corosync_log import WORDS as QUORUM_WORDS
 from labconsole.parse.corosync_log import QuorumLineScan
+from labconsole.parse.hang_detector import FINAL_REGISTERS
 from labconsole.parse.kernel_journal import EXPORT_START, plain_kernel_entry
 from labconsole.parse.kernel_line import register_pairs
 from labconsole.parse.kernel_reader import KernelLogReader
@@ -75,6 +76,30 @@ MAX_FLAT_JSON = 16384
 # ``((NAME, VALUE),)``: a one-word name, a value without space, angle bracket or colon (a
 # storm's time_stamp and jiffies lines are new text in every report and miss the cache).
 _SIMPLE_REGISTER = re.compile(rb"[ \t]+([A-Za-z_][\w.]{0,63})[ \t]{1,64}<([!-9;=?-~]{0,64})>")
+# A whole e1000e "Detected Hardware Unit Hang" report in one match: any head line holding
+# the marker, then its standard register lines in e1000e's order, each indented, plain,
+# without a clock and ending in a bare newline (``_fast_report``). Names in ``_E1000E_SIMPLE``
+# are ``_SIMPLE_REGISTER`` lines (their pairs are read from the match); the others are
+# captured whole and read by ``_register_pairs`` (constant text in a storm: a cache hit).
+_E1000E_SIMPLE = (b"TDH", b"TDT", b"next_to_use", b"next_to_clean", b"time_stamp",
+                  b"next_to_watch", b"jiffies", b"next_to_watch.status")
+_E1000E_LINES = (b"TDH", b"TDT", b"next_to_use", b"next_to_clean", None, b"time_stamp",
+                 b"next_to_watch", b"jiffies", b"next_to_watch.status", b"MAC Status",
+                 b"PHY Status", b"PHY 1000BASE-T Status", b"PHY Extended Status",
+                 b"PCI Status")
+_E1000E_VALUE = rb"[ \t]{1,64}<([0-9a-fA-F]{1,16})>\n"
+_E1000E_REPORT = re.compile(
+    rb"[^\n]{0,4000}Detected Hardware Unit Hang:?\n"
+    + b"".join(
+        rb"([ \t]{1,64}buffer_info\[next_to_clean\]:)\n" if name is None
+        else rb"[ \t]{1,64}" + re.escape(name) + _E1000E_VALUE if name in _E1000E_SIMPLE
+        else rb"([ \t]{1,64}" + re.escape(name) + rb"[ \t]{1,64}<[0-9a-fA-F]{1,16}>)\n"
+        for name in _E1000E_LINES))
+_E1000E_REGISTERS = len(_E1000E_LINES)
+_NAMES = {name: name.decode() for name in _E1000E_SIMPLE}
+_E1000E_VALUES_AT = tuple(i for i, name in enumerate(_E1000E_LINES) if name in _E1000E_SIMPLE)
+_E1000E_LINES_AT = tuple(i for i, name in enumerate(_E1000E_LINES) if name not in _E1000E_SIMPLE)
+_E1000E_VALUE_NAMES = tuple(_NAMES[name] for name in _E1000E_LINES if name in _NAMES)
 MAX_CACHED_PAIRS = 4096  # register lines remembered (a storm repeats all but its counters)
 MAX_CACHED_LINE = 256  # longer lines are never register lines (register_pairs: 200 chars)
 _MISS = object()
@@ -224,6 +249,8 @@ class KernelBlockScan:
         # A line stating one link event and nothing else goes straight to the detector
         # (``_fast_link``); only with the default keywords, which every link line holds.
         self._fast_links = keywords == HIT_KEYWORDS
+        # A whole e1000e hang report in one match (``_fast_report``): its head names a follow.
+        self._fast_reports = self._fast_links
         # Words anywhere in a line that make ``_line`` do more than read it: follow a
         # register block, a corosync fact, a diverted record.
         elsewhere = [*follow, *quorum_words, *((divert_word,) if divert is not None else ())]
@@ -242,6 +269,8 @@ class KernelBlockScan:
         self._carry: list[bytes] = []  # a line cut by a chunk's end, waiting for the rest
         # register line -> its register_pairs (a pure function of the text)
         self._pairs: dict[bytes, tuple[tuple[str, str], ...] | None] = {}
+        # a report's whole-line register lines -> _e1000e_tail (bounded)
+        self._tails: dict[tuple[bytes, ...], object] = {}
 
     def feed(self, chunk: bytes) -> None:
         """The next bytes of the input. Lines are scanned in place (no copy of the chunk);
@@ -296,6 +325,13 @@ class KernelBlockScan:
                         continue
                 end = block.find(b"\n", pos)
                 end = size if end < 0 else end + 1
+                # The next report of a storm, right after the last one's registers.
+                if (self._fast_reports and self._follow and not (self._full or self._first)
+                        and block.find(b"Unit Hang", pos, end) >= 0):
+                    after = self._fast_report(block, pos, end, size, finder)
+                    if after:
+                        pos = after
+                        continue
                 self._line(block[pos:end])
                 pos = end
                 continue
@@ -309,6 +345,11 @@ class KernelBlockScan:
                 return
             end = block.find(b"\n", at)
             end = size if end < 0 else end + 1
+            if self._fast_reports and block.startswith(b"Hang", at):
+                after = self._fast_report(block, start, end, size, finder)
+                if after:
+                    pos = after
+                    continue
             # Only a line found by a link word ("Link is ", "link up", ...: "ink" after its
             # first letter) is tried: the corosync and CEF lines of a busy mix are not.
             if not (self._fast_links and block.startswith(b"ink", at + 1)
@@ -397,6 +438,85 @@ class KernelBlockScan:
         if head.is_kernel:
             self._result.kernel_lines += n
         return end
+
+    def _fast_report(self, block: bytes, start: int, end: int, size: int,
+                     finder: _Finder | _Hits) -> int:
+        """A whole e1000e hang report at the hit line ``block[start:end]``, found by one
+        :data:`_E1000E_REPORT` match: the head line is read by :meth:`_line` as any hit line,
+        then its standard register lines are taken in one step, with the pairs read from the
+        match, exactly as :meth:`_register_run` would take them (the same conditions: the
+        reader continues the head, every line indented plain text without a clock, no
+        keyword, quorum or divert word in them, enough follow budget). Returns where what it
+        took ends: 0 when the pattern does not match (nothing read), ``end`` when only the
+        head was read (the scan goes on line by line, following the block)."""
+        m = _E1000E_REPORT.match(block, start, size)
+        if m is None:
+            return 0
+        self._line(block[start:end])
+        stop = m.end()
+        if (self._follow < _E1000E_REGISTERS or self._full or self._first
+                or 0 <= finder.search(end) < stop):
+            return end
+        head = self._reader.register_block_head()
+        if head is None:
+            return end
+        groups = m.groups()
+        tail = self._e1000e_tail(tuple([groups[i] for i in _E1000E_LINES_AT]))
+        if tail is None:
+            self._detector.register_lines(self._e1000e_pairs(m))
+        else:
+            registers = dict(zip(_E1000E_VALUE_NAMES,
+                                 [groups[i].decode() for i in _E1000E_VALUES_AT], strict=True))
+            for name, value in tail[0]:
+                registers.setdefault(name, value)
+            self._detector.report_registers(registers, tail[1])
+        n = _E1000E_REGISTERS
+        self.lines += n
+        self._reader.count_continuations(n)
+        self._follow -= n
+        if head.is_kernel:
+            self._result.kernel_lines += n
+        return stop
+
+    def _e1000e_tail(self, lines: tuple[bytes, ...]
+                     ) -> tuple[tuple[tuple[str, str], ...], bool] | None:
+        """The pairs of a report's whole-line register lines (buffer_info, the status lines),
+        in order up to the first final register, and whether there is one; remembered (a
+        storm repeats them). ``None`` where the value lines' pairs cannot simply come first:
+        the buffer_info line holds a pair, a final register is not on the last line, or a
+        ``Tx Queue`` or a value line's name is among them (then ``register_lines`` reads
+        the lines in order)."""
+        found = self._tails.get(lines, _MISS)
+        if found is not _MISS:
+            return cast(tuple[tuple[tuple[str, str], ...], bool] | None, found)
+        each = [self._register_pairs(line) or () for line in lines]
+        names = [name for pairs in each for name, _ in pairs]
+        final_at = [i for i, pairs in enumerate(each)
+                    if any(name in FINAL_REGISTERS for name, _ in pairs)]
+        tail: tuple[tuple[tuple[str, str], ...], bool] | None = (
+            (tuple(pair for pairs in each for pair in pairs), bool(final_at)))
+        if (each[0] or "Tx Queue" in names or set(names) & set(_E1000E_VALUE_NAMES)
+                or (final_at and final_at[0] != len(each) - 1)):
+            tail = None
+        if len(self._tails) >= MAX_CACHED_PAIRS:
+            self._tails.clear()
+        self._tails[lines] = tail
+        return tail
+
+    def _e1000e_pairs(self, m: re.Match[bytes]
+                      ) -> list[tuple[tuple[str, str], ...] | None]:
+        """``register_pairs`` of each register line of an :data:`_E1000E_REPORT` match."""
+        known = self._pairs
+        pairs: list[tuple[tuple[str, str], ...] | None] = []
+        for i, name in enumerate(_E1000E_LINES, 1):
+            if name in _E1000E_SIMPLE:
+                pairs.append(((_NAMES[name], m[i].decode()),))
+            else:
+                line = m[i]
+                found = known.get(line, _MISS)
+                pairs.append(self._register_pairs(line) if found is _MISS
+                             else cast(tuple[tuple[str, str], ...] | None, found))
+        return pairs
 
     def _end_of_block(self, block: bytes, pos: int, size: int,
                       finder: _Finder | _Hits) -> int:

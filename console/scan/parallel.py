@@ -166,8 +166,9 @@ def _fact_key(fact: QuorumEvent) -> tuple[Any, ...]:
 
 class _TraceDetector:
     """Stands in for :class:`HangDetector` in a part after the first: records every call the
-    scan makes (a ``KernelLine`` fed, a register run, a finish, a link-only line) for the
-    parent to replay into the real detector, and folds nothing."""
+    scan makes (a ``KernelLine`` fed, a register run or a whole e1000e register block, a
+    finish, a link-only line) for the parent to replay into the real detector, and folds
+    nothing."""
 
     def __init__(self) -> None:
         self.calls: list[object] = []
@@ -201,6 +202,9 @@ class _TraceDetector:
     def register_lines(self, pairs: list[object]) -> list[object]:
         self.calls.append(pairs)
         return []
+
+    def report_registers(self, registers: dict[str, str], final: bool) -> None:
+        self.calls.append((registers, final))
 
     def link_line(self, link: LinkEvent) -> None:
         self.calls.append(link)
@@ -711,6 +715,8 @@ class _Merge:
                     det.feed(call)
                 elif type(call) is list:
                     det.register_lines(call)
+                elif type(call) is tuple:  # a whole e1000e register block
+                    det.report_registers(*call)
                 elif call is None:
                     det.finish()
                 else:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 from pathlib import Path
 from unittest import mock
 
@@ -232,6 +233,8 @@ def _shortcuts_off() -> contextlib.ExitStack:
         KernelBlockScan, "_fast_link", lambda self, block, start, end: False))
     stack.enter_context(mock.patch.object(
         KernelLogReader, "feed_kernel", lambda self, text, stamp, host, message: None))
+    stack.enter_context(mock.patch.object(
+        KernelBlockScan, "_fast_report", lambda self, block, start, end, size, finder: 0))
     return stack
 
 
@@ -341,3 +344,122 @@ def test_a_line_without_a_possible_fact_states_none(
         assert facts_in_line(text, default_year=2024) == []
         for part in corosync_log.split_glued(text):
             assert facts_in_line(part, default_year=2024) == []
+
+
+# An e1000e report as the driver prints it (the pattern the block scan reads in one match),
+# and the near misses that must go line by line: each entry is (indent, name, value).
+E1000E = [("  ", "TDH", "{tdh}"), ("  ", "TDT", "1a"), ("  ", "next_to_use", "1a"),
+          ("  ", "next_to_clean", "{tdh}"), ("", "buffer_info[next_to_clean]:", None),
+          ("  ", "time_stamp", "{n:x}"), ("  ", "next_to_watch", "{tdh}"),
+          ("  ", "jiffies", "{m:x}"), ("  ", "next_to_watch.status", "0"),
+          ("", "MAC Status", "80083"), ("", "PHY Status", "796d"),
+          ("", "PHY 1000BASE-T Status", "3800"), ("", "PHY Extended Status", "3000"),
+          ("", "PCI Status", "10")]
+REPORT_HEADS = [
+    HEAD + "Detected Hardware Unit Hang:", HEAD + "Detected Hardware Unit Hang",
+    HEAD.replace("pve03", "pve04") + "Detected Hardware Unit Hang:",
+    HEAD.replace("eno1", "enp3s0") + "Detected Hardware Unit Hang:",
+    "Jun  3 00:00:0{s} pve03 kernel: e1000e 0000:00:1f.6 eno1: Detected Hardware Unit Hang:",
+    "2024-06-03T00:00:0{s}+0200 pve03 kernel: [ 12.5] e1000e: Detected Hardware Unit Hang:",
+    HEAD + "Detected Hardware Unit Hang: Members", HEAD + "Detected Tx Unit Hang:",
+    HEAD + "NIC Link is Down " + HEAD + "Detected Hardware Unit Hang:",
+]
+# What may replace or join a register line: another host's line, an unknown register, a
+# queue, a clock, blank, a keyword, odd values.
+REPORT_ODD = [
+    "2024-06-03T00:00:0{s}+0200 pve04 kernel: e1000e: eno2 chatter",
+    "2024-06-03T00:00:0{s}+0200 pve03 kernel: chatter",
+    "  extra_register       <1>", "  Tx Queue             <{q}>", "  time 06:19:0{s} <1>",
+    "", "  ", "  Hang <1>", "  host: 2 link: 0 is down", "  desc.status <1>", "  TDH <f6>",
+    "  PCI Status             <10>", "  CEF:0|a|b|c|1|n|3|",
+]
+
+
+@st.composite
+def _e1000e_report(draw: st.DrawFn) -> str:
+    s = draw(st.integers(0, 9))
+    values = {"tdh": draw(st.sampled_from(["f6", "44", "0", "F6"])),
+              "n": draw(st.integers(0, 1 << 40)), "m": draw(st.integers(0, 1 << 40)),
+              "q": draw(st.integers(0, 9)), "s": s}
+    lines = [draw(st.sampled_from(REPORT_HEADS)).format(s=s)]
+    # journalctl indents a message's later lines under its first; 70 is past the pattern's 64
+    margin = draw(st.sampled_from([" " * 39, " " * 39, " " * 39, " ", "\t", "", " " * 70]))
+    spacing = draw(st.sampled_from(["column", "column", " ", "\t", " " * 70]))
+    for indent, name, value in E1000E:
+        # e1000e pads the names to one column
+        pad = " " * max(1, 23 - len(indent) - len(name)) if spacing == "column" else spacing
+        line = (f"{margin}{indent}{name}" if value is None
+                else f"{margin}{indent}{name}{pad}<{value.format(**values)}>")
+        lines.append(line)
+    # near misses: a line changed, dropped, added (most reports are left whole)
+    for _ in range(draw(st.sampled_from([0, 0, 0, 1, 2]))):
+        at = draw(st.integers(1, len(lines)))
+        how = draw(st.sampled_from(["drop", "add", "replace", "crlf", "space", "trailing",
+                                    "value"]))
+        if at == len(lines) or how == "add":
+            lines.insert(at, draw(st.sampled_from(REPORT_ODD)).format(**values))
+        elif how == "drop":
+            del lines[at]
+        elif how == "replace":
+            lines[at] = draw(st.sampled_from(REPORT_ODD)).format(**values)
+        elif how == "crlf":
+            lines[at] += "\r"
+        elif how == "value":  # too long, empty, not hex
+            odd = draw(st.sampled_from(["1" * 17, "", "4:4", "0x1"]))
+            lines[at] = re.sub(r"<[^>]*>", f"<{odd}>", lines[at])
+        elif how == "space":
+            lines[at] = lines[at].replace("<", "< ", 1)
+        else:
+            lines[at] += draw(st.sampled_from([" ", "x", " <1>"]))
+    return "\n".join(lines) + "\n"
+
+
+@st.composite
+def _indented_run(draw: st.DrawFn) -> str:
+    """Indented lines after a report, around what is left of the follow budget (64 lines
+    after a hit, 50 after a whole report)."""
+    line = draw(st.sampled_from(["  plain indented text", "  TDH <f6>", "  x_y <{n}>"]))
+    return "".join(line.format(n=i) + "\n" for i in range(draw(st.integers(45, 55))))
+
+
+@st.composite
+def _storm_log(draw: st.DrawFn) -> bytes:
+    """e1000e reports back to back and between other lines, standard ones and near misses."""
+    first = draw(st.sampled_from(["2024-06-03T00:00:00+0200 pve03 kernel: a kernel log\n", ""]))
+    parts = [first, *draw(st.lists(st.one_of(
+        _e1000e_report(), _e1000e_report(), st.sampled_from([
+            "2024-06-03T00:00:01+0200 pve03 kernel: chatter\n",
+            HEAD.format(s=2) + "Reset adapter unexpectedly\n",
+            HEAD.format(s=3) + "NIC Link is Up 1000 Mbps Full Duplex\n",
+            "2024-06-03T00:00:01+0200 pve03 corosync[9]:   [KNET  ] host: 2 link: 0 is down\n",
+            "  extra_register       <1>\n", "  Tx Queue             <3>\n",
+        ]), _indented_run()), min_size=1, max_size=10))]
+    text = "".join(parts)
+    if draw(st.booleans()):  # the input ends inside a report
+        text = text[:draw(st.integers(0, len(text)))]
+    return text.encode("utf-8", errors="surrogateescape")
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=_storm_log(), block=st.sampled_from([61, 97, 700, 1 << 20]), events=st.booleans())
+def test_e1000e_reports_read_whole_equal_the_line_path(
+    data: bytes, block: int, events: bool, tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Hang reports the block scan reads in one match (and their near misses: a register
+    missing, changed or added, another host's line inside, CRLF, odd spacing, a report cut by
+    a block's end or the input's) give the line path's answer."""
+    chunks = [data[i:i + block] for i in range(0, len(data), block)]
+    got = scan_kernel_blocks(chunks, default_year=2024)
+    with _shortcuts_off():
+        want = scan_kernel_blocks(chunks, default_year=2024)
+    assert got.to_json() == want.to_json()
+    assert got.kernel_lines == want.kernel_lines
+    path = tmp_path_factory.mktemp("storm") / "log"
+    path.write_bytes(data)
+    with mock.patch.object(opener, "BLOCK_BYTES", block):
+        fast = _scan(path, events=events)
+        if events:
+            assert fast == _blocks_line_by_line(path, block)
+        else:
+            assert fast == _line_by_line(path)
