@@ -21,6 +21,7 @@ neither UTF-8 nor ``surrogateescape`` ever maps other bytes to ASCII characters.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Iterable
 from typing import cast
@@ -99,6 +100,8 @@ _E1000E_REGISTERS = len(_E1000E_LINES)
 _NAMES = {name: name.decode() for name in _E1000E_SIMPLE}
 _E1000E_VALUES_AT = tuple(i for i, name in enumerate(_E1000E_LINES) if name in _E1000E_SIMPLE)
 _E1000E_LINES_AT = tuple(i for i, name in enumerate(_E1000E_LINES) if name not in _E1000E_SIMPLE)
+_VALUES = operator.itemgetter(*_E1000E_VALUES_AT)
+_TAIL_LINES = operator.itemgetter(*_E1000E_LINES_AT)
 _E1000E_VALUE_NAMES = tuple(_NAMES[name] for name in _E1000E_LINES if name in _NAMES)
 MAX_CACHED_PAIRS = 4096  # register lines remembered (a storm repeats all but its counters)
 MAX_CACHED_LINE = 256  # longer lines are never register lines (register_pairs: 200 chars)
@@ -318,20 +321,25 @@ class KernelBlockScan:
             if self._follow or self._full or self._first:
                 if self._follow and not (self._full or self._first):
                     after = self._register_run(block, pos, size, finder)
-                    if after == pos:
+                    if after > pos:
+                        pos = after
+                        continue
+                    end = block.find(b"\n", pos)
+                    end = size if end < 0 else end + 1
+                    # The next report of a storm, right after the last one's registers (a
+                    # line holding "Hang" never ends a block in ``_end_of_block``).
+                    if self._fast_reports and block.find(b"Unit Hang", pos, end) >= 0:
+                        after = self._fast_report(block, pos, end, size, finder)
+                    else:
                         after = self._end_of_block(block, pos, size, finder)
                     if after > pos:
                         pos = after
                         continue
+                    self._line(block[pos:end])
+                    pos = end
+                    continue
                 end = block.find(b"\n", pos)
                 end = size if end < 0 else end + 1
-                # The next report of a storm, right after the last one's registers.
-                if (self._fast_reports and self._follow and not (self._full or self._first)
-                        and block.find(b"Unit Hang", pos, end) >= 0):
-                    after = self._fast_report(block, pos, end, size, finder)
-                    if after:
-                        pos = after
-                        continue
                 self._line(block[pos:end])
                 pos = end
                 continue
@@ -461,12 +469,12 @@ class KernelBlockScan:
         if head is None:
             return end
         groups = m.groups()
-        tail = self._e1000e_tail(tuple([groups[i] for i in _E1000E_LINES_AT]))
+        tail = self._e1000e_tail(_TAIL_LINES(groups))
         if tail is None:
             self._detector.register_lines(self._e1000e_pairs(m))
         else:
-            registers = dict(zip(_E1000E_VALUE_NAMES,
-                                 [groups[i].decode() for i in _E1000E_VALUES_AT], strict=True))
+            registers = dict(zip(_E1000E_VALUE_NAMES, map(bytes.decode, _VALUES(groups)),
+                                 strict=True))
             for name, value in tail[0]:
                 registers.setdefault(name, value)
             self._detector.report_registers(registers, tail[1])
