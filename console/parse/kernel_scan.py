@@ -18,7 +18,7 @@ what those formats print.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -140,13 +140,21 @@ def _kernelish(line: str) -> bool:
     )
 
 
+# Lines between two calls of ``scan_kernel_lines``'s ``every`` (the caller's housekeeping).
+EVERY_LINES = 65_536
+
+
 def scan_kernel_lines(
-    lines: Iterable[str], *, default_year: int | None = None, on_fact: FactSink | None = None
+    lines: Iterable[str], *, default_year: int | None = None, on_fact: FactSink | None = None,
+    sinks: ScanSinks | None = None, every: Callable[[HangDetector], None] | None = None,
 ) -> KernelScanResult:
     """Scan physical lines (with or without newlines) of one kernel log, streaming.
-    ``on_fact`` gets every hang report and link event as it is found."""
+    ``on_fact`` gets every hang report and link event as it is found. ``sinks`` (made from
+    ``on_fact`` when not given) makes the detector; ``every`` is called with it every
+    ``EVERY_LINES`` lines (``scan`` writes the final hang episodes out then)."""
     reader = KernelLogReader(default_year=default_year)
-    sinks = ScanSinks(on_fact)
+    if sinks is None:
+        sinks = ScanSinks(on_fact)
     detector = sinks.detector()
     reports = sinks.hang_reports
     quorum = QuorumLineScan(default_year, on_fact=on_fact)
@@ -157,6 +165,8 @@ def scan_kernel_lines(
     n = 0
     for raw in lines:
         n += 1
+        if every is not None and not n % EVERY_LINES:
+            every(detector)
         if n == 1 and raw.startswith("__") and EXPORT_START.match(raw):
             full = True
         if not full and quorum_hit(raw):

@@ -18,6 +18,7 @@ from labconsole.parse.cef import (
     unreadable_times,
 )
 from labconsole.parse.ethtool import EthtoolParseError, parse_driver_info, parse_features_all
+from labconsole.parse.hang_detector import HangDetector
 from labconsole.parse.interfaces import InterfacesParseError, parse_interfaces
 from labconsole.parse.kernel_journal import EXPORT_START
 from labconsole.parse.kernel_scan import (
@@ -221,14 +222,25 @@ def _scan_lines(
     """
     counter = _LineCounter()
     cef: list[CefEvent] = []
+    sinks = KeptSinks(on_fact)
+    spills: list[HangSpill] = []  # made at the first call, with the detector the scan made
+
+    def settle(detector: HangDetector) -> None:
+        if not spills:
+            spills.append(HangSpill(detector, reports=sinks.hang_reports))
+        spills[0].settle()
+
     result = scan_kernel_lines(
         _divert_cef(counter.count(lines), cef, report, default_year, on_fact),
-        default_year=default_year, on_fact=on_fact,
+        default_year=default_year, on_fact=on_fact, sinks=sinks, every=settle,
     )
     report.lines = counter.n
     if counter.error is not None:
         report.ended_early(counter.n + 1, counter.error)
-    _report_kernel(result, cef, report, kernel_head=kernel_head)
+    if spills:
+        spills[0].close()
+    _report_kernel(result, cef, report, kernel_head=kernel_head,
+                   hangs=spills[0] if spills else None)
 
 
 def _report_kernel(

@@ -117,3 +117,48 @@ def test_events_output_is_the_same_with_episodes_written_out(
         assert ep.first_lineno <= r["line"] <= ep.last_lineno
     if profile in ("hang-storm", "busy", "classic"):
         assert len(reports) > len(episodes) > 1
+
+
+def _export(json_log: str) -> str:
+    """``journalctl -o export`` of a ``-o json`` log: ``FIELD=value`` lines, an empty line
+    after each entry (no value of the generator's holds a newline)."""
+    out = []
+    for line in json_log.splitlines():
+        entry = json.loads(line)
+        out += [f"{k}={v}" for k, v in entry.items()] + [""]
+    return "\n".join(out) + "\n"
+
+
+@pytest.mark.parametrize("flag", ["--json", "--events"])
+def test_a_journal_export_writes_final_episodes_out_too(
+    flag: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A journal export is read line by line (not in blocks): it writes final episodes out
+    as well (every ``EVERY_LINES`` lines), and the output is the one of a scan holding them."""
+    from labconsole.parse import kernel_scan
+
+    source = io.StringIO()
+    write_log(source, "json", 6_000, seed=5, profile="hang-storm")
+    path = tmp_path / "storm.export"
+    path.write_text(_export(source.getvalue()))
+    spill_writes: list[int] = []
+    real_write = hang_spill.HangSpill._write
+
+    def counted(self: hang_spill.HangSpill, index: int, ep: HangEpisode) -> None:
+        spill_writes.append(index)
+        real_write(self, index, ep)
+
+    def scan(keep: int) -> str:
+        with (mock.patch.object(hang_spill, "KEEP_IN_MEMORY", keep),
+              mock.patch.object(kernel_scan, "EVERY_LINES", 500),
+              mock.patch.object(hang_spill.HangSpill, "_write", counted)):
+            assert main(["scan", flag, "--year", "2024", str(path)]) == 0
+        return capsys.readouterr().out
+
+    spilled = scan(keep=0)
+    assert spill_writes, "no episode was written out"
+    held = scan(keep=10**9)
+    assert spilled == held
+    files = json.loads(held)["files"] if flag == "--json" else [
+        json.loads(held.splitlines()[-1])]
+    assert len(files[0]["hangs"]) > 5 and "kernel_log" in files[0]["kinds"]
