@@ -11,8 +11,12 @@ interpreter's third-party packages). ``$LABCONSOLE_BENCH_BASELINE`` names the ch
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 BASELINE_CHECKOUT_ENV = "LABCONSOLE_BENCH_BASELINE"
 SUBPACKAGES = ("widgets", "screens")
@@ -35,3 +39,18 @@ def package_path(checkout: Path, work: Path) -> str:
         if (checkout / name).is_dir() and not (package / name).exists():
             (package / name).symlink_to(checkout / name)
     return os.pathsep.join([str(work), str(checkout)])
+
+
+def run_child(code: str, args: list[str], pythonpath: str, cwd: Path,
+              timeout: float) -> dict[str, Any]:
+    """Run ``code`` (``python -c``) in a fresh interpreter importing the code on
+    ``pythonpath`` and return the last JSON object it printed; RuntimeError with the child's
+    last words when it printed none."""
+    env = dict(os.environ, PYTHONPATH=pythonpath)
+    done = subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, check=False, timeout=timeout)
+    found = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if not found:
+        tail = " | ".join(done.stderr.strip().splitlines()[-6:])
+        raise RuntimeError(f"exit status {done.returncode}: {tail}")
+    return dict(json.loads(found[-1]))

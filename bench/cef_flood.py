@@ -26,7 +26,6 @@ the machine is shared, so only runs of the same minutes compare.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import subprocess
 import sys
@@ -36,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.baseline import BASELINE_CHECKOUT_ENV, package_path
+from bench.baseline import BASELINE_CHECKOUT_ENV, package_path, run_child
 from bench.config import BenchConfig
 from bench.flood import percentiles
 from bench.report import BenchResult, Target
@@ -244,15 +243,8 @@ def add_rows(result: BenchResult, s: CefStats, plan: CefPlan) -> None:
 def measure_in_child(plan: CefPlan, pythonpath: str, cwd: Path) -> CefStats:
     """``measure`` in a fresh interpreter importing the code on ``pythonpath``; RuntimeError
     with the child's last words when it printed no result."""
-    env = dict(os.environ, PYTHONPATH=pythonpath)
-    done = subprocess.run([sys.executable, "-c", CHILD, str(plan.rate), str(plan.seconds)],
-                          cwd=cwd, env=env, capture_output=True, text=True, check=False,
-                          timeout=plan.seconds * 3 + 120)
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    if not lines:
-        tail = " | ".join(done.stderr.strip().splitlines()[-6:])
-        raise RuntimeError(f"exit status {done.returncode}: {tail}")
-    data = json.loads(lines[-1])
+    data = run_child(CHILD, [str(plan.rate), str(plan.seconds)], pythonpath, cwd,
+                     timeout=plan.seconds * 3 + 120)
     return CefStats(**{k: v for k, v in data.items() if k in CefStats.__dataclass_fields__})
 
 

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.baseline import package_path
+from bench.baseline import package_path, run_child
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CHILD = """
@@ -49,15 +49,8 @@ print(json.dumps({"code": labconsole.__file__, "written": s.written, "recorded":
 
 
 def run_one(pythonpath: str, cwd: Path, rate: int, seconds: float) -> dict[str, object]:
-    env = dict(os.environ, PYTHONPATH=pythonpath)
-    done = subprocess.run([sys.executable, "-c", CHILD, str(rate), str(seconds)], cwd=cwd,
-                          env=env, capture_output=True, text=True, check=False,
-                          timeout=seconds * 25 + 120)
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    if not lines:
-        tail = " | ".join(done.stderr.strip().splitlines()[-6:])
-        raise RuntimeError(f"exit status {done.returncode}: {tail}")
-    return dict(json.loads(lines[-1]))
+    return run_child(CHILD, [str(rate), str(seconds)], pythonpath, cwd,
+                     timeout=seconds * 25 + 120)
 
 
 def main(argv: list[str] | None = None) -> int:

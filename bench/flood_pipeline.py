@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.baseline import package_path
+from bench.baseline import package_path, run_child
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CHILD = """
@@ -69,14 +69,7 @@ print(json.dumps(out))
 
 
 def run_one(pythonpath: str, cwd: Path, lines: int) -> dict[str, object]:
-    env = dict(os.environ, PYTHONPATH=pythonpath)
-    done = subprocess.run([sys.executable, "-c", CHILD, str(lines)], cwd=cwd, env=env,
-                          capture_output=True, text=True, check=False, timeout=600)
-    found = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    if not found:
-        tail = " | ".join(done.stderr.strip().splitlines()[-6:])
-        raise RuntimeError(f"exit status {done.returncode}: {tail}")
-    return dict(json.loads(found[-1]))
+    return run_child(CHILD, [str(lines)], pythonpath, cwd, timeout=600)
 
 
 def main(argv: list[str] | None = None) -> int:
