@@ -25,6 +25,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--sizes", type=lambda s: tuple(int(x) for x in s.split(",")),
                    default=None, help="scan: comma-separated line counts (e.g. 1000,10000)")
     p.add_argument("--repeat", type=int, default=None, help="runs per measurement")
+    p.add_argument("--seconds", type=float, default=None,
+                   help="flood_paired: seconds of flood per run (default 10, --quick 3)")
     p.add_argument("--cache", type=Path, default=default_cache_dir(),
                    help="where generated logs are kept (default: %(default)s)")
     p.add_argument("--out", type=Path, default=RESULTS, help="results folder")
@@ -42,7 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     cfg = BenchConfig(quick=args.quick, sizes=args.sizes, repeat=args.repeat,
-                      cache_dir=args.cache, install=not args.no_install)
+                      cache_dir=args.cache, install=not args.no_install,
+                      seconds=args.seconds)
     timer, why = ensure_tool("time", install=cfg.install)
     if timer is None:
         print(f"note: GNU time unavailable ({why}): peak RSS may include the harness's own")

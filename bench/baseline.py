@@ -54,3 +54,21 @@ def run_child(code: str, args: list[str], pythonpath: str, cwd: Path,
         tail = " | ".join(done.stderr.strip().splitlines()[-6:])
         raise RuntimeError(f"exit status {done.returncode}: {tail}")
     return dict(json.loads(found[-1]))
+
+
+def baseline_checkout() -> Path | None:
+    """The checkout ``$LABCONSOLE_BENCH_BASELINE`` names, or None (measure this tree alone)."""
+    value = os.environ.get(BASELINE_CHECKOUT_ENV)
+    return Path(value) if value else None
+
+
+def paired_sides(baseline: Path | None, work: Path) -> dict[str, tuple[str, Path]]:
+    """side -> (``PYTHONPATH``, working folder) of a paired run, in the order runs alternate:
+    "before" (the baseline checkout's code, its links made under ``work``) when a baseline
+    is named, then "after" (this tree)."""
+    here = Path(__file__).resolve().parent.parent
+    sides: dict[str, tuple[str, Path]] = {}
+    if baseline is not None:
+        sides["before"] = (package_path(baseline, work), baseline.resolve())
+    sides["after"] = (str(here), here)
+    return sides

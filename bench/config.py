@@ -30,6 +30,7 @@ class BenchConfig:
     profile: bool = True  # profile labconsole scan when it misses a target
     first_frame: bool = True  # startup: run the dashboard in tmux
     timeout_s: float = 900.0
+    seconds: float | None = None  # how long a timed run lasts (flood_paired), when given
 
     def scan_sizes(self) -> tuple[int, ...]:
         if self.sizes:

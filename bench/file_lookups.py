@@ -1,11 +1,13 @@
 """Search and jump to a time on a 1M-line file opened whole (issue 13 item 3), in process.
 
-``python -m bench.file_lookups [LINES] [PROFILE]``: writes a ``bench.loggen`` file, runs the
-file view's facts pass (episodes folded), then times on the pane's view: ``index_at`` as the
-loop it was (every row's ``time_of``) and as it is now (the first call reads the file's
-line times, later calls use them), and a search miss (``LogView.find``: what the UI thread
-did on ``n`` before; now it runs in a worker over a ``snapshot``, whose copy is all the UI
-thread pays). Prints one JSON object (bench/results/file-lookups-*.json).
+``python -m bench file_lookups [--sizes N] [--quick]`` (registry entry: 1M lines of the
+classic and hang-storm mixes) or ``python -m bench.file_lookups [LINES] [PROFILE]``: writes
+a ``bench.loggen`` file, runs the file view's facts pass (episodes folded), then times on the
+pane's view: ``index_at`` as the loop it was (every row's ``time_of``) and as it is now (the
+first call reads the file's line times, later calls use them), and a search miss
+(``LogView.find``: what the UI thread did on ``n`` before; now it runs in a worker over a
+``snapshot``, whose copy is all the UI thread pays). Prints one JSON object
+(bench/results/file-lookups-*.json).
 """
 
 from __future__ import annotations
@@ -19,12 +21,19 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from bench.config import BenchConfig
 from bench.loggen import write_log
+from bench.report import BenchResult
 from labconsole.pipeline import Pipeline
 from labconsole.sources.file_view import FileViewSource, file_view_store
 from labconsole.state.console_state import ConsoleState
 from labconsole.state.line_archive import timestamp
 from labconsole.state.log_view import LogView
+
+NAME = "file_lookups"
+PROFILES = ("classic", "hang-storm")
+COLUMNS = ["profile", "lines", "rows", "index_at loop s", "index_at first s",
+           "index_at next s", "search miss s", "snapshot s", "load 1m"]
 
 
 def _loop_index_at(view: LogView, target: float) -> int | None:
@@ -77,6 +86,25 @@ def main(lines: int = 1_000_000, profile: str = "classic") -> dict[str, object]:
                    search_miss_s=t_miss, snapshot_s=t_snap, load_after=os.getloadavg())
         store.close()
         return out
+
+
+def run(cfg: BenchConfig) -> BenchResult:
+    """The registry's entry: each mix at the main size (1M lines; the smoke test's tiny)."""
+    result = BenchResult(NAME, COLUMNS)
+    for profile in PROFILES:
+        got = main(cfg.main_size(), profile)
+        load = got["load"], got["load_after"]
+        result.rows.append({
+            "profile": profile, "lines": got["lines"], "rows": got["rows"],  # type: ignore[dict-item]
+            **{col: round(float(got[key]), 4) for col, key in (  # type: ignore[arg-type]
+                ("index_at loop s", "index_at_loop_s"), ("index_at first s", "index_at_first_s"),
+                ("index_at next s", "index_at_next_s"), ("search miss s", "search_miss_s"),
+                ("snapshot s", "snapshot_s"))},
+            "load 1m": f"{load[0][0]:.2f}-{load[1][0]:.2f}"})  # type: ignore[index]
+    result.note("in process: the file view's facts pass, then LogView.index_at as the old loop "
+                "and as now (first call, next call), a search miss and the snapshot a worker "
+                "searches")
+    return result
 
 
 if __name__ == "__main__":

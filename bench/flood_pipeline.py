@@ -1,6 +1,9 @@
 """CPU per kernel line of the pipeline alone (state + recorder, no UI), before/after.
 
-``python -m bench.flood_pipeline BASELINE_CHECKOUT [--lines N] [--rounds R]``: in a fresh
+``python -m bench flood_pipeline [--sizes N] [--repeat R] [--quick]`` (registry entry: 100,000
+lines, 3 rounds; ``--quick`` 30,000 lines, 1 round; paired with ``$LABCONSOLE_BENCH_BASELINE``
+when it is set, else this tree alone) or ``python -m bench.flood_pipeline BASELINE_CHECKOUT
+[--lines N] [--rounds R]``: in a fresh
 interpreter per run, alternating the baseline checkout's code and this tree's, feeds ``N`` flood
 lines of one node (``bench.flood.flood_batch``) to a ``Pipeline`` with a ``Recorder`` and
 measures CPU time (``time.process_time``: what a loaded machine's other jobs do not inflate,
@@ -22,9 +25,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.baseline import package_path, run_child
+from bench.baseline import baseline_checkout, paired_sides, run_child
+from bench.config import BenchConfig
+from bench.report import BenchResult
 
+NAME = "flood_pipeline"
 RESULTS = Path(__file__).resolve().parent / "results"
+LINES, QUICK_LINES = 100_000, 30_000
+ROUNDS = 3
+COLUMNS = ["side", "round", "load 1m", "lines", "emit us/line", "emit_batch us/line"]
 CHILD = """
 import asyncio, gc, json, sys, tempfile, time
 from datetime import datetime, timedelta, timezone
@@ -72,22 +81,16 @@ def run_one(pythonpath: str, cwd: Path, lines: int) -> dict[str, object]:
     return run_child(CHILD, [str(lines)], pythonpath, cwd, timeout=600)
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m bench.flood_pipeline", description=__doc__)
-    p.add_argument("baseline", type=Path, help="checkout of the code to compare against")
-    p.add_argument("--lines", type=int, default=100_000)
-    p.add_argument("--rounds", type=int, default=3)
-    args = p.parse_args(argv)
-    here = Path(__file__).resolve().parent.parent
+def measure_runs(baseline: Path | None, lines: int, rounds: int) -> list[dict[str, object]]:
+    """``rounds`` rounds of the sides (before, after; after alone without a baseline)."""
     runs: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory(prefix="lc-baseline-") as tmp:
-        sides = {"before": (package_path(args.baseline, Path(tmp)), args.baseline.resolve()),
-                 "after": (str(here), here)}
-        for i in range(1, args.rounds + 1):
+        sides = paired_sides(baseline, Path(tmp))
+        for i in range(1, rounds + 1):
             for side, (path, cwd) in sides.items():
                 load0 = os.getloadavg()[0]
                 try:
-                    run = run_one(path, cwd, args.lines)
+                    run = run_one(path, cwd, lines)
                 except (RuntimeError, subprocess.TimeoutExpired) as exc:
                     run = {"error": str(exc)}
                 run.update(side=side, round=i, utc=time.strftime("%H:%M:%S", time.gmtime()),
@@ -95,12 +98,40 @@ def main(argv: list[str] | None = None) -> int:
                 run.pop("code", None)
                 print(json.dumps(run), flush=True)
                 runs.append(run)
+    return runs
+
+
+def run(cfg: BenchConfig) -> BenchResult:
+    """The registry's entry (see the module docstring)."""
+    lines = min(cfg.sizes) if cfg.sizes else (QUICK_LINES if cfg.quick else LINES)
+    rounds = cfg.repeat or (1 if cfg.quick else ROUNDS)
+    baseline = baseline_checkout()
+    result = BenchResult(NAME, COLUMNS)
+    for r in measure_runs(baseline, lines, rounds):
+        if "error" in r:
+            result.note(f"{r['side']} {r['round']}: no result ({r['error']})")
+            continue
+        result.rows.append({"side": r["side"], "round": r["round"], "load 1m": r["loadavg_1m"],
+                            "lines": lines, "emit us/line": r.get("emit_cpu_us_per_line"),
+                            "emit_batch us/line": r.get("emit_batch_cpu_us_per_line")})
+    result.note("CPU (process time) per flood line of one node through Pipeline + Recorder, "
+                "no UI, 600-line reads; " + (f"paired with {baseline}" if baseline else
+                "no 'before' side: set $LABCONSOLE_BENCH_BASELINE to an older checkout"))
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.flood_pipeline", description=__doc__)
+    p.add_argument("baseline", type=Path, help="checkout of the code to compare against")
+    p.add_argument("--lines", type=int, default=LINES)
+    p.add_argument("--rounds", type=int, default=ROUNDS)
+    args = p.parse_args(argv)
+    runs = measure_runs(args.baseline, args.lines, args.rounds)
     out = RESULTS / f"flood-pipeline-{time.strftime('%Y-%m-%d-%H%M%S', time.gmtime())}.json"
     out.write_text(json.dumps({"name": "flood_pipeline_cpu", "lines": args.lines,
                                "read_lines": 600, "runs": runs}, indent=1) + "\n")
     print(f"written: {out}")
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

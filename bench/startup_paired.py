@@ -1,6 +1,9 @@
 """First frame of the demo in tmux, before/after in alternated runs (issue 13 item 5).
 
-``python -m bench.startup_paired BASELINE_CHECKOUT [--runs N]``: starts, in turn, the
+``python -m bench startup_paired [--repeat N] [--quick]`` (registry entry: 10 runs of each
+side, ``--quick`` 3, with the CPU time; the baseline is ``$LABCONSOLE_BENCH_BASELINE`` when it
+is set, else the floor and this tree only) or ``python -m bench.startup_paired
+BASELINE_CHECKOUT [--runs N] [--cpu]``: starts, in turn, the
 one-widget Textual app (the floor any Textual app pays), the baseline checkout's ``python -m
 labconsole run --demo`` (its code through ``bench.baseline.package_path``) and this tree's, each
 in a detached 120x40 session on a private tmux server, and polls ``capture-pane`` every 5 ms
@@ -27,11 +30,18 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.baseline import package_path
+from bench.baseline import baseline_checkout, package_path
+from bench.config import BenchConfig
+from bench.report import BenchResult, Target
 from bench.startup import _BARE_TEXTUAL, DATA_MARKER, FRAME_MARKER, first_frame
 from bench.tools import ensure_tool
 
+NAME = "startup_paired"
 RESULTS = Path(__file__).resolve().parent / "results"
+RUNS, QUICK_RUNS = 10, 3
+FRAME_TARGET_S = 0.4
+COLUMNS = ["side", "runs", "frame median s", "frame min s", "frame max s", "votes median s",
+           "CPU at frame s", "load 1m"]
 DEMO = ["-m", "labconsole", "run", "--demo"]
 CPU_TIMEOUT_S = 30.0
 
@@ -107,10 +117,112 @@ def cpu_at_first_frame(tmux: str, socket: str, what: str, env: dict[str, str],
         subprocess.run([*base, "kill-server"], capture_output=True, timeout=10, check=False)
 
 
+def measure_runs(tmux: str, baseline: Path | None, runs: int,
+                 cpu: bool) -> list[dict[str, object]]:
+    """``runs`` rounds of floor, before (when a baseline is named) and after, alternated; both
+    trees byte-compiled first. A run that failed holds its error."""
+    here = Path(__file__).resolve().parent.parent
+    out: list[dict[str, object]] = []
+    with tempfile.TemporaryDirectory(prefix="lc-baseline-") as tmp:
+        folders = [here / "console", here / "widgets", here / "screens"]
+        sides = {"floor": _side(None, ["-c", _BARE_TEXTUAL])}
+        if baseline is not None:
+            sides["before"] = _side(package_path(baseline, Path(tmp)), DEMO)
+            # The baseline's top-level modules are imported through links in ``tmp``: their
+            # compiled files go there.
+            folders.append(Path(tmp) / "labconsole")
+        sides["after"] = _side(str(here), DEMO)
+        for folder in folders:
+            compileall.compile_dir(str(folder), quiet=1)
+        for i in range(1, runs + 1):
+            for side, (cmd, env) in sides.items():
+                out.append(_one(tmux, side, i, cmd, env, Path(tmp) if cpu else None))
+                print(json.dumps(out[-1]), flush=True)
+    return out
+
+
+def _one(tmux: str, side: str, i: int, cmd: list[str], env: dict[str, str],
+         cpu_work: Path | None) -> dict[str, object]:
+    markers = (FRAME_MARKER,) if side == "floor" else (FRAME_MARKER, DATA_MARKER)
+    load = os.getloadavg()[0]
+    try:
+        seen = first_frame(tmux, f"lc-ffp-{os.getpid()}-{side}-{i}", cmd, markers, env=env)
+    except (TimeoutError, OSError) as exc:
+        return {"side": side, "run": i, "load1": load, "error": str(exc)}
+    run: dict[str, object] = {
+        "side": side, "run": i, "load1": load, "frame": round(seen[FRAME_MARKER], 4),
+        "votes": round(seen[DATA_MARKER], 4) if DATA_MARKER in seen else None}
+    if cpu_work is not None:
+        try:
+            run["cpu"] = round(cpu_at_first_frame(
+                tmux, f"lc-ffc-{os.getpid()}-{side}-{i}",
+                "floor" if side == "floor" else "demo", env, cpu_work), 4)
+        except (TimeoutError, OSError, ValueError) as exc:
+            run["cpu_error"] = str(exc)
+    return run
+
+
+def _ratios(summary: dict[str, dict[str, list[float]]]) -> dict[str, float]:
+    """Median ratios between the sides measured (after/floor always, after/before paired)."""
+    ratios: dict[str, float] = {}
+    for marker, prefix in (("frame", ""), ("cpu", "cpu ")):
+        med = {s: v[marker][0] for s, v in summary.items() if marker in v}
+        if "after" in med and "floor" in med:
+            ratios[f"{prefix}after/floor"] = round(med["after"] / med["floor"], 2)
+            if marker == "cpu":
+                ratios["cpu after-floor s"] = round(med["after"] - med["floor"], 3)
+        if "after" in med and "before" in med:
+            ratios[f"{prefix}after/before"] = round(med["after"] / med["before"], 2)
+            if "floor" in med and marker == "frame":
+                ratios["before/floor"] = round(med["before"] / med["floor"], 2)
+    return ratios
+
+
+def run(cfg: BenchConfig) -> BenchResult:
+    """The registry's entry (see the module docstring)."""
+    result = BenchResult(NAME, COLUMNS)
+    tmux, why = ensure_tool("tmux", install=cfg.install)
+    if tmux is None:
+        result.note(f"startup_paired skipped: {why}")
+        return result
+    baseline = baseline_checkout()
+    runs = measure_runs(tmux, baseline, cfg.repeat or (QUICK_RUNS if cfg.quick else RUNS),
+                        cpu=True)
+    summary = _summary(runs)
+    for side, figures in summary.items():
+        mine = [r for r in runs if r["side"] == side]
+        loads = [float(r["load1"]) for r in mine]  # type: ignore[arg-type]
+        frame = figures.get("frame", [None, None, None])
+        result.rows.append({
+            "side": side, "runs": len(mine), "frame median s": frame[0],
+            "frame min s": frame[1], "frame max s": frame[2],
+            "votes median s": figures.get("votes", [None])[0],
+            "CPU at frame s": figures.get("cpu", [None])[0],
+            "load 1m": f"{min(loads):.2f}-{max(loads):.2f}"})
+    for r in runs:
+        if "error" in r or "cpu_error" in r:
+            result.note(f"{r['side']} {r['run']}: {r.get('error') or r.get('cpu_error')}")
+    ratios = _ratios(summary)
+    result.rows += [{"side": name, "frame median s": value} for name, value in ratios.items()]
+    after = summary.get("after", {}).get("frame")
+    result.targets.append(Target(
+        "first frame of the demo (median, in tmux)", f"<= {FRAME_TARGET_S} s",
+        f"{after[0]:.3f} s (floor {summary['floor']['frame'][0]:.3f} s)"
+        if after and "floor" in summary else "not measured",
+        after[0] <= FRAME_TARGET_S if after else None))
+    result.note("the demo (python -m labconsole run --demo) and a one-widget Textual app (the "
+                "floor) in a detached 120x40 tmux session, until 'Votes' (frame) and "
+                "'quorate' (votes); CPU: the process's CPU time at its first frame; "
+                + (f"paired with {baseline}" if baseline else
+                   "no 'before' side: set $LABCONSOLE_BENCH_BASELINE to an older checkout"))
+    result.extra.update(runs=runs, median_min_max=summary, ratios=ratios)
+    return result
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.startup_paired", description=__doc__)
     p.add_argument("baseline", type=Path, help="checkout of the code to compare against")
-    p.add_argument("--runs", type=int, default=10, help="runs of each side")
+    p.add_argument("--runs", type=int, default=RUNS, help="runs of each side")
     p.add_argument("--label", default="", help="a word for the result file's name")
     p.add_argument("--cpu", action="store_true",
                    help="also each side's CPU time at its first frame (one more start each)")
@@ -119,52 +231,10 @@ def main(argv: list[str] | None = None) -> int:
     if tmux is None:
         print(f"tmux unavailable: {why}", file=sys.stderr)
         return 2
-    here = Path(__file__).resolve().parent.parent
-    runs: list[dict[str, object]] = []
-    with tempfile.TemporaryDirectory(prefix="lc-baseline-") as tmp:
-        before = package_path(args.baseline, Path(tmp))
-        # The baseline's top-level modules are imported through links in ``tmp``: their
-        # compiled files go there.
-        for folder in (here / "console", here / "widgets", here / "screens",
-                       Path(tmp) / "labconsole"):
-            compileall.compile_dir(str(folder), quiet=1)
-        sides = {"floor": _side(None, ["-c", _BARE_TEXTUAL]),
-                 "before": _side(before, DEMO),
-                 "after": _side(str(here), DEMO)}
-        for i in range(1, args.runs + 1):
-            for side, (cmd, env) in sides.items():
-                markers = (FRAME_MARKER,) if side == "floor" else (FRAME_MARKER, DATA_MARKER)
-                load = os.getloadavg()[0]
-                try:
-                    seen = first_frame(tmux, f"lc-ffp-{os.getpid()}-{side}-{i}", cmd, markers,
-                                       env=env)
-                except (TimeoutError, OSError) as exc:
-                    runs.append({"side": side, "run": i, "load1": load, "error": str(exc)})
-                    continue
-                runs.append({"side": side, "run": i, "load1": load,
-                             "frame": round(seen[FRAME_MARKER], 4),
-                             "votes": round(seen[DATA_MARKER], 4) if DATA_MARKER in seen
-                             else None})
-                if args.cpu:
-                    try:
-                        runs[-1]["cpu"] = round(cpu_at_first_frame(
-                            tmux, f"lc-ffc-{os.getpid()}-{side}-{i}",
-                            "floor" if side == "floor" else "demo", env, Path(tmp)), 4)
-                    except (TimeoutError, OSError, ValueError) as exc:
-                        runs[-1]["cpu_error"] = str(exc)
-                print(json.dumps(runs[-1]), flush=True)
+    runs = measure_runs(tmux, args.baseline, args.runs, args.cpu)
     summary = _summary(runs)
     loads = [float(r["load1"]) for r in runs]  # type: ignore[arg-type]
-    ratios = {}
-    if {"before", "after", "floor"} <= summary.keys():
-        a, b, f = (summary[s]["frame"][0] for s in ("after", "before", "floor"))
-        ratios = {"after/before": round(a / b, 2), "after/floor": round(a / f, 2),
-                  "before/floor": round(b / f, 2)}
-        if all("cpu" in summary[s] for s in ("after", "before", "floor")):
-            a, b, f = (summary[s]["cpu"][0] for s in ("after", "before", "floor"))
-            ratios.update({"cpu after/before": round(a / b, 2),
-                           "cpu after/floor": round(a / f, 2),
-                           "cpu after-floor s": round(a - f, 3)})
+    ratios = _ratios(summary)
     out = {"name": "startup_first_frame_paired", "date": time.strftime("%Y-%m-%d %H:%M UTC",
                                                                        time.gmtime()),
            "how": "bench.startup.first_frame (tmux 120x40, capture-pane every 5 ms until "
@@ -184,7 +254,6 @@ def main(argv: list[str] | None = None) -> int:
                       "load": out["loadavg_1m_min_max"]}, indent=1))
     print(f"written: {path}")
     return 0
-
 
 if __name__ == "__main__":
     raise SystemExit(main())
