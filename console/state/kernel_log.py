@@ -52,9 +52,9 @@ _PLAIN_KERNEL = re.compile(
     r"([A-Za-z0-9][\w.-]*) kernel: (?![\[\s])[ -~]{0,4000}", re.ASCII)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # immutable by convention (one per line: frozen's __init__ costs 2x)
 class LogEntry:
-    """One stored kernel line of one node."""
+    """One stored kernel line of one node. Never changed once stored, and not hashable."""
 
     seq: int
     node: str
