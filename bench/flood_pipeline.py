@@ -52,9 +52,11 @@ n = int(sys.argv[1])
 t0 = datetime(2026, 11, 25, 6, 19, tzinfo=timezone.utc)
 texts = flood_batch("pve01", 0, n, t0, FloodPlan(rate=10_000, seconds=n / 10_000,
                                                  nodes=("pve01",)))
-reads = [[KernelText(at=t0 + timedelta(seconds=k / 10_000), source="kernel:pve01",
-                     node="pve01", text=t) for t in texts[k:k + 600]]
-         for k in range(0, n, 600)]  # one arrival time per read, as KernelStream stamps them
+def read(k):  # one arrival time (one object) per read, as KernelStream stamps them
+    at = t0 + timedelta(seconds=k / 10_000)
+    return [KernelText(at=at, source="kernel:pve01", node="pve01", text=t)
+            for t in texts[k:k + 600]]
+reads = [read(k) for k in range(0, n, 600)]
 out = {"code": labconsole.__file__, "gc_young": GC_YOUNG}
 with tempfile.TemporaryDirectory() as tmp:
     for mode in ("emit", "emit_batch"):

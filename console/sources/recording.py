@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import IO, cast
 
 from labconsole.config.redact import redact
-from labconsole.events import ConnectionChange, Event, event_from_json
+from labconsole.events import ConnectionChange, Event, KernelText, event_from_json
 
 MAX_LINE = 16 * 1024 * 1024  # longest recording line read back (a PVE API body is ~100 KiB)
 RECORDER_SOURCE = "recorder"  # source name of the recorder's own ConnectionChange events
@@ -211,7 +211,7 @@ class Recorder:
         if self.outage is not None:
             return False
         try:
-            data = b"".join([_line(event) for event in events])
+            data = _lines(events)
         except UnrecordableEvent:
             return False
         try:
@@ -302,6 +302,51 @@ class Recorder:
 # ``json.dumps(obj, ensure_ascii=False, separators=(",", ":"))`` without building an encoder
 # for every event (a flood records thousands a second).
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+# A JSON string as ``_encode`` writes one inside an object (the C function it uses).
+_string = json.encoder.encode_basestring
+
+
+def _lines(events: Sequence[Event]) -> bytes:
+    """``b"".join(_line(e) for e in events)``, built faster for the kernel lines of one read
+    (one arrival time, source and node): their JSON up to the text is the same, so it is
+    encoded once and each line adds its text (a flood records 30,000 lines a second)."""
+    out: list[str] = []
+    at = iso = source = node = head = None
+    for event in events:
+        if type(event) is not KernelText or type(event.text) is not str:
+            try:
+                out.append(redact(_encode(event.to_json())) + "\n")
+            except (TypeError, ValueError, RecursionError):
+                _line(event)  # raises UnrecordableEvent, worded as write() words it
+                raise
+            continue
+        if event.at is not at:
+            at = event.at
+            iso, was = at.isoformat(), iso
+            if iso != was:
+                head = None
+        if head is None or event.source != source or event.node != node:
+            source, node = event.source, event.node
+            head = _kernel_head(event, iso)
+        out.append(redact(f"{head}{_string(event.text)}}}\n"))
+    try:
+        return "".join(out).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate somewhere: each line as ``_line`` writes it
+        return b"".join([_line(event) for event in events])
+
+
+def _kernel_head(event: KernelText, iso: str | None) -> str:
+    """The JSON line of ``event`` up to its text: ``to_json``'s keys in its order (type, at,
+    source, node, text), without the text's value."""
+    try:
+        whole = _encode({"type": KernelText.type, "at": iso, "source": event.source,
+                         "node": event.node, "text": ""})
+    except (TypeError, ValueError, RecursionError):
+        _line(event)  # raises UnrecordableEvent, worded as write() words it
+        raise
+    return str(whole[:-3])  # without the empty text's ``""}``
 
 
 def _line(event: Event) -> bytes:

@@ -199,7 +199,7 @@ class ConsoleState:
         for event in run:
             text = event.text
             try:
-                if find_cef(text) >= 0:
+                if "CEF:" in text and find_cef(text) >= 0:  # every record holds "CEF:"
                     changed |= self._cef(text, at, source)
                     continue
                 changed.add("log")

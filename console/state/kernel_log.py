@@ -44,6 +44,8 @@ _ERROR_WORDS = ("hang", "timed out", "error", "fail", "bug:", "call trace")
 _WARNING_WORDS = ("link is down", "warn", "disabled state", "reset adapter")
 _ERROR_RE = re.compile("|".join(map(re.escape, _ERROR_WORDS)))
 _WARNING_RE = re.compile("|".join(map(re.escape, _WARNING_WORDS)))
+# Either list's words: most lines hold none, and one search tells so.
+_SEVERITY_RE = re.compile("|".join(map(re.escape, _ERROR_WORDS + _WARNING_WORDS)))
 # A plain ``journalctl -k -o short-iso`` line of printable ASCII (the reader's checked ISO
 # shape; the same pattern as the scan's ``_PLAIN_KERNEL``): ``KernelLogReader.feed_kernel``
 # reads it by a shorter road with the same answer. Most lines of a flood are such lines.
@@ -138,6 +140,8 @@ def line_severity(line: KernelLine, in_episode: bool) -> Severity:
         level = line.priority % 8
         return "error" if level <= 3 else "warning" if level == 4 else "info"
     text = line.message.lower()
+    if _SEVERITY_RE.search(text) is None:
+        return "info"
     if _ERROR_RE.search(text) is not None:
         return "error"
     if _WARNING_RE.search(text) is not None:
@@ -176,13 +180,31 @@ class StoreChange:
 class _NodeLog:
     """Parser state of one node's stream."""
 
-    def __init__(self, year: int) -> None:
+    __slots__ = ("current", "detector", "ix", "links_seen", "reader", "refs", "reports",
+                 "time", "when", "when_ts")
+
+    def __init__(self, year: int, ix: int = 0) -> None:
         self.reader = KernelLogReader(default_year=year)
         self.detector = HangDetector()
         self.refs: dict[int, EpisodeRef] = {}  # by index in detector.episodes
         self.reports: dict[int, int] = {}
         self.links_seen = 0
         self.current: EpisodeRef | None = None
+        self.ix = ix  # the node's number in the store's per-line index
+        # The last line time seen, and it in UTC and as epoch seconds: a log's lines share
+        # their stamp (one a second), and the reader hands out one object per stamp.
+        self.time: datetime | None = None
+        self.when: datetime | None = None
+        self.when_ts = 0.0
+
+    def times(self, time: datetime) -> tuple[datetime, float]:
+        """``aware(time)`` and its ``timestamp``, from the last line's where it is the same
+        time object."""
+        if time is not self.time:
+            when = aware(time)
+            assert when is not None
+            self.time, self.when, self.when_ts = time, when, timestamp(when)
+        return self.when, self.when_ts  # type: ignore[return-value]
 
 
 # Lines kept as objects (about 650 bytes each, so ~33 MB); older ones cost ~40 bytes of index and
@@ -351,7 +373,7 @@ class KernelLogStore:
         ``change`` (a new one if None: a batch of lines passes one along)."""
         log = self._nodes.get(node)
         if log is None:
-            log = self._nodes[node] = _NodeLog(at.year)
+            log = self._nodes[node] = _NodeLog(at.year, self._node_number(node))
         if change is None:
             change = StoreChange()
         reader = log.reader
@@ -398,10 +420,15 @@ class KernelLogStore:
         if ref is not None:
             ref.last_seq = self._seq
             ref.seqs.append(self._seq)
-        entry = LogEntry(self._seq, node, line, aware(line.time) or at,
-                         line_severity(line, ref is not None),
+        if line.time is not None:
+            when, when_ts = log.times(line.time)
+        else:
+            when, when_ts = at, timestamp(at)
+        entry = LogEntry(self._seq, node, line, when, line_severity(line, ref is not None),
                          None if ref is None else ref.id)
-        self._index(node, entry.at, ref)
+        self._line_node.append(log.ix)
+        self._line_at.append(when_ts)
+        self._line_episode.append(-1 if ref is None else ref.id)
         if len(self.entries) == self.capacity:
             self._evict(self.entries[0])
         self.entries.append(entry)
@@ -449,14 +476,13 @@ class KernelLogStore:
             found = ref
         return found
 
-    def _index(self, node: str, at: datetime, ref: EpisodeRef | None) -> None:
+    def _node_number(self, node: str) -> int:
+        """The node's number in the per-line index (``node_of``)."""
         ix = self._node_ix.get(node)
         if ix is None:
             ix = self._node_ix[node] = len(self._node_names)
             self._node_names.append(node)
-        self._line_node.append(ix)
-        self._line_at.append(timestamp(at))
-        self._line_episode.append(-1 if ref is None else ref.id)
+        return ix
 
     def episode(self, episode_id: int) -> EpisodeRef:
         return self.episodes[episode_id]
