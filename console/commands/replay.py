@@ -115,11 +115,13 @@ def replay_app(paths: list[Path], args: argparse.Namespace, subtitle: str,
     """The console on a replay of ``paths`` (raises ReplayError/OSError), and the lines that
     could not be read. The data is named (``data_source``: a replay of the paths by default)
     so that its report says what ``labconsole report`` says of the same files."""
+    # The source first: a big file's lines are counted in a thread while the app's modules
+    # import (a third of the time to the first frame).
+    source, errors = build_replay(paths, args, big_file=big_file)
     from labconsole.app import LabConsoleApp
     from labconsole.incident.source import DataSource
     from labconsole.state.console_state import ConsoleState
 
-    source, errors = build_replay(paths, args, big_file=big_file)
     cut = [f"input ends early: {err}" for err in errors if err.ends_input]
     # Not a ReplaySource: a file view (isinstance of it would import its module every time).
     state = ConsoleState(log=source.store) if not isinstance(source, ReplaySource) else None

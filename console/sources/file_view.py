@@ -39,7 +39,8 @@ REDRAW_S = 0.5  # the pane's rows are rebuilt at most this often during the fact
 # (tens of ms with thousands of entries), so a turn per block left the pass a fraction of
 # the time; 0.1 s keeps keys answered within about that.
 FACTS_SLICE_S = 0.1
-FIRST_FRAME_S = 0.05  # the facts pass waits this long after the index, for the first frame
+FIRST_FRAME_S = 0.05  # the index waits this long after the newest lines are told, for a frame
+INDEX_WAIT_S = 1.0  # the index waits at most this long for ``run`` (a source never run)
 _HIT = re.compile("|".join(re.escape(w) for w in HIT_WORDS).encode())
 _FOLLOW = re.compile("|".join(re.escape(w) for w in FOLLOW_WORDS).encode())
 # Every line that can state a fact holds one of these (the scan's words, and CEF records).
@@ -82,15 +83,21 @@ class FileViewSource:
         self._follow = 0
         self._finder = LineFinder(_CANDIDATE_WORDS)
         self._told = float("-inf")
-        # The index is built from now on, while the app is still importing and mounting.
+        # The lines are counted from now on, while the app is still importing and mounting;
+        # the rest of the index waits for the newest screen to be drawn (``_go``, set by
+        # ``run``): built meanwhile, it took the GIL from the app's first frame.
+        self._go = threading.Event()
         self._indexing = threading.Thread(target=self._build_index, name="file-index",
                                           daemon=True)
         self._index_error: BaseException | None = None
         self._indexing.start()
 
     def _build_index(self) -> None:
+        lines = self.store.lines
         try:
-            self.store.lines.build_index()
+            lines.count_tail()
+            self._go.wait(INDEX_WAIT_S)
+            lines.index_all()
         except BaseException as exc:  # shown by run(), in the pipeline, as a source failure
             self._index_error = exc
 
@@ -120,6 +127,14 @@ class FileViewSource:
 
     async def _index(self) -> None:
         lines = self.store.lines
+        # The newest screen first: the lines counted and the last ones indexed (about
+        # 0.05 s per 100 MB), the pane told at once, and the UI given its turns to draw it
+        # before the rest of the index is built.
+        while self._indexing.is_alive() and not lines.count and not lines.done:
+            await asyncio.sleep(0.005)
+        self._tell(f"indexing {lines.progress:.0%}", rows=False)
+        await asyncio.sleep(FIRST_FRAME_S)
+        self._go.set()
         while self._indexing.is_alive():
             # The rows are all known once the lines are counted (their text is read when
             # drawn): only the progress moves.
@@ -133,7 +148,6 @@ class FileViewSource:
             c.start = datetime.fromtimestamp(self.store.time_of(1), timezone.utc)
             c.end = datetime.fromtimestamp(self.store.time_of(lines.count), timezone.utc)
         self._tell("facts 0%")
-        await asyncio.sleep(FIRST_FRAME_S)  # the newest lines are drawn before the facts pass
 
     async def _facts(self, emit: Emit) -> None:
         lines, store, c = self.store.lines, self.store, self.control

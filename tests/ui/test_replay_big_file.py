@@ -91,6 +91,35 @@ async def test_newest_lines_first_then_facts_fold_and_search(
         assert len(pane.view.rows) == len(rows)
 
 
+async def test_the_newest_lines_are_drawn_before_the_rest_of_the_file_is_indexed(
+        big_log: tuple[Path, LogStats], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first frame does not wait for the index: the lines are counted and the newest
+    indexed while the app starts, and the pane follows the last line while the rest of the
+    index is held back (here for as long as the test looks)."""
+    import labconsole.sources.file_view as file_view
+
+    monkeypatch.setattr(file_view, "FIRST_FRAME_S", 60.0)
+    monkeypatch.setattr(file_view, "INDEX_WAIT_S", 60.0)
+    path, _ = big_log
+    last_line = path.read_text().splitlines()[-1]
+    app, _ = replay_app([path], _args(), "replay", big_file=0)
+    source = app.pipeline.sources[0]
+    assert isinstance(source, FileViewSource)
+    store = app.state.log
+    assert isinstance(store, FileLogStore)
+    try:
+        async with app.run_test(size=(140, 40)) as pilot:
+            pane = app.screen.query_one(KernelLogPane)
+            await _until(pilot, lambda: len(pane.view.rows) == LINES, "the newest lines")
+            await pilot.pause()
+            assert pane.view.rows[-1].text() == last_line
+            assert pane.follow and pane.cursor == LINES - 1
+            assert not store.lines.done and not store.lines.ready(1)
+            assert "indexing" in str(pane.border_title)
+    finally:
+        source._go.set()  # the index thread ends
+
+
 async def test_a_filter_over_the_file_is_built_aside_and_matches_the_lines(
         big_log: tuple[Path, LogStats]) -> None:
     path, stats = big_log

@@ -11,6 +11,7 @@ kernel lines only.)"""
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -138,3 +139,59 @@ def test_the_newest_lines_are_readable_before_the_index_reaches_them(tmp_path: P
         lines.raw(1)
     lines.build_index(block=64, tail=40)
     assert all(lines.text(n) == f"line {n}" for n in (1, 50, 97, 100))
+
+
+@pytest.mark.parametrize("block", [3, 64, 1 << 22])
+@pytest.mark.parametrize("data", [b"one\r\n\ntwo\nthree", b"a\nb\nc\n", b"\n\n", b"x"])
+def test_counting_first_then_indexing_gives_the_lines_of_build_index(
+        tmp_path: Path, block: int, data: bytes) -> None:
+    """``count_tail`` (the count and the newest lines, before the first frame) and then
+    ``index_all`` read the same lines as one ``build_index``."""
+    path = tmp_path / "x.log"
+    path.write_bytes(data)
+    whole = FileLines(path)
+    whole.build_index(block=block)
+    split = FileLines(path)
+    split.count_tail(block, tail=8)  # the last line fits
+    assert split.count == whole.count and not split.done
+    assert split.ready(split.count) and split.raw(split.count) == whole.raw(whole.count)
+    split.index_all(block)
+    assert split.done and split.count == whole.count
+    assert [split.raw(n) for n in range(1, split.count + 1)] == [
+        whole.raw(n) for n in range(1, whole.count + 1)]
+    whole.close()
+    split.close()
+
+
+def test_the_newest_lines_are_counted_before_the_rest_is_indexed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The index thread counts the lines and indexes the newest at once, then waits for the
+    first frame (``run`` lets it go) before indexing the rest: it took the GIL from the
+    app's start."""
+    import labconsole.sources.file_view as file_view
+
+    monkeypatch.setattr(file_view, "INDEX_WAIT_S", 60.0)
+    path = tmp_path / "x.log"
+    path.write_text("".join(f"2024-06-03T00:00:{n % 60:02d}+0200 pve01 kernel: line {n}\n"
+                            for n in range(1, 2001)))
+    source = FileViewSource(file_view_store(path))
+    lines = source.store.lines
+    for _ in range(6000):  # bounded: 60 s
+        if lines.count:
+            break
+        threading.Event().wait(0.01)
+    assert lines.count == 2000 and lines.text(2000).endswith("line 2000")
+    assert not lines.done and not lines.ready(1)  # the rest waits for run()
+    state = ConsoleState(log=source.store)
+
+    async def play() -> None:
+        task = asyncio.ensure_future(Pipeline(sources=[source], state=state).run())
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 60
+        while not source.control.finished:
+            assert loop.time() < deadline, "the facts pass did not end"
+            await asyncio.sleep(0.01)
+        task.cancel()
+
+    asyncio.run(play())
+    assert lines.done and lines.text(1).endswith("line 1")
