@@ -128,12 +128,15 @@ def measure_runs(tmux: str, baseline: Path | None, runs: int,
         sides = {"floor": _side(None, ["-c", _BARE_TEXTUAL])}
         if baseline is not None:
             sides["before"] = _side(package_path(baseline, Path(tmp)), DEMO)
-            # The baseline's top-level modules are imported through links in ``tmp``: their
-            # compiled files go there.
-            folders.append(Path(tmp) / "labconsole")
+            # The baseline's top-level modules are imported through links in ``tmp`` (their
+            # compiled files go there); its subpackages through linked folders, which
+            # ``compile_dir`` does not enter: they are compiled where they are.
+            folders += [baseline.resolve() / name for name in ("console", "widgets", "screens")]
+            compileall.compile_dir(str(Path(tmp) / "labconsole"), maxlevels=0, quiet=1)
         sides["after"] = _side(str(here), DEMO)
         for folder in folders:
-            compileall.compile_dir(str(folder), quiet=1)
+            if folder.is_dir():
+                compileall.compile_dir(str(folder), quiet=1)
         for i in range(1, runs + 1):
             for side, (cmd, env) in sides.items():
                 out.append(_one(tmux, side, i, cmd, env, Path(tmp) if cpu else None))

@@ -30,7 +30,6 @@ from labconsole import gc_pause
 from labconsole.alert.ring import Ringer, desktop_escapes, notification
 from labconsole.clock import Clock, system_clock
 from labconsole.events import Event
-from labconsole.incident.mark import IncidentMark
 from labconsole.incident.source import DataSource
 from labconsole.pipeline import Pipeline
 from labconsole.sanitize import visible_row
@@ -46,6 +45,7 @@ if TYPE_CHECKING:
     from textual.timer import Timer
 
     from labconsole.incident.live_marks import LiveMarks
+    from labconsole.incident.mark import IncidentMark
     from labconsole.runbook.session import RunbookLauncher
 
 REFRESH_SECONDS = 0.05  # at most 20 redraws a second while the state keeps changing

@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Protocol, TypeAlias, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, TypeAlias, runtime_checkable
 
 from rich.text import Text
 from textual.binding import Binding
@@ -16,7 +16,6 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from labconsole.incident.facts import Fact
-from labconsole.incident.mark import IncidentMark
 from labconsole.incident.wording import words
 from labconsole.model import timefmt
 from labconsole.sanitize import visible_row
@@ -24,6 +23,9 @@ from labconsole.state.kernel_log import episode_summary
 from labconsole.state.timeline import Timeline, TimelineEntry
 from labconsole.widgets.style import SEVERITY_STYLE
 from labconsole.widgets.votes_panel import picture_text, votes_word
+
+if TYPE_CHECKING:  # the marks come with the correlation, after the first frame
+    from labconsole.incident.mark import IncidentMark
 
 KIND_LABEL = {"cef": "CEF", "votes": "VOTE", "link": "LINK", "hang": "HANG", "conn": "CONN",
               "action": "ACT", "nic": "NIC"}

@@ -13,8 +13,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from labconsole.incident.mark import IncidentMark
+if TYPE_CHECKING:  # the marks come with the correlation, after the first frame
+    from labconsole.incident.mark import IncidentMark
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9 .,:()<>/_+=@#%-]")
 MAX_TEXT = 160

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from labconsole.incident.wording import words
-from labconsole.model.cef import CefEvent
 from labconsole.model.hang import HangEpisode
 from labconsole.model.offloads import Offloads
 from labconsole.model.vote_view import ClusterPicture, NodeView
+
+if TYPE_CHECKING:  # a CEF record's type comes with the parser, when the first record does
+    from labconsole.model.cef import CefEvent
 
 # What happened. "vote_left"/"vote_joined": a node left / rejoined the cluster's membership;
 # "quorum_lost"/"quorum_back": the cluster as a whole; "conn_lost"/"conn_back": the console's

@@ -45,6 +45,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from labconsole.model.cef import CefEvent
+from labconsole.parse.cef_marker import MARKER as _MARKER
+from labconsole.parse.cef_marker import find_cef as find_cef
 from labconsole.parse.syslog_header import parse_syslog_header
 
 
@@ -52,7 +54,6 @@ class CefParseError(ValueError):
     """A line that holds a ``CEF:`` marker but not a CEF record this parser can read."""
 
 
-_MARKER = re.compile(r"(?<![A-Za-z0-9])CEF:(\d{1,3})\|")
 # One header field: anything but an unescaped pipe, then the pipe.
 _HEADER_FIELD = re.compile(r"((?:[^|\\]|\\.)*)\|")
 _HEADER_ESCAPE = re.compile(r"\\([|\\])")
@@ -68,12 +69,6 @@ _CEF_DATE = re.compile(
     r"(?P<mon>[A-Za-z]{3}) +(?P<day>\d{1,2}) +(?P<year>\d{4}) "
     r"(?P<h>\d{2}):(?P<m>\d{2}):(?P<s>\d{2})(?:\.(?P<ms>\d{1,3}))?(?: (?P<zone>UTC|GMT|Z))?$"
 )
-
-
-def find_cef(line: str) -> int:
-    """Offset of the ``CEF:<version>|`` payload in ``line``, or -1 when there is none."""
-    match = _MARKER.search(line)
-    return match.start() if match else -1
 
 
 # The syslog prefix of a record glued after another one: a BSD or ISO stamp (or a <PRI>), then

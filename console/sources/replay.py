@@ -29,11 +29,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from labconsole.config.node_names import NodeNames
 from labconsole.events import Event, KernelText
 from labconsole.model import timefmt
-from labconsole.parse.content_time import file_times
 from labconsole.parse.syslog_header import parse_syslog_header
 from labconsole.sources.base import Emit
 from labconsole.sources.recording import (
@@ -42,6 +41,9 @@ from labconsole.sources.recording import (
     is_recording,
     iter_recording,
 )
+
+if TYPE_CHECKING:
+    from labconsole.config.node_names import NodeNames
 
 DEFAULT_MAX_GAP = 0.75
 _YIELD_EVERY = 200  # at speed 0, let the UI breathe every N events
@@ -102,6 +104,10 @@ def iter_log_file(path: str | Path, *, node: str | None = None, year: int | None
     by_name = names.for_file(p) if names is not None else None
     # Marked as a file name, so nobody takes it for a host (and it never clashes with one).
     fallback_node = node or by_name or f"{FILE_NODE_PREFIX}{p.name.split('.')[0] or 'log'}"
+    # Imported here: a recording (the demo) needs no content times, and its first frame
+    # does not wait for this module (issue 13 item 5).
+    from labconsole.parse.content_time import file_times
+
     texts = _read_texts(p, errors)
     times = file_times(texts, year=year).times
     host: str | None = None  # a continuation line belongs to the previous line's host

@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from labconsole.events import (
     AlertNotice,
@@ -28,12 +29,10 @@ from labconsole.events import (
     QuorumUnreadable,
     SyslogText,
 )
-from labconsole.incident.cef_class import cef_fact
 from labconsole.incident.facts import ActionRecord, Fact, action_fact
 from labconsole.model import timefmt
-from labconsole.model.cef import CefEvent
 from labconsole.model.vote_view import NodeView
-from labconsole.parse.cef import CefParseError, find_cef, parse_cef
+from labconsole.parse.cef_marker import find_cef
 from labconsole.parse.ethtool import parse_driver_info, parse_features
 from labconsole.parse.quorum import QuorumParseError, parse_quorum
 from labconsole.state.corosync_views import CorosyncLogViews
@@ -48,6 +47,9 @@ from labconsole.state.kernel_log import (
 from labconsole.state.nics import NicsState
 from labconsole.state.timeline import Severity, Timeline, TimelineEntry
 from labconsole.state.votes import VotesState
+
+if TYPE_CHECKING:  # the CEF record type comes with the parser (``_cef``)
+    from labconsole.model.cef import CefEvent
 
 # A CEF record whose own time is further than this from its receive time is flagged.
 SENDER_SKEW_LIMIT_S = 300.0
@@ -442,6 +444,11 @@ class ConsoleState:
         return self._cef(event.text, at, event.source)
 
     def _cef(self, text: str, at: datetime, source: str) -> set[Panel]:
+        # Imported with the first record: most sessions hold none, and the first frame does
+        # not wait for the parser and the record types (issue 13 item 5).
+        from labconsole.incident.cef_class import cef_fact
+        from labconsole.parse.cef import CefParseError, parse_cef
+
         try:
             rec = parse_cef(text, default_year=at.year)
         except CefParseError as exc:
