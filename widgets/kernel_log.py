@@ -155,15 +155,15 @@ class KernelLogPane(ScrollView, can_focus=True):
     # Called by the screen when the store grew or the query changed.
     def refresh_rows(self) -> None:
         self.view.sync()
-        # Width 0: long lines are cut at the pane's edge rather than scrolled sideways.
-        self.virtual_size = Size(0, len(self.view.rows))
+        laid_out = self._set_rows(len(self.view.rows))
         if self.follow:
             self.cursor = max(0, len(self.view.rows) - 1)
             self.scroll_end(animate=False, immediate=True)
-            # The new virtual size counts only after the next layout: a burst of more rows
-            # than the pane holds left the view short of the end (measured: 60 lines at
-            # once, "following" in the title, the pane still at row 0 of 63).
-            self.call_after_refresh(self._follow_end)
+            if not laid_out:
+                # The new virtual size counts only after the next layout: a burst of more
+                # rows than the pane holds left the view short of the end (measured: 60
+                # lines at once, "following" in the title, the pane still at row 0 of 63).
+                self.call_after_refresh(self._follow_end)
         else:
             if self.view.cut:  # the oldest rows went (history bound): stay on the same line
                 self.cursor -= min(self.cursor, self.view.cut)
@@ -172,6 +172,26 @@ class KernelLogPane(ScrollView, can_focus=True):
             self.cursor = min(self.cursor, max(0, len(self.view.rows) - 1))
         self._update_title()
         self.refresh()
+
+    def _set_rows(self, rows: int) -> bool:
+        """Make the scrollable height ``rows`` (width 0: long lines are cut at the pane's
+        edge rather than scrolled sideways). True when it counts at once: the vertical
+        scrollbar was shown and stays shown, so only the scrollbar and the scroll range
+        change, not the pane's size. Then the screen is not laid out again, which a new
+        ``virtual_size`` asks for: under a flood of lines that layout of every widget, 20
+        times a second, cost more than drawing the new rows."""
+        size = Size(0, rows)
+        if size == self.virtual_size:
+            return True
+        height = self.container_size.height - self.scrollbar_size_horizontal
+        update = getattr(self, "_scroll_update", None)  # Textual's own, after a layout
+        if (update is None or not self.show_vertical_scrollbar or height <= 0
+                or self.virtual_size.height <= height or rows <= height):
+            self.virtual_size = size  # a layout follows (the scrollbar may come or go)
+            return False
+        self.set_reactive(KernelLogPane.virtual_size, size)
+        update(size)  # the scrollbar's range, the scroll offset kept within it
+        return True
 
     def _follow_end(self) -> None:
         if self.follow:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from rich.text import Text
+from textual.visual import VisualType
 from textual.widgets import Static
 
 from labconsole.events import IntakeLoss
@@ -88,5 +89,11 @@ def _append_fine(text: Text, fine: list[SourceHealth]) -> None:
 
 class StatusBar(Static):
     DEFAULT_CSS = """
-    StatusBar { height: 1; background: $panel; text-wrap: nowrap; }
+    StatusBar { height: 1; background: $panel; text-wrap: nowrap; width: 1fr; }
     """
+
+    def update(self, content: VisualType = "", *, layout: bool = False) -> None:
+        """New text without a layout of the screen: the bar is one row as wide as the screen
+        whatever it says (the dashboard sets it on every redraw, 20 a second in a flood of
+        lines, and Static's default layout of every widget cost more than the redraw)."""
+        super().update(content, layout=layout)
