@@ -11,6 +11,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Header, Static
 
+from labconsole.incident.wording import votes_word
 from labconsole.model import timefmt
 from labconsole.sanitize import visible_row
 from labconsole.state.health import SourceHealth
@@ -21,7 +22,6 @@ from labconsole.widgets.kernel_log import KernelLogPane
 from labconsole.widgets.nic_panel import NicPanel
 from labconsole.widgets.style import ago
 from labconsole.widgets.timeline_panel import TimelinePanel
-from labconsole.widgets.votes_panel import votes_word
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

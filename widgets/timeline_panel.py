@@ -1,4 +1,8 @@
-"""Timeline panel: one time axis of everything notable, headed by the correlated incidents."""
+"""Timeline panel: one time axis of everything notable, headed by the correlated incidents.
+
+Each row is a typed fact in the words every reader of facts uses (``incident.wording.words``:
+the reports say the same), styled here: its time, kind label, severity colour and, in the
+merged panel, the node it is about when its words do not name it."""
 
 from __future__ import annotations
 
@@ -15,14 +19,11 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from labconsole.incident.facts import Fact
 from labconsole.incident.wording import words
 from labconsole.model import timefmt
 from labconsole.sanitize import visible_row
-from labconsole.state.kernel_log import episode_summary
 from labconsole.state.timeline import Timeline, TimelineEntry
 from labconsole.widgets.style import SEVERITY_STYLE
-from labconsole.widgets.votes_panel import picture_text, votes_word
 
 if TYPE_CHECKING:  # the marks come with the correlation, after the first frame
     from labconsole.incident.mark import IncidentMark
@@ -63,27 +64,6 @@ class MarkRow:
 
     mark: IncidentMark
     tz: tzinfo | None
-
-
-def fact_text(fact: Fact) -> str:
-    """One timeline line for a typed fact: views and pictures are worded here, from their
-    fields; a hang as the log pane folds it; other facts by their caption."""
-    if fact.kind == "view_changed" and fact.view is not None:
-        v = fact.view
-        word = votes_word(v.total_votes, v.expected_votes, v.quorate)
-        sees = "alone" if v.alone else ", ".join(sorted(v.members))
-        via = f" (via {v.via})" if v.source == "api" and v.via else ""
-        return f"{v.node} sees {v.cluster} {word}: {sees}{via}"
-    if fact.kind == "picture_changed" and fact.picture is not None:
-        return f"{fact.picture.cluster}: {picture_text(fact.picture)}"
-    if fact.kind == "hang" and fact.hang is not None:
-        return episode_summary(fact.hang)
-    if fact.cef is not None:
-        rec = fact.cef
-        msg = rec.extensions.get("msg") or rec.name
-        head = f"{rec.product}: {rec.name}"
-        return f"{head}: {msg}" if msg != rec.name else head
-    return words(fact)
 
 
 TimelineRow: TypeAlias = "MarkRow | TimelineEntry"
@@ -137,7 +117,7 @@ def row_text(row: TimelineRow, node: str | None = None, *, dated: bool = False) 
     if row.sender_skew_s is not None:
         text.append(f"[sender clock {skew_words(row.sender_skew_s)}] ",
                     style="bold black on yellow")
-    body = visible_row(fact_text(row.fact))
+    body = visible_row(words(row.fact))
     if node is None:  # merged: every row says which node it is about
         text.append(node_prefix(row.node, body), style="bold")
     text.append(body, style=style)

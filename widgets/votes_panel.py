@@ -14,8 +14,9 @@ from datetime import datetime
 from rich.text import Text
 from textual.widgets import Static
 
+from labconsole.incident.wording import picture_text, side_text, votes_word
 from labconsole.model import timefmt
-from labconsole.model.vote_view import ClusterPicture, NodeView, Side, Unreadable
+from labconsole.model.vote_view import ClusterPicture, NodeView, Unreadable
 from labconsole.sanitize import visible_row
 from labconsole.state.votes import ClusterViews, VotesState
 from labconsole.widgets.style import ago
@@ -36,33 +37,6 @@ class VotesPanel(Static):
 
     def show(self, votes: VotesState, now: datetime) -> None:
         self.update(render_votes(votes, now))
-
-
-def votes_word(total: int | None, expected: int | None, quorate: bool | None) -> str:
-    """``2/3 quorate``, ``1/3 NOT quorate``, ``quorate`` (no counts), ``quorum unknown``."""
-    counts = f"{total}/{expected} " if total is not None and expected is not None else ""
-    word = {True: "quorate", False: "NOT quorate", None: "quorum unknown"}[quorate]
-    return counts + word
-
-
-def side_text(side: Side) -> str:
-    """``{pve01} alone, NOT quorate`` / ``{pve02, pve03} 2/3 quorate``."""
-    names = "{" + ", ".join(side.nodes) + "}"
-    if side.alone:
-        return f"{names} alone, " + ("quorate" if side.quorate else "NOT quorate")
-    text = f"{names} {votes_word(side.total_votes, side.expected_votes, side.quorate)}"
-    others = [m for m in side.members if m not in side.nodes]
-    return text + (f" with {', '.join(others)}" if others else "")
-
-
-def picture_text(pic: ClusterPicture) -> str:
-    """The headline in words (also what tests compare against the nodes' own answers)."""
-    if pic.kind == "split":
-        return "SPLIT  " + " | ".join(side_text(s) for s in pic.sides)
-    if pic.kind == "agree":
-        s = pic.sides[0]
-        return votes_word(s.total_votes, s.expected_votes, s.quorate)
-    return "unknown" if pic.kind == "unknown" else "waiting"
 
 
 def render_votes(votes: VotesState, now: datetime) -> Text:

@@ -65,8 +65,8 @@ class Fact:
     does, and nothing in the incident logic reads it). ``state``: a connection's
     or a link's state; ``reason``: why (a connection's detail, why a view cannot be read);
     ``driver``: the NIC driver; ``first``: a connection made for the first time (not "back").
-    ``order`` breaks ties between facts of the same instant deterministically (see ``sort_key``),
-    so the result never depends on which source delivered first.
+    ``sort_key`` orders facts of the same instant by their fields, so the result never
+    depends on which source delivered first.
     """
 
     at: datetime
@@ -109,9 +109,14 @@ class Fact:
     def is_recovery(self) -> bool:
         return self.kind in RECOVERY
 
-    def sort_key(self) -> tuple[datetime, str, str, str, str]:
-        """Time, then a content key: facts of one instant sort the same whatever their order."""
-        return (self.at, self.kind, self.node or "", self.device or "", words(self))
+    def sort_key(self) -> tuple[Any, ...]:
+        """Time, then the fact's fields: facts of one instant sort the same whatever order
+        they came in. Typed fields only (words are for readers, ``wording.words``); every
+        element compares with its counterpart in another fact's key (no None)."""
+        return (self.at, self.kind, self.node or "", self.device or "", self.state or "",
+                self.reason or "", self.driver or "", self.observer or "", self.first,
+                self.text, _payload_key(self), self.source,
+                -1 if self.episode_id is None else self.episode_id)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -177,6 +182,50 @@ class Extraction:
     nodes: set[str] = field(default_factory=set)
     first: datetime | None = None
     last: datetime | None = None
+
+
+def _tri(value: bool | None) -> int:
+    return -1 if value is None else int(value)
+
+
+def _view_key(v: NodeView) -> tuple[Any, ...]:
+    return (v.node, v.cluster, v.source, _tri(v.quorate), tuple(sorted(v.members)),
+            -1 if v.total_votes is None else v.total_votes,
+            -1 if v.expected_votes is None else v.expected_votes, v.ring_id or "", v.via or "")
+
+
+def _payload_key(f: Fact) -> tuple[tuple[Any, ...], ...]:
+    """The payloads' own fields, each part tagged so that parts of different payloads never
+    meet in a comparison."""
+    parts: list[tuple[Any, ...]] = []
+    if f.hang is not None:
+        ep = f.hang
+        parts.append(("hang", ep.kind, ep.driver, ep.device, ep.reports, _tri(ep.stuck),
+                      ep.first_lineno))
+    if f.cef is not None:
+        rec = f.cef
+        parts.append(("cef", rec.signature_id, rec.name, rec.severity, rec.raw,
+                      tuple(sorted(rec.extensions.items()))))
+    if f.action is not None:
+        parts.append(("action", *f.action.dedup_key(), f.action.result, f.action.kind))
+    if f.view is not None:
+        parts.append(("view", *_view_key(f.view)))
+    if f.seen is not None:
+        parts.append(("seen", *_view_key(f.seen)))
+    if f.picture is not None:
+        pic = f.picture
+        parts.append(("picture", pic.cluster, pic.kind,
+                      tuple((s.nodes, s.members, _tri(s.quorate),
+                             -1 if s.total_votes is None else s.total_votes,
+                             -1 if s.expected_votes is None else s.expected_votes)
+                            for s in pic.sides),
+                      tuple(u.node for u in pic.unknown), pic.silent))
+    if f.offloads is not None:
+        parts.append(("offloads", f.offloads.device or "",
+                      tuple(sorted(f.offloads.features.items()))))
+    if f.lines:
+        parts.append(("lines", *f.lines))
+    return tuple(parts)
 
 
 def utc(t: datetime) -> datetime:

@@ -148,8 +148,9 @@ def _timeline(report: Report, t: _Clock) -> list[str]:
 
 
 def _what(f: Fact, t: _Clock) -> str:
+    """The fact's words (a stuck ring is in a hang's); a hang's end in the report's zone."""
     if f.kind == "hang" and f.hang is not None:
-        return f"{words(f)}, until {t(f.last)}" + (", TX ring stuck" if f.hang.stuck else "")
+        return f"{words(f)}, until {t(f.last)}"
     return words(f)
 
 

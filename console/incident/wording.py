@@ -3,7 +3,9 @@
 Facts are typed (issue 17 item 3, "facts, not text"): producers record what happened in fields
 (the connection's state and reason, the link's state, the driver, the node's view...) and the
 readers that show facts to people (the timeline widget, the reports, a cause's evidence lines)
-ask this module for the words. Incident logic never reads them.
+ask this module for the words: a fact reads the same on the screen and in a report. Plain
+text: the widgets style it (``widgets/timeline_panel.py``), the reports escape it. Incident
+logic never reads it, and facts sort on their fields (``Fact.sort_key``), not on these words.
 
 No producer gives a caption any more; a fact made with one (a test's, ``Fact.text``) keeps it.
 Facts do not store their words: readers call ``words`` when they show a fact.
@@ -16,10 +18,12 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from labconsole.incident.facts import Fact
+    from labconsole.model.hang import HangEpisode
     from labconsole.model.offloads import Offloads
-    from labconsole.model.vote_view import NodeView
+    from labconsole.model.vote_view import ClusterPicture, NodeView, Side
 
-_HANG_WORDS = {"unit_hang": "hardware unit hang", "reset": "TX hang reset"}
+# A hang episode's kind as the kernel log pane folds it and the timeline and reports say it.
+_HANG_WORDS = {"unit_hang": "hang", "reset": "tx reset"}
 
 
 def words(fact: Fact) -> str:
@@ -66,34 +70,74 @@ def _view_unknown(fact: Fact) -> str:
     return f"{fact.node} view unknown: {fact.reason}"
 
 
+def votes_word(total: int | None, expected: int | None, quorate: bool | None) -> str:
+    """``2/3 quorate``, ``1/3 NOT quorate``, ``quorate`` (no counts), ``quorum unknown``."""
+    counts = f"{total}/{expected} " if total is not None and expected is not None else ""
+    word = {True: "quorate", False: "NOT quorate", None: "quorum unknown"}[quorate]
+    return counts + word
+
+
+def side_text(side: Side) -> str:
+    """``{pve01} alone, NOT quorate`` / ``{pve02, pve03} 2/3 quorate``."""
+    names = "{" + ", ".join(side.nodes) + "}"
+    if side.alone:
+        return f"{names} alone, " + ("quorate" if side.quorate else "NOT quorate")
+    text = f"{names} {votes_word(side.total_votes, side.expected_votes, side.quorate)}"
+    others = [m for m in side.members if m not in side.nodes]
+    return text + (f" with {', '.join(others)}" if others else "")
+
+
+def picture_text(pic: ClusterPicture) -> str:
+    """A cluster picture's headline (also what tests compare against the nodes' own
+    answers): ``2/3 quorate``, ``SPLIT  {pve01} alone, NOT quorate | {pve02, pve03} ...``."""
+    if pic.kind == "split":
+        return "SPLIT  " + " | ".join(side_text(s) for s in pic.sides)
+    if pic.kind == "agree":
+        s = pic.sides[0]
+        return votes_word(s.total_votes, s.expected_votes, s.quorate)
+    return "unknown" if pic.kind == "unknown" else "waiting"
+
+
+def hang_words(ep: HangEpisode) -> str:
+    """``e1000e eno1 hang x 37, TDH stuck at <f6>``: the episode as it stands."""
+    what = _HANG_WORDS.get(ep.kind, "tx timeout")
+    text = f"{ep.driver or 'NIC'} {ep.device or '?'} {what} x {ep.reports}"
+    tdh = ep.registers.get("TDH")
+    if ep.stuck and tdh:
+        text += f", TDH stuck at <{tdh.strip('<>')}>"
+    elif tdh:
+        text += f", TDH <{tdh.strip('<>')}>"
+    elif ep.stuck:
+        text += ", TX ring stuck"
+    return text
+
+
 def _view_changed(fact: Fact) -> str:
-    if fact.view is None:
+    v = fact.view
+    if v is None:
         return _plain(fact)
-    return f"{fact.view.node} sees {fact.view.cluster}"
+    word = votes_word(v.total_votes, v.expected_votes, v.quorate)
+    sees = "alone" if v.alone else ", ".join(sorted(v.members))
+    via = f" (via {v.via})" if v.source == "api" and v.via else ""
+    return f"{v.node} sees {v.cluster} {word}: {sees}{via}"
 
 
 def _picture_changed(fact: Fact) -> str:
     if fact.picture is None:
         return _plain(fact)
-    return f"{fact.device}: {fact.picture.kind}"
+    return f"{fact.picture.cluster}: {picture_text(fact.picture)}"
 
 
 def _hang(fact: Fact) -> str:
-    ep = fact.hang
-    if ep is None:
-        return _plain(fact)
-    what = _HANG_WORDS.get(ep.kind, "transmit timeout")
-    return f"{ep.driver or 'NIC'} {ep.device or '?'} {what} x {ep.reports} on {fact.node}"
+    return _plain(fact) if fact.hang is None else hang_words(fact.hang)
 
 
 def _cef(fact: Fact) -> str:
     rec = fact.cef
     if rec is None:
         return _plain(fact)
-    if fact.kind == "cef_note":
-        return f"{fact.device}: {rec.name}"
     msg = rec.extensions.get("msg", "").strip()
-    return f"{fact.device}: CEF '{rec.name}'" + (f": {msg}" if msg and msg != rec.name else "")
+    return f"{fact.device}: {rec.name}" + (f": {msg}" if msg and msg != rec.name else "")
 
 
 def _action(fact: Fact) -> str:

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from labconsole.incident.facts import Fact
+from labconsole.incident.wording import hang_words
 from labconsole.model import timefmt
 from labconsole.model.hang import HangEpisode
 from labconsole.model.kernel_line import KernelLine
@@ -85,15 +86,9 @@ class EpisodeRef:
 
 
 def episode_summary(ep: HangEpisode) -> str:
-    """``e1000e eno1 hang x 37, TDH stuck at <f6> since 06:19:02``."""
-    what = "hang" if ep.kind == "unit_hang" else "tx reset" if ep.kind == "reset" \
-        else "tx timeout"
-    text = f"{ep.driver} {ep.device} {what} x {ep.reports}"
-    tdh = ep.registers.get("TDH")
-    if ep.stuck and tdh:
-        text += f", TDH stuck at <{tdh.strip('<>')}>"
-    elif tdh:
-        text += f", TDH <{tdh.strip('<>')}>"
+    """``e1000e eno1 hang x 37, TDH stuck at <f6> since 06:19:02``: the folded episode's line
+    (the timeline and reports say the same without the time: ``wording.hang_words``)."""
+    text = hang_words(ep)
     if ep.first is not None:
         text += f" since {timefmt.clock(ep.first)}"
     elif ep.first_uptime is not None:

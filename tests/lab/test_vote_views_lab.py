@@ -25,13 +25,13 @@ from collections.abc import Callable
 
 import pytest
 
+from labconsole.incident.wording import picture_text
 from labconsole.model.vote_view import ClusterPicture
 from labconsole.parse.quorum import QuorumParseError, parse_quorum
 from labconsole.sources.backoff import Backoff
 from labconsole.sources.quorum_poll import QuorumPollSource
 from labconsole.sources.ssh import SshPool
 from labconsole.state.console_state import ConsoleState
-from labconsole.widgets.votes_panel import picture_text
 from tests.lab.labnet import Lab
 
 pytestmark = pytest.mark.lab

@@ -40,7 +40,7 @@ def test_a_far_sender_time_is_flagged_and_the_entry_sits_at_the_receive_time(
     assert state.cef[-1].sender_skew_s == pytest.approx(offset.total_seconds())
     assert state.cef[-1].time is not None  # the sender's own time is kept, not replaced
     shown = render_timeline(state.timeline).plain
-    assert f"06:19:00 CEF  [sender clock {words}] UniFi Network" in shown
+    assert f"06:19:00 CEF  [sender clock {words}] unifi-gw: Wired Client Disconnected" in shown
     assert skew_words(offset.total_seconds()) == words
 
 

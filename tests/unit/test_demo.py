@@ -11,11 +11,11 @@ from labconsole.demo import DEMO_RECORDING
 from labconsole.demo.generate import main as generate
 from labconsole.events import ConnectionChange, KernelText
 from labconsole.incident.from_state import IncidentMark, incident_marks
+from labconsole.incident.wording import picture_text
 from labconsole.pipeline import Pipeline
 from labconsole.sources.recording import RecordingError
 from labconsole.sources.replay import ReplayControl, ReplaySource, load_events, playing_time
 from labconsole.state.console_state import ConsoleState
-from labconsole.widgets.votes_panel import picture_text
 
 REALDATA_MARKERS = ("pve-02", "Express-7", "prod-central")  # strings from ../shared samples
 
