@@ -270,9 +270,10 @@ async def _inprocess(plan: FloodPlan, rec_path: Path, keys: bool) -> FloodStats:
     from labconsole.widgets.kernel_log import KernelLogPane
 
     source = PacedFlood(plan, datetime.now(timezone.utc))
-    # Never rotated (the default would drop the oldest 64 MiB files of a long flood).
-    app = LabConsoleApp([source], recorder=Recorder(rec_path, max_bytes=1 << 40),
-                        tick_seconds=0)
+    # Never rotated (the default would drop the oldest 64 MiB files of a long flood); fsyncs
+    # in a thread, as ``labconsole run`` records.
+    recorder = Recorder(rec_path, max_bytes=1 << 40, sync_thread=True)
+    app = LabConsoleApp([source], recorder=recorder, tick_seconds=0)
     stats = FloodStats("in process", plan.per_node * len(plan.nodes), 0, plan.seconds, 0.0, 0)
     async with app.run_test(size=(110, 32)):
         await _pane_mounted(app, KernelLogPane)

@@ -88,7 +88,7 @@ class Pipeline:
     def _told(self, changed: set[str], events: Sequence[Event]) -> None:
         """Record a slice of applied events (one write), then say what changed."""
         recorder = self.recorder
-        if recorder is not None and not recorder.write_many(events):
+        if recorder is not None and not self._write_many(recorder, events):
             for event in events:  # an outage or an odd event: one by one, each counted
                 changed |= self._record(recorder, event)
         if changed and self.on_change is not None:
@@ -96,6 +96,16 @@ class Pipeline:
         if self.on_event is not None:
             for event in events:
                 self.on_event(event)
+
+    def _write_many(self, recorder: Recorder, events: Sequence[Event]) -> bool:
+        """``recorder.write_many``; an fsync due after the write that failed is shown as the
+        ticker shows one (the events are written, the next fsync tries again), rather than
+        failing the source that handed them on."""
+        try:
+            return recorder.write_many(events)
+        except OSError as exc:
+            self._set_rec_problem(f"rec: fsync failed: {describe_os_error(exc)}")
+            return True
 
     def _record(self, recorder: Recorder, event: Event) -> set[str]:
         """Write one event; a failed write is shown, not fatal: the state keeps updating and

@@ -93,7 +93,7 @@ def build_live_app(config_path: Path, args: argparse.Namespace) -> LabConsoleApp
                                            clock=system_clock)
     record = None if args.record is None else recording_path(
         args.record, config.recording_dir, system_clock())
-    recorder = Recorder(record) if record is not None else None
+    recorder = Recorder(record, sync_thread=True) if record is not None else None
     problems = [*live.problems, *(f"runbooks: {p}" for p in launcher.problems)]
     return LabConsoleApp(live.sources, recorder=recorder, problems=problems,
                          subtitle=f"live ({config_path})", runbook_launcher=launcher,

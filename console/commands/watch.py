@@ -87,7 +87,8 @@ def _recorder(args: argparse.Namespace, config: Config | None) -> Recorder | Non
         return None
     return Recorder(path, max_bytes=max(1, int(watch.rotate_mb * 1024 * 1024)),
                     backups=watch.keep,
-                    max_age=watch.rotate_hours * 3600 if watch.rotate_hours > 0 else None)
+                    max_age=watch.rotate_hours * 3600 if watch.rotate_hours > 0 else None,
+                    sync_thread=True)
 
 
 def _sources(args: argparse.Namespace, config: Config | None,
