@@ -37,6 +37,7 @@ from labconsole.state.line_archive import (
     LineArchive,
     decode_line,
     encode_line,
+    iso,
     timestamp,
 )
 from labconsole.state.timeline import Severity
@@ -355,7 +356,7 @@ class KernelLogStore:
         try:
             if self.archive is None:
                 self.archive = LineArchive(entry.seq, self.spill_dir)
-            self.archive.append([entry.node, entry.at.isoformat(), entry.severity,
+            self.archive.append([entry.node, iso(entry.at), entry.severity,
                                  entry.episode_id, *encode_line(entry.line)])
         except OSError as exc:
             # Out of disk or no temp dir: keep going in memory only, and say so once.

@@ -235,8 +235,19 @@ def default_directory() -> Path | None:
 
 # KernelLine <-> record fields. Positional lists keep the file small; the order is fixed here.
 
-def _iso(t: datetime | None) -> str | None:
-    return None if t is None else t.isoformat()
+_last_iso: tuple[datetime | None, str | None] = (None, None)
+
+
+def iso(t: datetime | None) -> str | None:
+    """``t.isoformat()``; the last answer is kept: a log's lines share their times (the
+    store's and the line's time are one object, lines of one second one object)."""
+    global _last_iso
+    last, text = _last_iso
+    if t is last:
+        return text
+    text = None if t is None else t.isoformat()
+    _last_iso = (t, text)
+    return text
 
 
 def _time(text: str | None) -> datetime | None:
@@ -244,15 +255,23 @@ def _time(text: str | None) -> datetime | None:
 
 
 def encode_line(line: KernelLine) -> list[Any]:
-    return [line.raw, line.message, line.lineno, _iso(line.time), line.uptime, line.host,
-            line.facility, line.priority, line.driver, line.device, line.pci,
-            line.continuation, line.is_kernel]
+    """The line's fields in a fixed order. The message, nearly always the end of the raw
+    line, is written as where it starts in it (a number) then: half the text to encode."""
+    raw, message = line.raw, line.message
+    cut = len(raw) - len(message)
+    return [raw, cut if cut >= 0 and raw.endswith(message) else message, line.lineno,
+            iso(line.time), line.uptime, line.host, line.facility, line.priority,
+            line.driver, line.device, line.pci, line.continuation, line.is_kernel, line.app,
+            line.headed]
 
 
 def decode_line(f: list[Any]) -> KernelLine:
-    return KernelLine(raw=f[0], message=f[1], lineno=f[2], time=_time(f[3]), uptime=f[4],
-                      host=f[5], facility=f[6], priority=f[7], driver=f[8], device=f[9],
-                      pci=f[10], continuation=f[11], is_kernel=f[12])
+    raw, message = f[0], f[1]
+    return KernelLine(raw=raw, message=raw[message:] if type(message) is int else message,
+                      lineno=f[2], time=_time(f[3]), uptime=f[4], host=f[5], facility=f[6],
+                      priority=f[7], driver=f[8], device=f[9], pci=f[10], continuation=f[11],
+                      is_kernel=f[12], app=f[13] if len(f) > 13 else None,
+                      headed=f[14] if len(f) > 14 else True)
 
 
 def timestamp(t: datetime) -> float:
