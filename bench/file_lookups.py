@@ -36,8 +36,10 @@ COLUMNS = ["profile", "lines", "rows", "index_at loop s", "index_at first s",
            "index_at next s", "search miss s", "snapshot s", "load 1m"]
 
 
-def _loop_index_at(view: LogView, target: float) -> int | None:
-    """``index_at`` before (commit 9cd0eb1): a Python loop over every row."""
+def loop_index_at(view: LogView, when: datetime) -> int | None:
+    """``index_at`` before (commit 9cd0eb1): a Python loop over every row's time. The
+    reference ``tests/unit/test_log_view_index_at.py`` compares the fast one with."""
+    target = timestamp(when)
     best: tuple[float, int] | None = None
     for i, code in enumerate(view.codes):
         t = view.store.time_of(code) if code > 0 else timestamp(view.row(code).at)
@@ -72,10 +74,9 @@ def main(lines: int = 1_000_000, profile: str = "classic") -> dict[str, object]:
         view = LogView(store)
         view.rebuild()
         when = datetime.fromtimestamp(store.time_of(store.last_seq // 2), timezone.utc)
-        target = timestamp(when)
         out: dict[str, object] = {"lines": store.last_seq, "rows": len(view.codes),
                                   "profile": profile, "load": os.getloadavg()}
-        t_old, old = _timed(lambda: _loop_index_at(view, target))
+        t_old, old = _timed(lambda: loop_index_at(view, when))
         t_first, first = _timed(lambda: view.index_at(when))
         t_next, nxt = _timed(lambda: view.index_at(when))
         assert old == first == nxt, (old, first, nxt)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bench.loggen import LogStats, write_log
+from labconsole.app import LabConsoleApp
 from labconsole.cli import build_parser
 from labconsole.commands.replay import replay_app
 from labconsole.sources.file_view import FileViewSource
@@ -24,6 +25,17 @@ LINES = 50_000
 def _args() -> argparse.Namespace:
     """``labconsole replay FILE`` as the CLI parses it (its path is given apart)."""
     return build_parser().parse_args(["replay", "unused"])
+
+
+def _opened(path: Path) -> tuple[LabConsoleApp, FileViewSource, FileLogStore]:
+    """The app ``labconsole replay PATH`` runs, the file opened whole: its source and store."""
+    app, errors = replay_app([path], _args(), "replay", big_file=0)
+    assert errors == []
+    source = app.pipeline.sources[0]
+    assert isinstance(source, FileViewSource)
+    store = app.state.log
+    assert isinstance(store, FileLogStore)
+    return app, source, store
 
 
 @pytest.fixture(scope="module")
@@ -47,12 +59,7 @@ async def test_newest_lines_first_then_facts_fold_and_search(
         big_log: tuple[Path, LogStats]) -> None:
     path, stats = big_log
     last_line = path.read_text().splitlines()[-1]
-    app, errors = replay_app([path], _args(), "replay", big_file=0)
-    assert errors == []
-    source = app.pipeline.sources[0]
-    assert isinstance(source, FileViewSource)
-    store = app.state.log
-    assert isinstance(store, FileLogStore)
+    app, source, store = _opened(path)
     async with app.run_test(size=(140, 40)) as pilot:
         pane = app.screen.query_one(KernelLogPane)
         await _until(pilot, lambda: store.lines.done and len(pane.view.rows) > 0, "the index")
@@ -102,11 +109,7 @@ async def test_the_newest_lines_are_drawn_before_the_rest_of_the_file_is_indexed
     monkeypatch.setattr(file_view, "INDEX_WAIT_S", 60.0)
     path, _ = big_log
     last_line = path.read_text().splitlines()[-1]
-    app, _ = replay_app([path], _args(), "replay", big_file=0)
-    source = app.pipeline.sources[0]
-    assert isinstance(source, FileViewSource)
-    store = app.state.log
-    assert isinstance(store, FileLogStore)
+    app, source, store = _opened(path)
     try:
         async with app.run_test(size=(140, 40)) as pilot:
             pane = app.screen.query_one(KernelLogPane)
@@ -123,9 +126,7 @@ async def test_the_newest_lines_are_drawn_before_the_rest_of_the_file_is_indexed
 async def test_a_filter_over_the_file_is_built_aside_and_matches_the_lines(
         big_log: tuple[Path, LogStats]) -> None:
     path, stats = big_log
-    app, _ = replay_app([path], _args(), "replay", big_file=0)
-    source = app.pipeline.sources[0]
-    assert isinstance(source, FileViewSource)
+    app, source, _ = _opened(path)
     async with app.run_test(size=(140, 40)) as pilot:
         pane = app.screen.query_one(KernelLogPane)
         await _until(pilot, lambda: source.control.finished, "the facts")
@@ -147,11 +148,7 @@ async def test_replay_keys_on_a_whole_file_say_so_and_seek_jumps_the_log(
     from labconsole.screens.dashboard import DashboardScreen
 
     path, _ = big_log
-    app, _ = replay_app([path], _args(), "replay", big_file=0)
-    source = app.pipeline.sources[0]
-    assert isinstance(source, FileViewSource)
-    store = app.state.log
-    assert isinstance(store, FileLogStore)
+    app, source, store = _opened(path)
     async with app.run_test(size=(140, 40)) as pilot:
         screen = app.screen
         assert isinstance(screen, DashboardScreen)
@@ -184,11 +181,7 @@ async def test_search_and_jump_run_aside_and_land_on_the_right_row(
     from labconsole.state.line_archive import timestamp
 
     path, _ = big_log
-    app, _ = replay_app([path], _args(), "replay", big_file=0)
-    source = app.pipeline.sources[0]
-    assert isinstance(source, FileViewSource)
-    store = app.state.log
-    assert isinstance(store, FileLogStore)
+    app, source, store = _opened(path)
     async with app.run_test(size=(140, 40)) as pilot:
         screen = app.screen
         assert isinstance(screen, DashboardScreen)

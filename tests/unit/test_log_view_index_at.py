@@ -11,26 +11,15 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bench.file_lookups import loop_index_at
 from labconsole.demo.generate import hang_block
 from labconsole.state.file_lines import FileLines
 from labconsole.state.file_log import FileLogStore
 from labconsole.state.kernel_log import KernelLogStore
-from labconsole.state.line_archive import timestamp
 from labconsole.state.log_view import LogQuery, LogView
 
 T0 = datetime(2025, 11, 8, 6, 19, 0, tzinfo=timezone.utc)
 NODES = ("pve01", "pve02", "pve03")
-
-
-def _loop_index_at(view: LogView, when: datetime) -> int | None:
-    """The loop ``index_at`` was (every row's time, one by one), kept as the reference."""
-    target = timestamp(when)
-    best: tuple[float, int] | None = None
-    for i, code in enumerate(view.codes):
-        t = view.store.time_of(code) if code > 0 else timestamp(view.row(code).at)
-        if t >= target and (best is None or t < best[0]):
-            best = (t, i)
-    return None if best is None else best[1]
 
 
 # A step: a plain line (node, seconds from T0, may go back) or a hang report (4 registers...).
@@ -64,7 +53,7 @@ def test_index_at_is_the_loops_row(steps: list[tuple[str, str, int]],
             view.toggle(eid)
     for sec in data.draw(st.lists(st.integers(-40, 130), min_size=1, max_size=6)):
         when = T0 + timedelta(seconds=sec, milliseconds=data.draw(st.sampled_from((0, 1))))
-        expected = _loop_index_at(view, when)
+        expected = loop_index_at(view, when)
         assert view.index_at(when) == expected
         assert view.snapshot().index_at(when) == expected  # a worker's copy of the rows
 
