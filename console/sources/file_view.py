@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
+from bisect import bisect_left
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -41,11 +42,10 @@ REDRAW_S = 0.5  # the pane's rows are rebuilt at most this often during the fact
 FACTS_SLICE_S = 0.1
 FIRST_FRAME_S = 0.05  # the index waits this long after the newest lines are told, for a frame
 INDEX_WAIT_S = 1.0  # the index waits at most this long for ``run`` (a source never run)
-_HIT = re.compile("|".join(re.escape(w) for w in HIT_WORDS).encode())
-_FOLLOW = re.compile("|".join(re.escape(w) for w in FOLLOW_WORDS).encode())
+# A line holding one of these is a hang report, whose register lines follow (FOLLOW_WORDS are
+# HIT_WORDS too: such a line is a hit).
+_FOLLOW_A, _FOLLOW_B = (w.encode() for w in FOLLOW_WORDS)
 # Every line that can state a fact holds one of these (the scan's words, and CEF records).
-_CANDIDATE = re.compile(
-    "|".join(re.escape(w) for w in (*HIT_WORDS, *QUORUM_WORDS, "CEF:")).encode())  # one line
 _CANDIDATE_WORDS: tuple[bytes, ...] = tuple(
     w.encode() for w in (*HIT_WORDS, *QUORUM_WORDS, "CEF:"))
 _HEAD_LINES = 2000  # lines read for the year of year-less stamps
@@ -181,41 +181,47 @@ class FileViewSource:
         # The first and the last line too, fact or not: the state's first and latest times
         # (what "now" is at the end of the replay) are the file's, as in the event replay.
         ends = {n for n in (1, lines.count) if first <= n <= last}
-        hits = iter(sorted(ends.union(found)) if ends else found)
+        hits = sorted(ends.union(found)) if ends else found
+        at = 0  # hits[at:] are the lines after the ones fed
         seq = first
         while seq <= last:
             if self._follow:
-                after = self._register_run(block, base, seq, last)
+                after = self._register_run(block, base, seq, last, found)
                 if after > seq:
                     seq = after
                     continue
             else:
-                seq = next((h for h in hits if h >= seq), 0)
-                if not seq:
+                at = bisect_left(hits, seq, at)
+                if at == len(hits):
                     return
-            raw = lines.raw(seq)
+                seq = hits[at]
+            raw = lines.raw_in(block, base, seq)  # the line's bytes: no read, no copy more
             await self._feed(emit, seq, raw)
-            if _HIT.search(raw) is not None and _FOLLOW.search(raw) is not None:
+            if _FOLLOW_A in raw or _FOLLOW_B in raw:
                 self._follow = FOLLOW_MAX
             elif self._follow:
                 self._follow = self._follow - 1 if self.store.last_continuation else 0
             seq += 1
 
-    def _register_run(self, block: bytes, base: int, seq: int, last: int) -> int:
+    def _register_run(self, block: bytes, base: int, seq: int, last: int,
+                      found: list[int]) -> int:
         """The register lines from ``seq`` taken in one step (``FileLogStore.add_registers``)
         where that is certain to be the same as feeding each; returns the line after them
-        (``seq`` when none were taken)."""
+        (``seq`` when none were taken). ``found``: the block's lines holding a fact word."""
         lines = self.store.lines
         start = lines.start_of(seq) - base
         m = _RUN.match(block, start)
         if m is None:
             return seq
         end = m.end()
-        # Not past a line that could be more than a register line (a keyword, a clock).
-        for pattern in (_CANDIDATE, _CLOCK):
-            found = pattern.search(block, start, end)
-            if found is not None:
-                end = block.rfind(b"\n", start, found.start()) + 1
+        # Not past a line that could be more than a register line: one with a fact word
+        # (the next of ``found``), or a clock.
+        i = bisect_left(found, seq)
+        if i < len(found) and lines.start_of(found[i]) - base < end:
+            end = lines.start_of(found[i]) - base
+        clock = _CLOCK.search(block, start, end)
+        if clock is not None:
+            end = block.rfind(b"\n", start, clock.start()) + 1
         raws = block[start:end].split(b"\n")[:-1][:min(self._follow, last - seq + 1)]
         if not raws:
             return seq
@@ -232,8 +238,8 @@ class FileViewSource:
         if not text.strip():  # the event replay drops blank lines too
             return
         store.expect(seq)
-        at = datetime.fromtimestamp(store.time_of(seq), timezone.utc)
-        await emit(KernelText(at=at, source=self.source, node=store.node_of(seq), text=text))
+        await emit(KernelText(at=store.datetime_of(seq, raw), source=self.source,
+                              node=store.node_of(seq), text=text))
 
 
 class LineFinder:

@@ -229,7 +229,7 @@ class ConsoleState:
 
     def _dispatch(self, event: Event, at: datetime) -> set[Panel]:
         if isinstance(event, KernelText):
-            if find_cef(event.text) >= 0:  # a CEF line in a plain syslog file
+            if "CEF:" in event.text and find_cef(event.text) >= 0:  # a CEF line in a syslog file
                 return self._cef(event.text, at, event.source)
             return self._kernel(event, at)
         if isinstance(event, QuorumText):

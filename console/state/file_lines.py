@@ -21,8 +21,9 @@ from array import array
 from pathlib import Path
 
 INDEX_BLOCK = 1 << 22  # bytes indexed per step (4 MB: about 40k lines)
-# Bytes counted per step (``count_tail``: one reused buffer, 16 MB while counting).
-COUNT_BLOCK = 1 << 24
+# Bytes counted per step (``count_tail``: one reused buffer). Not more: a freed buffer of 16 MB
+# raises glibc's mmap threshold that far, and later blocks stay in the heap (+5 MB peak RSS).
+COUNT_BLOCK = 1 << 22
 TAIL_BYTES = 1 << 16  # the end of the file indexed first: a few screens of the newest lines
 _NEWLINE = re.compile(b"\n")
 
@@ -61,9 +62,7 @@ class FileLines:
     def count_tail(self, block: int = INDEX_BLOCK, tail: int = TAIL_BYTES) -> None:
         """Count the lines and index the last ``tail`` bytes' lines: the newest lines can be
         read from then on (``count`` is set). Counting is ``bytearray.count`` over one
-        reused buffer (C, about 0.05 s per 100 MB, no new bytes object a block), in few big
-        blocks: in a thread, each block waits for the GIL once (up to 5 ms while the app
-        imports and mounts), so fewer blocks mean the newest screen sooner."""
+        reused buffer (C, about 0.05 s per 100 MB, no new bytes object a block)."""
         total = self._count_lines(max(block, COUNT_BLOCK))
         self._index_tail(total, tail)
         self.count = total
@@ -127,6 +126,12 @@ class FileLines:
             raise IndexError(f"line {number} of {self.path.name} is not indexed "
                              f"(1..{self._prefix} so far of {self.count})")
         return os.pread(self._fd, stop - start, start).rstrip(b"\r\n")
+
+    def raw_in(self, block: bytes, base: int, number: int) -> bytes:
+        """``raw(number)`` cut from ``block``, the file's bytes from ``base`` holding the line
+        (indexed from the start): no read."""
+        start, stop = self._starts[number - 1] - base, self._starts[number] - base
+        return block[start:stop].rstrip(b"\r\n")
 
     def text(self, number: int) -> str:
         """Line ``number`` decoded as the replay decodes it (invalid UTF-8 replaced)."""

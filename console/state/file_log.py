@@ -42,6 +42,7 @@ from labconsole.state.kernel_log import (
     StoreChange,
     _NodeLog,
     line_severity,
+    read_line,
 )
 from labconsole.state.line_archive import timestamp
 from labconsole.state.log_index import CODE, RowIndex
@@ -101,6 +102,8 @@ class FileLogStore(KernelLogStore):
         self._entries: OrderedDict[int, LogEntry] = OrderedDict()
         self._times: OrderedDict[int, float | None] = OrderedDict()
         self._line_times: array[float] | None = None
+        self._last_time = float("nan")  # datetime_of's last answer
+        self._last_datetime = _EPOCH
         self._pair_cache: dict[bytes, object] = {}
         self._stamp_times: dict[bytes, float | None] = {}
         self._iso_trusted = True
@@ -179,6 +182,18 @@ class FileLogStore(KernelLogStore):
             if t is not None:
                 return t
         return 0.0
+
+    def datetime_of(self, seq: int, raw: bytes) -> datetime:
+        """``time_of(seq)`` as an aware datetime, ``raw`` being line ``seq``'s bytes (its own
+        time read from them, no read of the file; the same datetime for a run of lines of
+        one second, as a busy log has)."""
+        t = self._raw_time(raw)
+        if t is None:
+            t = self.time_of(seq)
+        if t != self._last_time:
+            self._last_time = t
+            self._last_datetime = datetime.fromtimestamp(t, timezone.utc)
+        return self._last_datetime
 
     def _own_time(self, seq: int) -> float | None:
         t = self._times.get(seq, _MISS)  # get: a worker thread may evict meanwhile
@@ -379,11 +394,12 @@ class FileLogStore(KernelLogStore):
             change = StoreChange()
         before = len(log.reader.errors)
         self.last_continuation = False
-        for line in log.reader.feed(text):
+        for line in read_line(log.reader, text):
             self._add_line(node, log, line, at, change)
             self.last_continuation = line.continuation
-        for err in log.reader.errors[before:]:
-            self.errors.append(f"{node}: {err}")
+        if len(log.reader.errors) != before:
+            for err in log.reader.errors[before:]:
+                self.errors.append(f"{node}: {err}")
         return change
 
     def add_registers(self, node: str, first: int, raws: list[bytes]) -> bool | None:
@@ -425,26 +441,31 @@ class FileLogStore(KernelLogStore):
                   change: StoreChange) -> None:
         """``KernelLogStore._add_line`` numbered by the file, keeping no line object."""
         seq = line.lineno
-        resets = log.detector.unattached_resets
-        log.detector.feed(line)
-        if log.detector.unattached_resets > resets and line.device:
+        detector = log.detector
+        resets = detector.unattached_resets
+        # Only a line the detector reports an update for can open or grow an episode or be
+        # a link event (as in ``KernelLogStore._add_line``).
+        updated = bool(detector.feed(line))
+        if detector.unattached_resets > resets and line.device:
             change.resets.append((node, line))
         self._seq = seq - 1  # an episode opened here starts at this line
-        ref = self._episode_change(node, log, change, at)
+        ref = self._episode_change(node, log, change, at) if updated else None
         if ref is None and line.continuation and log.current is not None:
             ref = log.current
         log.current = ref
-        for link in log.detector.links[log.links_seen:]:
-            change.links.append((node, link))
-        log.links_seen = len(log.detector.links)
+        if updated and detector.links:
+            # Taken and forgotten: the detector would keep every one (95k link events of a
+            # busy node, 19 MB with their strings and times), the state keeps what it needs.
+            for link in detector.links:
+                change.links.append((node, link))
+            detector.links.clear()
         self._seq = seq
         if ref is not None:
             self._join(ref, seq)
-        entry = LogEntry(seq=seq, node=node, line=line,
-                         at=_aware(line.time) or at,
-                         severity=line_severity(line, ref is not None),
-                         episode_id=None if ref is None else ref.id)
-        change.entries.append(entry)
+        when = at if line.time is None else log.times(line.time)[0]
+        change.entries.append(LogEntry(seq, node, line, when,
+                                       line_severity(line, ref is not None),
+                                       None if ref is None else ref.id))
 
     def _join(self, ref: EpisodeRef, seq: int) -> None:
         ref.last_seq = seq
@@ -452,12 +473,6 @@ class FileLogStore(KernelLogStore):
             ref.seqs.append(seq)
         self.settle(seq)
         self._episode_arr[seq - 1] = ref.id
-
-
-def _aware(t: datetime | None) -> datetime | None:
-    if t is None:
-        return None
-    return t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t.astimezone(timezone.utc)
 
 
 class FileRowIndex(RowIndex):
@@ -471,10 +486,21 @@ class FileRowIndex(RowIndex):
     def _reset(self) -> None:
         super()._reset()
         self.taken = 0
+        # _plain[i] == i + 1: the codes of lines that fold nothing, copied by slices (memcpy)
+        # instead of an ``array.extend`` of a ``range`` (an int object a line: 40 ms per
+        # 1M lines, at each of the pane's rebuilds during the facts pass).
+        self._plain = array(CODE)
+
+    def _lines(self, start: int, stop: int) -> array[int]:
+        """The codes of lines ``start..stop - 1`` (no episode)."""
+        plain = self._plain
+        if len(plain) < stop - 1:
+            plain.extend(range(len(plain) + 1, max(stop - 1, self.store.last_seq) + 1))
+        return plain[start - 1:stop - 1]
 
     def sync(self) -> None:
         """Take in the newly settled lines: those of one node outside any episode as whole
-        ranges (``array.extend`` of a ``range``: C speed), the others one by one."""
+        ranges (slices of ``_plain``: C speed), the others one by one."""
         store = self.store
         first, last = self.taken + 1, store.settled
         if last >= first and len(store.nodes) == 1:
@@ -490,6 +516,8 @@ class FileRowIndex(RowIndex):
                 self._take(seq, store.node_of(seq), store.episode_of(seq))
         self.taken = max(self.taken, last)
         self.last = max(self.last, store.last_seq)
+        if self.taken >= self.last and store.lines.done:
+            self._plain = array(CODE)  # every line settled: rows() needs it no more
 
     def _extend(self, node: str, start: int, stop: int) -> None:
         """Lines ``start..stop - 1`` of ``node``, none in an episode."""
@@ -499,7 +527,7 @@ class FileRowIndex(RowIndex):
         if folded is None:
             folded = self.folded[node] = array(CODE)
             self.episodes[node] = set()
-        lines = range(start, stop)
+        lines = self._lines(start, stop)
         folded.extend(lines)
         self.folded[None].extend(lines)
         self.opened.extend(lines)
@@ -510,8 +538,8 @@ class FileRowIndex(RowIndex):
     def rows(self, node: str | None, expanded: set[int]) -> tuple[array[int], set[int]]:
         codes, eps = super().rows(node, expanded)
         if self.taken < self.last and (node is None or node == self.store.node_of(self.last)):
-            codes = array(codes.typecode, codes)
-            codes.extend(range(self.taken + 1, self.last + 1))
+            tail = self._lines(self.taken + 1, self.last + 1)  # (``codes`` is a new array)
+            codes.extend(tail if codes.typecode == tail.typecode else tail.tolist())
         return codes, eps
 
 

@@ -195,3 +195,58 @@ def test_the_newest_lines_are_counted_before_the_rest_is_indexed(
 
     asyncio.run(play())
     assert lines.done and lines.text(1).endswith("line 1")
+
+
+def test_a_line_cut_from_its_block_is_the_line_read_back(tmp_path: Path) -> None:
+    path = tmp_path / "x.log"
+    path.write_bytes(b"one\r\n\ntwo\nthree")
+    lines = FileLines(path)
+    lines.build_index()
+    base = lines.start_of(2)
+    block = lines.block(base, lines.size)
+    assert [lines.raw_in(block, base, n) for n in (2, 3, 4)] == [b"", b"two", b"three"]
+    assert lines.raw_in(path.read_bytes(), 0, 1) == lines.raw(1) == b"one"
+
+
+def test_the_hang_words_the_pass_follows_are_fact_words() -> None:
+    """The facts pass follows a line's register lines when it holds a FOLLOW word, without
+    asking whether it holds a HIT word: every FOLLOW word is one."""
+    from labconsole.parse.kernel_scan import FOLLOW_WORDS, HIT_WORDS
+
+    assert set(FOLLOW_WORDS) <= set(HIT_WORDS) and len(FOLLOW_WORDS) == 2
+
+
+def test_the_unsettled_rows_are_every_line_in_order(tmp_path: Path) -> None:
+    """``FileRowIndex`` cuts the rows of the lines the facts pass has not reached from one
+    array of line numbers: as the pass settles more lines, the rows stay every line."""
+    from labconsole.state.log_index import row_index
+
+    path = tmp_path / "x.log"
+    path.write_text("".join(f"2024-06-03T00:00:00+0200 pve01 kernel: line {n}\n"
+                            for n in range(1, 1001)))
+    store = file_view_store(path)
+    store.lines.build_index()
+    index = row_index(store)
+    data = path.read_bytes()
+    every = list(range(1, 1001))
+    index.sync()
+    assert list(index.rows(None, set())[0]) == every
+    for first, last in ((1, 10), (11, 500), (501, 999), (1000, 1000)):
+        block = data[store.lines.start_of(first):store.lines.start_of(last + 1)]
+        store.assign_nodes(block, first, last - first + 1)
+        store.settle(last)
+        index.sync()
+        assert list(index.rows(None, set())[0]) == every
+        assert list(index.rows("pve01", set())[0]) == every
+
+
+def test_link_events_are_not_kept_by_the_detectors(tmp_path: Path) -> None:
+    """Every link line's event reaches the state (timeline, links), and the store's hang
+    detectors keep none of them (a busy node's 95k link events were 19 MB)."""
+    path = tmp_path / "busy.log"
+    with path.open("w") as out:
+        stats = write_log(out, "short-iso", 6_000, seed=5, profile="busy")
+    assert stats.link_events
+    state = asyncio.run(_file_view(path))
+    assert state.links and any(e.kind == "link" for e in state.timeline.entries)
+    assert all(not log.detector.links for log in state.log._nodes.values())
