@@ -19,6 +19,7 @@ from bench import (
     prefilter,
     replay,
     scale,
+    scan_cpu,
     scan_events_memory,
     scan_throughput,
     startup,
@@ -48,12 +49,13 @@ BENCHMARKS: dict[str, Benchmark] = {
     flood_pipeline.NAME: flood_pipeline.run,
     file_lookups.NAME: file_lookups.run,
     scan_events_memory.NAME: scan_events_memory.run,
+    scan_cpu.NAME: scan_cpu.run,
 }
 # Run when no name is given (``make bench``): every benchmark that needs no root, which is
 # every one bench/README.md quotes for issue 13 (the paired ones take their "before" side from
 # ``$LABCONSOLE_BENCH_BASELINE`` when it is set). lab, votes-screen, flood and scale build
 # network namespaces as root and take minutes, so they run only on request; so does cef_flood
 # (issue 19; a sender process at 5,000 datagrams/s).
-DEFAULT = (scan_throughput.NAME, startup.NAME, startup_paired.NAME, prefilter.NAME,
+DEFAULT = (scan_throughput.NAME, scan_cpu.NAME, startup.NAME, startup_paired.NAME, prefilter.NAME,
            ui_memory.NAME, replay.NAME, flood_paired.NAME, flood_pipeline.NAME,
            file_lookups.NAME, scan_events_memory.NAME)

@@ -22,6 +22,7 @@ from bench import (
     flood_pipeline,
     prefilter,
     replay,
+    scan_cpu,
     scan_events_memory,
     scan_throughput,
     startup,
@@ -549,3 +550,18 @@ def test_scan_events_memory_benchmark_smoke(tmp_path: Path,
         assert 5 < float(row["RSS MB"]) < 200 and raw["after"]["bytes"] > 0  # type: ignore[arg-type]
         assert row["before RSS MB"] is None and row["identical"] is None
     assert result.targets[0].met is not None
+
+
+def test_scan_cpu_benchmark_pairs_a_baseline_checkout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two mixes at a tiny size, this checkout as its own baseline: both sides measured, the
+    same totals."""
+    monkeypatch.setattr(scan_cpu, "MIXES", (("hang-storm", "short-iso"), ("classic", "dmesg")))
+    monkeypatch.setenv(BASELINE_CHECKOUT_ENV, str(README.parents[1]))
+    result = scan_cpu.run(BenchConfig(sizes=(3000,), repeat=1, cache_dir=tmp_path,
+                                      install=False))
+    assert [(r["mix"], r["format"]) for r in result.rows] == list(scan_cpu.MIXES), result.notes
+    for row in result.rows:
+        assert row["same totals"] is True and int(row["lines"]) >= 3000  # type: ignore[arg-type]
+        assert float(row["CPU s"]) > 0 and float(row["before CPU s"]) > 0  # type: ignore[arg-type]
