@@ -175,6 +175,14 @@ class HangDetector:
             updates.extend(self._driver_words(line))
         return updates
 
+    def unit_hang(self, line: KernelLine) -> list[DetectorUpdate]:
+        """:meth:`feed` of a headed kernel record (not a continuation) whose message holds
+        a :data:`UNIT_HANG_MARKERS` marker, which the caller checked: the same updates
+        without the tests (a whole-file scan of a hang storm reads thousands)."""
+        updates = self._close_report()
+        updates.append(self._report_line(line, "unit_hang", "unit_hang"))
+        return updates
+
     def _driver_words(self, line: KernelLine) -> list[DetectorUpdate]:
         """A driver's own timeout or reset line, else a link change, else nothing."""
         message = line.message

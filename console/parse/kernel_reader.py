@@ -141,25 +141,30 @@ class KernelLogReader:
         the one before (``>`` or ``buffer_info`` in it: a register line)."""
         heads = self._heads
         if (self._export.active or heads.default_year != self.default_year
-                or not heads.trusts(stamp, host)
-                or (len(message) >= 20 and (message.find(host + " kernel: ", 1) > 0
-                                            or (_CLOCK.search(message, 1) is not None
-                                                and GLUE.search(message, 1) is not None)))
-                or (self._block is not None
-                    and (">" in message or "buffer_info" in message))):
+                or not heads.trusts(stamp, host) or glued_record(host, message)
+                or (self._block is not None and might_continue(message))):
             return None
         time = heads.iso_time(stamp)
         if time is None:
             return None
+        return [self.feed_plain_kernel(text, message, time, host, netdev_fields(message))]
+
+    def feed_plain_kernel(self, text: str, message: str, time: datetime, host: str,
+                          fields: tuple[str | None, str | None, str | None]) -> KernelLine:
+        """:meth:`feed_kernel`'s record, the caller having made its checks: the reader
+        :meth:`trusts_kernel_head` ``STAMP HOST``, ``time`` is the stamp's, ``fields`` the
+        message's ``netdev_fields``, and neither :func:`glued_record` nor
+        :func:`might_continue` holds for the message (a whole-file scan checks the same
+        message once for all the reports of a storm)."""
         self.lineno += 1
-        driver, device, pci = netdev_fields(message)
+        driver, device, pci = fields
         line = KernelLine(
             raw=text, message=message, lineno=self.lineno, time=time, uptime=None, host=host,
             facility=None, priority=None, driver=driver, device=device, pci=pci,
             is_kernel=True, headed=True,
         )
         self._block = line
-        return [line]
+        return line
 
     def count_continuations(self, n: int) -> None:
         """``n`` continuation lines of :meth:`register_block_head`'s message were read by the
@@ -306,6 +311,22 @@ class KernelLogReader:
         )
         self._block = line
         return line
+
+
+def glued_record(host: str, message: str) -> bool:
+    """Might ``message`` of a ``STAMP HOST kernel: MESSAGE`` line hold a second record glued
+    on (what ``_unglue`` cuts at)? :meth:`KernelLogReader.feed_kernel` leaves such lines to
+    :meth:`~KernelLogReader.feed`."""
+    return len(message) >= 20 and (message.find(host + " kernel: ", 1) > 0
+                                   or (_CLOCK.search(message, 1) is not None
+                                       and GLUE.search(message, 1) is not None))
+
+
+def might_continue(message: str) -> bool:
+    """Might ``message`` read as a register line continuing the message before it (``>`` or
+    ``buffer_info`` in it)? Such a line is left to :meth:`KernelLogReader.feed` when a message
+    is open."""
+    return ">" in message or "buffer_info" in message
 
 
 def glued_header(text: str, start: int = 1) -> int | None:

@@ -24,15 +24,16 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import cast
 
 from labconsole.model.link import LinkEvent
 from labconsole.parse.corosync_log import WORDS as QUORUM_WORDS
 from labconsole.parse.corosync_log import QuorumLineScan
-from labconsole.parse.hang_detector import FINAL_REGISTERS
+from labconsole.parse.hang_detector import FINAL_REGISTERS, UNIT_HANG_MARKERS
 from labconsole.parse.kernel_journal import EXPORT_START, plain_kernel_entry
-from labconsole.parse.kernel_line import register_pairs
-from labconsole.parse.kernel_reader import KernelLogReader
+from labconsole.parse.kernel_line import netdev_fields, register_pairs
+from labconsole.parse.kernel_reader import KernelLogReader, glued_record, might_continue
 from labconsole.parse.kernel_scan import (
     FOLLOW_MAX,
     FOLLOW_WORDS,
@@ -43,6 +44,7 @@ from labconsole.parse.kernel_scan import (
 )
 from labconsole.parse.link_lines import LinkOnly, link_only
 from labconsole.parse.scan_facts import FactSink
+from labconsole.parse.syslog_header import parse_iso_time
 
 BLOCK_SIZE = 1 << 20
 HIT_KEYWORDS: tuple[bytes, ...] = tuple(w.encode() for w in HIT_WORDS)
@@ -104,8 +106,17 @@ _VALUES = operator.itemgetter(*_E1000E_VALUES_AT)
 _TAIL_LINES = operator.itemgetter(*_E1000E_LINES_AT)
 _E1000E_VALUE_NAMES = tuple(_NAMES[name] for name in _E1000E_LINES if name in _NAMES)
 MAX_CACHED_PAIRS = 4096  # register lines remembered (a storm repeats all but its counters)
+# What a short-iso stamp may hold (``_PLAIN_KERNEL``): a keyword starting with none of these
+# cannot start inside the stamp, so the words of a line are those of its text after it.
+_STAMP_BYTES = frozenset(b"0123456789-T:.+Z")
 MAX_CACHED_LINE = 256  # longer lines are never register lines (register_pairs: 200 chars)
 _MISS = object()
+
+# What ``KernelBlockScan._plain_text`` finds in a plain short-iso kernel line's text after
+# its stamp: the host, that text (no newline), the message, its netdev_fields, whether
+# ``_fast_head`` may take it as a unit hang report head, and whether the reader reads it
+# alike after any line (``_reads_alone``).
+_Plain = tuple[str, str, str, tuple[str | None, str | None, str | None], bool, bool]
 
 # Called with a decoded line holding ``divert_word`` and its 1-based physical line number;
 # returns True when it took the line (it then never reaches the kernel scan).
@@ -254,6 +265,11 @@ class KernelBlockScan:
         self._fast_links = keywords == HIT_KEYWORDS
         # A whole e1000e hang report in one match (``_fast_report``): its head names a follow.
         self._fast_reports = self._fast_links
+        # ... its head line read without ``_line`` (``_fast_head``), and the line before it
+        # ended (``_reads_alone``): every quorum and divert word is then looked for in the
+        # line's text after the stamp, once per text.
+        self._fast_heads = not any(
+            word[0] in _STAMP_BYTES for word in (*quorum_words, divert_word) if word)
         # Words anywhere in a line that make ``_line`` do more than read it: follow a
         # register block, a corosync fact, a diverted record.
         elsewhere = [*follow, *quorum_words, *((divert_word,) if divert is not None else ())]
@@ -274,6 +290,10 @@ class KernelBlockScan:
         self._pairs: dict[bytes, tuple[tuple[str, str], ...] | None] = {}
         # a report's whole-line register lines -> _e1000e_tail (bounded)
         self._tails: dict[tuple[bytes, ...], object] = {}
+        # a plain kernel line's text after its stamp -> _plain_text (bounded)
+        self._plain: dict[bytes, _Plain] = {}
+        # a short-iso stamp without its seconds -> its time at second 0 (bounded)
+        self._minutes: dict[bytes, datetime | None] = {}
 
     def feed(self, chunk: bytes) -> None:
         """The next bytes of the input. Lines are scanned in place (no copy of the chunk);
@@ -460,7 +480,8 @@ class KernelBlockScan:
         m = _E1000E_REPORT.match(block, start, size)
         if m is None:
             return 0
-        self._line(block[start:end])
+        if not (self._fast_heads and self._fast_head(block, start, end)):
+            self._line(block[start:end])
         stop = m.end()
         if (self._follow < _E1000E_REGISTERS or self._full or self._first
                 or 0 <= finder.search(end) < stop):
@@ -485,6 +506,105 @@ class KernelBlockScan:
         if head.is_kernel:
             self._result.kernel_lines += n
         return stop
+
+    def _fast_head(self, block: bytes, start: int, end: int) -> bool:
+        """The head line ``block[start:end]`` of a unit hang report, read as :meth:`_line`
+        reads it when it is certainly a plain short-iso kernel record the reader reads with
+        ``feed_kernel`` (its text after the stamp checked once per text in
+        :meth:`_plain_text`, the stamp's trust and time per line) and the detector takes as
+        a unit hang report; not after a fast link line the reader has yet to read. False,
+        with nothing read, when it is not certain."""
+        if self._pending is not None and not self._skipped:
+            return False
+        plain = _PLAIN_KERNEL.match(block, start, end)
+        if plain is None or plain.end() != end:
+            return False
+        after = plain.end(1)
+        if end - after > MAX_CACHED_LINE:
+            return False
+        text = block[after:end]
+        known = self._plain.get(text)
+        if known is None:
+            known = self._plain_text(text, plain[2].decode(), plain[3].decode())
+        host, rest, message, fields, hang_head, _ = known
+        if not hang_head:
+            return False
+        raw_stamp = plain[1]
+        stamp = raw_stamp.decode()
+        reader = self._reader
+        if not reader.trusts_kernel_head(stamp, host):
+            return False
+        time = self._stamp_time(raw_stamp)
+        if time is None:
+            return False
+        self.lines += 1
+        if self._skipped:
+            reader.lineno = self.lines - self.diverted - 1
+            reader.forget()
+            self._skipped = False
+            self._pending = None
+        line = reader.feed_plain_kernel(stamp + rest, message, time, host, fields)
+        self._follow = FOLLOW_MAX
+        updates = self._detector.unit_hang(line)
+        reports = self._sinks.hang_reports
+        if reports is not None and updates:
+            reports.take(line, updates)
+        self._result.kernel_lines += 1
+        return True
+
+    def _reads_alone(self, block: bytes, start: int, end: int) -> bool:
+        """Is the line ``block[start:end]`` read the same whatever line the reader read
+        before it: a plain short-iso kernel record ``feed_kernel`` takes after any line (its
+        stamp trusted and valid, the message neither glued nor register-like), without a
+        divert word (a line the divert takes leaves the reader's context to the next)?"""
+        plain = _PLAIN_KERNEL.match(block, start, end)
+        if plain is None or plain.end() != end:
+            return False
+        after = plain.end(1)
+        if end - after > MAX_CACHED_LINE:
+            return False
+        text = block[after:end]
+        known = self._plain.get(text)
+        if known is None:
+            known = self._plain_text(text, plain[2].decode(), plain[3].decode())
+        raw_stamp = plain[1]
+        return (known[5] and self._reader.trusts_kernel_head(raw_stamp.decode(), known[0])
+                and self._stamp_time(raw_stamp) is not None)
+
+    def _plain_text(self, text: bytes, host: str, message: str) -> _Plain:
+        """:data:`_Plain` of a plain short-iso kernel line's ``text`` after its stamp (a
+        pure function of it), remembered (bounded). It reads alone when ``feed_kernel``
+        takes its message after any line (neither a glued record nor a register sign) and
+        it holds no divert word; it is a fast report head when it also holds no quorum word
+        and a unit hang marker."""
+        alone = not (glued_record(host, message) or might_continue(message)
+                     or (self._divert is not None and self._divert_word in text))
+        hang_head = (alone and any(marker in message for marker in UNIT_HANG_MARKERS)
+                     and (self._quorum_hit is None or self._quorum_hit(text) is None))
+        known = (host, text[:-1].decode("ascii"), message, netdev_fields(message), hang_head,
+                 alone)
+        if len(self._plain) >= MAX_CACHED_PAIRS:
+            self._plain.clear()
+        self._plain[text] = known
+        return known
+
+    def _stamp_time(self, stamp: bytes) -> datetime | None:
+        """``parse_iso_time`` of a ``_PLAIN_KERNEL`` stamp, from the time of its minute
+        (remembered: a storm's reports are seconds apart, each stamp new): only the
+        seconds differ, and second 0 is valid wherever another second is."""
+        key = stamp[:17] + stamp[19:]
+        base = self._minutes.get(key, _MISS)
+        if base is _MISS:
+            base = parse_iso_time((stamp[:17] + b"00" + stamp[19:]).decode())
+            if len(self._minutes) >= MAX_CACHED_PAIRS:
+                self._minutes.clear()
+            self._minutes[key] = base
+        if base is None:
+            return None
+        try:
+            return cast(datetime, base).replace(second=int(stamp[17:19]))
+        except ValueError:  # second 60 or more
+            return None
 
     def _e1000e_tail(self, lines: tuple[bytes, ...]
                      ) -> tuple[tuple[tuple[str, str], ...], bool] | None:
@@ -532,16 +652,20 @@ class KernelBlockScan:
         line after it is skipped: :meth:`_line` would parse it only to find it continues
         nothing (so following stops) and close the report; what the reader keeps of it is
         forgotten at the skip. Taken only when certain: a plain kernel line of a checked
-        shape, not read as a register line, no glued header, no keyword in it or in the
-        next line. Returns where it ends (``pos`` when not taken)."""
+        shape, not read as a register line, no glued header, no keyword in it, none in the
+        next line either unless that line is read alike with or without this one before it
+        (:meth:`_reads_alone`: the next report's head of a storm). Returns where it ends
+        (``pos`` when not taken)."""
         m = _PLAIN_KERNEL.match(block, pos, size)
         if m is None:
             return pos
         end = m.end()
         at = finder.search(pos)
         after = block.find(b"\n", end)
-        if 0 <= at <= after or after < 0:
-            return pos  # a keyword in it or in the next line, or the next line not here
+        if 0 <= at < end or after < 0:
+            return pos  # a keyword in it, or the next line not here
+        if at <= after and not (self._fast_heads and self._reads_alone(block, end, after + 1)):
+            return pos  # a keyword in the next line, which this line's context might change
         message = m.end(2) + 9  # after "HOST kernel: "
         if (block[end - 2:end - 1] == b">" or block.find(b">", message, end) >= 0
                 or block.find(b"buffer_info", message, end) >= 0

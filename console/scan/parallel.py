@@ -166,9 +166,9 @@ def _fact_key(fact: QuorumEvent) -> tuple[Any, ...]:
 
 class _TraceDetector:
     """Stands in for :class:`HangDetector` in a part after the first: records every call the
-    scan makes (a ``KernelLine`` fed, a register run or a whole e1000e register block, a
-    finish, a link-only line) for the parent to replay into the real detector, and folds
-    nothing."""
+    scan makes (a ``KernelLine`` fed or taken as a unit hang report, a register run or a
+    whole e1000e register block, a finish, a link-only line) for the parent to replay into
+    the real detector, and folds nothing."""
 
     def __init__(self) -> None:
         self.calls: list[object] = []
@@ -198,6 +198,10 @@ class _TraceDetector:
             if self._armed:
                 self._unsure = False
         return []
+
+    def unit_hang(self, line: KernelLine) -> list[object]:
+        """Recorded as the line itself: the replay's ``feed`` of it gives the same updates."""
+        return self.feed(line)
 
     def register_lines(self, pairs: list[object]) -> list[object]:
         self.calls.append(pairs)
