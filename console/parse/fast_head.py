@@ -36,6 +36,11 @@ _INDENT = (" ", "\t")
 _INDENTED = ("indented", "")
 
 
+def stamp_shape(stamp: str) -> str:
+    """A stamp with its digits masked: what :class:`FastHeads` trusts, with the host."""
+    return stamp.translate(_MASK)
+
+
 def cached_iso_time(times: dict[str, datetime | None], stamp: str) -> datetime | None:
     """``parse_iso_time(stamp)`` through ``times`` (a log repeats each stamp many times),
     which is emptied when it holds ``MAX_STAMPS``."""
@@ -88,6 +93,10 @@ class FastHeads:
         """Lines ``STAMP HOST kernel: ...`` of this stamp's shape are read by the fast path
         (it was checked against the slow parser and nothing contradicted it)."""
         return self.enabled and self._shapes.get((stamp.translate(_MASK), host)) is True
+
+    def trusts_shape(self, shape: str, host: str) -> bool:
+        """:meth:`trusts` of a stamp whose :func:`stamp_shape` is ``shape``."""
+        return self.enabled and self._shapes.get((shape, host)) is True
 
     def iso_time(self, stamp: str) -> datetime | None:
         """The time of an ISO ``stamp``, as :meth:`parse` reads it (from the same cache)."""

@@ -124,6 +124,11 @@ class KernelLogReader:
         return (not self._export.active and self._heads.default_year == self.default_year
                 and self._heads.trusts(stamp, host))
 
+    def trusts_kernel_shape(self, shape: str, host: str) -> bool:
+        """:meth:`trusts_kernel_head` of a stamp whose ``stamp_shape`` is ``shape``."""
+        return (not self._export.active and self._heads.default_year == self.default_year
+                and self._heads.trusts_shape(shape, host))
+
     def kernel_head_time(self, stamp: str, host: str) -> datetime | None:
         """The time :meth:`feed_kernel` gives a line ``STAMP HOST kernel: ...`` when it would
         take it (:meth:`trusts_kernel_head`, a readable stamp); else ``None``."""

@@ -30,6 +30,7 @@ from typing import cast
 from labconsole.model.link import LinkEvent
 from labconsole.parse.corosync_log import WORDS as QUORUM_WORDS
 from labconsole.parse.corosync_log import QuorumLineScan
+from labconsole.parse.fast_head import stamp_shape
 from labconsole.parse.hang_detector import FINAL_REGISTERS, UNIT_HANG_MARKERS
 from labconsole.parse.kernel_journal import EXPORT_START, plain_kernel_entry
 from labconsole.parse.kernel_line import netdev_fields, register_pairs
@@ -64,10 +65,9 @@ _RUNS = [re.compile(rb"(?!)"), *(
 _CLOCK = re.compile(rb"\d\d:\d\d:\d\d")
 # A plain ``journalctl -o short-iso`` kernel line of printable ASCII: FastHeads' ISO shape, the
 # message not starting with a space or a dmesg stamp.
-_PLAIN_KERNEL = re.compile(
-    rb"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?) "
-    rb"([A-Za-z0-9][\w.-]*) kernel: ((?![\[\s])[ -~]{0,4000})\n"
-)
+_PLAIN_STAMP = rb"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?) "
+_PLAIN_HOST = rb"([A-Za-z0-9][\w.-]*) kernel: (?![\[\s])"
+_PLAIN_KERNEL = re.compile(_PLAIN_STAMP + _PLAIN_HOST + rb"([ -~]{0,4000})\n")
 # A ``journalctl -o json`` entry whose fields are all plain strings: printable ASCII without
 # a quote or backslash (the JSON text is then the value itself), no space between tokens.
 _JSON_VALUE = rb'"[ !#-\[\]-~]*"'
@@ -80,8 +80,10 @@ MAX_FLAT_JSON = 16384
 # storm's time_stamp and jiffies lines are new text in every report and miss the cache).
 _SIMPLE_REGISTER = re.compile(rb"[ \t]+([A-Za-z_][\w.]{0,63})[ \t]{1,64}<([!-9;=?-~]{0,64})>")
 # A whole e1000e "Detected Hardware Unit Hang" report in one match: any head line holding
-# the marker, then its standard register lines in e1000e's order, each indented, plain,
-# without a clock and ending in a bare newline (``_fast_report``). Names in ``_E1000E_SIMPLE``
+# the marker (its stamp and host captured where it is a plain short-iso kernel line: the
+# ``_PLAIN_KERNEL`` shape), then its standard register lines in e1000e's order, each
+# indented, plain, without a clock and ending in a bare newline (``_fast_report``). Names in
+# ``_E1000E_SIMPLE``
 # are ``_SIMPLE_REGISTER`` lines (their pairs are read from the match); the others are
 # captured whole and read by ``_register_pairs`` (constant text in a storm: a cache hit).
 _E1000E_SIMPLE = (b"TDH", b"TDT", b"next_to_use", b"next_to_clean", b"time_stamp",
@@ -92,16 +94,20 @@ _E1000E_LINES = (b"TDH", b"TDT", b"next_to_use", b"next_to_clean", None, b"time_
                  b"PCI Status")
 _E1000E_VALUE = rb"[ \t]{1,64}<([0-9a-fA-F]{1,16})>\n"
 _E1000E_REPORT = re.compile(
-    rb"[^\n]{0,4000}Detected Hardware Unit Hang:?\n"
+    rb"(?:" + _PLAIN_STAMP + _PLAIN_HOST + rb"[ -~]{0,4000}?|[^\n]{0,4000}?)"
+    rb"Detected Hardware Unit Hang:?\n"
     + b"".join(
         rb"([ \t]{1,64}buffer_info\[next_to_clean\]:)\n" if name is None
         else rb"[ \t]{1,64}" + re.escape(name) + _E1000E_VALUE if name in _E1000E_SIMPLE
         else rb"([ \t]{1,64}" + re.escape(name) + rb"[ \t]{1,64}<[0-9a-fA-F]{1,16}>)\n"
         for name in _E1000E_LINES))
 _E1000E_REGISTERS = len(_E1000E_LINES)
+_HEAD_GROUPS = 2  # the head's stamp and host come first in the match's groups
 _NAMES = {name: name.decode() for name in _E1000E_SIMPLE}
-_E1000E_VALUES_AT = tuple(i for i, name in enumerate(_E1000E_LINES) if name in _E1000E_SIMPLE)
-_E1000E_LINES_AT = tuple(i for i, name in enumerate(_E1000E_LINES) if name not in _E1000E_SIMPLE)
+_E1000E_VALUES_AT = tuple(i for i, name in enumerate(_E1000E_LINES, _HEAD_GROUPS)
+                          if name in _E1000E_SIMPLE)
+_E1000E_LINES_AT = tuple(i for i, name in enumerate(_E1000E_LINES, _HEAD_GROUPS)
+                         if name not in _E1000E_SIMPLE)
 _VALUES = operator.itemgetter(*_E1000E_VALUES_AT)
 _TAIL_LINES = operator.itemgetter(*_E1000E_LINES_AT)
 _E1000E_VALUE_NAMES = tuple(_NAMES[name] for name in _E1000E_LINES if name in _NAMES)
@@ -113,10 +119,10 @@ MAX_CACHED_LINE = 256  # longer lines are never register lines (register_pairs: 
 _MISS = object()
 
 # What ``KernelBlockScan._plain_text`` finds in a plain short-iso kernel line's text after
-# its stamp: the host, that text (no newline), the message, its netdev_fields, whether
-# ``_fast_head`` may take it as a unit hang report head, and whether the reader reads it
-# alike after any line (``_reads_alone``).
-_Plain = tuple[str, str, str, tuple[str | None, str | None, str | None], bool, bool]
+# its stamp: the host, the message, its netdev_fields, whether ``_fast_head`` may take it as
+# a unit hang report head, and whether the reader reads it alike after any line
+# (``_reads_alone``).
+_Plain = tuple[str, str, tuple[str | None, str | None, str | None], bool, bool]
 
 # Called with a decoded line holding ``divert_word`` and its 1-based physical line number;
 # returns True when it took the line (it then never reaches the kernel scan).
@@ -292,8 +298,10 @@ class KernelBlockScan:
         self._tails: dict[tuple[bytes, ...], object] = {}
         # a plain kernel line's text after its stamp -> _plain_text (bounded)
         self._plain: dict[bytes, _Plain] = {}
-        # a short-iso stamp without its seconds -> its time at second 0 (bounded)
-        self._minutes: dict[bytes, datetime | None] = {}
+        # a short-iso stamp without its seconds -> its time at second 0, its shape (bounded)
+        self._minutes: dict[bytes, tuple[datetime | None, str]] = {}
+        self._last_stamp = b""  # _stamp's last question and answer
+        self._last_time: tuple[datetime, str] | None = None
 
     def feed(self, chunk: bytes) -> None:
         """The next bytes of the input. Lines are scanned in place (no copy of the chunk);
@@ -480,7 +488,7 @@ class KernelBlockScan:
         m = _E1000E_REPORT.match(block, start, size)
         if m is None:
             return 0
-        if not (self._fast_heads and self._fast_head(block, start, end)):
+        if not (self._fast_heads and m[1] is not None and self._fast_head(block, start, end, m)):
             self._line(block[start:end])
         stop = m.end()
         if (self._follow < _E1000E_REGISTERS or self._full or self._first
@@ -496,8 +504,7 @@ class KernelBlockScan:
         else:
             registers = dict(zip(_E1000E_VALUE_NAMES, map(bytes.decode, _VALUES(groups)),
                                  strict=True))
-            for name, value in tail[0]:
-                registers.setdefault(name, value)
+            registers.update(tail[0])  # no name of theirs among the value lines'
             self._detector.report_registers(registers, tail[1])
         n = _E1000E_REGISTERS
         self.lines += n
@@ -507,35 +514,32 @@ class KernelBlockScan:
             self._result.kernel_lines += n
         return stop
 
-    def _fast_head(self, block: bytes, start: int, end: int) -> bool:
-        """The head line ``block[start:end]`` of a unit hang report, read as :meth:`_line`
-        reads it when it is certainly a plain short-iso kernel record the reader reads with
+    def _fast_head(self, block: bytes, start: int, end: int, m: re.Match[bytes]) -> bool:
+        """The head line ``block[start:end]`` of a unit hang report (``m``, its
+        :data:`_E1000E_REPORT` match, found it a plain short-iso kernel line), read as
+        :meth:`_line` reads it when it is certainly a record the reader reads with
         ``feed_kernel`` (its text after the stamp checked once per text in
         :meth:`_plain_text`, the stamp's trust and time per line) and the detector takes as
         a unit hang report; not after a fast link line the reader has yet to read. False,
         with nothing read, when it is not certain."""
         if self._pending is not None and not self._skipped:
             return False
-        plain = _PLAIN_KERNEL.match(block, start, end)
-        if plain is None or plain.end() != end:
-            return False
-        after = plain.end(1)
+        after = m.end(1)
         if end - after > MAX_CACHED_LINE:
             return False
         text = block[after:end]
         known = self._plain.get(text)
         if known is None:
-            known = self._plain_text(text, plain[2].decode(), plain[3].decode())
-        host, rest, message, fields, hang_head, _ = known
+            known = self._plain_text(text, m[2].decode(), block[m.end(2) + 9:end - 1].decode())
+        host, message, fields, hang_head, _ = known
         if not hang_head:
             return False
-        raw_stamp = plain[1]
-        stamp = raw_stamp.decode()
-        reader = self._reader
-        if not reader.trusts_kernel_head(stamp, host):
+        stamp = self._stamp(m[1])
+        if stamp is None:
             return False
-        time = self._stamp_time(raw_stamp)
-        if time is None:
+        time, shape = stamp
+        reader = self._reader
+        if not reader.trusts_kernel_shape(shape, host):
             return False
         self.lines += 1
         if self._skipped:
@@ -543,7 +547,8 @@ class KernelBlockScan:
             reader.forget()
             self._skipped = False
             self._pending = None
-        line = reader.feed_plain_kernel(stamp + rest, message, time, host, fields)
+        line = reader.feed_plain_kernel(block[start:end - 1].decode(), message, time, host,
+                                        fields)
         self._follow = FOLLOW_MAX
         updates = self._detector.unit_hang(line)
         reports = self._sinks.hang_reports
@@ -567,9 +572,10 @@ class KernelBlockScan:
         known = self._plain.get(text)
         if known is None:
             known = self._plain_text(text, plain[2].decode(), plain[3].decode())
-        raw_stamp = plain[1]
-        return (known[5] and self._reader.trusts_kernel_head(raw_stamp.decode(), known[0])
-                and self._stamp_time(raw_stamp) is not None)
+        if not known[4]:
+            return False
+        stamp = self._stamp(plain[1])
+        return stamp is not None and self._reader.trusts_kernel_shape(stamp[1], known[0])
 
     def _plain_text(self, text: bytes, host: str, message: str) -> _Plain:
         """:data:`_Plain` of a plain short-iso kernel line's ``text`` after its stamp (a
@@ -581,48 +587,54 @@ class KernelBlockScan:
                      or (self._divert is not None and self._divert_word in text))
         hang_head = (alone and any(marker in message for marker in UNIT_HANG_MARKERS)
                      and (self._quorum_hit is None or self._quorum_hit(text) is None))
-        known = (host, text[:-1].decode("ascii"), message, netdev_fields(message), hang_head,
-                 alone)
+        known = (host, message, netdev_fields(message), hang_head, alone)
         if len(self._plain) >= MAX_CACHED_PAIRS:
             self._plain.clear()
         self._plain[text] = known
         return known
 
-    def _stamp_time(self, stamp: bytes) -> datetime | None:
-        """``parse_iso_time`` of a ``_PLAIN_KERNEL`` stamp, from the time of its minute
-        (remembered: a storm's reports are seconds apart, each stamp new): only the
-        seconds differ, and second 0 is valid wherever another second is."""
+    def _stamp(self, stamp: bytes) -> tuple[datetime, str] | None:
+        """``parse_iso_time`` of a ``_PLAIN_KERNEL`` stamp and its ``stamp_shape``, from
+        those of its minute (remembered: a storm's reports are seconds apart, each stamp
+        new): only the seconds differ, digits both, and second 0 is valid wherever another
+        second is. ``None`` where the stamp is not a valid time. The last answer is kept
+        (the line after chatter is asked about twice)."""
+        if stamp == self._last_stamp:
+            return self._last_time
         key = stamp[:17] + stamp[19:]
-        base = self._minutes.get(key, _MISS)
-        if base is _MISS:
-            base = parse_iso_time((stamp[:17] + b"00" + stamp[19:]).decode())
+        found = self._minutes.get(key)
+        if found is None:
+            text = (stamp[:17] + b"00" + stamp[19:]).decode()
+            found = (parse_iso_time(text), stamp_shape(text))
             if len(self._minutes) >= MAX_CACHED_PAIRS:
                 self._minutes.clear()
-            self._minutes[key] = base
-        if base is None:
-            return None
-        try:
-            return cast(datetime, base).replace(second=int(stamp[17:19]))
-        except ValueError:  # second 60 or more
-            return None
+            self._minutes[key] = found
+        base, shape = found
+        second = int(stamp[17:19])
+        answer = None if base is None or second > 59 else (base.replace(second=second), shape)
+        self._last_stamp, self._last_time = stamp, answer
+        return answer
 
-    def _e1000e_tail(self, lines: tuple[bytes, ...]
-                     ) -> tuple[tuple[tuple[str, str], ...], bool] | None:
-        """The pairs of a report's whole-line register lines (buffer_info, the status lines),
-        in order up to the first final register, and whether there is one; remembered (a
+    def _e1000e_tail(self, lines: tuple[bytes, ...]) -> tuple[dict[str, str], bool] | None:
+        """The registers of a report's whole-line register lines (buffer_info, the status
+        lines): their pairs in order, the first of a name kept (never to be changed: the
+        caller copies them), and whether a final register is among them; remembered (a
         storm repeats them). ``None`` where the value lines' pairs cannot simply come first:
         the buffer_info line holds a pair, a final register is not on the last line, or a
         ``Tx Queue`` or a value line's name is among them (then ``register_lines`` reads
         the lines in order)."""
         found = self._tails.get(lines, _MISS)
         if found is not _MISS:
-            return cast(tuple[tuple[tuple[str, str], ...], bool] | None, found)
+            return cast(tuple[dict[str, str], bool] | None, found)
         each = [self._register_pairs(line) or () for line in lines]
         names = [name for pairs in each for name, _ in pairs]
         final_at = [i for i, pairs in enumerate(each)
                     if any(name in FINAL_REGISTERS for name, _ in pairs)]
-        tail: tuple[tuple[tuple[str, str], ...], bool] | None = (
-            (tuple(pair for pairs in each for pair in pairs), bool(final_at)))
+        first: dict[str, str] = {}
+        for pairs in each:
+            for name, value in pairs:
+                first.setdefault(name, value)
+        tail: tuple[dict[str, str], bool] | None = (first, bool(final_at))
         if (each[0] or "Tx Queue" in names or set(names) & set(_E1000E_VALUE_NAMES)
                 or (final_at and final_at[0] != len(each) - 1)):
             tail = None
@@ -636,7 +648,7 @@ class KernelBlockScan:
         """``register_pairs`` of each register line of an :data:`_E1000E_REPORT` match."""
         known = self._pairs
         pairs: list[tuple[tuple[str, str], ...] | None] = []
-        for i, name in enumerate(_E1000E_LINES, 1):
+        for i, name in enumerate(_E1000E_LINES, _HEAD_GROUPS + 1):
             if name in _E1000E_SIMPLE:
                 pairs.append(((_NAMES[name], m[i].decode()),))
             else:
