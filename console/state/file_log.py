@@ -32,6 +32,7 @@ from labconsole.config.node_names import NodeNames
 from labconsole.model.kernel_line import KernelLine
 from labconsole.model.timefmt import YEAR_UNKNOWN, from_uptime
 from labconsole.parse.content_time import own_time
+from labconsole.parse.hang_detector import LinkChanged
 from labconsole.parse.kernel_line import parse_line_head, register_pairs
 from labconsole.parse.syslog_header import parse_iso_time
 from labconsole.state.file_lines import FileLines
@@ -444,12 +445,15 @@ class FileLogStore(KernelLogStore):
         detector = log.detector
         resets = detector.unattached_resets
         # Only a line the detector reports an update for can open or grow an episode or be
-        # a link event (as in ``KernelLogStore._add_line``).
-        updated = bool(detector.feed(line))
+        # a link event (as in ``KernelLogStore._add_line``); a link change alone changes no
+        # episode's report count (only ``EpisodeOpened``/``EpisodeUpdated`` come with one).
+        updates = detector.feed(line)
+        updated = bool(updates)
         if detector.unattached_resets > resets and line.device:
             change.resets.append((node, line))
         self._seq = seq - 1  # an episode opened here starts at this line
-        ref = self._episode_change(node, log, change, at) if updated else None
+        ref = self._episode_change(node, log, change, at) if updated and (
+            len(updates) > 1 or type(updates[0]) is not LinkChanged) else None
         if ref is None and line.continuation and log.current is not None:
             ref = log.current
         log.current = ref
