@@ -78,6 +78,12 @@ _LOOK_BACK = 64  # lines searched back for the time of a line that carries none
 _CACHE = 8192
 _TIMES_BLOCK = 50_000  # lines read at once by line_times
 _MISS = object()
+_DIGITS = b"0123456789"
+
+
+def _parsed(stamp: bytes) -> float | None:
+    when = parse_iso_time(stamp.decode())
+    return None if when is None else timestamp(when)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
@@ -219,14 +225,7 @@ class FileLogStore(KernelLogStore):
                     self._iso_trusted = False
                     t = self._parse_time(raw)
                 return t
-            found = self._stamp_times.get(iso[1], _MISS)
-            if found is not _MISS:
-                return found  # type: ignore[return-value]
-            when = parse_iso_time(iso[1].decode())
-            t = self._stamp_times[iso[1]] = None if when is None else timestamp(when)
-            if len(self._stamp_times) > _CACHE:
-                self._stamp_times.clear()
-            return t
+            return self._iso_time(iso[1])
         stamp = _STAMP_AT_START.match(raw)
         if stamp is not None and b"CEF:" not in raw:
             # The same stamp, the same time (a busy log has hundreds of lines a second).
@@ -238,6 +237,32 @@ class FileLogStore(KernelLogStore):
                 self._stamp_times.clear()
             return t
         return self._parse_time(raw)
+
+    def _iso_time(self, stamp: bytes) -> float | None:
+        """``timestamp(parse_iso_time(stamp))`` of an ``_ISO_AT_START`` stamp, from its
+        minute's start (parsed once a minute: a 1M-line log has a new second every few lines)
+        plus its seconds, by the same integer arithmetic as ``datetime.timestamp``."""
+        sec = int(stamp[17:19])
+        rest = stamp[19:]
+        frac = b""
+        if rest[:1] == b".":
+            end = 1
+            while end < len(rest) and rest[end] in _DIGITS:
+                end += 1
+            frac, rest = rest[1:end], rest[end:]
+        key = stamp[:16] + rest
+        base = self._stamp_times.get(key, _MISS)
+        if base is _MISS:
+            when = parse_iso_time((stamp[:16] + b":00" + rest).decode())
+            base = self._stamp_times[key] = None if when is None else int(timestamp(when))
+            if len(self._stamp_times) > _CACHE:
+                self._stamp_times.clear()
+        if base is None or sec > 59:  # not a time (as parse_iso_time says)
+            return None if base is None else _parsed(stamp)
+        whole = base + sec  # type: ignore[operator]
+        if not frac:
+            return float(whole)
+        return (whole * 1_000_000 + int(frac[:6].ljust(6, b"0"))) / 1_000_000
 
     def line_times(self) -> tuple[array[float], int] | None:
         """Every line's ``time_of`` in one array (line 1 first), None until the file is
