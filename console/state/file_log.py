@@ -111,7 +111,7 @@ class FileLogStore(KernelLogStore):
         self._line_times: array[float] | None = None
         self._last_time = float("nan")  # datetime_of's last answer
         self._last_datetime = _EPOCH
-        self._pair_cache: dict[bytes, object] = {}
+        self._pair_cache: dict[bytes, tuple[tuple[str, str], ...] | None] = {}
         self._stamp_times: dict[bytes, float | None] = {}
         self._iso_trusted = True
         self._iso_checks = 0
@@ -438,7 +438,9 @@ class FileLogStore(KernelLogStore):
         if log is None or self._fed.get(node) != first - 1 \
                 or log.reader.register_block_head() is None:
             return None
-        closed = bool(log.detector.register_lines([self._pairs(raw) for raw in raws]))
+        cache = self._pair_cache  # most lines of a storm were seen before: no call then
+        closed = bool(log.detector.register_lines(
+            [cache[raw] if raw in cache else self._pairs(raw) for raw in raws]))
         n = len(raws)
         log.reader.count_continuations(n)
         last = first + n - 1
