@@ -55,7 +55,8 @@ def cached_iso_time(times: dict[str, datetime | None], stamp: str) -> datetime |
 class FastHeads:
     """``parse(text)`` returns what ``parse_line_head(text, default_year=...)`` returns."""
 
-    __slots__ = ("_checked", "_count", "_shapes", "_times", "default_year", "enabled")
+    __slots__ = ("_checked", "_count", "_shapes", "_times", "_trusted", "default_year",
+                 "enabled")
 
     def __init__(self, default_year: int | None = None) -> None:
         self.default_year = default_year
@@ -64,6 +65,7 @@ class FastHeads:
         self._times: dict[str, datetime | None] = {}
         self._count = 0
         self._checked = 0
+        self._trusted: tuple[str, str] | None = None  # the last (stamp, host) trusted
 
     def parse(self, text: str) -> LineHead:
         if not self.enabled:
@@ -92,7 +94,15 @@ class FastHeads:
     def trusts(self, stamp: str, host: str) -> bool:
         """Lines ``STAMP HOST kernel: ...`` of this stamp's shape are read by the fast path
         (it was checked against the slow parser and nothing contradicted it)."""
-        return self.enabled and self._shapes.get((stamp.translate(_MASK), host)) is True
+        if not self.enabled:
+            return False
+        last = self._trusted
+        if last is not None and stamp == last[0] and host == last[1]:
+            return True  # a shape's answer never changes once given (``_verify``)
+        if self._shapes.get((stamp.translate(_MASK), host)) is not True:
+            return False
+        self._trusted = (stamp, host)
+        return True
 
     def trusts_shape(self, shape: str, host: str) -> bool:
         """:meth:`trusts` of a stamp whose :func:`stamp_shape` is ``shape``."""

@@ -44,6 +44,9 @@ GLUE = re.compile(
 )
 # Both glued-header forms contain a clock; searching for it first is 4x cheaper than GLUE.
 _CLOCK = re.compile(r"\d\d:\d\d:\d\d")
+# The middle of every clock: a pattern that starts with a literal is searched several times
+# faster, and most messages hold no ``:dd:`` at all (then they hold no clock either).
+_CLOCK_MIDDLE = re.compile(r":\d\d:")
 _INDENT = (" ", "\t")
 # In dmesg output the glue is a second ``[secs]`` stamp stuck to the text before it.
 DMESG_GLUE = re.compile(r"(?<=\S)\[\s*\d+\.\d{6}\] ")
@@ -323,7 +326,8 @@ def glued_record(host: str, message: str) -> bool:
     on (what ``_unglue`` cuts at)? :meth:`KernelLogReader.feed_kernel` leaves such lines to
     :meth:`~KernelLogReader.feed`."""
     return len(message) >= 20 and (message.find(host + " kernel: ", 1) > 0
-                                   or (_CLOCK.search(message, 1) is not None
+                                   or (_CLOCK_MIDDLE.search(message, 1) is not None
+                                       and _CLOCK.search(message, 1) is not None
                                        and GLUE.search(message, 1) is not None))
 
 

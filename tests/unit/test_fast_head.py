@@ -83,6 +83,39 @@ def test_a_trusted_shape_that_changes_its_answer_turns_the_fast_path_off(
     assert not heads.enabled and heads.parse(LINES[0]) is odd
 
 
+def _trusts_by_definition(heads: FastHeads, stamp: str, host: str) -> bool:
+    return heads.enabled and heads._shapes.get(
+        (stamp.translate(fast_head._MASK), host)) is True
+
+
+@given(st.lists(st.tuples(_STAMPS, _HOSTS, _TAGS, _MESSAGES, st.booleans()), min_size=1,
+                max_size=40))
+def test_trusts_answers_by_its_definition_after_any_lines(
+    parts: list[tuple[str, str, str, str, bool]],
+) -> None:
+    """``trusts`` remembers the last stamp it trusted: the answer stays the definition's."""
+    heads = FastHeads(2024)
+    seen: list[tuple[str, str]] = []
+    for stamp, host, tag, message, indented in parts:
+        heads.parse(("   " + message) if indented else f"{stamp} {host} {tag}: {message}")
+        seen.append((stamp, host))
+        for s, h in seen[-3:]:
+            assert heads.trusts(s, h) == _trusts_by_definition(heads, s, h)
+
+
+def test_trusts_says_no_once_the_fast_path_is_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    heads = FastHeads(2024)
+    heads.parse(LINES[0])
+    stamp, host = "2024-06-03T06:19:02+0200", "pve03"
+    assert heads.trusts(stamp, host) and heads.trusts(stamp, host)  # the second remembered
+    assert not heads.trusts(stamp, "pve04")  # another host: a shape never checked
+    odd = LineHead("odd", True, "iso")
+    monkeypatch.setattr(fast_head, "parse_line_head", lambda text, default_year=None: odd)
+    for _ in range(fast_head.VERIFY_EVERY):
+        heads.parse(LINES[0])
+    assert not heads.enabled and not heads.trusts(stamp, host)
+
+
 def _reader_after_head() -> KernelLogReader:
     reader = KernelLogReader(default_year=2024)
     reader.feed("Jun  3 06:19:02 pve03 kernel: e1000e 0000:00:1f.6 eno1: Detected Hardware "
