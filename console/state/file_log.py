@@ -537,10 +537,19 @@ class FileRowIndex(RowIndex):
         if last >= first and len(store.nodes) == 1:
             node = store.node_of(first)
             pos = first
-            for seq in store.episode_lines_between(first, last):
-                self._extend(node, pos, seq)
-                self._take(seq, node, store.episode_of(seq))
-                pos = seq + 1
+            seqs = store.episode_lines_between(first, last)
+            ids = store._episode_arr
+            i, n = 0, len(seqs)
+            while i < n:  # runs of consecutive lines of one episode (a register block)
+                start = seqs[i]
+                eid = ids[start - 1]
+                j = i + 1
+                while j < n and seqs[j] == start + (j - i) and ids[seqs[j] - 1] == eid:
+                    j += 1
+                self._extend(node, pos, start)
+                pos = seqs[j - 1] + 1
+                self._take_run(node, eid, start, pos)
+                i = j
             self._extend(node, pos, last + 1)
         else:
             for seq in range(first, last + 1):
@@ -549,6 +558,13 @@ class FileRowIndex(RowIndex):
         self.last = max(self.last, store.last_seq)
         if self.taken >= self.last and store.lines.done:
             self._plain = array(CODE)  # every line settled: rows() needs it no more
+
+    def _take_run(self, node: str, eid: int, start: int, stop: int) -> None:
+        """``_take`` of lines ``start..stop - 1``, all of episode ``eid``, in one step."""
+        if eid not in self.head:
+            self._take(start, node, eid)
+            start += 1
+        self.opened.extend(self._lines(start, stop))
 
     def _extend(self, node: str, start: int, stop: int) -> None:
         """Lines ``start..stop - 1`` of ``node``, none in an episode."""

@@ -250,3 +250,29 @@ def test_link_events_are_not_kept_by_the_detectors(tmp_path: Path) -> None:
     state = asyncio.run(_file_view(path))
     assert state.links and any(e.kind == "link" for e in state.timeline.entries)
     assert all(not log.detector.links for log in state.log._nodes.values())
+
+
+def test_the_row_index_takes_a_hang_storm_as_line_by_line(tmp_path: Path) -> None:
+    """``FileRowIndex.sync`` takes plain lines as ranges and each register block as one
+    run: its rows (folded per node and merged, every episode open, the headers) are those of
+    taking every settled line one by one."""
+    from labconsole.state.file_log import FileRowIndex
+    from labconsole.state.log_index import row_index
+
+    path = tmp_path / "storm.log"
+    with path.open("w") as out:
+        write_log(out, "short-iso", 6_000, seed=5, profile="hang-storm")
+    state = asyncio.run(_file_view(path))
+    store = state.log
+    assert isinstance(store, FileLogStore) and len(store.episodes) > 3
+    index = row_index(store)
+    index.sync()
+    reference = FileRowIndex(store)
+    for seq in range(1, store.settled + 1):
+        reference._take(seq, store.node_of(seq), store.episode_of(seq))
+    reference.taken, reference.last = store.settled, store.last_seq
+    assert index.folded == reference.folded and index.opened == reference.opened
+    assert index.head == reference.head and index.episodes == reference.episodes
+    for node in (None, *store.nodes):
+        for expanded in (set(), {0, 2}, {e.id for e in store.episodes}):
+            assert index.rows(node, expanded) == reference.rows(node, expanded)
