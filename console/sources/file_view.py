@@ -219,9 +219,9 @@ class FileViewSource:
         i = bisect_left(found, seq)
         if i < len(found) and lines.start_of(found[i]) - base < end:
             end = lines.start_of(found[i]) - base
-        clock = _CLOCK.search(block, start, end)
-        if clock is not None:
-            end = block.rfind(b"\n", start, clock.start()) + 1
+        clock = _clock_at(block, start, end)
+        if clock >= 0:
+            end = block.rfind(b"\n", start, clock) + 1
         raws = block[start:end].split(b"\n")[:-1][:min(self._follow, last - seq + 1)]
         if not raws:
             return seq
@@ -240,6 +240,20 @@ class FileViewSource:
         store.expect(seq)
         await emit(KernelText(at=store.datetime_of(seq, raw), source=self.source,
                               node=store.node_of(seq), text=text))
+
+
+def _clock_at(block: bytes, start: int, end: int) -> int:
+    """Where the first clock (``_CLOCK``) in ``block[start:end]`` starts, -1 if none. The
+    regex runs only from a colon with another three bytes on (``hh:mm:ss``): a register
+    block has a colon or two, and a regex search tried every byte of it."""
+    colon = block.find(b":", start, end)
+    while colon >= 0:
+        if block[colon + 3:colon + 4] == b":":
+            # No clock starts before: its first colon would have been found first.
+            found = _CLOCK.search(block, max(start, colon - 2), end)
+            return -1 if found is None else found.start()
+        colon = block.find(b":", colon + 1, end)
+    return -1
 
 
 class LineFinder:

@@ -1,6 +1,8 @@
-"""The file store reads an ISO stamp's time from its minute's start plus its seconds
-(``FileLogStore._iso_time``): the same float as ``timestamp(parse_iso_time(stamp))`` for any
-stamp the line pattern takes, invalid dates and leap seconds included, through the cache."""
+"""Times and clocks read by shorter roads in a replayed file. The file store reads an ISO
+stamp's time from its minute's start plus its seconds (``FileLogStore._iso_time``): the same
+float as ``timestamp(parse_iso_time(stamp))`` for any stamp the line pattern takes, invalid
+dates and leap seconds included, through the cache. The facts pass finds the first clock of a
+register run from its colons (``file_view._clock_at``): where one regex search finds it."""
 
 from __future__ import annotations
 
@@ -48,3 +50,19 @@ def test_a_stamp_time_is_the_parsed_time(store: FileLogStore, texts: list[str]) 
         assert m is not None
         when = parse_iso_time(m[1].decode())
         assert store._iso_time(m[1]) == (None if when is None else timestamp(when)), text
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(["12:34:56", "1:23:45", "12:3", ":", "7", "  ", "\n", "<0>",
+                                 "ab:", "00:"]), max_size=20), st.data())
+def test_the_first_clock_of_a_register_run_is_the_regex_s(parts: list[str],
+                                                           data: st.DataObject) -> None:
+    """``file_view._clock_at`` (colons first, the regex from the first that may start a
+    clock) finds what one regex search of the run finds."""
+    from labconsole.sources.file_view import _CLOCK, _clock_at
+
+    block = "".join(parts).encode()
+    start = data.draw(st.integers(0, len(block)))
+    end = data.draw(st.integers(start, len(block)))
+    found = _CLOCK.search(block, start, end)
+    assert _clock_at(block, start, end) == (-1 if found is None else found.start())
