@@ -219,9 +219,19 @@ class QuorumFactReader:
         self._last: dict[str | None, tuple[str, tuple[str, ...], datetime | None]] = {}
         self._heads = FastSyslogHeads(self._split, source_of)
 
+    @property
+    def heads(self) -> FastSyslogHeads:
+        """The checked fast header split this reader uses."""
+        return self._heads
+
     def feed_line(self, text: str, lineno: int = 0) -> list[QuorumEvent]:
         """One physical line in any text form; records glued onto it (lost newlines) are
         split on their headers and read one by one."""
+        return self._fresh(self.line_facts(text, lineno))
+
+    def line_facts(self, text: str, lineno: int = 0) -> list[QuorumEvent]:
+        """The facts of one physical line as :meth:`feed_line` reads them, before the repeat
+        rule drops any."""
         facts: list[QuorumEvent] = []
         for part in split_glued(text) if len(text) <= MAX_TEXT else [text]:
             # facts_in_line(part), its header split by the checked fast path
@@ -230,7 +240,7 @@ class QuorumFactReader:
             if message is not None:
                 facts += facts_in_message(message, host=host, at=at, source=source,
                                           lineno=lineno)
-        return self._fresh(facts)
+        return facts
 
     def _split(self, text: str) -> tuple[str | None, str | None, datetime | None, str | None]:
         return _split_header(text, self.default_year)
@@ -242,20 +252,31 @@ class QuorumFactReader:
             facts_in_message(message, host=host, at=at, source=source, lineno=lineno)
         )
 
+    def is_fresh(self, host: str | None, key: tuple[str, tuple[str, ...], datetime | None]
+                 ) -> bool:
+        """The repeat rule for one fact of ``host`` whose (kind, nodes, time) is ``key``:
+        False for a repeat of the host's last fact; else it becomes the host's last fact."""
+        last = self._last
+        if last.get(host) == key:
+            return False
+        if len(last) >= 4096 and host not in last:
+            last.clear()  # bounded: a hostile stream of host names cannot grow it
+        last[host] = key
+        return True
+
     def _fresh(self, facts: list[QuorumEvent]) -> list[QuorumEvent]:
-        out: list[QuorumEvent] = []
-        for fact in facts:
-            key = (fact.kind, fact.nodes, fact.at)
-            if self._last.get(fact.host) == key:
-                continue
-            if len(self._last) >= 4096 and fact.host not in self._last:
-                self._last.clear()  # bounded: a hostile stream of host names cannot grow it
-            self._last[fact.host] = key
-            out.append(fact)
-        return out
+        return [fact for fact in facts
+                if self.is_fresh(fact.host, (fact.kind, fact.nodes, fact.at))]
 
 
 MAX_SCAN_FACTS = 10_000
+# A fact without its header and line: (kind, nodes, text, ring_id, link).
+FactShape = tuple[QuorumEventKind, tuple[str, ...], str, str | None, int | None]
+
+
+def fact_shape(fact: QuorumEvent) -> FactShape:
+    """What :meth:`QuorumLineScan.take_facts` needs of a fact besides its header."""
+    return fact.kind, fact.nodes, fact.text, fact.ring_id, fact.link
 
 
 class QuorumLineScan:
@@ -282,6 +303,39 @@ class QuorumLineScan:
             self._keep(self._reader.feed_line(text, lineno))
         if "Members[" in text:
             self.members_seen += 1
+
+    @property
+    def heads(self) -> FastSyslogHeads:
+        """The checked fast header split of this scan's reader."""
+        return self._reader.heads
+
+    def line_facts(self, text: str) -> tuple[list[QuorumEvent], bool]:
+        """What :meth:`line` reads in a physical line that is not a JSON entry, before the
+        repeat rule: its facts (numbered 0) and whether it lists members."""
+        facts = self._reader.line_facts(text) if might_state_fact(text) else []
+        return facts, "Members[" in text
+
+    def take_facts(self, host: str | None, at: datetime | None, source: str | None,
+                   facts: tuple[FactShape, ...], lineno: int) -> None:
+        """Facts of line ``lineno`` given by their parts, all with this header: the same as
+        :meth:`line` reading them, the repeat rule included. A fact neither listed nor
+        streamed is only counted, never built."""
+        reader = self._reader
+        on_fact = self._on_fact
+        events = self.events
+        for kind, nodes, text, ring, link in facts:
+            if not reader.is_fresh(host, (kind, nodes, at)):
+                continue
+            if on_fact is None and len(events) >= MAX_SCAN_FACTS:
+                self.dropped += 1
+                continue
+            fact = QuorumEvent(kind, at, host, nodes, text, source, ring, link, lineno)
+            if on_fact is not None:
+                on_fact(fact)
+            if len(events) < MAX_SCAN_FACTS:
+                events.append(fact)
+            else:
+                self.dropped += 1
 
     def entry(self, line: KernelLine) -> None:
         """A journal entry the kernel reader assembled (``-o export``)."""

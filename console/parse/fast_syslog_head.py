@@ -16,7 +16,12 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 
-from labconsole.parse.fast_head import MAX_SHAPES, VERIFY_EVERY, cached_iso_time
+from labconsole.parse.fast_head import (
+    MAX_SHAPES,
+    VERIFY_EVERY,
+    cached_iso_time,
+    stamp_shape,
+)
 
 # (message, host, time, source) as corosync_log's header split returns it.
 Split = tuple[str | None, str | None, datetime | None, str | None]
@@ -61,6 +66,30 @@ class FastSyslogHeads:
             return self._verify(text, fast, shape)
         return fast
 
+    def known(self, stamp: str, host: str, app: str) -> tuple[datetime, str | None] | None:
+        """The time and source :meth:`split` gives, fast and unchecked, a line whose header
+        ``_FAST`` reads as ``stamp``, ``host`` and ``app`` (counted as one fast answer).
+        None where :meth:`split` would not answer so now: the fast path off, the shape not
+        trusted yet, an impossible date, or the next fast answer is a check; the caller then
+        splits the whole line with :meth:`split`, which checks it."""
+        if not self.enabled or self._shapes.get((stamp_shape(stamp), host, app)) is not True:
+            return None
+        if (self._count + 1) % VERIFY_EVERY == 0:
+            return None
+        time = cached_iso_time(self._times, stamp)
+        if time is None:
+            return None
+        self._count += 1
+        return time, self._source(app)
+
+    def take_turn(self) -> bool:
+        """Count one more fast answer a caller gives from an earlier :meth:`known` of the
+        same header; False (nothing counted) when the fast path is off or this one is a
+        check: the caller then splits the whole line with :meth:`split`."""
+        if not self.enabled or (self._count + 1) % VERIFY_EVERY == 0:
+            return False
+        self._count += 1
+        return True
 
     def _verify(self, text: str, fast: Split, shape: tuple[str, str, str]) -> Split:
         slow = self._slow(text)

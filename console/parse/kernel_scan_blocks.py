@@ -31,6 +31,7 @@ from labconsole.model.link import LinkEvent
 from labconsole.parse.corosync_log import WORDS as QUORUM_WORDS
 from labconsole.parse.corosync_log import QuorumLineScan
 from labconsole.parse.fast_head import stamp_shape
+from labconsole.parse.fast_quorum_line import FastQuorumLines
 from labconsole.parse.hang_detector import FINAL_REGISTERS, UNIT_HANG_MARKERS
 from labconsole.parse.kernel_journal import EXPORT_START, plain_kernel_entry
 from labconsole.parse.kernel_line import netdev_fields, register_pairs
@@ -50,6 +51,8 @@ from labconsole.parse.syslog_header import parse_iso_time
 BLOCK_SIZE = 1 << 20
 HIT_KEYWORDS: tuple[bytes, ...] = tuple(w.encode() for w in HIT_WORDS)
 QUORUM_KEYWORDS: tuple[bytes, ...] = tuple(w.encode() for w in QUORUM_WORDS)
+# The first bytes of the corosync words (no default keyword starts with one of them).
+_QUORUM_INITIALS = frozenset(k[0] for k in QUORUM_KEYWORDS)
 # kernel_scan._kernelish per line, on bytes. At most one match per line: both branches are
 # anchored at a line start and a match never crosses a newline.
 KERNELISH = re.compile(rb'^(?:\[|kernel: )|^[^\n]*?(?: kernel: |: kern:|"kernel")', re.M)
@@ -258,6 +261,14 @@ class KernelBlockScan:
             if quorum_words else None
         )
         self._quorum = QuorumLineScan(default_year, on_fact=on_fact)
+        # A line found by a corosync word and no other keyword goes to ``_quorum_line``;
+        # only with the default keywords, none of which starts as a corosync word does.
+        self._fast_quorum = (
+            FastQuorumLines(self._quorum, re.compile(b"|".join(
+                re.escape(k) for k in (*keywords, *((divert_word,) if divert else ()))
+            )).search)
+            if quorum_words and keywords == HIT_KEYWORDS
+            and not _QUORUM_INITIALS & {anchor[0], divert_word[0]} else None)
         self._finder_words = keywords + quorum_words + ((anchor,) if divert is not None else ())
         # Hyperscan finds the divert word itself (one report per record, where the anchor
         # "|" made seven); the lines found are the same ones a line holding only "|" is
@@ -388,8 +399,11 @@ class KernelBlockScan:
                     continue
             # Only a line found by a link word ("Link is ", "link up", ...: "ink" after its
             # first letter) is tried: the corosync and CEF lines of a busy mix are not.
-            if not (self._fast_links and block.startswith(b"ink", at + 1)
-                    and self._fast_link(block, start, end)):
+            if self._fast_links and block.startswith(b"ink", at + 1):
+                if not self._fast_link(block, start, end):
+                    self._line(block[start:end])
+            elif not (block[at] in _QUORUM_INITIALS and self._fast_quorum is not None
+                      and self._quorum_line(block, start, end)):
                 self._line(block[start:end])
             pos = end
 
@@ -716,6 +730,18 @@ class KernelBlockScan:
         self._skipped = False
         self._pending = (block[start:end], event.lineno)
         self._detector.link_line(event)
+        return True
+
+    def _quorum_line(self, block: bytes, start: int, end: int) -> bool:
+        """The hit line ``block[start:end]`` found by a corosync word, when it holds no
+        keyword and no divert word (``FastQuorumLines`` refuses it then): :meth:`_line`
+        would only give it to the corosync facts and skip it, which is done here without
+        decoding it. False when not taken."""
+        assert self._fast_quorum is not None
+        if not self._fast_quorum.take(block, start, end, self.lines + 1):
+            return False
+        self.lines += 1
+        self._skip(block, start, end)
         return True
 
     def _resume(self) -> None:

@@ -12,6 +12,7 @@ scan, no run, no count shortcut).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import json
 import re
@@ -23,13 +24,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.loggen import FORMATS, PROFILES, write_log
-from labconsole.parse import corosync_log
+from labconsole.parse import corosync_log, fast_quorum_line, fast_syslog_head
 from labconsole.parse.corosync_log import facts_in_line, might_state_fact
 from labconsole.parse.fast_syslog_head import FastSyslogHeads
 from labconsole.parse.kernel_reader import KernelLogReader
 from labconsole.parse.kernel_scan import scan_kernel_lines
 from labconsole.parse.kernel_scan_blocks import KernelBlockScan, scan_kernel_blocks
 from labconsole.parse.scan_facts import fact_json
+from labconsole.parse.syslog_header import parse_syslog_header
 from labconsole.scan import opener, scanner
 from labconsole.scan.scanner import scan_input
 
@@ -236,6 +238,8 @@ def _shortcuts_off() -> contextlib.ExitStack:
         KernelLogReader, "feed_kernel", lambda self, text, stamp, host, message: None))
     stack.enter_context(mock.patch.object(
         KernelBlockScan, "_fast_report", lambda self, block, start, end, size, finder: 0))
+    stack.enter_context(mock.patch.object(
+        KernelBlockScan, "_quorum_line", lambda self, block, start, end: False))
     return stack
 
 
@@ -557,3 +561,144 @@ def _assert_line_path_answer(data: bytes, block: int, events: bool,
         fast = _scan(path, events=events)
         want_scan = (_blocks_line_by_line(path, block) if events else _line_by_line(path))
     assert json.dumps(fast) == json.dumps(want_scan)
+
+
+# corosync / pmxcfs lines the block scan reads from what it remembers of their header and
+# message, or of the whole line (``FastQuorumLines``), and the near misses it must read the
+# long way: headers of every form (an impossible date, an app named Members, no pid, a
+# spaced host, a relay, RFC 5424, a kernel line, none), messages with a clock, a glued
+# record, a keyword or divert word, CR, non-ASCII, trailing space, over the length limit.
+QUORUM_HEADERS = [
+    "2024-06-03T00:00:0{s}+0200 pve0{h} corosync[1187]: ",
+    "2024-06-03T00:00:0{s}+0200 pve0{h} corosync[1187]: ",
+    "2024-06-03T00:00:0{s}Z pve0{h} corosync[1187]: ",
+    "2024-06-03T00:00:0{s}.5+0200 pve0{h} corosync[1187]: ",
+    "2024-06-03T00:00:0{s}.12345{s}+02:00 pve0{h} pmxcfs[12]: ",
+    "2024-06-03T00:00:0{s}Z pve_{h} corosync: ", "2024-13-45T00:00:0{s}+0200 pve03 corosync[9]: ",
+    "2024-06-03T00:00:0{s}+0200 pve03 Members[2]: ", "2024-06-03T00:00:0{s}+0200 pve03 Members: ",
+    "2024-06-03T00:00:0{s}+0200 pve0{h} pacemaker-controld[7]: ",
+    "2024-06-03T00:00:0{s}+0200 pve03 corosync[12345678901]: ",
+    "2024-06-03 00:00:0{s} pve03 corosync[9]: ",
+    "2024-06-03T00:00:0{s}+0200 node  0{h} corosync[9]: ",
+    "2024-06-03T00:00:0{s}+0200 relay Jun  3 00:00:0{s} pve0{h} corosync[9]: ",
+    "Jun  3 00:00:0{s} pve0{h} corosync[9]: ", "Jun 13 16:19:3{s} [25591] pve03 corosync notice  ",
+    "<13>1 2024-06-03T00:00:0{s}Z pve03 pmxcfs 1 - - ", "2024-06-03T00:00:0{s}+0200 pve03 kernel: ",
+    "", "2024-06-03T00:00:0{s}+0200 pve03 corosync[9]:",
+    "2024-06-03T00:00:0{s}+0200 pve03 x:y[9]: ", "2024-06-03T00:00:0{s}+0200 Hangzhou kernel: ",
+    "2024-06-03T00:00:0{s}+0200 pve03 WATCHDOG[9]: ",
+]
+QUORUM_MESSAGES = [
+    "  [KNET  ] link: host: {n} link: 0 is down", "  [KNET  ] rx: host: {n} link: 1 is up",
+    "  [KNET  ] link: host: {n} link: 0 is down", "  [QUORUM] Members[2]: 1 {n}",
+    "  [KNET  ] host: host: {n} has no active links", "  [QUORUM] Members[2]: 1 {n}",
+    "  [TOTEM ] A new membership (1.{n}a) was formed. Members left: {n}",
+    "  [TOTEM ] A new membership (1.2a) was formed. Members joined: 1 left: {n}",
+    "  [QUORUM] This node is within the non-primary component and will NOT provide any services.",
+    "  [QUORUM] This node is within the primary component and will provide service.",
+    "[status] notice: node lost quorum", "[status] notice: node has quorum",
+    "notice: Node pve0{n} state is now lost", "Quorum lost", ":quorum acquired", "quorum",
+    "  [KNET  ] link: host: {n} link: 0 is down at 06:19:0{n}",
+    "  [KNET  ] link: host: 2 link: 0 is down2024-06-03T00:00:01+0200 pve04 corosync[9]: "
+    "[KNET  ] host: {n} link: 1 is down",
+    "host: 2 link: 0 is down Jun  3 00:00:01 pve04 pmxcfs[3]: node lost quorum",
+    "  [KNET  ] link: host: {n} link: 0 is down NIC Link is Up", "Members Hang",
+    "host: {n} link: 0 is down CEF:0|a|b|c|1|n|3|", "host: {n} link: 0 is down caf\u00e9",
+    "  [KNET  ] link: host: {n} link: 0 is down\r", "host: {n} link: 0 is down  ",
+    "host: {n} link: 0 is down " + "x" * 600, "x" * 4100 + " host: {n} link: 0 is up",
+    "host: {n} link: 0 is down " + "x" * 4050,  # the line too long for a fact, not the message
+    "  [QUORUM] Members[3]: 1 2 {n}\tMembers[1]: 1",
+]
+QUORUM_OTHER = [
+    "2024-06-03T00:00:01+0200 pve03 kernel: chatter",
+    '{{"MESSAGE":"host: {n} link: 0 is down","_HOSTNAME":"pve03",'
+    '"__REALTIME_TIMESTAMP":"1717365600414497"}}',
+    HEAD.format(s=2) + "Detected Hardware Unit Hang:", "  TDH <f6>",
+    HEAD.format(s=3) + "NIC Link is Up 1000 Mbps Full Duplex",
+]
+
+
+@st.composite
+def _quorum_log(draw: st.DrawFn) -> bytes:
+    """corosync lines of a few headers and messages (so lines, headers and messages repeat,
+    facts too), a few other lines between; perhaps no newline at the end."""
+    headers = [draw(st.sampled_from(QUORUM_HEADERS)).format(
+        s=draw(st.integers(0, 2)), h=draw(st.sampled_from("1223")))
+        for _ in range(draw(st.integers(1, 4)))]
+    # the same host and program with another stamp shape (trusted apart)
+    headers += [h.replace("+0200 ", draw(st.sampled_from(["Z ", ".5+0200 "])), 1)
+                for h in headers if "+0200 " in h]
+    messages = [draw(st.sampled_from(QUORUM_MESSAGES)).format(n=draw(st.integers(1, 3)))
+                for _ in range(draw(st.integers(1, 6)))]
+    coro = st.tuples(st.sampled_from(headers), st.sampled_from(messages)).map("".join)
+    other = st.sampled_from(QUORUM_OTHER).map(lambda line: line.format(n=2))
+    lines = ["2024-06-03T00:00:00+0200 pve03 kernel: a kernel log",
+             *draw(st.lists(st.one_of(coro, coro, other), min_size=20, max_size=150))]
+    return ("\n".join(lines) + draw(st.sampled_from(["\n", ""]))).encode(
+        "utf-8", errors="surrogateescape")
+
+
+def _odd_slow_header(line: str, *, default_year: int | None = None) -> object:
+    """``parse_syslog_header`` that names hosts pve02 and pve_2, and any host of a UTC
+    stamp, otherwise: header shapes the fast split must find answered differently, and
+    leave to the slow one (the same host and program may be trusted with another stamp)."""
+    found = parse_syslog_header(line, default_year=default_year)
+    if found is not None and (found[0].host in ("pve02", "pve_2")
+                              or found[0].stamp.endswith("Z")):
+        return dataclasses.replace(found[0], host=f"odd-{found[0].host}"), found[1]
+    return found
+
+
+@settings(max_examples=200, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=_quorum_log(), block=st.sampled_from([61, 1 << 20]), events=st.booleans(),
+       max_facts=st.sampled_from([0, 2, corosync_log.MAX_SCAN_FACTS]),
+       check=st.sampled_from([2, 3, 256, 256]), remembered=st.sampled_from([1, 2, 4096, 4096]),
+       odd_slow=st.booleans())
+def test_corosync_lines_read_from_memory_equal_the_line_path(
+    data: bytes, block: int, events: bool, max_facts: int, check: int, remembered: int,
+    odd_slow: bool, tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """corosync lines read from remembered headers, messages and whole lines give the line
+    path's answer: the facts (listed, counted past a small list, streamed), their repeats,
+    member lists, line numbers. The fast header split is checked every ``check`` answers,
+    the memories hold ``remembered`` entries (cleared when full), and with ``odd_slow`` the
+    slow header parse answers one host's shapes otherwise (the fast split must not trust
+    them)."""
+    path = tmp_path_factory.mktemp("corosync") / "log"
+    path.write_bytes(data)
+    slow = _odd_slow_header if odd_slow else parse_syslog_header
+    chunks = [data[i:i + block] for i in range(0, len(data), block)]
+    with (mock.patch.object(opener, "BLOCK_BYTES", block),
+          mock.patch.object(corosync_log, "MAX_SCAN_FACTS", max_facts),
+          mock.patch.object(fast_syslog_head, "VERIFY_EVERY", check),
+          mock.patch.object(fast_quorum_line, "MAX_REMEMBERED", remembered),
+          mock.patch.object(corosync_log, "parse_syslog_header", slow)):
+        # The kernel scan alone: every field of every fact (source, ring, link, line number
+        # too), the count of member lists, the kernel lines.
+        got = scan_kernel_blocks(chunks, default_year=2024)
+        with _shortcuts_off():
+            want = scan_kernel_blocks(chunks, default_year=2024)
+        assert (got.quorum_events, got.quorum_dropped, got.members_seen, got.kernel_lines) == (
+            want.quorum_events, want.quorum_dropped, want.members_seen, want.kernel_lines)
+        assert got.to_json() == want.to_json()
+        fast = _scan(path, events=events)
+        if events:
+            assert fast == _blocks_line_by_line(path, block)
+        else:
+            assert fast == _line_by_line(path)
+
+
+def test_a_header_trusted_with_one_stamp_shape_is_not_with_another(tmp_path: Path) -> None:
+    """The fast header split trusts a (stamp shape, host, program): the same host and program
+    under a stamp of another shape are checked apart (here the slow parse answers them
+    otherwise)."""
+    message = "corosync[1187]:   [KNET  ] link: host: {} link: 0 is down\n"
+    trusted = "2024-06-03T00:00:01+0200 pve03 " + message.format(2)
+    other = "2024-06-03T00:00:01Z pve03 " + message.format(3)
+    path = tmp_path / "log"
+    path.write_text("2024-06-03T00:00:00+0200 pve03 kernel: a kernel log\n"
+                    + trusted * 3 + other * 3)
+    with mock.patch.object(corosync_log, "parse_syslog_header", _odd_slow_header):
+        fast = _scan(path, events=True)
+        assert [f["host"] for f in fast["facts"]] == ["pve03", "odd-pve03"]
+        assert fast == _blocks_line_by_line(path, 1 << 20)
