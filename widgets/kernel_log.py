@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import NamedTuple
 
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Offset, Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -23,6 +24,16 @@ from labconsole.model import timefmt
 from labconsole.sanitize import visible_row
 from labconsole.state.log_view import LogQuery, LogView, Match, Row
 from labconsole.widgets.style import CURSOR_STYLE, EPISODE_STYLE, SEVERITY_STYLE
+
+
+class _Redraw(NamedTuple):
+    """What the lines of one redraw of the pane share."""
+
+    style: Style
+    width: int
+    offset: Offset
+    focus: bool
+    dated: bool
 
 
 class KernelLogPane(ScrollView, can_focus=True):
@@ -61,6 +72,7 @@ class KernelLogPane(ScrollView, can_focus=True):
         self.building: LogView | None = None  # a view being built in a worker thread
         self.looking: str | None = None  # "searching", "jumping": a lookup in a worker thread
         self._lookups = 0  # the latest lookup's number: an older one's result is dropped
+        self._redraw: _Redraw | None = None  # during render_lines
 
     def on_mount(self) -> None:
         self._update_title()
@@ -233,33 +245,48 @@ class KernelLogPane(ScrollView, can_focus=True):
         rows = self.view.rows
         return len(rows) > 1 and timefmt.spans_days(rows[0].at, rows[-1].at)
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """Every line of one redraw, with what they share read once for all (each of the
+        widget's style, its width and the date question is a walk over the DOM or the
+        rows: under a flood the pane redraws all its lines 20 times a second)."""
+        self._redraw = _Redraw(self.rich_style, self.scrollable_content_region.width,
+                               self.scroll_offset, self.has_focus, self._dated())
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._redraw = None
+
     def render_line(self, y: int) -> Strip:
-        scroll_x, scroll_y = self.scroll_offset
+        redraw = self._redraw or _Redraw(self.rich_style, self.scrollable_content_region.width,
+                                         self.scroll_offset, self.has_focus, self._dated())
+        scroll_x, scroll_y = redraw.offset
         index = scroll_y + y
-        width = self.scrollable_content_region.width
+        width = redraw.width
         if index >= len(self.view.rows):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, redraw.style)
         row = self.view.rows[index]
-        segments = self._segments(row)
-        if index == self.cursor and self.has_focus:
+        segments = self._segments(row, redraw.dated)
+        if index == self.cursor and redraw.focus:
             segments = [Segment(s.text, (s.style or Style()) + Style.parse(CURSOR_STYLE))
                         for s in segments]
         strip = Strip(segments).crop(scroll_x, scroll_x + width)
-        return strip.extend_cell_length(width, self.rich_style)
+        return strip.extend_cell_length(width, redraw.style)
 
-    def _segments(self, row: Row) -> list[Segment]:
+    def _segments(self, row: Row, dated: bool | None = None) -> list[Segment]:
+        if dated is None:
+            dated = self._dated()
         if row.episode is not None:
             ep = row.episode
             mark = "▶" if row.folded else "▼"
             node = f"{ep.node} " if self.merged else ""
-            when = f"{timefmt.short(row.at, date=self._dated())} "
+            when = f"{timefmt.short(row.at, date=dated)} "
             return [Segment(visible_row(f"{mark} {when}{node}{ep.summary}"),
                             Style.parse(EPISODE_STYLE))]
         entry = row.entry
         assert entry is not None
         line = entry.line
         body = ("    " + line.message.strip()) if line.continuation else line.message
-        prefix = (f"  {timefmt.short(entry.at, date=self._dated())} "
+        prefix = (f"  {timefmt.short(entry.at, date=dated)} "
                   + (visible_row(f"{entry.node} ") if self.merged else ""))
         colour = "red" if entry.episode_id is not None else SEVERITY_STYLE.get(entry.severity, "")
         return [Segment(prefix, Style.parse("dim")),

@@ -5,7 +5,7 @@ scenario test, where "following" stood in the title while the pane still showed 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from textual.app import App, ComposeResult
 
@@ -89,3 +89,37 @@ async def test_more_rows_under_a_shown_scrollbar_count_at_once_without_a_layout(
         await pilot.pause()
         assert len(pane.view.rows) == 11 and layouts >= 1
         assert not pane.show_vertical_scrollbar and pane.scroll_offset.y == 0
+
+
+async def test_a_redraw_draws_each_line_as_drawing_it_alone_does() -> None:
+    """``render_lines`` reads the pane's style, width, scroll offset, focus and date question
+    once for all its lines: the lines are the ones ``render_line`` draws by itself, on a
+    day boundary (dated rows), with the cursor row focused, scrolled to the middle."""
+    from textual.geometry import Region
+
+    store = KernelLogStore(spill=False)
+    app = _LogApp(store)
+    async with app.run_test(size=(100, 20)) as pilot:
+        pane = app.query_one(KernelLogPane)
+        at = datetime(2026, 6, 3, 23, 59, 50, tzinfo=timezone.utc)
+        for i in range(60):
+            when = at + timedelta(seconds=i)
+            store.add("pve02", f"{when:%b %d %H:%M:%S} pve02 kernel: line {i}", when)
+        pane.refresh_rows()
+        pane.focus()
+        await pilot.pause()
+        pane.move_to(30)
+        await pilot.pause()
+        height = pane.scrollable_content_region.height
+        drawn = pane.render_lines(Region(0, 0, pane.outer_size.width, pane.outer_size.height))
+        assert pane._redraw is None
+        inside = drawn[1:-1]  # within the border
+        alone = [pane.render_line(y) for y in range(len(inside))]
+        assert 0 < len(inside) <= height
+        for whole, line in zip(inside, alone, strict=True):
+            assert line.text.rstrip() and line.text.rstrip() in whole.text
+            styles = [s.style for s in line if s.text.strip()]
+            assert all(st in [t.style for t in whole] for st in styles)
+        cursor = [line for line in alone if "line 30" in line.text]
+        assert len(cursor) == 1 and any("line 30" in w.text for w in inside)
+        assert any("06-04" in line.text for line in alone)  # dated rows: a day boundary
