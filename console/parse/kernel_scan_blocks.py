@@ -34,7 +34,7 @@ from labconsole.parse.fast_head import stamp_shape
 from labconsole.parse.fast_quorum_line import FastQuorumLines
 from labconsole.parse.hang_detector import FINAL_REGISTERS, UNIT_HANG_MARKERS
 from labconsole.parse.kernel_journal import EXPORT_START, plain_kernel_entry
-from labconsole.parse.kernel_line import netdev_fields, register_pairs
+from labconsole.parse.kernel_line import netdev_fields, register_pairs, split_dmesg_stamp
 from labconsole.parse.kernel_reader import KernelLogReader, glued_record, might_continue
 from labconsole.parse.kernel_scan import (
     FOLLOW_MAX,
@@ -71,6 +71,9 @@ _CLOCK = re.compile(rb"\d\d:\d\d:\d\d")
 _PLAIN_STAMP = rb"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?) "
 _PLAIN_HOST = rb"([A-Za-z0-9][\w.-]*) kernel: (?![\[\s])"
 _PLAIN_KERNEL = re.compile(_PLAIN_STAMP + _PLAIN_HOST + rb"([ -~]{0,4000})\n")
+# The same with a message starting with "[" (a firewall's "[FW-DROP] IN=..."): the reader
+# reads it the long way, as a plain record unless the bracket is a dmesg stamp.
+_BRACKET_KERNEL = re.compile(_PLAIN_STAMP + rb"([A-Za-z0-9][\w.-]*) kernel: (\[[ -~]{0,4000})\n")
 # A ``journalctl -o json`` entry whose fields are all plain strings: printable ASCII without
 # a quote or backslash (the JSON text is then the value itself), no space between tokens.
 _JSON_VALUE = rb'"[ !#-\[\]-~]*"'
@@ -678,11 +681,12 @@ class KernelBlockScan:
         line after it is skipped: :meth:`_line` would parse it only to find it continues
         nothing (so following stops) and close the report; what the reader keeps of it is
         forgotten at the skip. Taken only when certain: a plain kernel line of a checked
-        shape, not read as a register line, no glued header, no keyword in it, none in the
-        next line either unless that line is read alike with or without this one before it
+        shape (its message may start with a bracket that is no dmesg stamp), not read as a
+        register line, no glued record, no keyword in it, none in the next line either
+        unless that line is read alike with or without this one before it
         (:meth:`_reads_alone`: the next report's head of a storm). Returns where it ends
         (``pos`` when not taken)."""
-        m = _PLAIN_KERNEL.match(block, pos, size)
+        m = _PLAIN_KERNEL.match(block, pos, size) or _BRACKET_KERNEL.match(block, pos, size)
         if m is None:
             return pos
         end = m.end()
@@ -695,11 +699,15 @@ class KernelBlockScan:
         message = m.end(2) + 9  # after "HOST kernel: "
         if (block[end - 2:end - 1] == b">" or block.find(b">", message, end) >= 0
                 or block.find(b"buffer_info", message, end) >= 0
-                or block.find(b" kernel: ", message, end) >= 0
-                or _CLOCK.search(block, message, end) is not None):
-            return pos  # might read as a register line, or hold a glued header
+                or block.find(b" kernel: ", message, end) >= 0):
+            return pos  # might read as a register line, or hold a glued record
+        host = m[2].decode()
+        if block[message] == 0x5B or _CLOCK.search(block, message, end) is not None:  # "["
+            text = m[3].decode()
+            if glued_record(host, text) or split_dmesg_stamp(text) is not None:
+                return pos  # a glued record, or a dmesg stamp before the message
         reader = self._reader
-        if not reader.trusts_kernel_head(m[1].decode(), m[2].decode()):
+        if not reader.trusts_kernel_head(m[1].decode(), host):
             return pos
         self._detector.finish()  # the report closes (no fact: only registers are added)
         self.lines += 1

@@ -402,8 +402,8 @@ REPORT_ODD = [
 
 @st.composite
 def _e1000e_report(draw: st.DrawFn, heads: list[str] = REPORT_HEADS,
-                   changes: tuple[int, ...] = (0, 0, 0, 1, 2)) -> str:
-    s = draw(st.integers(0, 9))
+                   changes: tuple[int, ...] = (0, 0, 0, 1, 2), second: int | None = None) -> str:
+    s = draw(st.integers(0, 9)) if second is None else second
     values = {"tdh": draw(st.sampled_from(["f6", "44", "0", "F6"])),
               "n": draw(st.integers(0, 1 << 40)), "m": draw(st.integers(0, 1 << 40)),
               "q": draw(st.integers(0, 9)), "s": s}
@@ -496,6 +496,15 @@ AFTER_CHATTER = [
     CHATTER, "2024-06-03T00:00:0{s}+0200 pve03 kernel: Hang state <1>",
     "2024-06-03T00:00:0{s}+0200 pve03 kernel: Detected Tx Unit Hang <1>",
     "2024-06-03T00:00:0{s}+0200 pve03 kernel: [FW-DROP] IN=vmbr0 MAC=aa:00:11:22",
+    "2024-06-03T00:00:0{s}+0200 pve03 kernel: [FW-DROP] IN=vmbr0 MAC=aa:bb:cc:00:11:22:33 "
+    "OUT=",  # a clock-like MAC address
+    "2024-06-03T00:00:0{s}+0200 pve03 kernel: [FW-DROP] at 06:19:02 Jun  3 00:00:01 pve04 "
+    "sshd[1]: a record glued on",
+    # a dmesg stamp: the message continues the report's (in its second), as the next does
+    "2024-06-03T00:00:0{s}+0200 pve03 kernel: [ 12.5]   plain indented\n  TDH <f6>",
+    "2024-06-03T00:00:0{s}+0200 pve03 kernel: [xx]   plain indented",
+    "2024-06-03T00:00:0{s}+0200 pve03 kernel: [Mon Jun  3 00:00:01 2024]   plain indented",
+    "2024-06-03T00:00:0{s}+0200 pve03 kernel: at 00:00:01 chatter",
     HEAD + "Reset adapter unexpectedly", HEAD + "NIC Link is Up 1000 Mbps Full Duplex",
     "  TDH <f6>",
 ]
@@ -511,10 +520,11 @@ def _head_storm(draw: st.DrawFn) -> bytes:
                                    ""]))]
     for head in draw(st.permutations(STORM_HEADS[3:])):
         for each in (STORM_HEADS[0], head, head):
-            parts.append(draw(_e1000e_report([each], (0, 0, 0, 0, 0, 1))))
+            second = draw(st.sampled_from([s, None]))  # the lines after it in its second
+            parts.append(draw(_e1000e_report([each], (0, 0, 0, 0, 0, 1), second)))
             if draw(st.booleans()):
                 parts.append(CHATTER.format(s=s) + "\n")
-            if draw(st.booleans()):
+            for _ in range(draw(st.sampled_from([0, 1, 1, 2]))):
                 parts.append(draw(st.sampled_from(AFTER_CHATTER)).format(s=s) + "\n")
     return "".join(parts).encode()
 
