@@ -176,15 +176,14 @@ class StoreChange:
 class _NodeLog:
     """Parser state of one node's stream."""
 
-    __slots__ = ("current", "detector", "ix", "links_seen", "reader", "refs", "reports",
-                 "time", "when", "when_ts")
+    __slots__ = ("current", "detector", "ix", "reader", "refs", "reports", "time", "when",
+                 "when_ts")
 
     def __init__(self, year: int, ix: int = 0) -> None:
         self.reader = KernelLogReader(default_year=year)
         self.detector = HangDetector()
         self.refs: dict[int, EpisodeRef] = {}  # by index in detector.episodes
         self.reports: dict[int, int] = {}
-        self.links_seen = 0
         self.current: EpisodeRef | None = None
         self.ix = ix  # the node's number in the store's per-line index
         # The last line time seen, and it in UTC and as epoch seconds: a log's lines share
@@ -408,10 +407,12 @@ class KernelLogStore:
         if ref is None and line.continuation and log.current is not None:
             ref = log.current
         log.current = ref
-        if updated and len(detector.links) != log.links_seen:
-            for link in detector.links[log.links_seen:]:
+        if updated and detector.links:
+            # Taken and forgotten (as ``FileLogStore._add_line``): the detector would keep every
+            # link event of a live stream forever; the state keeps what it needs.
+            for link in detector.links:
                 change.links.append((node, link))
-            log.links_seen = len(detector.links)
+            detector.links.clear()
         self._seq += 1
         if ref is not None:
             ref.last_seq = self._seq

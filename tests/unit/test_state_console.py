@@ -164,3 +164,21 @@ def test_reset_forgets_everything() -> None:
     _quorum(s, T0, ("pve01", "pve02", "pve03"))
     s.reset()
     assert not s.votes.clusters and not s.timeline.entries and s.events == 0
+
+
+def test_a_flapping_link_reaches_the_state_and_the_detector_keeps_none() -> None:
+    """Every link event of a live stream reaches the state (one timeline entry per change),
+    and the store's hang detector keeps none of them: a flapping link would otherwise grow
+    ``detector.links`` without bound (issue 13: memory flat on a live stream)."""
+    s = ConsoleState()
+    flaps = 40
+    for i in range(flaps):
+        at = T0 + timedelta(seconds=i)
+        word = "Down" if i % 2 == 0 else "Up 1000 Mbps Full Duplex, Flow Control: None"
+        s.apply(KernelText(at=at, source="ssh:pve03", node="pve03",
+                           text=f"{at:%b %d %H:%M:%S} pve03 kernel: e1000e 0000:00:1f.6 eno1: "
+                                f"NIC Link is {word}"))
+    links = [e.fact.kind for e in s.timeline.entries if e.kind == "link"]
+    assert links == ["link_down"] + ["link_up", "link_down"] * (flaps // 2 - 1) + ["link_up"]
+    assert s.links[("pve03", "eno1")] == "up"
+    assert all(not log.detector.links for log in s.log._nodes.values())
