@@ -107,6 +107,23 @@ def count_cef_records(line: str) -> int:
     return 0 if not markers else max(1, min(markers, _MAX_GLUED))
 
 
+_MARKER_BYTES = re.compile(_MARKER.pattern.encode())
+
+
+def count_cef_records_ascii(raw: bytes) -> int | None:
+    """:func:`count_cef_records` of a line read from its bytes (the block scan's, its newline
+    included) without decoding it; None when it is not ASCII (the text's ``\\d`` takes
+    other digits than the bytes' then)."""
+    if not raw.isascii():
+        return None
+    words = raw.count(b"CEF:")
+    if words == 1:
+        markers = 1 if _MARKER_BYTES.match(raw, raw.find(b"CEF:")) else 0
+    else:
+        markers = len(_MARKER_BYTES.findall(raw)) if words else 0
+    return 0 if not markers else max(1, min(markers, _MAX_GLUED))
+
+
 def looks_like_cef(head: str | bytes) -> bool:
     """True when any line of ``head`` (the first bytes of a file or a stream) carries CEF."""
     text = head.decode("utf-8", errors="replace") if isinstance(head, bytes) else head

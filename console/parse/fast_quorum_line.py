@@ -60,6 +60,9 @@ _ISO_LINE = re.compile(
 _CLOCK = re.compile(rb"\d\d:\d\d:\d\d")
 
 Refuse = Callable[[bytes], object]  # a search: not None where the line must go the long way
+# A stamp's parse_iso_time and stamp_shape, None where it is no valid time (read from its
+# minute's: KernelBlockScan._stamp).
+StampTime = Callable[[bytes], tuple[datetime, str] | None]
 
 
 class _Who:
@@ -90,12 +93,15 @@ class FastQuorumLines:
     the line ``block[start:end]`` (its newline included), or returns False having done
     nothing."""
 
-    __slots__ = ("_lines", "_messages", "_refuse", "_scan", "_split", "_stamps", "_who")
+    __slots__ = ("_lines", "_messages", "_minute_stamp", "_refuse", "_scan", "_split", "_stamps",
+                 "_who")
 
-    def __init__(self, scan: QuorumLineScan, refuse: Refuse) -> None:
+    def __init__(self, scan: QuorumLineScan, refuse: Refuse,
+                 minute_stamp: StampTime | None = None) -> None:
         self._scan = scan
         self._split = scan.heads
         self._refuse = refuse
+        self._minute_stamp = minute_stamp
         self._messages: dict[bytes, _Message] = {}
         self._who: dict[bytes, _Who] = {}
         self._stamps: dict[bytes, tuple[datetime | None, str]] = {}
@@ -190,9 +196,13 @@ class FastQuorumLines:
     def _new_stamp(self, raw: bytes) -> tuple[datetime | None, str]:
         """A stamp's time (None for an impossible date: such a line is never trusted) and
         shape (its digits masked), remembered."""
-        text = raw.decode()
-        found = (parse_iso_time(text), stamp_shape(text))
-        if found[0] is None:
+        found: tuple[datetime | None, str] | None
+        if self._minute_stamp is not None:
+            found = self._minute_stamp(raw)
+        else:
+            text = raw.decode()
+            found = (parse_iso_time(text), stamp_shape(text))
+        if found is None or found[0] is None:
             found = (None, "")  # "" is never a trusted shape
         if len(self._stamps) >= MAX_REMEMBERED:
             self._stamps.clear()

@@ -238,7 +238,9 @@ class KernelBlockScan:
     def __init__(self, *, default_year: int | None = None,
                  keywords: tuple[bytes, ...] = HIT_KEYWORDS,
                  divert: Divert | None = None, divert_word: bytes = b"CEF:",
-                 divert_find: bytes | None = None, exact_kernel_lines: bool = True,
+                 divert_find: bytes | None = None,
+                 divert_count: Callable[[bytes], int | None] | None = None,
+                 exact_kernel_lines: bool = True,
                  multi_search: bool = True, quorum_facts: bool = True,
                  on_fact: FactSink | None = None, sinks: ScanSinks | None = None,
                  mid_input: bool = False) -> None:
@@ -253,6 +255,8 @@ class KernelBlockScan:
         self._follows = re.compile(b"|".join(re.escape(k) for k in follow)) if follow else None
         self._divert = divert
         self._divert_word = divert_word
+        # ``divert_count`` may answer ``divert`` for a line from its bytes (see _divert_line).
+        self._divert_count = divert_count if divert is not None else None
         # ``divert_find`` may be a cheaper needle every line ``divert`` takes holds (a single
         # byte is found by memchr, several times faster than a 4-byte word); a line without
         # it is never offered to ``divert``.
@@ -269,7 +273,7 @@ class KernelBlockScan:
         self._fast_quorum = (
             FastQuorumLines(self._quorum, re.compile(b"|".join(
                 re.escape(k) for k in (*keywords, *((divert_word,) if divert else ()))
-            )).search)
+            )).search, self._stamp)
             if quorum_words and keywords == HIT_KEYWORDS
             and not _QUORUM_INITIALS & {anchor[0], divert_word[0]} else None)
         self._finder_words = keywords + quorum_words + ((anchor,) if divert is not None else ())
@@ -405,8 +409,11 @@ class KernelBlockScan:
             if self._fast_links and block.startswith(b"ink", at + 1):
                 if not self._fast_link(block, start, end):
                     self._line(block[start:end])
-            elif not (block[at] in _QUORUM_INITIALS and self._fast_quorum is not None
-                      and self._quorum_line(block, start, end)):
+            elif block[at] in _QUORUM_INITIALS and self._fast_quorum is not None:
+                if not self._quorum_line(block, start, end):
+                    self._line(block[start:end])
+            elif not (self._divert_count is not None and block.startswith(self._divert_word, at)
+                      and self._divert_line(block[start:end])):
                 self._line(block[start:end])
             pos = end
 
@@ -750,6 +757,17 @@ class KernelBlockScan:
             return False
         self.lines += 1
         self._skip(block, start, end)
+        return True
+
+    def _divert_line(self, raw: bytes) -> bool:
+        """A hit line found by the divert word, when ``divert_count`` answers for it from its
+        bytes (a CEF record past the listed ones: counted, not decoded): :meth:`_line` would
+        give its text to ``divert``, which takes it, and stop there. False when not taken."""
+        assert self._divert_count is not None
+        if not self._divert_count(raw):
+            return False
+        self.lines += 1
+        self.diverted += 1
         return True
 
     def _resume(self) -> None:

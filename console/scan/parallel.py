@@ -85,6 +85,8 @@ class CefSink(Protocol):
 
     def take(self, line: str, n: int) -> bool: ...
 
+    def count_only(self, raw: bytes) -> int | None: ...
+
 
 DivertFor = Callable[[FileReport], CefSink]
 
@@ -278,6 +280,17 @@ class _CefLines:
             self.lines.append((n, line))
         return taken
 
+    def count_only(self, raw: bytes) -> int | None:
+        """The divert's ``count_only``, once it only counts (as :meth:`take` then does)."""
+        from labconsole.scan import scanner
+
+        if len(self.divert.events) < scanner.MAX_CEF:
+            return None
+        count = self.divert.count_only(raw)
+        if count:
+            self.counted += count
+        return count
+
 
 @dataclass(slots=True)
 class _PartResult:
@@ -316,12 +329,13 @@ class _PartScan:
         if divert is None:
             scratch = FileReport(path=path)
             self.cef = _CefLines(divert_for(scratch), scratch)
-            take = self.cef.take
+            take, count = self.cef.take, self.cef.count_only
         else:
-            take = divert.take
+            take, count = divert.take, divert.count_only
         self.sinks = sinks if sinks is not None else _TraceSinks()
         self.scan = KernelBlockScan(
             default_year=default_year, divert=take, divert_word=b"CEF:", divert_find=b"|",
+            divert_count=count,
             exact_kernel_lines=False, on_fact=self.facts, sinks=self.sinks,
             mid_input=index > 0)
         self.snaps: dict[int, _Snap] = {}

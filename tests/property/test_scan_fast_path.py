@@ -64,6 +64,9 @@ ODD_LINES = [
     CEF + " " + CEF, CEF + CEF + CEF,  # glued records
     "Jun  3 00:00:01 udm text with CEF: in it", "Jun  3 00:00:01 udm xCEF:0|a|b|c|1|n|3|",
     "Jun  3 00:00:01 udm CEF:0|broken",
+    # not ASCII: a record the bytes cannot count (a text digit that is not an ASCII one)
+    CEF + " caf\u00e9", "Jun  3 00:00:0{s} udm CEF:\u0663|Ubiquiti|UniFi|8.0|400|n|3|src=1",
+    "Jun  3 00:00:0{s} udm CEF:0|a|b|c|1|n|3|x CEF:\u0663|a|b|c|1|n|3|",
     # glued records and register-looking messages on plain short-iso kernel lines
     HEAD.format(s=1) + "NIC Link is Down" + HEAD.format(s=2) + "NIC Link is Up",
     HEAD.format(s=1) + "NIC Link is Down " + HEAD.format(s=2).replace("pve03", "pve04")
@@ -240,6 +243,7 @@ def _shortcuts_off() -> contextlib.ExitStack:
         KernelBlockScan, "_fast_report", lambda self, block, start, end, size, finder: 0))
     stack.enter_context(mock.patch.object(
         KernelBlockScan, "_quorum_line", lambda self, block, start, end: False))
+    stack.enter_context(mock.patch.object(KernelBlockScan, "_divert_line", lambda self, raw: False))
     return stack
 
 
@@ -585,6 +589,8 @@ QUORUM_HEADERS = [
     "2024-06-03T00:00:0{s}.5+0200 pve0{h} corosync[1187]: ",
     "2024-06-03T00:00:0{s}.12345{s}+02:00 pve0{h} pmxcfs[12]: ",
     "2024-06-03T00:00:0{s}Z pve_{h} corosync: ", "2024-13-45T00:00:0{s}+0200 pve03 corosync[9]: ",
+    "2024-06-03T00:00:6{s}+0200 pve0{h} corosync[1187]: ",  # seconds 60-62: no time
+    "2024-06-31T00:0{s}:01+0200 pve0{h} corosync[1187]: ",  # no such day
     "2024-06-03T00:00:0{s}+0200 pve03 Members[2]: ", "2024-06-03T00:00:0{s}+0200 pve03 Members: ",
     "2024-06-03T00:00:0{s}+0200 pve0{h} pacemaker-controld[7]: ",
     "2024-06-03T00:00:0{s}+0200 pve03 corosync[12345678901]: ",
@@ -712,3 +718,34 @@ def test_a_header_trusted_with_one_stamp_shape_is_not_with_another(tmp_path: Pat
         fast = _scan(path, events=True)
         assert [f["host"] for f in fast["facts"]] == ["pve03", "odd-pve03"]
         assert fast == _blocks_line_by_line(path, 1 << 20)
+
+
+CEF_LOG_LINES = [
+    CEF, CEF + " " + CEF, CEF + " caf\u00e9", "Jun  3 00:00:0{s} udm CEF:0|broken",
+    "Jun  3 00:00:0{s} udm text with CEF: in it", "Jun  3 00:00:0{s} udm xCEF:0|a|b|c|1|n|3|",
+    "Jun  3 00:00:0{s} udm CEF:\u0663|Ubiquiti|UniFi|8.0|400|n|3|src=1",
+    "Jun  3 00:00:0{s} udm CEF:0|a|b|c|1|n|3|x CEF:\u0663|a|b|c|1|n|3|",
+    HEAD + "NIC Link is Down", HEAD + "NIC Link is Up CEF:0|a|b|c|1|n|3|",
+    "2024-06-03T00:00:0{s}+0200 pve03 kernel: chatter",
+    "2024-06-03T00:00:0{s}+0200 pve03 corosync[9]:   [KNET  ] link: host: 2 link: 0 is down",
+    HEAD + "NIC Link is Up " + "x" * 17000,  # a reader error naming its line
+]
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(lines=st.lists(st.sampled_from(CEF_LOG_LINES), min_size=1, max_size=60),
+       s=st.integers(0, 9), max_cef=st.sampled_from([0, 2]), events=st.booleans())
+def test_cef_records_counted_from_their_bytes_equal_the_line_path(
+    lines: list[str], s: int, max_cef: int, events: bool,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """CEF records past the listed ones, counted from the block scan's bytes (and the lines
+    it must decode: not ASCII, no record), leave the counts and the line numbers of what
+    follows them (a reader error's) as the line path has them."""
+    path = tmp_path_factory.mktemp("cef") / "log"
+    text = "2024-06-03T00:00:00+0200 pve03 kernel: a kernel log\n"
+    path.write_text(text + "".join(line.format(s=s) + "\n" for line in lines))
+    with mock.patch.object(scanner, "MAX_CEF", max_cef):
+        fast = _scan(path, events=events)
+        assert fast == (_blocks_line_by_line(path, 1 << 20) if events else _line_by_line(path))
