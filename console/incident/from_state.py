@@ -103,7 +103,7 @@ def facts_from_state(state: ConsoleState, *, lines: bool = True) -> Extraction:
 def state_from_events(events: Iterable[Event]) -> ConsoleState:
     """A fresh console state with ``events`` applied in their order (a recording's order is
     the order the console applied them live)."""
-    state = ConsoleState(timeline=Timeline(REPORT_TIMELINE_CAPACITY))
+    state = ConsoleState(timeline=Timeline(REPORT_TIMELINE_CAPACITY, slack=0))
     for event in events:
         state.apply(event)
     state.end_of_input()

@@ -14,7 +14,9 @@ flood the timeline holds 10,000 entries and each redraw re-sorted and re-read al
 - entries dropped from the front (the timeline's cap) change nothing when every dropped fact
   came before the first fact the fold kept (``Correlator.first_kept``): then they were ignored
   anyway. Otherwise (an incident's own facts dropped), or for a change older than every
-  checkpoint, or a new timeline (a reset), it correlates everything again;
+  checkpoint, or a new timeline (a reset), it correlates everything again. The timeline
+  drops its oldest in batches (``Timeline.slack``), so while link entries of a busy log fall
+  off the front of a long incident that happens once per batch, not at every look;
 - closed incidents are immutable, so their named cause is kept (only the open one is named
   again).
 

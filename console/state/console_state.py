@@ -132,7 +132,7 @@ class ConsoleState:
     def reset(self) -> None:
         """Forget everything (a replay seeking backwards starts over)."""
         fresh = ConsoleState(log=KernelLogStore(self.log.capacity, history=self.log.history),
-                             timeline=Timeline(self.timeline.capacity))
+                             timeline=Timeline(self.timeline.capacity, self.timeline.slack))
         for name in self.__dataclass_fields__:
             setattr(self, name, getattr(fresh, name))
 

@@ -69,10 +69,21 @@ class TimelineChanges:
 
 
 class Timeline:
-    """Entries kept sorted by time (stable for equal times), bounded in number."""
+    """Entries kept sorted by time (stable for equal times), bounded in number: the newest
+    ``capacity`` at least, ``capacity + slack`` at most.
 
-    def __init__(self, capacity: int = 10_000) -> None:
+    The oldest are dropped in batches (``slack`` at a time, half of ``capacity`` by
+    default) rather than one per entry added: dropping one moved every entry of the list
+    (10,000 for each link event of a busy replay), and every drop that takes an incident's
+    own facts makes the live incident marks correlate everything again (``live_marks``).
+    In batches both happen once per ``slack`` entries added."""
+
+    def __init__(self, capacity: int = 10_000, slack: int | None = None) -> None:
         self.capacity = capacity
+        self.slack = capacity // 2 if slack is None else slack
+        if capacity <= 0 or self.slack < 0:
+            raise ValueError(f"capacity must be positive and slack not negative, got "
+                             f"{capacity} and {self.slack}")
         self.entries: list[TimelineEntry] = []
         self._seq = 0
         self._watchers: list[TimelineChanges] = []
@@ -100,7 +111,7 @@ class Timeline:
             self.entries.insert(pos, entry)
         for w in self._watchers:
             w.note(entry.at)
-        if len(self.entries) > self.capacity:
+        if len(self.entries) > self.capacity + self.slack:
             over = len(self.entries) - self.capacity
             del self.entries[:over]
             for w in self._watchers:

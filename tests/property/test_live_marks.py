@@ -10,7 +10,7 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from labconsole.events import Event, SyslogText
+from labconsole.events import Event, KernelText, SyslogText
 from labconsole.incident.from_state import incident_marks
 from labconsole.incident.live_marks import LiveMarks
 from labconsole.state.console_state import ConsoleState
@@ -85,3 +85,24 @@ def test_a_flood_of_appended_facts_resumes_from_a_checkpoint() -> None:
     assert live.stats.full == full  # resumed from a checkpoint
     # the 59 facts since the last look and the few before them since a checkpoint, not all 610
     assert live.stats.fed - fed <= 59 + 2 * 16
+
+
+def test_a_flapping_link_off_the_capped_timeline_redoes_everything_once_a_batch() -> None:
+    """Link entries falling off the front of a full timeline (a busy replay) are incidents'
+    own facts, so dropping them makes the marks correlate everything again: the timeline
+    drops them ``slack`` at a time, so that happens once per ``slack`` entries added, not at
+    every look, and the marks stay the full correlation's."""
+    state = ConsoleState(log=KernelLogStore(), timeline=Timeline(40, slack=10))
+    live = LiveMarks(checkpoint_every=8)
+    looks = 0
+    for i in range(300):
+        at = T0 + timedelta(seconds=i)
+        word = "Down" if i % 2 == 0 else "Up 1000 Mbps Full Duplex, Flow Control: None"
+        state.apply(KernelText(at=at, source="ssh:pve03", node="pve03",
+                               text=f"{at:%b %d %H:%M:%S} pve03 kernel: e1000e 0000:00:1f.6 "
+                                    f"eno1: NIC Link is {word}"))
+        if i % 3 == 0:
+            _same(live, state)
+            looks += 1
+    added = 300  # one link entry per line
+    assert live.stats.full <= (added - 40) // 10 + 2 < looks // 2

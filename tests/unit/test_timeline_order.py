@@ -17,16 +17,22 @@ T0 = datetime(2026, 3, 2, 6, 0, tzinfo=timezone.utc)
 
 
 @given(st.lists(st.integers(min_value=0, max_value=20), max_size=60),
-       st.integers(min_value=1, max_value=30))
-def test_entries_stay_sorted_stable_and_bounded(offsets: list[int], capacity: int) -> None:
-    timeline = Timeline(capacity=capacity)
+       st.integers(min_value=1, max_value=30), st.sampled_from([None, 0, 1, 5]))
+def test_entries_stay_sorted_stable_and_bounded(offsets: list[int], capacity: int,
+                                                slack: int | None) -> None:
+    """The newest ``capacity`` entries at least, ``capacity + slack`` at most: the oldest go
+    in batches, back down to ``capacity`` each time the bound is passed."""
+    timeline = Timeline(capacity=capacity, slack=slack)
+    held = 0
     for n, off in enumerate(offsets):
         at = T0 + timedelta(seconds=off)
         timeline.add(TimelineEntry(at=at, kind="cef", node=None,
                                    fact=Fact(at=at, kind="cef_note", node=None, text=str(n))))
+        held = capacity if held + 1 > capacity + timeline.slack else held + 1
+        assert len(timeline.entries) == held
     keys = [(e.at, e.seq) for e in timeline.entries]
     assert keys == sorted(keys)
-    assert len(timeline.entries) == min(len(offsets), capacity)
+    assert min(len(offsets), capacity) <= len(timeline.entries) <= capacity + timeline.slack
     # what is kept is the latest-in-time part of everything added, in arrival order per time
     everything = sorted(((T0 + timedelta(seconds=o), n + 1) for n, o in enumerate(offsets)))
     assert keys == everything[len(everything) - len(keys):]
