@@ -412,8 +412,13 @@ class KernelBlockScan:
             elif block[at] in _QUORUM_INITIALS and self._fast_quorum is not None:
                 if not self._quorum_line(block, start, end):
                     self._line(block[start:end])
-            elif not (self._divert_count is not None and block.startswith(self._divert_word, at)
-                      and self._divert_line(block[start:end])):
+            elif self._divert_count is not None and block.startswith(self._divert_word, at):
+                after = self._divert_run(block, start, end, size, finder)
+                if after == start:
+                    self._line(block[start:end])
+                else:
+                    end = after
+            else:
                 self._line(block[start:end])
             pos = end
 
@@ -758,6 +763,30 @@ class KernelBlockScan:
         self.lines += 1
         self._skip(block, start, end)
         return True
+
+    def _divert_run(self, block: bytes, start: int, end: int, size: int,
+                    finder: _Finder | _Hits) -> int:
+        """:meth:`_divert_line` of the hit line ``block[start:end]`` and of each next hit
+        line found by the divert word, with the lines between skipped as :meth:`_scan` skips
+        them (a CEF flood past the listed records, in one loop). Returns where the lines
+        taken end: ``start`` when the first is not taken; a later line not taken is left
+        to :meth:`_scan`, the lines before it skipped."""
+        word = self._divert_word
+        pos = start
+        while self._divert_line(block[start:end]):
+            pos = end
+            at = finder.search(pos)
+            if at < 0 or not block.startswith(word, at):
+                break
+            start = max(pos, block.rfind(b"\n", pos, at) + 1)
+            if start > pos:
+                self._skip(block, pos, start)
+                newlines = block.count(b"\n", pos, start)
+                self.lines += newlines if block[start - 1] == 0x0A else newlines + 1
+                pos = start
+            end = block.find(b"\n", at)
+            end = size if end < 0 else end + 1
+        return pos
 
     def _divert_line(self, raw: bytes) -> bool:
         """A hit line found by the divert word, when ``divert_count`` answers for it from its

@@ -735,17 +735,30 @@ CEF_LOG_LINES = [
 @settings(max_examples=60, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(lines=st.lists(st.sampled_from(CEF_LOG_LINES), min_size=1, max_size=60),
-       s=st.integers(0, 9), max_cef=st.sampled_from([0, 2]), events=st.booleans())
+       s=st.integers(0, 9), max_cef=st.sampled_from([0, 2]), events=st.booleans(),
+       first=st.sampled_from(["2024-06-03T00:00:00+0200 pve03 kernel: a kernel log\n", ""]))
 def test_cef_records_counted_from_their_bytes_equal_the_line_path(
-    lines: list[str], s: int, max_cef: int, events: bool,
+    lines: list[str], s: int, max_cef: int, events: bool, first: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     """CEF records past the listed ones, counted from the block scan's bytes (and the lines
-    it must decode: not ASCII, no record), leave the counts and the line numbers of what
-    follows them (a reader error's) as the line path has them."""
+    it must decode: not ASCII, no record), one at a time or in runs with lines between,
+    leave the counts, the kernel lines between them and the line numbers of what follows
+    them (a reader error's) as the line path has them."""
     path = tmp_path_factory.mktemp("cef") / "log"
-    text = "2024-06-03T00:00:00+0200 pve03 kernel: a kernel log\n"
-    path.write_text(text + "".join(line.format(s=s) + "\n" for line in lines))
+    path.write_text(first + "".join(line.format(s=s) + "\n" for line in lines))
     with mock.patch.object(scanner, "MAX_CEF", max_cef):
         fast = _scan(path, events=events)
         assert fast == (_blocks_line_by_line(path, 1 << 20) if events else _line_by_line(path))
+
+
+def test_kernel_lines_between_counted_cef_records_count(tmp_path: Path) -> None:
+    """A kernel line seen only between two counted records still makes a kernel log."""
+    lines = [CEF, "2024-06-03T00:00:01+0200 pve03 corosync[9]: Members", CEF,
+             "2024-06-03T00:00:01+0200 pve03 kernel: chatter", CEF, CEF]
+    path = tmp_path / "log"
+    path.write_text("".join(line.format(s=1) + "\n" for line in lines))
+    with mock.patch.object(scanner, "MAX_CEF", 0):
+        fast = _scan(path, events=False)
+        assert "kernel_log" in fast["report"]["kinds"]  # type: ignore[index]
+        assert fast == _line_by_line(path)
