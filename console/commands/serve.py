@@ -245,7 +245,9 @@ def guard_middleware(guard: Guard, *, secure: bool, delay: float = FAILED_LOGIN_
             cookie = guard.open_session(name)
             if request.path == "/" and "token" in request.query:
                 # Trade the token for the cookie, and take it out of the address bar.
-                response = web.HTTPSeeOther(location="/")
+                # A plain 303 response: returning an HTTPException object is deprecated
+                # in aiohttp (raising one would skip the cookie).
+                response = web.Response(status=303, headers={"Location": "/"})
                 _set_cookie(response, cookie, secure)
                 return response
         request[_SESSION] = name
