@@ -58,6 +58,12 @@ _ISO_LINE = re.compile(
 )
 # kernel_reader.glued_header needs a clock for any glued header.
 _CLOCK = re.compile(rb"\d\d:\d\d:\d\d")
+# corosync's new membership: the ring id is new in every one. Where a message holds this
+# once, facts_in_message reads it in its membership branch, and its facts differ from those
+# of the same message with another ring only by their ring and text. The ring's letters
+# cannot spell a keyword, a divert word, "Members[" or any fact word.
+_MEMBERSHIP = b"A new membership ("
+_RING = re.compile(rb"A new membership \(([0-9a-f.:]{1,64})\) was formed\. Members")
 
 Refuse = Callable[[bytes], object]  # a search: not None where the line must go the long way
 # A stamp's parse_iso_time and stamp_shape, None where it is no valid time (read from its
@@ -93,8 +99,8 @@ class FastQuorumLines:
     the line ``block[start:end]`` (its newline included), or returns False having done
     nothing."""
 
-    __slots__ = ("_lines", "_messages", "_minute_stamp", "_refuse", "_scan", "_split", "_stamps",
-                 "_who")
+    __slots__ = ("_lines", "_messages", "_minute_stamp", "_refuse", "_rings", "_scan", "_split",
+                 "_stamps", "_who")
 
     def __init__(self, scan: QuorumLineScan, refuse: Refuse,
                  minute_stamp: StampTime | None = None) -> None:
@@ -103,6 +109,7 @@ class FastQuorumLines:
         self._refuse = refuse
         self._minute_stamp = minute_stamp
         self._messages: dict[bytes, _Message] = {}
+        self._rings: dict[bytes, _Message] = {}  # a new membership's message without its ring
         self._who: dict[bytes, _Who] = {}
         self._stamps: dict[bytes, tuple[datetime | None, str]] = {}
         self._lines: dict[bytes, _Line] = {}
@@ -174,16 +181,38 @@ class FastQuorumLines:
 
     def _message(self, raw: bytes) -> _Message:
         """A message's facts (as ``facts_in_message`` reads it under any header), remembered;
-        :data:`_CLOCKED` when it holds a clock."""
+        :data:`_CLOCKED` when it holds a clock. A new membership's are those of the same
+        message with any other ring (:data:`_RING`), with its own ring and text."""
         found = _CLOCKED
         if _CLOCK.search(raw) is None:
-            message = raw.decode("ascii")
-            found = (tuple(fact_shape(f) for f in facts_in_message(message, host=None, at=None)),
-                     "Members[" in message, self._refuse(raw) is not None)
+            ring = _RING.search(raw) if _MEMBERSHIP in raw else None
+            if ring is not None and raw.count(_MEMBERSHIP) == 1:
+                found = self._membership(raw, ring)
+            else:
+                found = self._read_message(raw)
         if len(self._messages) >= MAX_REMEMBERED:
             self._messages.clear()
         self._messages[raw] = found
         return found
+
+    def _read_message(self, raw: bytes) -> _Message:
+        message = raw.decode("ascii")
+        return (tuple(fact_shape(f) for f in facts_in_message(message, host=None, at=None)),
+                "Members[" in message, self._refuse(raw) is not None)
+
+    def _membership(self, raw: bytes, ring: re.Match[bytes]) -> _Message:
+        """A new membership's message from the answer of its text without the ring."""
+        key = raw[:ring.start(1)] + raw[ring.end(1):]
+        known = self._rings.get(key)
+        if known is None:
+            known = self._read_message(raw)
+            if len(self._rings) >= MAX_REMEMBERED:
+                self._rings.clear()
+            self._rings[key] = known
+        shapes, members, refused = known
+        ring_id, text = ring[1].decode(), raw.decode("ascii").strip()
+        return (tuple((kind, nodes, text, ring_id, link) for kind, nodes, _, _, link in shapes),
+                members, refused)
 
     def _new_who(self, raw: bytes, m: re.Match[bytes]) -> _Who:
         who = _Who(m[3].decode(), m[4].decode(), b"Members[" in raw,

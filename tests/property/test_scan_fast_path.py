@@ -609,6 +609,12 @@ QUORUM_MESSAGES = [
     "  [KNET  ] host: host: {n} has no active links", "  [QUORUM] Members[2]: 1 {n}",
     "  [TOTEM ] A new membership (1.{n}a) was formed. Members left: {n}",
     "  [TOTEM ] A new membership (1.2a) was formed. Members joined: 1 left: {n}",
+    "  [TOTEM ] A new membership (10.1.2.{n}:20{n}) was formed. Members joined: {n}",
+    "  [TOTEM ] A new membership (1{n}:34:56) was formed. Members left: 2",
+    "  [TOTEM ] A new membership (1.{n}A) was formed. Members left: 2",
+    "  [TOTEM ] A new membership (1.RINGb) was formed. Members left: 2",  # a new ring a line
+    "A new membership (1.A) was formed. Members left: 2 A new membership (1.RING) was formed. "
+    "Members joined: 3",
     "  [QUORUM] This node is within the non-primary component and will NOT provide any services.",
     "  [QUORUM] This node is within the primary component and will provide service.",
     "[status] notice: node lost quorum", "[status] notice: node has quorum",
@@ -645,7 +651,9 @@ def _quorum_log(draw: st.DrawFn) -> bytes:
                 for h in headers if "+0200 " in h]
     messages = [draw(st.sampled_from(QUORUM_MESSAGES)).format(n=draw(st.integers(1, 3)))
                 for _ in range(draw(st.integers(1, 6)))]
-    coro = st.tuples(st.sampled_from(headers), st.sampled_from(messages)).map("".join)
+    coro = st.tuples(st.sampled_from(headers), st.sampled_from(messages),
+                     st.sampled_from("0123")).map(lambda h_m_r: h_m_r[0] + h_m_r[1].replace(
+                         "RING", h_m_r[2]))
     other = st.sampled_from(QUORUM_OTHER).map(lambda line: line.format(n=2))
     lines = ["2024-06-03T00:00:00+0200 pve03 kernel: a kernel log",
              *draw(st.lists(st.one_of(coro, coro, other), min_size=20, max_size=150))]
