@@ -6,6 +6,7 @@ import io
 from datetime import datetime, timezone
 
 from textual.pilot import Pilot
+from textual.screen import Screen
 
 from labconsole.app import LabConsoleApp
 from labconsole.demo import DEMO_RECORDING
@@ -64,3 +65,18 @@ def screen_lines(app: LabConsoleApp) -> list[str]:
                       color_system=None, legacy_windows=False)
     console.print(app.screen._compositor.render_update(full=True))
     return console.export_text(styles=False).splitlines()
+
+
+class LayoutCounter:
+    """Counts the layouts of a screen from now on (``_refresh_layout`` calls): the flood
+    path's tests check that a redraw did not lay out the whole screen."""
+
+    def __init__(self, screen: Screen[object]) -> None:
+        self.count = 0
+        laid_out = screen._refresh_layout
+
+        def count(*args: object, **kwargs: object) -> None:
+            self.count += 1
+            laid_out(*args, **kwargs)  # type: ignore[arg-type]
+
+        screen._refresh_layout = count  # type: ignore[method-assign]

@@ -12,6 +12,7 @@ from textual.app import App, ComposeResult
 from labconsole.state.kernel_log import KernelLogStore
 from labconsole.state.log_view import LogView
 from labconsole.widgets.kernel_log import KernelLogPane
+from tests.ui.helpers import LayoutCounter
 
 
 class _LogApp(App[None]):
@@ -63,16 +64,7 @@ async def test_more_rows_under_a_shown_scrollbar_count_at_once_without_a_layout(
         pane.refresh_rows()
         await pilot.pause()
         assert pane.show_vertical_scrollbar
-        layouts = 0
-        screen = app.screen
-        laid_out = screen._refresh_layout
-
-        def count(*args: object, **kwargs: object) -> None:
-            nonlocal layouts
-            layouts += 1
-            laid_out(*args, **kwargs)  # type: ignore[arg-type]
-
-        screen._refresh_layout = count  # type: ignore[method-assign]
+        layouts = LayoutCounter(app.screen)
         for burst in range(3):
             _lines(store, 63 + 40 * burst, 103 + 40 * burst)
             pane.refresh_rows()
@@ -82,12 +74,12 @@ async def test_more_rows_under_a_shown_scrollbar_count_at_once_without_a_layout(
             assert pane.scroll_offset.y == pane.max_scroll_y > 0
             assert pane.cursor == 102 + 40 * burst
             await pilot.pause()
-        assert layouts == 0
+        assert layouts.count == 0
         assert pane.scroll_offset.y == pane.max_scroll_y
         # a query with a few rows: the scrollbar goes (a layout), the rows are all shown
         pane.show_query(replace(pane.log_query, text="line 10"))  # 10, 100..109, 1000..
         await pilot.pause()
-        assert len(pane.view.rows) == 11 and layouts >= 1
+        assert len(pane.view.rows) == 11 and layouts.count >= 1
         assert not pane.show_vertical_scrollbar and pane.scroll_offset.y == 0
 
 

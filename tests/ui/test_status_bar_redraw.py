@@ -7,6 +7,7 @@ from textual.app import App, ComposeResult
 from textual.widgets import Static
 
 from labconsole.widgets.status_bar import StatusBar
+from tests.ui.helpers import LayoutCounter
 
 
 class _BarApp(App[None]):
@@ -21,19 +22,10 @@ async def test_new_text_is_drawn_without_a_layout() -> None:
         bar = app.query_one(StatusBar)
         await pilot.pause()
         assert bar.region.width == 60 and bar.region.height == 1
-        layouts = 0
-        screen = app.screen
-        laid_out = screen._refresh_layout
-
-        def count(*args: object, **kwargs: object) -> None:
-            nonlocal layouts
-            layouts += 1
-            laid_out(*args, **kwargs)  # type: ignore[arg-type]
-
-        screen._refresh_layout = count  # type: ignore[method-assign]
+        layouts = LayoutCounter(app.screen)
         for text in ("a much longer status text than before", "x", "rec: 12 lost"):
             bar.update(text)
             await pilot.pause()
             assert bar.region.width == 60 and bar.region.height == 1
             assert bar.render_line(0).text.rstrip() == text
-        assert layouts == 0
+        assert layouts.count == 0

@@ -29,9 +29,13 @@ from labconsole.state.kernel_log import KernelLogStore
 
 
 async def _file_view(path: Path) -> ConsoleState:
-    store = file_view_store(path)
-    source = FileViewSource(store)
-    state = ConsoleState(log=store)
+    source = FileViewSource(file_view_store(path))
+    return await _played(source)
+
+
+async def _played(source: FileViewSource) -> ConsoleState:
+    """The state after ``source``'s facts pass has run to its end (bounded: 60 s)."""
+    state = ConsoleState(log=source.store)
     task = asyncio.ensure_future(Pipeline(sources=[source], state=state).run())
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 60
@@ -182,18 +186,7 @@ def test_the_newest_lines_are_counted_before_the_rest_is_indexed(
         threading.Event().wait(0.01)
     assert lines.count == 2000 and lines.text(2000).endswith("line 2000")
     assert not lines.done and not lines.ready(1)  # the rest waits for run()
-    state = ConsoleState(log=source.store)
-
-    async def play() -> None:
-        task = asyncio.ensure_future(Pipeline(sources=[source], state=state).run())
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 60
-        while not source.control.finished:
-            assert loop.time() < deadline, "the facts pass did not end"
-            await asyncio.sleep(0.01)
-        task.cancel()
-
-    asyncio.run(play())
+    asyncio.run(_played(source))
     assert lines.done and lines.text(1).endswith("line 1")
 
 
