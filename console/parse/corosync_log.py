@@ -279,6 +279,21 @@ def fact_shape(fact: QuorumEvent) -> FactShape:
     return fact.kind, fact.nodes, fact.text, fact.ring_id, fact.link
 
 
+class CountedFacts:
+    """An ``on_fact`` that can stop wanting the facts themselves: while ``building`` is False,
+    :meth:`QuorumLineScan.take_facts` gives it only each fresh fact's host and repeat key
+    (:meth:`count_only`) and builds nothing (a later part of a parallel scan, past the facts the
+    merge could still list: ``labconsole.scan.parallel``)."""
+
+    building = True
+
+    def __call__(self, fact: QuorumEvent) -> None:
+        raise NotImplementedError
+
+    def count_only(self, host: str | None, key: tuple[object, ...]) -> None:
+        raise NotImplementedError
+
+
 class QuorumLineScan:
     """The facts of one input for ``labconsole scan``: physical lines holding one of
     :data:`WORDS` are offered with :meth:`line`; journal export entries (whose text spans lines)
@@ -290,6 +305,7 @@ class QuorumLineScan:
                  on_fact: Callable[[QuorumEvent], None] | None = None) -> None:
         self._reader = QuorumFactReader(default_year)
         self._on_fact = on_fact
+        self._counted = on_fact if isinstance(on_fact, CountedFacts) else None
         self.events: list[QuorumEvent] = []
         self.members_seen = 0
         self.dropped = 0
@@ -322,11 +338,17 @@ class QuorumLineScan:
         streamed is only counted, never built."""
         reader = self._reader
         on_fact = self._on_fact
+        counted = self._counted
         events = self.events
         for kind, nodes, text, ring, link in facts:
-            if not reader.is_fresh(host, (kind, nodes, at)):
+            key = (kind, nodes, at)
+            if not reader.is_fresh(host, key):
                 continue
             if on_fact is None and len(events) >= MAX_SCAN_FACTS:
+                self.dropped += 1
+                continue
+            if counted is not None and not counted.building:
+                counted.count_only(host, key)
                 self.dropped += 1
                 continue
             fact = QuorumEvent(kind, at, host, nodes, text, source, ring, link, lineno)

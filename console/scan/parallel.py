@@ -52,7 +52,7 @@ from labconsole.model.cef import CefEvent
 from labconsole.model.kernel_line import KernelLine
 from labconsole.model.link import LinkEvent
 from labconsole.model.quorum_event import QuorumEvent
-from labconsole.parse.corosync_log import MAX_SCAN_FACTS
+from labconsole.parse.corosync_log import MAX_SCAN_FACTS, CountedFacts
 from labconsole.parse.hang_detector import HangDetector
 from labconsole.parse.kernel_reader import MAX_ERRORS as READER_MAX_ERRORS
 from labconsole.parse.kernel_scan import KernelScanResult, ScanSinks
@@ -114,12 +114,19 @@ class _Snap:
     facts: int
 
 
-class _Facts:
+class _Facts(CountedFacts):
     """The corosync facts of one part as they come: held (the first part, whose facts are
     listed first) or written to ``out`` in batches (the others: only the parent knows whether
     any of them will be listed). Per host, what the merge needs for the repeat rule: the last
     fact, and the first ones (every fact in the part's first lines, where the resume point
-    is, then the first fact after them)."""
+    is, then the first fact after them).
+
+    Facts the merge can no longer list are counted, not built (``building`` turns False):
+    the first part's past :data:`MAX_SCAN_FACTS`; a later part's once :data:`MAX_SCAN_FACTS`
+    facts past its first lines are not the first of their host there. The merge drops only
+    a host's first fact of a part from its resume point on (which is in the first lines),
+    so by the time it reaches a fact not built it has listed at least that many of this
+    part's facts and reads no further."""
 
     def __init__(self, out: IO[bytes] | None = None) -> None:
         self.out = out
@@ -129,20 +136,34 @@ class _Facts:
         self.last: dict[str | None, tuple[int, tuple[Any, ...]]] = {}
         self.firsts: dict[str | None, list[tuple[int, tuple[Any, ...]]]] = {}
         self.early_end: int | None = None if out is not None else 0
+        self.building = True
+        self._past = 0  # facts past the first lines that are not their host's first there
 
-    def __call__(self, fact: object) -> None:
+    def __call__(self, fact: QuorumEvent) -> None:
         """``on_fact`` of the part's scan: only corosync facts reach it (its sinks are ours)."""
-        fact = cast(QuorumEvent, fact)
-        key = _fact_key(fact)
-        if self.out is not None:
-            self._pending.append(fact)
-        elif self.count < MAX_SCAN_FACTS:
-            self.held.append(fact)
-        firsts = self.firsts.setdefault(fact.host, [])
+        if self.building:
+            if self.out is not None:
+                self._pending.append(fact)
+            else:
+                self.held.append(fact)
+        self.count_fact(fact.host, _fact_key(fact))
+
+    def count_only(self, host: str | None, key: tuple[object, ...]) -> None:
+        """A fresh fact not built (``building`` is False)."""
+        self.count_fact(host, key)
+
+    def count_fact(self, host: str | None, key: tuple[Any, ...]) -> None:
+        firsts = self.firsts.setdefault(host, [])
         if self.early_end is None or not firsts or firsts[-1][0] < self.early_end:
             firsts.append((self.count, key))
-        self.last[fact.host] = (self.count, key)
+        else:
+            self._past += 1
+        self.last[host] = (self.count, key)
         self.count += 1
+        if self.out is None:
+            self.building = self.count < MAX_SCAN_FACTS
+        elif self._past >= MAX_SCAN_FACTS:
+            self.building = False
 
     def first_lines_done(self) -> None:
         self.early_end = self.count
@@ -154,7 +175,8 @@ class _Facts:
 
     def __getstate__(self) -> dict[str, Any]:  # what the parent needs, not the file
         return {"count": self.count, "last": self.last, "firsts": self.firsts,
-                "held": self.held, "early_end": self.early_end}
+                "held": self.held, "early_end": self.early_end, "building": self.building,
+                "_past": self._past}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__()  # type: ignore[misc]

@@ -14,7 +14,7 @@ import gzip
 import io
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from unittest import mock
 
 import pytest
@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from labconsole.cli import main
 from labconsole.commands import scan as scan_command
+from labconsole.model.quorum_event import QuorumEvent
 from labconsole.parse import corosync_log
 from labconsole.sanitize import json_visible
 from labconsole.scan import hang_spill, parallel, scanner
@@ -199,3 +200,56 @@ def test_scan_events_writes_its_file_line_in_pieces(
     assert json.loads(lines[-1]) == json.loads(json.dumps(want)) and len(want["hangs"]) > 20
     reports = [json.loads(x) for x in lines if '"hang_report"' in x]
     assert max(r["episode"] for r in reports) == len(want["hangs"]) - 1
+
+
+def _counted_part(facts: list[QuorumEvent], early: int) -> tuple[parallel._Facts, list[object]]:
+    """A later part's ``_Facts`` fed as ``QuorumLineScan.take_facts`` feeds it (a fact built
+    only while it is ``building``), its first lines ending after ``early`` facts; and the
+    facts it built, read back as the merge reads them."""
+    out = io.BytesIO()
+    part = parallel._Facts(out)
+    for i, fact in enumerate(facts):
+        if i == early:
+            part.first_lines_done()
+        if part.building:
+            part(fact)
+        else:
+            part.count_only(fact.host, parallel._fact_key(fact))
+    part.spill()
+    out.seek(0)
+    return part, [f for batch in parallel._batches(out) for f in batch]
+
+
+@given(hosts=st.lists(st.sampled_from("ab"), min_size=1, max_size=40),
+       kinds=st.lists(st.sampled_from(["link_down", "link_up"]), min_size=40, max_size=40),
+       early=st.integers(0, 8), cap=st.integers(1, 6), skip=st.integers(0, 8),
+       before=st.sampled_from(["none", "a", "both"]))
+@settings(max_examples=300, deadline=None)
+def test_a_later_part_builds_only_the_facts_the_merge_can_list(
+    hosts: list[str], kinds: list[str], early: int, cap: int, skip: int, before: str,
+) -> None:
+    """Past the cap a later part counts its facts without building them; merged from any
+    resume point in its first lines, after any last facts of the parts before, it gives the
+    facts and count of the same part with every fact built."""
+    facts = [QuorumEvent(cast(Any, kinds[i]), None, host, (str(i % 3),), "t", "corosync",
+                         None, None, i + 1) for i, host in enumerate(hosts)]
+    early, skip = min(early, len(facts)), min(skip, early, len(facts))
+    with mock.patch.object(parallel, "MAX_SCAN_FACTS", cap):
+        counted, built = _counted_part(facts, early)
+        assert len(built) <= early + cap + 2  # the early facts, the cap, a first per host
+        everything = parallel._Facts(io.BytesIO())
+        for i, fact in enumerate(facts):
+            if i == early:
+                everything.first_lines_done()
+            everything(fact)
+            everything.building = True  # the reference: every fact built
+        for part, stream in ((counted, built), (everything, facts)):
+            merge = object.__new__(parallel._Merge)
+            merge.facts, merge.fact_count = [], 0
+            merge.last_fact = {h: parallel._fact_key(facts[skip]) if skip < len(facts)
+                               else ("link_up", ("0",), None)
+                               for h in {"none": "", "a": "a", "both": "ab"}[before]}
+            merge._take_facts(part, skip, 0, iter(cast(list[QuorumEvent], stream)))
+            if part is counted:
+                got = (merge.facts, merge.fact_count)
+        assert got == (merge.facts, merge.fact_count)
