@@ -287,7 +287,7 @@ class CountedFacts:
 
     building = True
 
-    def __call__(self, fact: QuorumEvent) -> None:
+    def __call__(self, fact: object) -> None:  # any fact sink's signature
         raise NotImplementedError
 
     def count_only(self, host: str | None, key: tuple[object, ...]) -> None:

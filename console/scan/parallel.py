@@ -139,8 +139,9 @@ class _Facts(CountedFacts):
         self.building = True
         self._past = 0  # facts past the first lines that are not their host's first there
 
-    def __call__(self, fact: QuorumEvent) -> None:
+    def __call__(self, fact: object) -> None:
         """``on_fact`` of the part's scan: only corosync facts reach it (its sinks are ours)."""
+        fact = cast(QuorumEvent, fact)
         if self.building:
             if self.out is not None:
                 self._pending.append(fact)
