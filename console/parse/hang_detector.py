@@ -209,8 +209,9 @@ class HangDetector:
 
     def link_line(self, link: LinkEvent) -> None:
         """:meth:`feed` of a kernel record that only announces ``link`` (``link_lines.
-        link_only``) while no report is being collected, without building the record."""
-        self._link(link)
+        link_only``) while no report is being collected, without building the record (nor
+        the update nobody reads)."""
+        self._link_seen(link)
 
     def open_episodes(self) -> list[HangEpisode]:
         """The episodes later lines may still change (each device's last one, until a link
@@ -410,15 +411,21 @@ class HangDetector:
         return NicGone(gone)
 
     def _link(self, link: LinkEvent) -> DetectorUpdate:
+        self._link_seen(link)
+        return LinkChanged(link)
+
+    def _link_seen(self, link: LinkEvent) -> None:
+        """A link event's effect: listed or tallied; an up ends the device's open episodes."""
         if self._on_link is None:
             self.links.append(link)
         else:
             self._on_link(link)
-        if link.state == "up":
-            kinds: tuple[HangKind, ...] = ("unit_hang", "tx_timeout", "reset")
-            for kind in kinds:
-                self._open.pop((link.host, link.device, kind), None)
-        return LinkChanged(link)
+        if link.state == "up" and self._open:
+            opened = self._open
+            host, device = link.host, link.device
+            opened.pop((host, device, "unit_hang"), None)
+            opened.pop((host, device, "tx_timeout"), None)
+            opened.pop((host, device, "reset"), None)
 
 
 def _kernel_shaped(line: KernelLine) -> bool:

@@ -73,7 +73,7 @@ def plain_kernel_entry(
     mono = fields.get(b"_SOURCE_MONOTONIC_TIMESTAMP")
     host = fields.get(b"_HOSTNAME")
     return (
-        _micros_to_time(int(stamp)) if stamp is not None and stamp.isdigit() else None,
+        _micros_time(int(stamp)) if stamp is not None and stamp.isdigit() else None,
         int(mono) / 1_000_000 if mono is not None and mono.isdigit() else None,
         host.decode() if host else None,
     )
@@ -119,8 +119,10 @@ def _int(value: object) -> int | None:
 
 def _micros_to_time(value: object) -> datetime | None:
     micros = _int(value)
-    if micros is None:
-        return None
+    return None if micros is None else _micros_time(micros)
+
+
+def _micros_time(micros: int) -> datetime | None:
     try:
         return _EPOCH + timedelta(microseconds=micros)
     except OverflowError:

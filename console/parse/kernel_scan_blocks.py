@@ -79,7 +79,6 @@ _BRACKET_KERNEL = re.compile(_PLAIN_STAMP + rb"([A-Za-z0-9][\w.-]*) kernel: (\[[
 _JSON_VALUE = rb'"[ !#-\[\]-~]*"'
 _FLAT_JSON = re.compile(
     rb'\{"[A-Za-z0-9_]+":' + _JSON_VALUE + rb'(?:,"[A-Za-z0-9_]+":' + _JSON_VALUE + rb')*\}\n')
-_JSON_PAIR = re.compile(rb'"([A-Za-z0-9_]+)":"([^"]*)"')
 MAX_FLAT_JSON = 16384
 # The commonest register line, ``  NAME   <VALUE>``, whose ``register_pairs`` is plainly
 # ``((NAME, VALUE),)``: a one-word name, a value without space, angle bracket or colon (a
@@ -835,7 +834,7 @@ class KernelBlockScan:
         no other type, a duplicate key's last value)."""
         if end - start > MAX_FLAT_JSON or _FLAT_JSON.match(block, start, end) is None:
             return None
-        fields = dict(_JSON_PAIR.findall(block, start, end))
+        fields = _flat_fields(block[start + 2:end - 3])
         message = fields.get(b"MESSAGE")
         if message is None:
             return None
@@ -931,6 +930,15 @@ class KernelBlockScan:
                 self._quorum.entry(k)
         if kernel:
             self._result.kernel_lines += 1
+
+
+def _flat_fields(inner: bytes) -> dict[bytes, bytes]:
+    """The fields of a :data:`_FLAT_JSON` entry given without its ``{"`` and ``"}\n``:
+    ``KEY":"VALUE","KEY":"VALUE``. As neither a key nor a value holds a quote, ``":"`` and
+    ``","`` occur only between them: each pair in order (so a duplicate key keeps its last
+    value, as ``json.loads`` does), found by two byte operations instead of a regex."""
+    items = inner.replace(b'":"', b'","').split(b'","')
+    return dict(zip(items[::2], items[1::2], strict=True))
 
 
 def scan_kernel_blocks(chunks: Iterable[bytes], *, default_year: int | None = None,

@@ -126,6 +126,8 @@ JSON_FIELDS = [
     '"_HOSTNAME":"pve03"', '"_HOSTNAME":""', '"_HOSTNAME":"quorum1"', '"_HOSTNAME":"pve\\u0003"',
     '"SYSLOG_IDENTIFIER":"kernel"', '"_TRANSPORT":"kernel"', '"_TRANSPORT":"syslog"',
     '"PRIORITY":"6"', '"PRIORITY":6', '"_BOOT_ID":"ab{s}"', '"_TRANSPORT" : "kernel"',
+    # plain values that hold the separators of the fields' split (empty, ":", ",", "{")
+    '"_COMM":""', '"_CMDLINE":"a:,{{b}},:"', '"_HOSTNAME":"pve0{s}"',
 ]
 JSON_MESSAGES = [
     '"MESSAGE":"ixgbe 0000:08:00.1 enp8s0f1: NIC Link is Down"',

@@ -127,6 +127,26 @@ def test_parts_in_forked_workers_equal_the_single_scan(tmp_path: Path) -> None:
             assert _in_parts(path, parts, fork=True)[0] == want, parts
 
 
+def test_the_first_part_is_the_larger_as_its_replay_comes_after_the_others(
+    tmp_path: Path,
+) -> None:
+    """This process replays a worker's calls only once the worker is done, and the worker
+    also writes them: the first part is cut larger (by ``TRACE_SHARE``) so both end
+    together; the others are alike. Every cut is just after a newline."""
+    path = tmp_path / "log"
+    path.write_bytes(b"".join(b"line %06d\n" % i for i in range(100_000)))
+    size = path.stat().st_size
+    for count in (2, 3, 4):
+        cuts = parallel._boundaries(str(path), size, count)
+        sizes = [b - a for a, b in zip(cuts, [*cuts[1:], size], strict=True)]
+        assert len(sizes) == count
+        assert all(sizes[0] > s for s in sizes[1:]), sizes
+        assert max(sizes[1:]) - min(sizes[1:]) <= 12, sizes
+        want = (1 + parallel.TRACE_SHARE) / (count + parallel.TRACE_SHARE) * size
+        assert abs(sizes[0] - want) <= 12, (sizes, want)
+        assert all(path.read_bytes()[c - 1:c] == b"\n" for c in cuts[1:])
+
+
 def test_gzip_and_small_inputs_are_scanned_in_one_process(tmp_path: Path) -> None:
     """Only an uncompressed regular file is split, and only when it is big enough."""
     with mock.patch.dict("os.environ", {parallel.PARTS_ENV: "4"}):
