@@ -88,10 +88,11 @@ class _ScanBench:
         self.lnav_env = dict(os.environ, HOME=lnav_home, TERM="xterm")
         self.main: dict[str, dict[str, Timing]] = {}  # "profile/format" -> tool -> timing
         self.paths: dict[str, Path] = {}
-        self.series: list[tuple[LogStats, Timing]] = []
+        self.series: list[tuple[LogStats, Timing, Path]] = []
         self.counts_ok = True
         self.tiny_s: float | None = None
         self.processes: dict[str, int] = {}  # file -> processes of its scan in parts
+        self.largest_rss_kb: dict[str, int] = {}  # file -> its scan's largest process's peak
         self.busiest_cpu: dict[str, float] = {}  # file -> CPU s of its busiest process
 
     # -- measurements ----------------------------------------------------------------------
@@ -110,6 +111,7 @@ class _ScanBench:
                              repeat=repeat or self.cfg.repeats(), timeout_s=self.cfg.timeout_s,
                              env=env)
             runs = [json.loads(line) for line in sums.read().splitlines() if line.strip()]
+        self.largest_rss_kb[str(path)] = timing.peak_rss_kb  # GNU time's %M: one process
         if runs:
             summed = max(int(r["peak_rss_kb_sum"]) for r in runs)
             timing = replace(timing, peak_rss_kb=max(timing.peak_rss_kb, summed))
@@ -278,7 +280,7 @@ class _ScanBench:
                 if lnav is not None:
                     self._row(stats, "lnav filter-in", lnav[0], lnav[1],
                               lnav[1] == stats.hang_reports, lc=timing)
-            self.series.append((stats, timing))
+            self.series.append((stats, timing, path))
         # Per-line cost from the fastest run: on a shared machine the minimum is the best
         # estimate of what the work itself costs (noise only ever adds).
         self.result.extra["linearity"] = [
@@ -286,8 +288,11 @@ class _ScanBench:
              "us_per_line": round(t.min_s / s.lines * 1e6, 3),
              "net_us_per_line": round(max(t.min_s - (self.tiny_s or 0), 0) / s.lines * 1e6,
                                       3),
-             "peak_rss_mb": round(t.peak_rss_kb / 1024, 1)}
-            for s, t in self.series
+             "peak_rss_mb": round(t.peak_rss_kb / 1024, 1),
+             "processes": self.processes.get(str(path), 1),
+             "largest_process_rss_mb": round(
+                 self.largest_rss_kb.get(str(path), t.peak_rss_kb) / 1024, 1)}
+            for s, t, path in self.series
         ]
         self.result.extra["startup_s"] = round(self.tiny_s, 4)
 
@@ -373,11 +378,17 @@ class _ScanBench:
         series = self.result.extra.get("linearity", [])
         if len(series) < 2:
             return Target("RSS flat over sizes", "", "one size only", None)
-        low, high = series[0]["peak_rss_mb"], series[-1]["peak_rss_mb"]
+        # Per process: a small file is scanned in one process and a big one in parts, whose
+        # summed peak grows with the number of parts (the CPUs), not with the lines; the
+        # summed peak is held to the < 60 MB target above.
+        first, last = series[0], series[-1]
+        low, high = first["largest_process_rss_mb"], last["largest_process_rss_mb"]
         return Target("RSS flat over sizes",
-                      f"largest within {RSS_FLAT_MB:.0f} MB of smallest ({LINEAR_PROFILE})",
-                      f"{low:.1f} MB ({series[0]['lines']:,}) -> {high:.1f} MB "
-                      f"({series[-1]['lines']:,})", high - low <= RSS_FLAT_MB)
+                      f"largest process within {RSS_FLAT_MB:.0f} MB of smallest "
+                      f"({LINEAR_PROFILE})",
+                      f"{low:.1f} MB ({first['lines']:,}, {first['processes']} process) -> "
+                      f"{high:.1f} MB ({last['lines']:,}, {last['processes']} processes, "
+                      f"{last['peak_rss_mb']:.1f} MB summed)", high - low <= RSS_FLAT_MB)
 
     def _linearity_target(self) -> Target:
         """Net cost per line (start-up removed, fastest runs) of the largest file vs the
