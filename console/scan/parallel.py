@@ -36,6 +36,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import operator
 import os
 import pickle
 import re
@@ -261,8 +262,10 @@ def _by_fields(cls: type, names: tuple[str, ...]) -> Callable[[object], tuple[An
     fast as the default (which sets each field through ``object.__setattr__`` after looking
     the fields up again for every record)."""
 
+    values = operator.attrgetter(*names)  # a tuple of them, in C
+
     def reduce(obj: object) -> tuple[Any, ...]:
-        return cls, tuple([getattr(obj, name) for name in names])
+        return cls, values(obj)
 
     return reduce
 

@@ -273,3 +273,29 @@ def test_a_later_part_builds_only_the_facts_the_merge_can_list(
             if part is counted:
                 got = (merge.facts, merge.fact_count)
         assert got == (merge.facts, merge.fact_count)
+
+
+def test_a_trace_reads_back_every_field_of_its_records() -> None:
+    """The trace pickles a ``KernelLine``/``LinkEvent`` as its class and field values, in
+    field order: read back, each record equals the one written, no field left at a default."""
+    from datetime import datetime, timezone
+
+    from labconsole.model.kernel_line import KernelLine
+    from labconsole.model.link import LinkEvent
+
+    at = datetime(2024, 6, 2, 22, 0, 48, 902385, tzinfo=timezone.utc)
+    line = KernelLine(raw="r", message="m", lineno=7, time=at, uptime=1.5, host="h",
+                      facility="kern", priority=3, driver="e1000e", device="eno1",
+                      pci="0000:00:1f.6", continuation=True, is_kernel=False, app="kernel",
+                      headed=False)
+    link = LinkEvent(device="eno2", state="down", time=at, host="h2", uptime=2.5,
+                     detail="d", lineno=9)
+    trace = parallel._TraceDetector()
+    trace.feed(line)
+    trace.link_line(link)
+    out = io.BytesIO()
+    trace.spill(out)
+    out.seek(0)
+    (batch,) = list(parallel._batches(out))
+    assert batch == [line, link]
+    assert type(batch[0]) is KernelLine and type(batch[1]) is LinkEvent
