@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -63,10 +64,13 @@ def run_target(name: str, seconds: float, out: Path) -> Result:
     work = out / name
     work.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
+    from tests.fuzz.targets import SCRATCH_ENV
+
     proc = subprocess.run(
         [sys.executable, "-m", "tests.fuzz.run", "--one", name, "--seconds", str(seconds),
          "--out", str(work)],
-        capture_output=True, text=True, errors="replace", timeout=seconds + 120)
+        capture_output=True, text=True, errors="replace", timeout=seconds + 120,
+        env={**os.environ, SCRATCH_ENV: str(work / "scratch")})
     elapsed = time.monotonic() - started
     log = proc.stderr + proc.stdout
     units = _UNITS.findall(log)

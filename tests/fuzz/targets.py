@@ -9,10 +9,12 @@ and is a bug. Seeds are the project's own synthetic fixtures (never the real sam
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import gzip
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -178,11 +180,27 @@ def line_limit(data: bytes) -> None:
     splitter.close()
 
 
-_TMP = Path(tempfile.gettempdir()) / f"labconsole-fuzz-{os.getpid()}"
+# Where the targets that read a file write it: the fuzzing processes of tests/fuzz/run.py
+# name one inside their work folder (libFuzzer ends them without running atexit handlers).
+SCRATCH_ENV = "LABCONSOLE_FUZZ_SCRATCH"
+_TMP = Path(os.environ.get(SCRATCH_ENV)
+            or Path(tempfile.gettempdir()) / f"labconsole-fuzz-{os.getpid()}")
+_OWNER = os.getpid()
+
+
+def _remove_scratch() -> None:
+    """At exit, this process's scratch folder goes (every run used to leave one behind in
+    the temporary folder); a forked child shares the name, so only the process that named
+    it removes it."""
+    if os.getpid() == _OWNER:
+        shutil.rmtree(_TMP, ignore_errors=True)
+
+
+atexit.register(_remove_scratch)
 
 
 def _scratch(name: str, data: bytes) -> Path:
-    _TMP.mkdir(exist_ok=True)
+    _TMP.mkdir(parents=True, exist_ok=True)
     path = _TMP / name
     path.write_bytes(data)
     return path
