@@ -246,19 +246,10 @@ class DashboardScreen(Screen[None]):
             index = view.index_at(when)
             return None if index is None else Match(view.codes[index])
 
-        def done(index: int | None) -> None:
-            if index is None:
-                self.say(f"nothing at or after {value}")
-                return
-            pane.follow = False
-            pane.move_to(index)
-            self.say(f"at {value}" if kind == "jump"
-                     else f"at {value} (the whole file is open: seek jumps the log)")
-
-        pane = self.log_pane
-        if pane.view.costly_lookup():
-            self.say(f"jumping to {value}...")
-        pane.look(find, done, "jumping")
+        where = (f"at {value}" if kind == "jump"
+                 else f"at {value} (the whole file is open: seek jumps the log)")
+        self._find_and_land(find, "jumping", busy=f"jumping to {value}...",
+                            missing=f"nothing at or after {value}", where=lambda _row: where)
 
     def action_search_next(self, direction: int) -> None:
         pane = self.log_pane
@@ -271,17 +262,29 @@ class DashboardScreen(Screen[None]):
             return view.locate(text, start, forward=direction > 0, regex=regex,
                                unfold=True, cancelled=cancelled)
 
-        def done(found: int | None) -> None:
-            if found is None:
-                self.say(f"{text!r} not found")
+        self._find_and_land(find, "searching", busy=f"searching for {text!r}...",
+                            missing=f"{text!r} not found",
+                            where=lambda row: f"match for {text!r} at row {row + 1}")
+
+    def _find_and_land(self, find: Callable[[LogView, Callable[[], bool]], Match | None],
+                       what: str, *, busy: str, missing: str,
+                       where: Callable[[int], str]) -> None:
+        """Run ``find`` over the log (``KernelLogPane.look``: ``busy`` is said while it runs
+        aside) and land on the row it gives: the pane stops following, the cursor moves
+        there and ``where(row)`` is said; ``missing`` when it gives none."""
+        pane = self.log_pane
+
+        def land(row: int | None) -> None:
+            if row is None:
+                self.say(missing)
                 return
             pane.follow = False
-            pane.move_to(found)
-            self.say(f"match for {text!r} at row {found + 1}")
+            pane.move_to(row)
+            self.say(where(row))
 
         if pane.view.costly_lookup():
-            self.say(f"searching for {text!r}...")
-        pane.look(find, done, "searching")
+            self.say(busy)
+        pane.look(find, land, what)
 
     def action_clear_query(self) -> None:
         pane = self.log_pane
