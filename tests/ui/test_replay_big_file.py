@@ -7,14 +7,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 
 from bench.loggen import LogStats, write_log
 from labconsole.app import LabConsoleApp
 from labconsole.cli import build_parser
 from labconsole.commands.replay import replay_app
+from labconsole.screens.dashboard import DashboardScreen
 from labconsole.sources.file_view import FileViewSource
 from labconsole.state.file_log import FileLogStore
 from labconsole.widgets.kernel_log import KernelLogPane
@@ -36,6 +41,30 @@ def _opened(path: Path) -> tuple[LabConsoleApp, FileViewSource, FileLogStore]:
     store = app.state.log
     assert isinstance(store, FileLogStore)
     return app, source, store
+
+
+@dataclass(frozen=True)
+class _Shown:
+    """What a test drives and reads once the app runs with every fact of the file in."""
+
+    pilot: Pilot[int]
+    screen: DashboardScreen
+    pane: KernelLogPane
+    source: FileViewSource
+    store: FileLogStore
+
+
+@asynccontextmanager
+async def _facts_shown(path: Path) -> AsyncIterator[_Shown]:
+    """``labconsole replay PATH`` running at 140x40, the file opened whole, its facts pass
+    over (waited for, bounded)."""
+    app, source, store = _opened(path)
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen)
+        pane = screen.query_one(KernelLogPane)
+        await _until(pilot, lambda: source.control.finished, "the facts")
+        yield _Shown(pilot, screen, pane, source, store)
 
 
 @pytest.fixture(scope="module")
@@ -126,10 +155,8 @@ async def test_the_newest_lines_are_drawn_before_the_rest_of_the_file_is_indexed
 async def test_a_filter_over_the_file_is_built_aside_and_matches_the_lines(
         big_log: tuple[Path, LogStats]) -> None:
     path, stats = big_log
-    app, source, _ = _opened(path)
-    async with app.run_test(size=(140, 40)) as pilot:
-        pane = app.screen.query_one(KernelLogPane)
-        await _until(pilot, lambda: source.control.finished, "the facts")
+    async with _facts_shown(path) as shown:
+        pilot, pane = shown.pilot, shown.pane
         await pilot.press("f", *"Link is Down", "enter")
         await _until(pilot, lambda: pane.building is None and pane.view.query.text != "",
                      "the filtered rows")
@@ -145,15 +172,10 @@ async def test_replay_keys_on_a_whole_file_say_so_and_seek_jumps_the_log(
     what to use instead (they did nothing and said "step"), and "seek to" jumps the pane."""
     from datetime import datetime, timezone
 
-    from labconsole.screens.dashboard import DashboardScreen
-
     path, _ = big_log
-    app, source, store = _opened(path)
-    async with app.run_test(size=(140, 40)) as pilot:
-        screen = app.screen
-        assert isinstance(screen, DashboardScreen)
-        pane = screen.query_one(KernelLogPane)
-        await _until(pilot, lambda: source.control.finished, "the facts")
+    async with _facts_shown(path) as shown:
+        pilot, screen, pane, source, store = (shown.pilot, shown.screen, shown.pane,
+                                              shown.source, shown.store)
         for key in ("full_stop", "plus", "right_square_bracket"):
             screen.message = ""
             await pilot.press(key)
@@ -177,16 +199,11 @@ async def test_search_and_jump_run_aside_and_land_on_the_right_row(
     opens it, a search with no match says so, and a new search replaces the old one."""
     from datetime import datetime, timedelta, timezone
 
-    from labconsole.screens.dashboard import DashboardScreen
     from labconsole.state.line_archive import timestamp
 
     path, _ = big_log
-    app, source, store = _opened(path)
-    async with app.run_test(size=(140, 40)) as pilot:
-        screen = app.screen
-        assert isinstance(screen, DashboardScreen)
-        pane = screen.query_one(KernelLogPane)
-        await _until(pilot, lambda: source.control.finished, "the facts")
+    async with _facts_shown(path) as shown:
+        pilot, screen, pane, store = shown.pilot, shown.screen, shown.pane, shown.store
         await pilot.pause()
         assert pane.view.costly_lookup()  # the path under test: a worker thread
         # Jump: the first row whose time is at or after the one typed (rows read one by one).
