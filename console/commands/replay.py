@@ -51,7 +51,7 @@ def add_replay_options(parser: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: Any) -> None:
-    from labconsole.config.node_names import CONFIG_HELP
+    from labconsole.commands import CONFIG_HELP
 
     p = subparsers.add_parser("replay", help="replay recordings or plain kernel log files",
                               description="Play recordings (JSONL, maybe .gz) or plain log "

@@ -15,8 +15,9 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from labconsole.commands import CONFIG_HELP
 from labconsole.commands.tz_option import add_tz_option, use_tz
-from labconsole.config.node_names import CONFIG_HELP, node_names_from
+from labconsole.config.node_names import node_names_from
 from labconsole.config.redact import redact
 from labconsole.sanitize import json_visible, visible
 from labconsole.sources.recording import RecordingError

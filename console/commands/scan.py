@@ -11,17 +11,21 @@ import zlib
 from datetime import datetime
 from itertools import islice
 from pathlib import Path
-from typing import Any, BinaryIO, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
-from labconsole.config.node_names import CONFIG_HELP, NodeNames, node_names_from
-from labconsole.model import QuorumEvent, timefmt
+from labconsole.commands import CONFIG_HELP
+from labconsole.model import timefmt
 from labconsole.parse.content_time import content_year
 from labconsole.parse.scan_facts import Fact, fact_json
 from labconsole.sanitize import json_visible, visible
 from labconsole.scan import FileReport, scan_input
 from labconsole.scan.opener import InputError
 from labconsole.scan.report import HANGS_PLACEHOLDER
-from labconsole.sources.recording import _open_binary
+from labconsole.sources.plain_or_gzip import open_binary
+
+if TYPE_CHECKING:  # a config's node names are loaded with --config only
+    from labconsole.config.node_names import NodeNames
+    from labconsole.model import QuorumEvent
 
 
 def register(subparsers: Any) -> None:
@@ -83,7 +87,7 @@ def _default_year(path: str, explicit: int | None) -> int:
     if path == "-":  # stdin cannot be read twice
         return timefmt.YEAR_UNKNOWN
     try:
-        with _open_binary(Path(path)) as fh:
+        with open_binary(Path(path)) as fh:
             texts = [raw.decode("utf-8", errors="replace").rstrip("\r\n")
                      for raw in islice(fh, _YEAR_SNIFF_LINES)]
     except (OSError, EOFError, zlib.error):
@@ -93,6 +97,10 @@ def _default_year(path: str, explicit: int | None) -> int:
 
 
 def _names(args: argparse.Namespace) -> NodeNames | None:
+    if getattr(args, "config", None) is None:
+        return None
+    from labconsole.config.node_names import node_names_from
+
     try:
         return node_names_from(getattr(args, "config", None))
     except (ValueError, OSError) as exc:

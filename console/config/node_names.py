@@ -19,9 +19,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # a replay without --config never loads the config model
     from labconsole.config.model import Config
 
-CONFIG_HELP = ("config file (TOML): name nodes as it does (a log's host, else a file named "
-               "after one of its nodes)")
-
 
 @dataclass(frozen=True, slots=True)
 class NodeNames:

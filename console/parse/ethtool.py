@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from labconsole.model.offloads import DriverInfo, Offloads
+from labconsole.parse.block_sniff import looks_like_ethtool_driver, looks_like_ethtool_features
 
 __all__ = [
     "SHORT_FEATURE_NAMES",
@@ -60,13 +61,6 @@ _SHOW_COMMAND = re.compile(
     r"\bethtool\s+(?:-k|--show-features|--show-offload)\s+([A-Za-z0-9_.:@-]{1,15})(?:\s|$)"
 )
 _DRIVER_FIELD = re.compile(r"^\s*([a-z][a-z0-9-]*):(?:[ \t](.*))?$")
-_SNIFF_FEATURES = re.compile(
-    r"^\s*(?:Features for \S+:|(?:tcp-segmentation|generic-segmentation|generic-receive)"
-    r"-offload:\s+o[nf])",
-    re.MULTILINE,
-)
-_SNIFF_DRIVER = re.compile(r"^driver: \S", re.MULTILINE)
-_SNIFF_DRIVER_2 = re.compile(r"^(?:bus-info|firmware-version):", re.MULTILINE)
 
 
 def long_feature_name(name: str) -> str:
@@ -79,16 +73,6 @@ def short_feature_name(name: str) -> str | None:
     if name in SHORT_FEATURE_NAMES:
         return name
     return _LONG_TO_SHORT.get(name)
-
-
-def looks_like_ethtool_features(text: str) -> bool:
-    """Cheap sniff: a ``Features for`` header or one of the three offload lines at line start."""
-    return _SNIFF_FEATURES.search(text) is not None
-
-
-def looks_like_ethtool_driver(text: str) -> bool:
-    """Cheap sniff for ``ethtool -i``: ``driver:`` plus ``bus-info:`` or ``firmware-version:``."""
-    return _SNIFF_DRIVER.search(text) is not None and _SNIFF_DRIVER_2.search(text) is not None
 
 
 def parse_features_all(text: str) -> list[Offloads]:

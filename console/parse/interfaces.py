@@ -26,6 +26,7 @@ import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
+from labconsole.parse.block_sniff import looks_like_interfaces
 from labconsole.parse.ethtool import long_feature_name
 
 __all__ = [
@@ -69,7 +70,6 @@ _IFACE_VARS = frozenset({"$IFACE", "${IFACE}"})
 _WRAPPERS = frozenset({"sudo", "exec", "command", "nice", "nohup", "env"})
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _SHELL_OPERATOR = re.compile(r"^[;&|()<>]+$")
-_SNIFF = re.compile(r"^[ \t]*(?:iface|mapping)[ \t]+\S", re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,11 +326,6 @@ def parse_interfaces(text: str) -> InterfacesFile:
     if not model.stanzas:
         raise InterfacesParseError("no iface/auto/mapping/source stanza: not an interfaces file")
     return model
-
-
-def looks_like_interfaces(text: str) -> bool:
-    """Cheap sniff: an ``iface NAME`` or ``mapping NAME`` line."""
-    return _SNIFF.search(text) is not None
 
 
 def _split_lines(text: str) -> list[Line]:

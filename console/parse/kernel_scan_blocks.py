@@ -60,10 +60,22 @@ KERNELISH = re.compile(rb'^(?:\[|kernel: )|^[^\n]*?(?: kernel: |: kern:|"kernel"
 # A run of the indented lines of a register block, as ``KernelBlockScan`` takes them in one
 # step: after the indent, printable ASCII only (decoding is then the identity and ``strip``
 # leaves text), shorter than the reader's line limit; ``_RUNS[k]`` takes at most k lines (what
-# is left of the follow budget).
-_RUNS = [re.compile(rb"(?!)"), *(
-    re.compile(rb"(?:[ \t]+[!-~][\t -~]{0,4000}\n){1,%d}" % k) for k in range(1, FOLLOW_MAX + 1)
-)]
+# is left of the follow budget), compiled the first time it is asked for (a scan uses a few of
+# the FOLLOW_MAX + 1: compiling them all cost every start a few milliseconds).
+
+
+class _RunPatterns(dict[int, "re.Pattern[bytes]"]):
+    """``k`` -> the pattern of a run of at most ``k`` register lines (0: matches nothing)."""
+
+    def __missing__(self, k: int) -> re.Pattern[bytes]:
+        assert 0 <= k <= FOLLOW_MAX
+        pattern = re.compile(rb"(?:[ \t]+[!-~][\t -~]{0,4000}\n){1,%d}" % k if k
+                             else rb"(?!)")
+        self[k] = pattern
+        return pattern
+
+
+_RUNS = _RunPatterns()
 # KernelLogReader.feed_register's own test: a clock in a line may be a glued second header.
 _CLOCK = re.compile(rb"\d\d:\d\d:\d\d")
 # A plain ``journalctl -o short-iso`` kernel line of printable ASCII: FastHeads' ISO shape, the

@@ -14,7 +14,6 @@ Endpoints are told apart by their rows, not by a URL the body does not carry:
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -28,6 +27,7 @@ from labconsole.model.pve import (
     PveNodeRow,
 )
 from labconsole.model.quorum import QuorumNode, QuorumStatus
+from labconsole.parse.block_sniff import looks_like_pve_api
 
 __all__ = [
     "PveApiParseError",
@@ -47,14 +47,7 @@ class PveApiParseError(ValueError):
     """Not Proxmox API JSON, or a row whose fields have the wrong shape."""
 
 
-_SNIFF_START = re.compile(r"^\s*[\[{]")
-_SNIFF_KEY = re.compile(r'"(?:type|iface|nodeid|quorate|node)"\s*:')
 T = TypeVar("T")
-
-
-def looks_like_pve_api(text: str) -> bool:
-    """Cheap sniff: starts like JSON and carries a key the PVE rows use."""
-    return _SNIFF_START.match(text) is not None and _SNIFF_KEY.search(text) is not None
 
 
 def load_pve_json(text: str) -> list[dict[str, Any]]:

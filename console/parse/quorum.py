@@ -28,6 +28,7 @@ import re
 from dataclasses import dataclass, field
 
 from labconsole.model.quorum import QuorumNode, QuorumStatus
+from labconsole.parse.block_sniff import looks_like_quorum
 
 __all__ = ["QuorumParseError", "looks_like_quorum", "parse_quorum"]
 
@@ -51,11 +52,6 @@ _NUMBER = re.compile(r"^(?:0x[0-9A-Fa-f]+|[0-9]+)$")
 # Not Master Wins, or NR (not registered).
 _QDEVICE_STATE = re.compile(r"^(?:NR|N?A,N?V,N?MW)$")
 _LOCAL = re.compile(r"\s*\(local\)$")
-_SNIFF = re.compile(
-    r"^\s*(?:Votequorum information|Quorum information|Membership information)\s*$"
-    r"|^\s*(?:Expected votes|Total votes|Quorate):",
-    re.MULTILINE,
-)
 
 
 @dataclass
@@ -73,11 +69,6 @@ class _Block:
     rows: list[_Row] = field(default_factory=list)
     seen_section: bool = False
     qdevice_column: bool = False
-
-
-def looks_like_quorum(text: str) -> bool:
-    """Cheap sniff for ``labconsole scan``: a votequorum section title or key at a line start."""
-    return _SNIFF.search(text) is not None
 
 
 def parse_quorum(text: str) -> QuorumStatus:

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from labconsole.model import (
-    CefEvent,
-    HangEpisode,
-    NicDetached,
-    Offloads,
-    QuorumEvent,
-    QuorumStatus,
-)
 from labconsole.model.link_summary import LinkTally
-from labconsole.scan.hang_spill import HangSpill
+
+if TYPE_CHECKING:  # the block formats' models are loaded with their parsers only
+    from labconsole.model import (
+        CefEvent,
+        HangEpisode,
+        NicDetached,
+        Offloads,
+        QuorumEvent,
+        QuorumStatus,
+    )
+    from labconsole.scan.hang_spill import HangSpill
 
 # Stands for the hang list in ``to_json(hangs=False)``: no input text can equal it (a path
 # holds no NUL, and ``path``, ``kinds`` and ``lines`` are the only keys before ``hangs``).

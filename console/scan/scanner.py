@@ -18,9 +18,7 @@ from labconsole.parse.cef import (
     split_cef_records,
     unreadable_times,
 )
-from labconsole.parse.ethtool import EthtoolParseError, parse_driver_info, parse_features_all
 from labconsole.parse.hang_detector import HangDetector
-from labconsole.parse.interfaces import InterfacesParseError, parse_interfaces
 from labconsole.parse.kernel_journal import EXPORT_START
 from labconsole.parse.kernel_scan import (
     KernelScanResult,
@@ -28,9 +26,6 @@ from labconsole.parse.kernel_scan import (
     scan_kernel_lines,
 )
 from labconsole.parse.kernel_scan_blocks import KernelBlockScan
-from labconsole.parse.offload_persist import all_persistence
-from labconsole.parse.pve_api import PveApiParseError, parse_pve_api, quorum_from_cluster_status
-from labconsole.parse.quorum import QuorumParseError, parse_quorum
 from labconsole.parse.scan_facts import CefRecord, FactSink
 from labconsole.scan.hang_spill import HangSpill, KeptSinks
 from labconsole.scan.opener import HEAD_BYTES, OpenedInput, open_input
@@ -82,8 +77,10 @@ def _scan_as_blocks(
 ) -> bool:
     """Parse a block format whole: the head when it is all there is, else the input read up
     to a bound. False (the caller streams it as a log) when it is bigger than that."""
+    from labconsole.scan.blocks import scan_blocks  # the block parsers: only for these
+
     if len(opened.head) < HEAD_BYTES:
-        _scan_blocks(head_text, kinds, report)
+        scan_blocks(head_text, kinds, report)
         return True
     rest = opened.stream.read(MAX_BLOCK_BYTES + 1 - len(opened.head))
     data = opened.head + rest
@@ -91,52 +88,8 @@ def _scan_as_blocks(
         report.add_error(f"larger than {MAX_BLOCK_BYTES} bytes: not read as {', '.join(kinds)}")
         opened.head = data  # what was read here is streamed first, not lost
         return False
-    _scan_blocks(data.decode("utf-8", errors="replace"), kinds, report)
+    scan_blocks(data.decode("utf-8", errors="replace"), kinds, report)
     return True
-
-
-def _scan_blocks(text: str, kinds: list[str], report: FileReport) -> None:
-    report.lines = _count_lines(text)
-    for kind in kinds:
-        try:
-            _parse_block(kind, text, report)
-        except (QuorumParseError, EthtoolParseError, InterfacesParseError,
-                PveApiParseError) as exc:
-            report.add_error(f"{kind}: {exc}")
-        else:
-            report.add_kind(kind)
-
-
-def _parse_block(kind: str, text: str, report: FileReport) -> None:
-    if kind == "quorum_status":
-        report.quorum = parse_quorum(text)
-    elif kind == "ethtool_features":
-        found = parse_features_all(text)
-        report.offloads = found[0]
-        if len(found) > 1:
-            report.extra["offloads_all"] = [o.to_json() for o in found]
-    elif kind == "ethtool_driver":
-        report.extra["driver"] = parse_driver_info(text).to_json()
-    elif kind == "interfaces":
-        model = parse_interfaces(text)
-        report.extra["interfaces"] = [
-            {"name": s.name, "family": s.family, "method": s.method} for s in model.ifaces()
-        ]
-        # per bridge and port: is the offload fix persisted for good (issue 15 item 3)
-        report.extra["offload_hooks"] = [p.to_json() for p in all_persistence(model)]
-    elif kind == "pve_api":
-        body = parse_pve_api(text)
-        report.extra["pve_api"] = body.to_json()
-        if body.cluster_status is not None:
-            quorum = quorum_from_cluster_status(body.cluster_status)
-            if quorum is not None:
-                report.quorum = quorum
-
-
-def _count_lines(text: str) -> int:
-    if not text:
-        return 0
-    return text.count("\n") + (0 if text.endswith("\n") else 1)
 
 
 def _is_journal_export(head: bytes) -> bool:

@@ -7,12 +7,15 @@ reporting; every sniffer that matches gets its parser run.
 
 from __future__ import annotations
 
+from labconsole.parse.block_sniff import (
+    looks_like_ethtool_driver,
+    looks_like_ethtool_features,
+    looks_like_interfaces,
+    looks_like_pve_api,
+    looks_like_quorum,
+)
 from labconsole.parse.cef import looks_like_cef
-from labconsole.parse.ethtool import looks_like_ethtool_driver, looks_like_ethtool_features
-from labconsole.parse.interfaces import looks_like_interfaces
 from labconsole.parse.kernel_scan import looks_like_kernel_log
-from labconsole.parse.pve_api import looks_like_pve_api
-from labconsole.parse.quorum import looks_like_quorum
 from labconsole.parse.syslog_header import parse_syslog_header
 
 BLOCK_KINDS = ("pve_api", "quorum_status", "ethtool_features", "ethtool_driver", "interfaces")

@@ -43,10 +43,11 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, cast
+from typing import IO
 
 from labconsole.config.redact import redact
 from labconsole.events import ConnectionChange, Event, KernelText, event_from_json
+from labconsole.sources.plain_or_gzip import open_binary
 
 MAX_LINE = 16 * 1024 * 1024  # longest recording line read back (a PVE API body is ~100 KiB)
 RECORDER_SOURCE = "recorder"  # source name of the recorder's own ConnectionChange events
@@ -417,19 +418,10 @@ def _ends_with_newline(path: Path, size: int) -> bool:
         return fh.read(1) == b"\n"
 
 
-def _open_binary(path: Path) -> IO[bytes]:
-    raw = path.open("rb")
-    magic = raw.read(2)
-    raw.seek(0)
-    if magic == b"\x1f\x8b":
-        return cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="rb"))
-    return raw
-
-
 def is_recording(path: str | Path) -> bool:
     """True when the file's first non-blank line is a JSON object with a known event type."""
     try:
-        with _open_binary(Path(path)) as fh:
+        with open_binary(Path(path)) as fh:
             while raw := fh.readline(MAX_LINE + 1):
                 if len(raw) > MAX_LINE:
                     return False  # not read into memory: no recording line is that long
@@ -471,7 +463,7 @@ def iter_recording(path: str | Path, errors: list[RecordingError] | None = None,
     """
     p = Path(path)
     offset = lineno = 0
-    with _open_binary(p) as fh:
+    with open_binary(p) as fh:
         while True:
             try:
                 raw = fh.readline(max_line + 1)

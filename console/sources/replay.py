@@ -35,9 +35,9 @@ from labconsole.events import Event, KernelText
 from labconsole.model import timefmt
 from labconsole.parse.syslog_header import parse_syslog_header
 from labconsole.sources.base import Emit
+from labconsole.sources.plain_or_gzip import open_binary
 from labconsole.sources.recording import (
     RecordingError,
-    _open_binary,
     is_recording,
     iter_recording,
 )
@@ -126,7 +126,7 @@ def _read_texts(p: Path, errors: list[RecordingError] | None) -> list[str]:
     """The non-blank lines of a plain file (decoded, line ends removed)."""
     texts: list[str] = []
     lineno = 0
-    with _open_binary(p) as fh:
+    with open_binary(p) as fh:
         lines = iter(fh)
         while True:
             try:
