@@ -17,7 +17,9 @@ host) goes to ``parse_line_head`` unchanged.
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable
 from datetime import datetime
+from typing import TypeVar
 
 from labconsole.parse.kernel_line import LineHead, parse_line_head
 from labconsole.parse.syslog_header import MONTHS, parse_iso_time
@@ -32,6 +34,7 @@ _FAST = re.compile(
     r" (?P<host>[A-Za-z0-9][\w.-]*) kernel: (?![\[\s])"
 )
 _MASK = str.maketrans("0123456789", "dddddddddd")
+Shape = TypeVar("Shape", bound=Hashable)
 _INDENT = (" ", "\t")
 _INDENTED = ("indented", "")
 
@@ -50,6 +53,17 @@ def cached_iso_time(times: dict[str, datetime | None], stamp: str) -> datetime |
         times.clear()
     time = times[stamp] = parse_iso_time(stamp)
     return time
+
+
+def judge_shape(shapes: dict[Shape, bool], shape: Shape, same: bool) -> bool:
+    """Take one check of a fast answer against the slow parser (``same``: they agreed) into
+    ``shapes`` (shape -> trusted): the first check of a shape decides whether it is trusted,
+    while fewer than ``MAX_SHAPES`` are known. False when the fast path must stop: a shape
+    judged before (or one that found no room) answered differently."""
+    if shape not in shapes and len(shapes) < MAX_SHAPES:
+        shapes[shape] = same
+        return True
+    return same
 
 
 class FastHeads:
@@ -150,9 +164,6 @@ class FastHeads:
         """Parse ``text`` the slow way; trust the shape (or not) by the answer."""
         slow = parse_line_head(text, default_year=self.default_year)
         self._checked += 1
-        same = slow == head
-        if shape not in self._shapes and len(self._shapes) < MAX_SHAPES:
-            self._shapes[shape] = same
-        elif not same:
-            self.enabled = False  # a trusted shape answered differently: stop guessing
+        if not judge_shape(self._shapes, shape, slow == head):
+            self.enabled = False  # stop guessing
         return slow

@@ -17,9 +17,9 @@ from collections.abc import Callable
 from datetime import datetime
 
 from labconsole.parse.fast_head import (
-    MAX_SHAPES,
     VERIFY_EVERY,
     cached_iso_time,
+    judge_shape,
     stamp_shape,
 )
 
@@ -93,9 +93,6 @@ class FastSyslogHeads:
 
     def _verify(self, text: str, fast: Split, shape: tuple[str, str, str]) -> Split:
         slow = self._slow(text)
-        same = slow == fast
-        if shape not in self._shapes and len(self._shapes) < MAX_SHAPES:
-            self._shapes[shape] = same
-        elif not same:
-            self.enabled = False  # a trusted shape answered differently: stop guessing
+        if not judge_shape(self._shapes, shape, slow == fast):
+            self.enabled = False  # stop guessing
         return slow

@@ -141,3 +141,15 @@ def test_feed_register_declines_what_is_not_certainly_a_register_line(line: str)
     assert reader.feed_register(line) is None and reader.lineno == 2
     fresh = KernelLogReader(default_year=2024)  # no message before it: nothing to continue
     assert fresh.feed_register("    TDH   <f6>") is None
+
+
+def test_judge_shape_trusts_by_the_first_check_and_stops_at_a_later_difference() -> None:
+    """The one rule both fast readers (kernel heads, syslog heads) judge their checks by."""
+    shapes: dict[str, bool] = {}
+    assert fast_head.judge_shape(shapes, "a", True) and shapes == {"a": True}
+    assert fast_head.judge_shape(shapes, "b", False) and shapes == {"a": True, "b": False}
+    assert fast_head.judge_shape(shapes, "a", True)
+    assert not fast_head.judge_shape(shapes, "a", False)  # trusted, then answered otherwise
+    full = {str(n): True for n in range(fast_head.MAX_SHAPES)}
+    assert fast_head.judge_shape(full, "new", True) and "new" not in full
+    assert not fast_head.judge_shape(full, "new", False)  # no room to judge it: stop
