@@ -27,6 +27,8 @@ _CLIENT_KEYS = (
 
 @dataclass(frozen=True, slots=True)
 class CefEvent:
+    """One CEF record: its header fields, its extensions, and where and when it was seen."""
+
     vendor: str
     product: str
     version: str

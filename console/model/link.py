@@ -13,6 +13,8 @@ LinkState = Literal["down", "up"]
 
 @dataclass(frozen=True, slots=True)
 class LinkEvent:
+    """One link state change of ``device`` as a log line says it (``lineno``: its line)."""
+
     device: str
     state: LinkState
     time: datetime | None = None

@@ -39,6 +39,7 @@ The rules this parser applies (each one has a test in ``tests/unit/test_cef.py``
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from dataclasses import dataclass
@@ -71,14 +72,19 @@ _CEF_DATE = re.compile(
 )
 
 
-# The syslog prefix of a record glued after another one: a BSD or ISO stamp (or a <PRI>), then
-# up to three header words, right before the next "CEF:N|". Not a value's time
-# (``UNIFIutcTime=...``): no "=" before the stamp or inside the words.
-_GLUED_PREFIX = re.compile(
-    r"(?<!=)(?:<\d{1,3}>)?(?:(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\d{1,2} "
-    r"\d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S*)(?: [^\s=]+){0,3} ?$"
-)
 _MAX_GLUED = 64
+
+
+@functools.cache
+def _glued_prefix() -> re.Pattern[str]:
+    """The syslog prefix of a record glued after another one: a BSD or ISO stamp (or a
+    <PRI>), then up to three header words, right before the next "CEF:N|". Not a value's time
+    (``UNIFIutcTime=...``): no "=" before the stamp or inside the words. Compiled when a line
+    first holds two records (few do; compiling it cost every scan's start a millisecond)."""
+    return re.compile(
+        r"(?<!=)(?:<\d{1,3}>)?(?:(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\d{1,2} "
+        r"\d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S*)(?: [^\s=]+){0,3} ?$"
+    )
 
 
 def split_cef_records(line: str) -> list[str]:
@@ -89,9 +95,10 @@ def split_cef_records(line: str) -> list[str]:
     if len(starts) < 2:
         return [line]
     cuts = [0]
+    glued_prefix = _glued_prefix()
     for prev, at in itertools.pairwise(starts):
         window = max(prev, at - 80)
-        m = _GLUED_PREFIX.search(line, window, at)
+        m = glued_prefix.search(line, window, at)
         cuts.append(m.start() if m is not None and m.start() > prev else at)
     return [line[a:b].rstrip() for a, b in zip(cuts, [*cuts[1:], len(line)], strict=True)]
 
@@ -132,6 +139,8 @@ def looks_like_cef(head: str | bytes) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class _Prefix:
+    """The syslog prefix before a record's ``CEF:``: its time and host, when it has them."""
+
     time: datetime | None
     host: str | None
 

@@ -40,6 +40,8 @@ SNIFF_LINES = 200
 
 @dataclass(slots=True)
 class KernelScanResult:
+    """What a kernel log scan found: hang episodes, link tallies, NICs lost, corosync facts."""
+
     lines: int = 0
     kernel_lines: int = 0
     hangs: list[HangEpisode] = field(default_factory=list)

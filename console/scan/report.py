@@ -27,6 +27,8 @@ MAX_ERRORS = 100
 
 @dataclass(slots=True)
 class FileReport:
+    """One input's entry in ``files``; :meth:`to_json` is its object in the contract."""
+
     path: str
     kinds: list[str] = field(default_factory=list)
     lines: int = 0

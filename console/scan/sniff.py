@@ -7,13 +7,6 @@ reporting; every sniffer that matches gets its parser run.
 
 from __future__ import annotations
 
-from labconsole.parse.block_sniff import (
-    looks_like_ethtool_driver,
-    looks_like_ethtool_features,
-    looks_like_interfaces,
-    looks_like_pve_api,
-    looks_like_quorum,
-)
 from labconsole.parse.cef import looks_like_cef
 from labconsole.parse.kernel_scan import looks_like_kernel_log
 from labconsole.parse.syslog_header import parse_syslog_header
@@ -28,6 +21,14 @@ def is_line_log(head_lines: list[str]) -> bool:
 
 def block_kinds(head: str) -> list[str]:
     """Block formats recognised in ``head`` (may be several, e.g. ethtool -i and -k pasted)."""
+    from labconsole.parse.block_sniff import (  # asked of inputs that are not logs only
+        looks_like_ethtool_driver,
+        looks_like_ethtool_features,
+        looks_like_interfaces,
+        looks_like_pve_api,
+        looks_like_quorum,
+    )
+
     found: list[str] = []
     if looks_like_pve_api(head):
         found.append("pve_api")

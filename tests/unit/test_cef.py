@@ -6,7 +6,14 @@ from datetime import datetime, timezone
 
 import pytest
 
-from labconsole.parse.cef import CefParseError, find_cef, looks_like_cef, parse_cef, parse_cef_time
+from labconsole.parse.cef import (
+    CefParseError,
+    find_cef,
+    looks_like_cef,
+    parse_cef,
+    parse_cef_time,
+    split_cef_records,
+)
 
 BODY = "CEF:0|Ubiquiti|UniFi Network|9.0.1|20|Switch Offline|5|UNIFIdeviceName=usw lab msg=gone"
 
@@ -213,3 +220,14 @@ def test_find_cef_and_looks_like_cef() -> None:
 
 def test_raw_keeps_the_line_without_its_newline() -> None:
     assert parse_cef(BODY + "\r\n").raw == BODY
+
+
+def test_records_glued_on_one_line_are_cut_at_their_syslog_prefix() -> None:
+    """A record glued after another starts at its own stamp when it has one (not at a value's
+    time: ``UNIFIutcTime=...`` is no prefix), else at its ``CEF:``."""
+    first = "Nov 25 06:19:02 unifi CEF:0|Ubiquiti|UniFi Network|9.0|400|A|3|msg=a"
+    second = ("Nov 25 06:19:03 unifi CEF:0|Ubiquiti|UniFi Network|9.0|401|B|3|msg=b "
+              "UNIFIutcTime=2026-11-25T06:19:03Z")
+    third = "CEF:0|Ubiquiti|UniFi Network|9.0|402|C|3|msg=c"
+    assert split_cef_records(f"{first} {second} {third}") == [first, second, third]
+    assert split_cef_records(first) == [first]

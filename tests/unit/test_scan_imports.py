@@ -40,7 +40,8 @@ NOT_FOR_A_LOG = (
     "concurrent.futures",                # the recorder's fsync thread
     "labconsole.config.node_names",      # --config only
     "labconsole.config.load",
-    "labconsole.scan.blocks",            # the block formats, parsed whole when sniffed
+    "labconsole.parse.block_sniff",      # the block formats: sniffed in heads that are no log
+    "labconsole.scan.blocks",            # ... and parsed whole when found
     "labconsole.parse.quorum",
     "labconsole.model.quorum",
     "labconsole.parse.ethtool",
