@@ -38,25 +38,31 @@ class LinkSummary:
     longest_down_s: float | None = None
     recent: deque[tuple[LinkState, datetime | None]] = field(
         default_factory=lambda: deque(maxlen=RECENT))
-    _down: LinkEvent | None = None  # the down still waiting for its up
+    # the down still waiting for its up: its time and uptime
+    _down: tuple[datetime | None, float | None] | None = None
 
     def add(self, event: LinkEvent) -> None:
-        if event.time is not None:
+        self.add_fields(event.state, event.time, event.uptime)
+
+    def add_fields(self, state: LinkState, time: datetime | None, uptime: float | None) -> None:
+        """:meth:`add` of an event given by the fields the summary reads (no ``LinkEvent``
+        needs building: a whole-file scan tallies a busy node's hundred thousand)."""
+        if time is not None:
             if self.first is None:
-                self.first = event.time
-            self.last = event.time
-        self.recent.append((event.state, event.time))
-        if event.state == "down":
+                self.first = time
+            self.last = time
+        self.recent.append((state, time))
+        if state == "down":
             self.downs += 1
             if self._down is None:
-                self._down = event  # a second down keeps the outage's start
+                self._down = (time, uptime)  # a second down keeps the outage's start
             return
         self.ups += 1
         down, self._down = self._down, None
         if down is None:
             return
         self.flaps += 1
-        outage = _seconds_between(down, event)
+        outage = _seconds_between(down[0], down[1], time, uptime)
         if outage is not None and (self.longest_down_s is None or outage > self.longest_down_s):
             self.longest_down_s = outage
 
@@ -76,12 +82,13 @@ class LinkSummary:
         }
 
 
-def _seconds_between(down: LinkEvent, up: LinkEvent) -> float | None:
-    if down.uptime is not None and up.uptime is not None:
-        gap = up.uptime - down.uptime
-    elif (down.time is not None and up.time is not None
-          and (down.time.tzinfo is None) == (up.time.tzinfo is None)):
-        gap = (up.time - down.time).total_seconds()
+def _seconds_between(down: datetime | None, down_uptime: float | None,
+                     up: datetime | None, up_uptime: float | None) -> float | None:
+    if down_uptime is not None and up_uptime is not None:
+        gap = up_uptime - down_uptime
+    elif (down is not None and up is not None
+          and (down.tzinfo is None) == (up.tzinfo is None)):
+        gap = (up - down).total_seconds()
     else:
         return None
     return gap if gap >= 0 else None  # a reboot between them: no outage length
@@ -96,15 +103,19 @@ class LinkTally:
     untallied: int = 0  # events of devices past MAX_DEVICES
 
     def add(self, event: LinkEvent) -> None:
+        self.add_fields(event.host, event.device, event.state, event.time, event.uptime)
+
+    def add_fields(self, host: str | None, device: str, state: LinkState,
+                   time: datetime | None, uptime: float | None) -> None:
+        """:meth:`add` of an event given by its fields (see :meth:`LinkSummary.add_fields`)."""
         self.events += 1
-        key = (event.host, event.device)
-        summary = self.devices.get(key)
+        summary = self.devices.get((host, device))
         if summary is None:
             if len(self.devices) >= MAX_DEVICES:
                 self.untallied += 1
                 return
-            summary = self.devices[key] = LinkSummary(event.host, event.device)
-        summary.add(event)
+            summary = self.devices[host, device] = LinkSummary(host, device)
+        summary.add_fields(state, time, uptime)
 
     def __len__(self) -> int:
         return len(self.devices)

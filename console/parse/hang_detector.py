@@ -37,6 +37,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from labconsole.model.hang import (
     CONSUMER_REGISTERS,
@@ -46,7 +47,7 @@ from labconsole.model.hang import (
     HangKind,
 )
 from labconsole.model.kernel_line import KernelLine
-from labconsole.model.link import LinkEvent
+from labconsole.model.link import LinkEvent, LinkState
 from labconsole.model.nic_event import NicDetached
 from labconsole.parse.kernel_line import register_pairs
 from labconsole.parse.link_events import link_event
@@ -117,6 +118,8 @@ class NicGone:
 DetectorUpdate = EpisodeOpened | EpisodeUpdated | LinkChanged | NicGone
 
 _Key = tuple[str | None, str, HangKind]
+# Takes a link event as (host, device, state, time, uptime): ``LinkTally.add_fields``.
+LinkFieldsSink = Callable[[str | None, str, LinkState, datetime | None, float | None], None]
 
 
 @dataclass(slots=True)
@@ -140,15 +143,20 @@ class HangDetector:
     """Feed ``KernelLine`` records in log order; read ``episodes`` and ``links`` at any time.
 
     ``on_link`` takes each link event instead of ``links`` (which then stays empty): a whole-
-    file scan summarises them rather than holding every one.
+    file scan summarises them rather than holding every one. ``on_link_fields`` (with
+    ``on_link``) takes the events :meth:`link_fields` announces, as their fields
+    ``(host, device, state, time, uptime)``, where nothing else reads them (``on_link`` is
+    then the same tally's ``add``).
     """
 
     def __init__(self, quiet_gap: float = QUIET_GAP,
-                 on_link: Callable[[LinkEvent], None] | None = None) -> None:
+                 on_link: Callable[[LinkEvent], None] | None = None,
+                 on_link_fields: LinkFieldsSink | None = None) -> None:
         self.quiet_gap = quiet_gap
         self.episodes: list[HangEpisode] = []
         self.links: list[LinkEvent] = []
         self._on_link = on_link
+        self._on_link_fields = on_link_fields if on_link is not None else None
         self.detached: list[NicDetached] = []
         self.unattached_resets = 0
         self._open: dict[_Key, _Open] = {}
@@ -212,6 +220,20 @@ class HangDetector:
         link_only``) while no report is being collected, without building the record (nor
         the update nobody reads)."""
         self._link_seen(link)
+
+    def link_fields(self, host: str | None, device: str, state: LinkState,
+                    time: datetime | None, uptime: float | None, detail: str | None,
+                    lineno: int) -> None:
+        """:meth:`link_line` of ``LinkEvent(device, state, time, host, uptime, detail,
+        lineno)``, built only where something reads the event itself (the ``links`` list,
+        ``on_link`` without ``on_link_fields``)."""
+        sink = self._on_link_fields
+        if sink is None:
+            self._link_seen(LinkEvent(device, state, time, host, uptime, detail, lineno))
+            return
+        sink(host, device, state, time, uptime)
+        if state == "up" and self._open:
+            self._link_up(host, device)
 
     def open_episodes(self) -> list[HangEpisode]:
         """The episodes later lines may still change (each device's last one, until a link
@@ -421,11 +443,14 @@ class HangDetector:
         else:
             self._on_link(link)
         if link.state == "up" and self._open:
-            opened = self._open
-            host, device = link.host, link.device
-            opened.pop((host, device, "unit_hang"), None)
-            opened.pop((host, device, "tx_timeout"), None)
-            opened.pop((host, device, "reset"), None)
+            self._link_up(link.host, link.device)
+
+    def _link_up(self, host: str | None, device: str) -> None:
+        """A link up ends the device's open episodes."""
+        opened = self._open
+        opened.pop((host, device, "unit_hang"), None)
+        opened.pop((host, device, "tx_timeout"), None)
+        opened.pop((host, device, "reset"), None)
 
 
 def _kernel_shaped(line: KernelLine) -> bool:

@@ -60,21 +60,22 @@ def entry_from_fields(fields: dict[str, object]) -> JournalEntry:
     )
 
 
-def plain_kernel_entry(
-    fields: dict[bytes, bytes]
+def plain_kernel_fields(
+    transport: bytes | None, identifier: bytes | None, stamp: bytes | None,
+    mono: bytes | None, host: bytes | None,
 ) -> tuple[datetime | None, float | None, str | None] | None:
-    """``(time, uptime, host)`` of an entry whose fields are all printable ASCII strings
-    (given as bytes), as :func:`entry_from_fields` reads them from ``json.loads``'s strings,
-    when it is a kernel entry; ``None`` when it is not. A whole-file scan reads link entries
-    of a JSON journal this way without decoding every field."""
-    if fields.get(b"_TRANSPORT") != b"kernel" and fields.get(b"SYSLOG_IDENTIFIER") != b"kernel":
+    """``(time, uptime, host)`` of an entry whose fields are all printable ASCII strings,
+    from its ``_TRANSPORT``, ``SYSLOG_IDENTIFIER``, ``__REALTIME_TIMESTAMP``,
+    ``_SOURCE_MONOTONIC_TIMESTAMP`` and ``_HOSTNAME`` values given as bytes (``None`` or
+    empty where the entry has no such field: both read alike), as :func:`entry_from_fields`
+    reads them from ``json.loads``'s strings, when it is a kernel entry; ``None`` when it is
+    not. A whole-file scan reads link entries of a JSON journal this way without decoding
+    every field."""
+    if transport != b"kernel" and identifier != b"kernel":
         return None
-    stamp = fields.get(b"__REALTIME_TIMESTAMP")
-    mono = fields.get(b"_SOURCE_MONOTONIC_TIMESTAMP")
-    host = fields.get(b"_HOSTNAME")
     return (
-        _micros_time(int(stamp)) if stamp is not None and stamp.isdigit() else None,
-        int(mono) / 1_000_000 if mono is not None and mono.isdigit() else None,
+        _micros_time(int(stamp)) if stamp and stamp.isdigit() else None,
+        int(mono) / 1_000_000 if mono and mono.isdigit() else None,
         host.decode() if host else None,
     )
 

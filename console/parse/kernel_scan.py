@@ -82,8 +82,11 @@ class ScanSinks:
 
     def detector(self) -> HangDetector:
         # Without ``on_fact`` a link event goes straight to the tally: one call less for each
-        # of a flapping NIC's hundred thousand events.
-        return HangDetector(on_link=self.link if self.on_fact is not None else self.tally.add)
+        # of a flapping NIC's hundred thousand events, and a link-only line's event is not
+        # even built (``HangDetector.link_fields``).
+        if self.on_fact is not None:
+            return HangDetector(on_link=self.link)
+        return HangDetector(on_link=self.tally.add, on_link_fields=self.tally.add_fields)
 
 
 # Every hang / reset / link message holds one of these (ASCII: the block scan finds them in

@@ -33,7 +33,7 @@ from labconsole.parse.corosync_log import QuorumLineScan
 from labconsole.parse.fast_head import stamp_shape
 from labconsole.parse.fast_quorum_line import FastQuorumLines
 from labconsole.parse.hang_detector import FINAL_REGISTERS, UNIT_HANG_MARKERS
-from labconsole.parse.kernel_journal import EXPORT_START, plain_kernel_entry
+from labconsole.parse.kernel_journal import EXPORT_START, plain_kernel_fields
 from labconsole.parse.kernel_line import netdev_fields, register_pairs, split_dmesg_stamp
 from labconsole.parse.kernel_reader import KernelLogReader, glued_record, might_continue
 from labconsole.parse.kernel_scan import (
@@ -83,6 +83,12 @@ _CLOCK = re.compile(rb"\d\d:\d\d:\d\d")
 _PLAIN_STAMP = rb"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?) "
 _PLAIN_HOST = rb"([A-Za-z0-9][\w.-]*) kernel: (?![\[\s])"
 _PLAIN_KERNEL = re.compile(_PLAIN_STAMP + _PLAIN_HOST + rb"([ -~]{0,4000})\n")
+# ``_PLAIN_KERNEL`` in two steps, for ``KernelBlockScan._plain_link``: the stamp and its
+# space, then the text after it. Neither the stamp nor the host holds a space, so a line
+# matches ``_PLAIN_KERNEL`` exactly when its stamp matches ``_PLAIN_STAMP_SP`` and the rest
+# ``_PLAIN_REST``, with the same groups.
+_PLAIN_STAMP_SP = re.compile(_PLAIN_STAMP)
+_PLAIN_REST = re.compile(_PLAIN_HOST + rb"([ -~]{0,4000})\n")
 # The same with a message starting with "[" (a firewall's "[FW-DROP] IN=..."): the reader
 # reads it the long way, as a plain record unless the bracket is a dmesg stamp.
 _BRACKET_KERNEL = re.compile(_PLAIN_STAMP + rb"([A-Za-z0-9][\w.-]*) kernel: (\[[ -~]{0,4000})\n")
@@ -92,6 +98,10 @@ _JSON_VALUE = rb'"[ !#-\[\]-~]*"'
 _FLAT_JSON = re.compile(
     rb'\{"[A-Za-z0-9_]+":' + _JSON_VALUE + rb'(?:,"[A-Za-z0-9_]+":' + _JSON_VALUE + rb')*\}\n')
 MAX_FLAT_JSON = 16384
+# What ``KernelBlockScan._json_link`` reads of an entry, in this order (``plain_kernel_fields``).
+_JSON_READ = (b"MESSAGE", b"_TRANSPORT", b"SYSLOG_IDENTIFIER", b"__REALTIME_TIMESTAMP",
+              b"_SOURCE_MONOTONIC_TIMESTAMP", b"_HOSTNAME")
+MAX_JSON_SHAPES = 64  # key sequences learned per scan (a regex compiled for each)
 # The commonest register line, ``  NAME   <VALUE>``, whose ``register_pairs`` is plainly
 # ``((NAME, VALUE),)``: a one-word name, a value without space, angle bracket or colon (a
 # storm's time_stamp and jiffies lines are new text in every report and miss the cache).
@@ -141,6 +151,11 @@ _MISS = object()
 # (``_reads_alone``).
 _Plain = tuple[str, str, tuple[str | None, str | None, str | None], bool, bool]
 
+# ``KernelBlockScan._fast_link``'s reading of a link line: host, link_only, time, uptime.
+_LinkLine = tuple[str | None, LinkOnly, datetime | None, float | None]
+# A JSON entry key sequence's regex and the groups of the _JSON_READ values in it.
+_JsonShape = tuple[re.Pattern[bytes], tuple[int, ...]]
+
 # Called with a decoded line holding ``divert_word`` and its 1-based physical line number;
 # returns True when it took the line (it then never reaches the kernel scan).
 Divert = Callable[[str, int], bool]
@@ -175,6 +190,11 @@ class _Finder:
                 best = at
         return best
 
+    def another(self, at: int, end: int) -> bool:
+        """Does a keyword other than the one at ``at`` (the last :meth:`search`'s answer)
+        start before ``end``? (None starts between that search's ``pos`` and ``at``.)"""
+        return 0 <= self.search(at + 1) < end
+
 
 class _Hits:
     """:class:`_Finder`'s answers from the keyword starts in the block, in line order."""
@@ -191,6 +211,13 @@ class _Hits:
             i += 1
         self.i = i
         return at[i] if i < len(at) else -1
+
+    def another(self, at: int, end: int) -> bool:
+        """:meth:`_Finder.another`. The starts of one line's keywords are next to each other
+        in the list, in any order; those before the last :meth:`search`'s answer are all
+        before its ``pos``."""
+        i = self.i + 1
+        return i < len(self.at) and self.at[i] < end
 
 
 class _MultiSearch:
@@ -310,11 +337,25 @@ class KernelBlockScan:
         elsewhere = [*follow, *quorum_words, *((divert_word,) if divert is not None else ())]
         self._elsewhere = (re.compile(b"|".join(re.escape(k) for k in elsewhere)).search
                            if elsewhere else None)
+        # ... found without a regex when the finder looks for every such word: a line whose
+        # only keyword is its link word holds none (``_fast_link``).
+        self._elsewhere_found = (divert is None or self._multi is not None
+                                 or anchor == divert_word)
         self._links: dict[bytes, LinkOnly | None] = {}  # message -> link_only (bounded)
-        self._pending: tuple[bytes, int] | None = None  # a fast link line the reader skipped
+        # a plain link line's text after its stamp -> its host and link_only (bounded)
+        self._link_texts: dict[bytes, tuple[str, LinkOnly] | None] = {}
+        # JSON link entries' key sequences -> their regex and value groups (_json_link)
+        self._json_shapes: dict[tuple[bytes, ...], _JsonShape] = {}
+        self._last_shape: _JsonShape | None = None  # the last entry's
+        # a fast link line the reader skipped: its block, start, end and line number
+        self._pending: tuple[bytes, int, int, int] | None = None
         self._reader = KernelLogReader(default_year=default_year)
         self._sinks = ScanSinks(on_fact) if sinks is None else sinks
         self._detector = self._sinks.detector()
+        # The detector's link_fields where it has one (a part's trace has not: it records
+        # LinkEvents, see labconsole.scan.parallel).
+        self._link_fields: Callable[..., None] | None = getattr(
+            self._detector, "link_fields", None)
         self._result = KernelScanResult()
         self._follow = 0
         self._skipped = True
@@ -418,7 +459,7 @@ class KernelBlockScan:
             # Only a line found by a link word ("Link is ", "link up", ...: "ink" after its
             # first letter) is tried: the corosync and CEF lines of a busy mix are not.
             if self._fast_links and block.startswith(b"ink", at + 1):
-                if not self._fast_link(block, start, end):
+                if not self._fast_link(block, start, end, finder, at):
                     self._line(block[start:end])
             elif block[at] in _QUORUM_INITIALS and self._fast_quorum is not None:
                 if not self._quorum_line(block, start, end):
@@ -740,9 +781,11 @@ class KernelBlockScan:
         self._skipped = True
         return end
 
-    def _fast_link(self, block: bytes, start: int, end: int) -> bool:
-        """The hit line ``block[start:end]`` when it states one link event and nothing else:
-        the event goes straight to the detector, with the answer :meth:`_line` would give.
+    def _fast_link(self, block: bytes, start: int, end: int, finder: _Finder | _Hits,
+                   at: int) -> bool:
+        """The hit line ``block[start:end]`` (its first keyword at ``at``, a link word, the
+        ``finder``'s last answer) when it states one link event and nothing else: the event
+        goes straight to the detector, with the answer :meth:`_line` would give.
         Taken only when certain: a plain short-iso kernel line of a checked shape or a JSON
         journal entry of plain string fields, a message :func:`link_only` accepts, no follow,
         quorum or divert word in the line, no report being collected. The reader reads the
@@ -750,17 +793,25 @@ class KernelBlockScan:
         next line is skipped and the reader forgets it). False when not taken."""
         if self._detector.collecting:
             return False
-        if self._elsewhere is not None and self._elsewhere(block, start, end) is not None:
+        if (self._elsewhere is not None
+                and (not self._elsewhere_found or finder.another(at, end))
+                and self._elsewhere(block, start, end) is not None):
             return False
         event = (self._json_link(block, start, end) if block[start] == 0x7B  # "{"
                  else self._plain_link(block, start, end))
         if event is None:
             return False
+        lineno = self.lines + 1 - self.diverted
         self.lines += 1
         self._result.kernel_lines += 1
         self._skipped = False
-        self._pending = (block[start:end], event.lineno)
-        self._detector.link_line(event)
+        self._pending = (block, start, end, lineno)
+        host, (device, state, detail), time, uptime = event
+        if self._link_fields is not None:
+            self._link_fields(host, device, state, time, uptime, detail, lineno)
+        else:
+            self._detector.link_line(LinkEvent(device, state, time, host, uptime, detail,
+                                               lineno))
         return True
 
     def _quorum_line(self, block: bytes, start: int, end: int) -> bool:
@@ -815,7 +866,8 @@ class KernelBlockScan:
         that the line after it is read with it as the context: a record it might continue."""
         pending, self._pending = self._pending, None
         assert pending is not None
-        raw, lineno = pending
+        block, start, end, lineno = pending
+        raw = block[start:end]
         reader = self._reader
         reader.lineno = lineno - 1
         text = raw.decode("ascii")  # printable ASCII and its newline: _fast_link's shapes
@@ -824,42 +876,79 @@ class KernelBlockScan:
                                                text[plain.end(2) + 9:-1]) is None:
             reader.feed(text)
 
-    def _plain_link(self, block: bytes, start: int, end: int) -> LinkEvent | None:
-        """``_fast_link``'s event of a plain short-iso kernel line, read as ``feed_kernel``
-        reads it."""
-        m = _PLAIN_KERNEL.match(block, start, end)
-        if m is None:
+    def _plain_link(self, block: bytes, start: int, end: int) -> _LinkLine | None:
+        """``_fast_link``'s event of a plain short-iso kernel line (``_PLAIN_KERNEL``), read
+        as ``feed_kernel`` reads it; its text after the stamp is read once per text."""
+        stamp = _PLAIN_STAMP_SP.match(block, start, end)
+        if stamp is None:
             return None
-        found = self._link_only(m[3])
-        if found is None:
+        text = block[stamp.end():end]
+        known = self._link_texts.get(text, _MISS)
+        if known is _MISS:
+            known = self._link_text(text)
+        if known is None:
             return None
-        host = m[2].decode()
-        time = self._reader.kernel_head_time(m[1].decode(), host)
-        if time is None:
+        host, found = cast(tuple[str, LinkOnly], known)
+        # kernel_head_time(stamp, host), from the stamp's minute (a busy node's link lines
+        # are seconds apart: most stamps are new)
+        stamp_time = self._stamp(stamp[1])
+        if stamp_time is None or not self._reader.trusts_kernel_shape(stamp_time[1], host):
             return None
-        device, state, detail = found
-        return LinkEvent(device, state, time, host, None, detail, self.lines + 1 - self.diverted)
+        return host, found, stamp_time[0], None
 
-    def _json_link(self, block: bytes, start: int, end: int) -> LinkEvent | None:
+    def _link_text(self, text: bytes) -> tuple[str, LinkOnly] | None:
+        """The host and :func:`link_only` of a plain link line's ``text`` after its stamp,
+        when it is ``_PLAIN_REST`` and states one link event; remembered when short."""
+        rest = _PLAIN_REST.match(text)
+        found = None if rest is None else self._link_only(rest[2])
+        known = None if rest is None or found is None else (rest[1].decode(), found)
+        if len(text) <= MAX_CACHED_LINE:
+            if len(self._link_texts) >= MAX_CACHED_PAIRS:
+                self._link_texts.clear()
+            self._link_texts[text] = known
+        return known
+
+    def _json_link(self, block: bytes, start: int, end: int) -> _LinkLine | None:
         """``_fast_link``'s event of a ``journalctl -o json`` kernel entry of plain string
         fields, read as the reader reads it (the same fields ``json.loads`` gives: no escape,
-        no other type, a duplicate key's last value)."""
-        if end - start > MAX_FLAT_JSON or _FLAT_JSON.match(block, start, end) is None:
+        no other type, a duplicate key's last value): by the regex of the last entry's key
+        sequence, else of its own (:meth:`_json_shape_of`)."""
+        if end - start > MAX_FLAT_JSON:
             return None
-        fields = _flat_fields(block[start + 2:end - 3])
-        message = fields.get(b"MESSAGE")
-        if message is None:
+        shape = self._last_shape
+        m = None if shape is None else shape[0].match(block, start, end)
+        if m is None or shape is None:
+            shape = self._json_shape_of(block, start, end)
+            if shape is None:
+                return None
+            m = shape[0].match(block, start, end)
+            assert m is not None  # the regex of this entry's own keys
+        message, transport, identifier, stamp, mono, host = m.group(*shape[1])
+        if not message:
             return None
         found = self._link_only(message)
         if found is None:
             return None
-        entry = plain_kernel_entry(fields)
+        entry = plain_kernel_fields(transport, identifier, stamp, mono, host)
         if entry is None:
             return None
-        time, uptime, host = entry
-        device, state, detail = found
-        return LinkEvent(device, state, time, host, uptime, detail,
-                         self.lines + 1 - self.diverted)
+        time, uptime, host_name = entry
+        return host_name, found, time, uptime
+
+    def _json_shape_of(self, block: bytes, start: int, end: int) -> _JsonShape | None:
+        """The :func:`_json_shape` of the ``_FLAT_JSON`` entry ``block[start:end]``'s key
+        sequence, learned (at most ``MAX_JSON_SHAPES``: past them, an entry of an unknown
+        sequence goes the long way); ``None`` when it is not such an entry."""
+        if _FLAT_JSON.match(block, start, end) is None:
+            return None
+        keys = tuple(_flat_items(block[start + 2:end - 3])[::2])
+        shape = self._json_shapes.get(keys)
+        if shape is None:
+            if len(self._json_shapes) >= MAX_JSON_SHAPES:
+                return None
+            shape = self._json_shapes[keys] = _json_shape(keys)
+        self._last_shape = shape
+        return shape
 
     def _link_only(self, message: bytes) -> LinkOnly | None:
         """:func:`link_only` of a printable ASCII message, remembered."""
@@ -944,13 +1033,33 @@ class KernelBlockScan:
             self._result.kernel_lines += 1
 
 
-def _flat_fields(inner: bytes) -> dict[bytes, bytes]:
-    """The fields of a :data:`_FLAT_JSON` entry given without its ``{"`` and ``"}\n``:
-    ``KEY":"VALUE","KEY":"VALUE``. As neither a key nor a value holds a quote, ``":"`` and
-    ``","`` occur only between them: each pair in order (so a duplicate key keeps its last
-    value, as ``json.loads`` does), found by two byte operations instead of a regex."""
-    items = inner.replace(b'":"', b'","').split(b'","')
-    return dict(zip(items[::2], items[1::2], strict=True))
+def _flat_items(inner: bytes) -> list[bytes]:
+    """The keys and values of a :data:`_FLAT_JSON` entry given without its ``{"`` and
+    ``"}\n``: ``KEY":"VALUE","KEY":"VALUE``, in order. As neither a key nor a value holds a
+    quote, ``":"`` and ``","`` occur only between them: found by two byte operations."""
+    return inner.replace(b'":"', b'","').split(b'","')
+
+
+def _json_shape(keys: tuple[bytes, ...]) -> _JsonShape:
+    """A regex matching exactly the :data:`_FLAT_JSON` entries whose keys are ``keys`` in
+    this order, and the groups of the :data:`_JSON_READ` values in it: a key's last value
+    (``json.loads`` keeps the last of a duplicate key), an empty group at the end for a key
+    not there (``plain_kernel_fields`` reads an absent field and an empty one alike)."""
+    last = {key: i for i, key in enumerate(keys)}
+    body = _JSON_VALUE[1:-1]
+    parts: list[bytes] = []
+    group: dict[bytes, int] = {}
+    for i, key in enumerate(keys):
+        value = body
+        if key in _JSON_READ and last[key] == i:
+            group[key] = len(group) + 1
+            value = b"(" + body + b")"
+        parts.append(b'"' + re.escape(key) + b'":"' + value + b'"')
+    absent = [key for key in _JSON_READ if key not in group]
+    for key in absent:
+        group[key] = len(group) + 1
+    pattern = re.compile(b"\\{" + b",".join(parts) + b"\\}\n" + b"()" * len(absent))
+    return pattern, tuple(group[key] for key in _JSON_READ)
 
 
 def scan_kernel_blocks(chunks: Iterable[bytes], *, default_year: int | None = None,

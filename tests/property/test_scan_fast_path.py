@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.loggen import FORMATS, PROFILES, write_log
-from labconsole.parse import corosync_log, fast_quorum_line, fast_syslog_head
+from labconsole.parse import corosync_log, fast_quorum_line, fast_syslog_head, kernel_scan_blocks
 from labconsole.parse.corosync_log import facts_in_line, might_state_fact
 from labconsole.parse.fast_syslog_head import FastSyslogHeads
 from labconsole.parse.kernel_reader import KernelLogReader
@@ -102,6 +102,9 @@ LINKS = [
     "NIC Link is Up PCIe link lost, device now detached", "NIC Link is Up timed out",
     "NIC Link is Up WATCHDOG", "NIC Link is Up caf\u00e9",
     "NIC Link is Down 2024-06-03T00:00:01+0200 pve03 corosync[9]: x",  # a glued record
+    # a corosync fact in a link message (read by the quorum scan too)
+    "NIC Link is Down node lost quorum", "NIC Link is Up, [KNET  ] host: 2 link: 0 is up",
+    "NIC Link is Up A new membership (1.2a) was formed. Members left: 3",
 ]
 LINK_PREFIXES = [
     HEAD, "2024-06-03T00:00:0{s}+0200 quorum1 kernel: e1000e 0000:00:1f.6 eno1: ",
@@ -128,6 +131,17 @@ JSON_FIELDS = [
     '"PRIORITY":"6"', '"PRIORITY":6', '"_BOOT_ID":"ab{s}"', '"_TRANSPORT" : "kernel"',
     # plain values that hold the separators of the fields' split (empty, ":", ",", "{")
     '"_COMM":""', '"_CMDLINE":"a:,{{b}},:"', '"_HOSTNAME":"pve0{s}"',
+    # escapes, other types and odd values json.loads reads (the entry then goes the long way)
+    '"_HOSTNAME":"pve\\/03"', '"_COMM":"a\\u0041"', '"_COMM":null', '"_COMM":{{"a":"b"}}',
+    '"_COMM":["x"]', '"_TRANSPORT":"kern\\u0065l"', '"SYSLOG_IDENTIFIER":"kernel "',
+    '"_TRANSPORT":"driver"', '"SYSLOG_IDENTIFIER":"systemd"', '"MESSAGE":null',
+    # empty and odd plain values of the fields read (an empty one reads as a missing one)
+    '"__REALTIME_TIMESTAMP":""', '"_SOURCE_MONOTONIC_TIMESTAMP":""', '"_TRANSPORT":""',
+    '"__REALTIME_TIMESTAMP":"99999999999999999999999"', '"_SOURCE_MONOTONIC_TIMESTAMP":"1.5"',
+    '"__REALTIME_TIMESTAMP":"-1"', '"__MONOTONIC_TIMESTAMP":"12{s}414497"', '"MESSAGE":""',
+    # keys near the ones read
+    '"message":"e1000e: eno2 NIC Link is Down"', '"_HOSTNAME_":"x"', '"X_HOSTNAME":"x"',
+    '"__CURSOR":"s=ab;i=1{s};b=cd;m=1;t=2;x=3"', '"_KERNEL_SUBSYSTEM":"pci"',
 ]
 JSON_MESSAGES = [
     '"MESSAGE":"ixgbe 0000:08:00.1 enp8s0f1: NIC Link is Down"',
@@ -138,6 +152,9 @@ JSON_MESSAGES = [
     '"MESSAGE":[101,49,48,48,48,101,58,32,101,110,111,50,32,78,73,67,32,76,105,110,107,32,105,'
     '115,32,85,112]', '"MESSAGE":"e1000e 0000:00:1f.6 eno1: Detected Tx Unit Hang <1>"',
     '"MESSAGE":"e1000e: eno2 NIC Link is Up, Reset adapter unexpectedly"',
+    '"MESSAGE":"r8169 0000:07:00.0 enp7s0: Link is Up - 1Gbps/Full - flow control rx/tx"',
+    '"MESSAGE":"e1000e: eno2 NIC Link is Down host: 2"', '"MESSAGE":"e1000e: eno2 link down"',
+    '"MESSAGE":"e1000e: eno2 NIC Link is Down node lost quorum"',
 ]
 HEADS = ["Detected Hardware Unit Hang:", "Detected Tx Unit Hang", "NIC Link is Up 1000 Mbps",
          "Reset adapter unexpectedly", "NETDEV WATCHDOG: CPU: 1: transmit queue 0 timed out"]
@@ -176,13 +193,25 @@ def _link_lines(draw: st.DrawFn) -> str:
 def _json_links(draw: st.DrawFn) -> str:
     s = draw(st.integers(0, 9))
     entries = []
+    order: list[str] = []
     for _ in range(draw(st.integers(1, 4))):
-        # a plain kernel link entry (by either kernel field), then perhaps a near miss
-        fields = [JSON_FIELDS[0], JSON_FIELDS[4], JSON_MESSAGES[draw(st.integers(0, 1))],
-                  *draw(st.sampled_from([JSON_FIELDS[8:10], JSON_FIELDS[8:9], JSON_FIELDS[9:10]])),
-                  *draw(st.lists(st.sampled_from(JSON_FIELDS[3:4]), max_size=1))]
-        fields += draw(st.lists(st.sampled_from(JSON_FIELDS + JSON_MESSAGES), max_size=2))
-        order = draw(st.permutations(fields))
+        if order and draw(st.booleans()):
+            # the last entry's keys in the same order, one value changed (perhaps to a
+            # near miss: the regex of a key sequence must read its values as json.loads)
+            at = draw(st.integers(0, len(order) - 1))
+            key = order[at].split(":")[0]
+            order[at] = draw(st.sampled_from([
+                item for item in JSON_FIELDS + JSON_MESSAGES if item.split(":")[0] == key]))
+        else:
+            # a plain kernel link entry (by either kernel field; its time, host and uptime
+            # there or not), then perhaps a near miss; keys in any order, some twice
+            fields = [JSON_MESSAGES[draw(st.sampled_from([0, 1, 9]))],
+                      *draw(st.sampled_from([JSON_FIELDS[8:10], JSON_FIELDS[8:9],
+                                             JSON_FIELDS[9:10]])),
+                      *draw(st.lists(st.sampled_from(JSON_FIELDS[0:1] + JSON_FIELDS[3:5]),
+                                     max_size=3, unique=True))]
+            fields += draw(st.lists(st.sampled_from(JSON_FIELDS + JSON_MESSAGES), max_size=2))
+            order = draw(st.permutations(fields))
         entries.append("{" + ",".join(order).format(s=s) + "}")
     return "\n".join(entries) + "\n"
 
@@ -238,7 +267,7 @@ def _shortcuts_off() -> contextlib.ExitStack:
     stack.enter_context(mock.patch.object(
         FastSyslogHeads, "split", lambda self, text: self._slow(text)))
     stack.enter_context(mock.patch.object(
-        KernelBlockScan, "_fast_link", lambda self, block, start, end: False))
+        KernelBlockScan, "_fast_link", lambda self, block, start, end, finder, at: False))
     stack.enter_context(mock.patch.object(
         KernelLogReader, "feed_kernel", lambda self, text, stamp, host, message: None))
     stack.enter_context(mock.patch.object(
@@ -296,22 +325,51 @@ def _link_log(draw: st.DrawFn) -> bytes:
     return "".join(parts).encode("utf-8", errors="surrogateescape")
 
 
+def _keyword_search(multi: bool) -> contextlib.AbstractContextManager[object]:
+    """Hyperscan where installed (``multi``), else the ``bytes.find`` finder."""
+    if multi:
+        pytest.importorskip("hyperscan")
+        return contextlib.nullcontext()
+    return mock.patch.object(kernel_scan_blocks._MultiSearch, "make", lambda words: None)
+
+
 @settings(max_examples=150, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(data=_link_log(), block=st.sampled_from([61, 1 << 20]), events=st.booleans())
+@given(data=_link_log(), block=st.sampled_from([61, 1 << 20]), events=st.booleans(),
+       multi=st.booleans(), shapes=st.sampled_from([0, 1, 2, 64]))
 def test_link_lines_read_straight_equal_the_line_path(
-    data: bytes, block: int, events: bool, tmp_path_factory: pytest.TempPathFactory,
+    data: bytes, block: int, events: bool, multi: bool, shapes: int,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     """Link lines and JSON link entries the block scan reads straight into the tally (and
-    their near misses, which it must read the long way) give the line path's answer."""
+    their near misses, which it must read the long way) give the line path's answer, with
+    either keyword search, however few JSON key sequences the scan may learn."""
     path = tmp_path_factory.mktemp("links") / "log"
     path.write_bytes(data)
-    with mock.patch.object(opener, "BLOCK_BYTES", block):
+    with (mock.patch.object(opener, "BLOCK_BYTES", block), _keyword_search(multi),
+          mock.patch.object(kernel_scan_blocks, "MAX_JSON_SHAPES", shapes)):
         fast = _scan(path, events=events)
         if events:
             assert fast == _blocks_line_by_line(path, block)
         else:
             assert fast == _line_by_line(path)
+
+
+@settings(max_examples=100, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=_link_log(), size=st.sampled_from([61, 1 << 20]), multi=st.booleans())
+def test_link_lines_read_straight_by_the_kernel_scan_alone(
+    data: bytes, size: int, multi: bool,
+) -> None:
+    """The same without a divert word (``scan_kernel_blocks``): the finder alone tells a
+    line holding only its link word (no follow, quorum or divert word to look for)."""
+    lines = [raw.decode("utf-8", errors="surrogateescape").rstrip("\r\n")
+             for raw in io.BytesIO(data)]
+    want = scan_kernel_lines(lines, default_year=2024)
+    chunks = [data[i:i + size] for i in range(0, len(data), size)]
+    got = scan_kernel_blocks(chunks, default_year=2024, multi_search=multi)
+    assert json.dumps(got.to_json()) == json.dumps(want.to_json())
+    assert got.kernel_lines == want.kernel_lines
 
 
 @settings(max_examples=60, deadline=None,
@@ -772,3 +830,26 @@ def test_kernel_lines_between_counted_cef_records_count(tmp_path: Path) -> None:
         fast = _scan(path, events=False)
         assert "kernel_log" in fast["report"]["kinds"]  # type: ignore[index]
         assert fast == _line_by_line(path)
+
+
+def test_json_key_sequences_learned_are_bounded() -> None:
+    """Each JSON link entry of a new key sequence compiles a regex: past ``MAX_JSON_SHAPES``
+    sequences the entries go the long way (the same answer), none is learned."""
+    keys = ["_HOSTNAME", "SYSLOG_IDENTIFIER", "_TRANSPORT", "__REALTIME_TIMESTAMP", "PRIORITY"]
+    values = {"_HOSTNAME": "pve03", "SYSLOG_IDENTIFIER": "kernel", "_TRANSPORT": "kernel",
+              "__REALTIME_TIMESTAMP": "1717365601731444", "PRIORITY": "6"}
+    lines = []
+    for i in range(kernel_scan_blocks.MAX_JSON_SHAPES + 30):
+        order = keys[i % 5:] + keys[:i % 5] + [f"X{i}"]  # a new sequence each line
+        fields = [f'"{k}":"{values.get(k, "x")}"' for k in order]
+        state = ("Up", "Down")[i % 2]
+        fields.insert(i % 4, f'"MESSAGE":"e1000e: eno2 NIC Link is {state}"')
+        lines.append("{" + ",".join(fields) + "}\n")
+    data = "".join(lines).encode()
+    scan = KernelBlockScan(default_year=2024)
+    scan.feed(data)
+    got = scan.finish()
+    assert len(scan._json_shapes) == kernel_scan_blocks.MAX_JSON_SHAPES
+    want = scan_kernel_lines([line.rstrip("\n") for line in lines], default_year=2024)
+    assert json.dumps(got.to_json()) == json.dumps(want.to_json())
+    assert got.links.events == len(lines)
