@@ -21,6 +21,7 @@ from bench import (
     scale,
     scan_cpu,
     scan_events_memory,
+    scan_startup,
     scan_throughput,
     startup,
     startup_paired,
@@ -50,6 +51,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     file_lookups.NAME: file_lookups.run,
     scan_events_memory.NAME: scan_events_memory.run,
     scan_cpu.NAME: scan_cpu.run,
+    scan_startup.NAME: scan_startup.run,
 }
 # Run when no name is given (``make bench``): every benchmark that needs no root, which is
 # every one bench/README.md quotes for issue 13 (the paired ones take their "before" side from
@@ -58,4 +60,4 @@ BENCHMARKS: dict[str, Benchmark] = {
 # (issue 19; a sender process at 5,000 datagrams/s).
 DEFAULT = (scan_throughput.NAME, scan_cpu.NAME, startup.NAME, startup_paired.NAME, prefilter.NAME,
            ui_memory.NAME, replay.NAME, flood_paired.NAME, flood_pipeline.NAME,
-           file_lookups.NAME, scan_events_memory.NAME)
+           file_lookups.NAME, scan_events_memory.NAME, scan_startup.NAME)

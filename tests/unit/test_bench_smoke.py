@@ -24,6 +24,7 @@ from bench import (
     replay,
     scan_cpu,
     scan_events_memory,
+    scan_startup,
     scan_throughput,
     startup,
     startup_paired,
@@ -565,3 +566,19 @@ def test_scan_cpu_benchmark_pairs_a_baseline_checkout(
     for row in result.rows:
         assert row["same totals"] is True and int(row["lines"]) >= 3000  # type: ignore[arg-type]
         assert float(row["CPU s"]) > 0 and float(row["before CPU s"]) > 0  # type: ignore[arg-type]
+
+
+def test_scan_startup_benchmark_pairs_a_before_labconsole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every input at a tiny size, this tree's labconsole as its own "before": both sides
+    measured on each, the ratios filled (no speed asserted)."""
+    from bench.tools import labconsole_argv
+
+    monkeypatch.setenv(scan_startup.BEFORE_ENV, labconsole_argv()[0])
+    result = scan_startup.run(BenchConfig(sizes=(3000,), repeat=1, cache_dir=tmp_path,
+                                          install=False))
+    assert [r["side"] for r in result.rows] == ["before", "after"] * 5, result.notes
+    for row in result.rows:
+        assert float(row["wall s"]) > 0 and row["runs"] == 1  # type: ignore[arg-type]
+    assert all(float(r["before/after wall"]) > 0 for r in result.rows[1::2])  # type: ignore[arg-type]
