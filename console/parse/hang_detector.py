@@ -226,10 +226,12 @@ class HangDetector:
                     lineno: int) -> None:
         """:meth:`link_line` of ``LinkEvent(device, state, time, host, uptime, detail,
         lineno)``, built only where something reads the event itself (the ``links`` list,
-        ``on_link`` without ``on_link_fields``)."""
+        ``on_link`` without ``on_link_fields``): then it goes through ``self.link_line``, so
+        that a subclass or an instance attribute that wraps ``link_line`` (a part's traced
+        detector in ``scan.parallel``) still sees every link-only line."""
         sink = self._on_link_fields
         if sink is None:
-            self._link_seen(LinkEvent(device, state, time, host, uptime, detail, lineno))
+            self.link_line(LinkEvent(device, state, time, host, uptime, detail, lineno))
             return
         sink(host, device, state, time, uptime)
         if state == "up" and self._open:

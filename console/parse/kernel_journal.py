@@ -124,8 +124,8 @@ def _micros_to_time(value: object) -> datetime | None:
 
 
 def _micros_time(micros: int) -> datetime | None:
-    try:
-        return _EPOCH + timedelta(microseconds=micros)
+    try:  # timedelta(days, seconds, microseconds): by position, half the keyword call's cost
+        return _EPOCH + timedelta(0, 0, micros)
     except OverflowError:
         return None
 

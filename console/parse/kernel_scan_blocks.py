@@ -926,14 +926,16 @@ class KernelBlockScan:
         message, transport, identifier, stamp, mono, host = m.group(*shape[1])
         if not message:
             return None
-        found = self._link_only(message)
+        found = self._links.get(message, _MISS)  # _link_only's cache, asked here first
+        if found is _MISS:
+            found = self._link_only(message)
         if found is None:
             return None
         entry = plain_kernel_fields(transport, identifier, stamp, mono, host)
         if entry is None:
             return None
         time, uptime, host_name = entry
-        return host_name, found, time, uptime
+        return host_name, cast(LinkOnly, found), time, uptime
 
     def _json_shape_of(self, block: bytes, start: int, end: int) -> _JsonShape | None:
         """The :func:`_json_shape` of the ``_FLAT_JSON`` entry ``block[start:end]``'s key

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from labconsole.model.link import LinkEvent
 from labconsole.parse.hang_detector import (
     EpisodeOpened,
     EpisodeUpdated,
@@ -224,3 +225,40 @@ def test_episode_json_uses_the_contract_keys() -> None:
     assert data["first"] is None and data["last"] is None  # dmesg carries no wall time
     assert data["registers"]["next_to_watch.status"] == "0"
     assert data["reports"] == 1 and data["stuck"] is None
+
+
+def _hang_then(detector: HangDetector) -> None:
+    """An e1000e hang episode of eno1 opened in ``detector``."""
+    reader = KernelLogReader()
+    for line in reader.feed_text(e1000e_block(10.0, "f6", "f6")) + reader.close():
+        detector.feed(line)
+
+
+def test_link_fields_goes_to_the_fields_sink_and_an_up_ends_the_episode() -> None:
+    """``link_fields`` hands a tally the fields, builds no event, and ends the device's open
+    episode on an up exactly as ``link_line`` of the same event does."""
+    got: list[tuple[object, ...]] = []
+    events: list[LinkEvent] = []
+    detector = HangDetector(on_link=events.append,
+                            on_link_fields=lambda *fields: got.append(fields))
+    _hang_then(detector)
+    detector.link_fields(None, "eno1", "down", None, 11.0, "x", 40)
+    _hang_then(detector)  # still the same episode
+    assert len(detector.episodes) == 1
+    detector.link_fields(None, "eno1", "up", None, 12.0, None, 41)
+    _hang_then(detector)  # a new one after the up
+    assert len(detector.episodes) == 2
+    assert got == [(None, "eno1", "down", None, 11.0), (None, "eno1", "up", None, 12.0)]
+    assert events == []
+
+
+def test_link_fields_without_a_fields_sink_is_link_line_of_the_event() -> None:
+    """Without ``on_link_fields`` the event is built and goes through ``self.link_line``
+    (an instance attribute wrapping it sees it, as a part's traced detector does)."""
+    seen: list[LinkEvent] = []
+    detector = HangDetector()
+    plain_link_line = detector.link_line
+    detector.link_line = lambda link: (seen.append(link), plain_link_line(link))  # type: ignore[method-assign]
+    detector.link_fields("pve03", "eno1", "up", None, 12.0, "1000 Mbps", 41)
+    want = LinkEvent("eno1", "up", None, "pve03", 12.0, "1000 Mbps", 41)
+    assert seen == [want] and detector.links == [want]
