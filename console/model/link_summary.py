@@ -66,6 +66,32 @@ class LinkSummary:
         if outage is not None and (self.longest_down_s is None or outage > self.longest_down_s):
             self.longest_down_s = outage
 
+    @property
+    def at_rest(self) -> bool:
+        """No down waiting for its up: what later events add (counts, flaps, outages, times)
+        then no longer depends on the events before them, so :meth:`then` is exact."""
+        return self._down is None
+
+    def then(self, later: LinkSummary) -> None:
+        """Take ``later``, the summary of this device's next events counted from a fresh
+        summary, as if each of them had been added here. Exact when this one is
+        :attr:`at_rest` (a fresh summary is too: every flap and outage of ``later`` lies
+        within its own events), else ValueError."""
+        if not self.at_rest:
+            raise ValueError("a down still waits for its up")
+        self.downs += later.downs
+        self.ups += later.ups
+        self.flaps += later.flaps
+        if self.first is None:
+            self.first = later.first
+        if later.last is not None:
+            self.last = later.last
+        if later.longest_down_s is not None and (
+                self.longest_down_s is None or later.longest_down_s > self.longest_down_s):
+            self.longest_down_s = later.longest_down_s
+        self.recent.extend(later.recent)
+        self._down = later._down
+
     def to_json(self) -> dict[str, Any]:
         return {
             "host": self.host,
@@ -116,6 +142,22 @@ class LinkTally:
                 return
             summary = self.devices[host, device] = LinkSummary(host, device)
         summary.add_fields(state, time, uptime)
+
+    def then(self, later: LinkTally) -> None:
+        """Take ``later``, a fresh tally of the next events of devices that are all listed
+        here (or past :data:`MAX_DEVICES` here) and :attr:`LinkSummary.at_rest`, as if each
+        event had been added here. ``later`` must have tallied all its events."""
+        if later.untallied:
+            raise ValueError("the later tally is not whole")
+        for key, summary in later.devices.items():
+            mine = self.devices.get(key)
+            if mine is None:
+                if len(self.devices) < MAX_DEVICES:
+                    raise ValueError(f"{key} is not listed here")
+                self.untallied += summary.downs + summary.ups
+            else:
+                mine.then(summary)
+        self.events += later.events
 
     def __len__(self) -> int:
         return len(self.devices)

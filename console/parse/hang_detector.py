@@ -215,6 +215,27 @@ class HangDetector:
         """A report's register lines are being collected (the next record closes it)."""
         return self._report is not None
 
+    @property
+    def at_rest(self) -> bool:
+        """No episode open and no report collecting registers: a "fact rest point". A call
+        reads nothing of the detector but ``_open`` and ``_report`` (``episodes``, ``links``,
+        ``detached`` and ``unattached_resets`` are only added to), so from here on this
+        detector and a fresh one give the same updates to the same calls, and no episode
+        listed so far changes any more. A whole-file scan in parts (``scan.parallel``) takes
+        a later part's own detector from such a point on instead of replaying its calls: a
+        field a later call reads must be covered here."""
+        return not self._open and self._report is None
+
+    def take_open(self, later: HangDetector) -> None:
+        """Go on from where ``later`` stopped: ``later`` started fresh at a point of this
+        detector's calls where every episode open here is of a device it never looked up
+        (none when this one was :attr:`at_rest`) and took the calls after it instead of this
+        one, whose own episodes the caller lists. Taking those calls here would have left
+        these open episodes as they are and added ``later``'s (a device's open episodes
+        are read and changed only by that device's calls), and ``later``'s report."""
+        self._open.update(later._open)
+        self._report = later._report
+
     def link_line(self, link: LinkEvent) -> None:
         """:meth:`feed` of a kernel record that only announces ``link`` (``link_lines.
         link_only``) while no report is being collected, without building the record (nor

@@ -352,8 +352,8 @@ class KernelBlockScan:
         self._reader = KernelLogReader(default_year=default_year)
         self._sinks = ScanSinks(on_fact) if sinks is None else sinks
         self._detector = self._sinks.detector()
-        # The detector's link_fields where it has one (a part's trace has not: it records
-        # LinkEvents, see labconsole.scan.parallel).
+        # The detector's link_fields where it has one (a later part's detector traces the
+        # calls of the one taken here: see labconsole.scan.parallel._PartDetector).
         self._link_fields: Callable[..., None] | None = getattr(
             self._detector, "link_fields", None)
         self._result = KernelScanResult()

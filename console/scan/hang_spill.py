@@ -13,6 +13,7 @@ import pickle
 import tempfile
 from array import array
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import IO
 
 from labconsole.model.hang import HangEpisode
@@ -36,6 +37,16 @@ class KeptSinks(ScanSinks):
         return self.made
 
 
+@dataclass(slots=True)
+class SpillPart:
+    """The episodes a spill of a later part of a file holds (:meth:`HangSpill.export`), for
+    the spill of the whole file to take in (:meth:`HangSpill.adopt`): where each of them is
+    in the part's file (-1: held, not written), and the held ones with their index."""
+
+    offsets: array
+    held: list[tuple[int, HangEpisode]]
+
+
 class HangSpill:
     """The episodes of ``detector`` in order: the final ones moved to a file by
     :meth:`settle` (call it now and then), the rest by :meth:`close` at the end of the scan.
@@ -44,14 +55,19 @@ class HangSpill:
     it holds none of them either."""
 
     def __init__(self, detector: HangDetector, keep: int | None = None,
-                 reports: HangReports | None = None) -> None:
+                 reports: HangReports | None = None, file: IO[bytes] | None = None) -> None:
         self.detector = detector
         self.reports = reports
         self.keep = KEEP_IN_MEMORY if keep is None else keep
         self._held: list[tuple[int, HangEpisode]] = []  # not written yet, with their index
         self._count = 0
         self._offsets = array("q")
-        self._file: IO[bytes] | None = None
+        self._file = file  # ours, written to (a temporary file made when first needed)
+        # Every file episodes are in (ours and adopted ones), which one each episode is in,
+        # and the line number shift of each file's episodes.
+        self._files: list[IO[bytes]] = [] if file is None else [file]
+        self._in = array("H")
+        self._shifts: list[int] = [] if file is None else [0]
         self._closed = False
 
     def settle(self) -> None:
@@ -77,7 +93,7 @@ class HangSpill:
         if self._closed:
             return
         self._closed = True
-        if self._file is None:
+        if not self._files:
             return  # all in memory: iterate the detector's list
         self._take_new()
         for index, ep in self._held:
@@ -92,27 +108,67 @@ class HangSpill:
 
     def __iter__(self) -> Iterator[HangEpisode]:
         """Every episode in order (after :meth:`close` when any was written out)."""
-        if self._file is None:
+        if not self._files:
             yield from (ep for _, ep in self._held)
             yield from self.detector.episodes
             return
-        f = self._file
-        for offset in self._offsets:
+        files, shifts = self._files, self._shifts
+        for where, offset in zip(self._in, self._offsets, strict=True):
+            f = files[where]
             f.seek(offset)
-            yield pickle.load(f)  # our own temporary file
-        f.seek(0, 2)
+            ep: HangEpisode = pickle.load(f)  # our own temporary files
+            if shifts[where]:
+                _renumber(ep, shifts[where])
+            yield ep
+        for f in files:
+            f.seek(0, 2)
+
+    def export(self) -> SpillPart:
+        """What this spill of a later part of a file holds, for :meth:`adopt` in the spill
+        of the whole file (the held ones are the episodes still open)."""
+        self._take_new()
+        return SpillPart(self._offsets, self._held)
+
+    def adopt(self, part: SpillPart, file: IO[bytes], shift: int) -> None:
+        """Take the episodes of a later part of the file after every episode listed so far
+        (the detector's new ones included): those in ``file`` (the part's spill, read from
+        the start) are read back from it, the held ones are held here. Their line numbers
+        are the part's plus ``shift``."""
+        self._take_new()
+        where = len(self._files)
+        self._files.append(file)
+        self._shifts.append(shift)
+        base = self._count
+        self._offsets.extend(part.offsets)
+        self._in.extend([where] * len(part.offsets))
+        for index, ep in part.held:
+            if shift:
+                _renumber(ep, shift)
+            self._held.append((base + index, ep))
+            self._in[base + index] = 0  # rewritten by _write
+        self._count += len(part.offsets)
 
     def _take_new(self) -> None:
         new = self.detector.episodes
         self._held += [(self._count + i, ep) for i, ep in enumerate(new)]
         self._count += len(new)
         self._offsets.extend([-1] * len(new))
+        self._in.extend([0] * len(new))
         self.detector.episodes = []
 
     def _write(self, index: int, ep: HangEpisode) -> None:
         if self._file is None:
             self._file = tempfile.TemporaryFile(prefix="labconsole-hangs-")  # noqa: SIM115
+            self._files.append(self._file)
+            self._shifts.append(0)
         f = self._file
         f.seek(0, 2)
         self._offsets[index] = f.tell()
+        self._in[index] = self._files.index(f)
         pickle.dump(ep, f, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _renumber(ep: HangEpisode, shift: int) -> None:
+    """An episode of a part of a file, numbered as lines of the whole file."""
+    ep.first_lineno += shift
+    ep.last_lineno += shift

@@ -13,13 +13,25 @@ means never depends on anything but the lines before it, and only in two ways:
   truth up to the resume point, the later part after it; what the later part found before it
   is dropped (its counters are snapshotted at every rest point).
 - the *facts* state (hang episodes folding reports seconds apart, link tallies, repeated
-  corosync facts, the CEF cap). Parts after the first do not fold anything: their detector
-  records every call the scan makes (:class:`_TraceDetector`) and the parent replays those
-  calls, in file order, into the one real :class:`HangDetector` (whose link events feed the
-  one real tally); CEF lines go to the one real CEF divert the same way. So every fold is
-  the detector's own code over the same calls in the same order: nothing here re-implements
-  a fold. corosync facts are merged by the reader's own rule (a fact equal to the previous
-  fact of its host is dropped), which only the first fact of each host in a part can meet.
+  corosync facts, the CEF cap). A part after the first runs the real :class:`HangDetector`
+  from a fresh state (:class:`_PartDetector`) and records every call the scan makes to it
+  until its first "fact rest point" past the part's first lines
+  (:attr:`HangDetector.at_rest`: no episode open, no report collecting: from there on a
+  fresh detector and one with any history give the same facts). The parent replays the
+  calls before that point, in file order, into the one real detector (whose link events
+  feed the one real tally), and then, when its detector is at rest too, takes the part's
+  own episodes, detached NICs and open episodes as they are (:meth:`_Merge._take_handed`,
+  which also shows when episodes the parent holds open may stay so). The part's link
+  events from that point reach the one real tally as each device's events up to its first
+  up (after which the real summary is at rest: :attr:`LinkSummary.at_rest`) and a tally of
+  the rest, taken by :meth:`LinkTally.then`. When the parent's detector is not at rest
+  there, the part is scanned again in the parent tracing every call (the same calls), and
+  the calls past those replayed are replayed; a part whose detector never rests is traced
+  whole. So every fold is the detector's or the tally's own code over the same calls in
+  the same order: nothing here re-implements a fold. CEF lines go to the one real CEF
+  divert as traced lines. corosync facts are merged by the reader's own rule (a fact equal
+  to the previous fact of its host is dropped), which only the first fact of each host in
+  a part can meet.
 
 Line numbers of a part are renumbered by what came before its resume point. Where exactness
 cannot be shown cheaply (no common rest point near a boundary, thousands of hosts, more than
@@ -27,13 +39,16 @@ a part's worth of reader errors, a worker that failed), :func:`scan_in_parts` re
 and the caller scans in one process: slower, never different.
 
 The first part runs in the calling process; the others in ``fork``ed children that write their
-results and call traces to a private temporary directory (streamed in batches, so memory stays
-flat); gzip, stdin and small files are scanned in one process by the caller.
+results, call traces and episodes to a private temporary directory (streamed in batches, so
+memory stays flat; the parent reads their episodes back from there when it writes the
+report); gzip, stdin and small files are scanned in one process by the caller.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import io
 import itertools
 import json
 import operator
@@ -44,21 +59,24 @@ import resource
 import signal
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Protocol, cast
 
 from labconsole.model.cef import CefEvent
 from labconsole.model.kernel_line import KernelLine
-from labconsole.model.link import LinkEvent
+from labconsole.model.link import LinkEvent, LinkState
+from labconsole.model.link_summary import LinkTally
+from labconsole.model.nic_event import NicDetached
 from labconsole.model.quorum_event import QuorumEvent
 from labconsole.parse.corosync_log import MAX_SCAN_FACTS, CountedFacts
-from labconsole.parse.hang_detector import HangDetector
+from labconsole.parse.hang_detector import DetectorUpdate, HangDetector
 from labconsole.parse.kernel_reader import MAX_ERRORS as READER_MAX_ERRORS
 from labconsole.parse.kernel_scan import KernelScanResult, ScanSinks
 from labconsole.parse.kernel_scan_blocks import KernelBlockScan
-from labconsole.scan.hang_spill import HangSpill, KeptSinks
+from labconsole.scan.hang_spill import HangSpill, KeptSinks, SpillPart
 from labconsole.scan.report import FileReport
 
 # Rest points recorded at the start of each part (a register block is at most 64 lines long:
@@ -73,6 +91,11 @@ READ_BYTES = 1 << 18
 # replays a worker's calls only once the worker is done (the replay starts at the resume
 # point), so the parts should end together: the first part is the larger (see _boundaries).
 TRACE_SHARE = 0.15
+# A worker's detector hands over at a fact rest point (tests turn it off: the reference),
+# sought a line at a time over this many lines after the part's first lines, then at the end
+# of each block.
+HAND_OVER = True
+HAND_OVER_LINES = 4096
 _MAX_HOSTS = 4000  # QuorumFactReader forgets its hosts at 4096: merged only below that
 _LINE_N = re.compile(r"line (\d+): ")
 _MORE = re.compile(r"\.\.\. and (\d+) more$")
@@ -192,61 +215,152 @@ def _fact_key(fact: QuorumEvent) -> tuple[Any, ...]:
     return (fact.kind, fact.nodes, fact.at)
 
 
-class _TraceDetector:
-    """Stands in for :class:`HangDetector` in a part after the first: records every call the
-    scan makes (a ``KernelLine`` fed or taken as a unit hang report, a register run or a
-    whole e1000e register block, a finish, a link-only line) for the parent to replay into
-    the real detector, and folds nothing."""
+class _LinkRoute:
+    """``on_link`` of a later part's detector: nowhere while its calls are traced (the parent
+    replays them), then to the part's :class:`_LaterLinks`, and in the parent (a detector
+    taken over) to the one real tally."""
 
     def __init__(self) -> None:
+        self.to: _LaterLinks | None = None
+
+    def __call__(self, link: LinkEvent) -> None:
+        if self.to is not None:
+            self.to.add_fields(link.host, link.device, link.state, link.time, link.uptime)
+
+    def fields(self, host: str | None, device: str, state: LinkState, time: datetime | None,
+               uptime: float | None) -> None:
+        """``on_link_fields``: an event given by its fields."""
+        if self.to is not None:
+            self.to.add_fields(host, device, state, time, uptime)
+
+
+class _LaterLinks:
+    """The link events of a later part from its detector's hand-over on: each device's events
+    up to and including its first up as they are (``first``, a handful), the rest in a
+    fresh tally. After that up the real tally's summary of the device is
+    :attr:`LinkSummary.at_rest`, so :meth:`LinkTally.then` takes the rest exactly."""
+
+    def __init__(self) -> None:
+        self.first: list[_LinkFields] = []
+        self.tally = LinkTally()
+        self._rested: set[tuple[str | None, str]] = set()
+
+    def add_fields(self, host: str | None, device: str, state: LinkState,
+                   time: datetime | None, uptime: float | None) -> None:
+        """An event, as :meth:`LinkTally.add_fields` takes it."""
+        if (host, device) in self._rested:
+            self.tally.add_fields(host, device, state, time, uptime)
+            return
+        self.first.append((host, device, state, time, uptime))
+        if state == "up":
+            self._rested.add((host, device))
+
+    def ups(self) -> set[tuple[str | None, str]]:
+        """The devices a link up came for (each pops that device's open episodes)."""
+        return self._rested
+
+
+_LinkFields = tuple[str | None, str, LinkState, datetime | None, float | None]
+_TRACED = ("feed", "unit_hang", "register_lines", "report_registers", "link_line",
+           "link_fields", "finish")
+
+
+class _PartDetector(HangDetector):
+    """The real :class:`HangDetector` of a part after the first, fresh at the part's start,
+    that also records every call the scan makes (a ``KernelLine`` fed or taken as a unit hang
+    report, a register run or a whole e1000e register block, a finish, a link-only line) for
+    the parent to replay into its detector, until :meth:`hand_over`: from then on it is the
+    part's own (no call recorded, its link events to ``route``). The recording methods are
+    instance attributes shadowing the class's, deleted at the hand-over."""
+
+    def __init__(self) -> None:
+        self.route = _LinkRoute()
+        super().__init__(on_link=self.route, on_link_fields=self.route.fields)
         self.calls: list[object] = []
         self.count = 0
-        self.episodes: list[object] = []
-        self.detached: list[object] = []
-        self._maybe_report = False
+        self.tracing = True
         self._unsure = True  # until a record after the first lines closes any report
         self._armed = False
+        for name in _TRACED:
+            setattr(self, name, getattr(self, "_traced_" + name))
 
     @property
     def collecting(self) -> bool:
-        """Might the real detector be collecting a report's registers now? Never a wrong
-        False: True until a record read after the part's first lines, then whenever the
-        last record holds "Hang" (every report that collects registers does)."""
-        return self._unsure or self._maybe_report
+        """Might the parent's detector be collecting a report's registers now? Never a wrong
+        False: True until a record read after the part's first lines (before it, the report
+        of a line before the part may be open there), then this detector's own answer."""
+        return self._unsure or super().collecting
 
     def first_lines_done(self) -> None:
         """The part's first lines (where its resume point is) are read: the next record
-        closes whatever report the real detector might be collecting."""
+        closes whatever report the parent's detector might be collecting."""
         self._armed = True
 
-    def feed(self, line: KernelLine) -> list[object]:
-        self.calls.append(line)
-        if not line.continuation:
-            self._maybe_report = "Hang" in line.message
+    @property
+    def may_hand_over(self) -> bool:
+        """Past the first lines, sure of ``collecting``, and at a fact rest point."""
+        return self.tracing and not self._unsure and self.at_rest
+
+    def hand_over(self) -> int:
+        """Stop recording (the calls so far are the parent's to replay, :meth:`spill` them
+        first); forget the facts they gave (the parent's replay gives them); return their
+        number. Only when :attr:`may_hand_over`."""
+        assert self.may_hand_over and not self.calls
+        self.tracing = False
+        for name in _TRACED:
+            delattr(self, name)
+        self.episodes = []
+        self.detached = []
+        self.unattached_resets = 0
+        return self.count
+
+    def _traced_feed(self, line: KernelLine) -> list[DetectorUpdate]:
+        if self.tracing:
+            self.calls.append(line)
+            if self._armed and not line.continuation:
+                self._unsure = False
+        return HangDetector.feed(self, line)
+
+    def _traced_unit_hang(self, line: KernelLine) -> list[DetectorUpdate]:
+        """Recorded as the line itself: the replay's ``feed`` of it gives the same updates."""
+        if self.tracing:
+            self.calls.append(line)
             if self._armed:
                 self._unsure = False
-        return []
+        return HangDetector.unit_hang(self, line)
 
-    def unit_hang(self, line: KernelLine) -> list[object]:
-        """Recorded as the line itself: the replay's ``feed`` of it gives the same updates."""
-        return self.feed(line)
+    def _traced_register_lines(
+        self, lines: Sequence[tuple[tuple[str, str], ...] | None],
+    ) -> list[DetectorUpdate]:
+        if self.tracing:
+            self.calls.append(list(lines))
+        return HangDetector.register_lines(self, lines)
 
-    def register_lines(self, pairs: list[object]) -> list[object]:
-        self.calls.append(pairs)
-        return []
+    def _traced_report_registers(self, registers: dict[str, str], final: bool) -> None:
+        if self.tracing:  # a copy: the detector takes ``registers`` over and adds to it
+            self.calls.append((dict(registers), final))
+        HangDetector.report_registers(self, registers, final)
 
-    def report_registers(self, registers: dict[str, str], final: bool) -> None:
-        self.calls.append((registers, final))
+    def _traced_link_line(self, link: LinkEvent) -> None:
+        if self.tracing:
+            self.calls.append(link)
+        HangDetector.link_line(self, link)
 
-    def link_line(self, link: LinkEvent) -> None:
-        self.calls.append(link)
+    def _traced_link_fields(self, host: str | None, device: str, state: LinkState,
+                            time: datetime | None, uptime: float | None, detail: str | None,
+                            lineno: int) -> None:
+        """Recorded as the event (the replay's ``link_line`` of it does the same). The scan
+        keeps this method from its start: after the hand-over it only passes the call on."""
+        if self.tracing:
+            self.calls.append(LinkEvent(device, state, time, host, uptime, detail, lineno))
+        HangDetector.link_fields(self, host, device, state, time, uptime, detail, lineno)
 
-    def finish(self) -> list[object]:
-        self.calls.append(None)
-        self._maybe_report = False
-        if self._armed:
-            self._unsure = False
-        return []
+    def _traced_finish(self) -> list[DetectorUpdate]:
+        if self.tracing:
+            self.calls.append(None)
+            if self._armed:
+                self._unsure = False
+        return HangDetector.finish(self)
 
     def spill(self, out: IO[bytes]) -> None:
         if self.calls:
@@ -277,10 +391,27 @@ _BY_FIELDS = {cls: _by_fields(cls, tuple(f.name for f in fields(cls)))
 class _TraceSinks(ScanSinks):
     def __init__(self) -> None:
         super().__init__(None)
-        self.trace = _TraceDetector()
+        self.trace = _PartDetector()
 
     def detector(self) -> HangDetector:
-        return cast(HangDetector, self.trace)
+        return self.trace
+
+
+@dataclass(slots=True)
+class _Handed:
+    """A later part's own facts from its detector's hand-over on (after ``calls`` traced
+    calls): its episodes (in ``episodes-N``), detached NICs and link events, the devices it
+    may have looked up (a hang report or reset of the device, or a link up: see
+    :meth:`_Merge._take_handed`), and, when parts follow, its detector (its open episodes
+    are among ``spill``'s held ones)."""
+
+    calls: int
+    spill: SpillPart
+    detached: list[NicDetached]
+    links: _LaterLinks
+    devices: set[tuple[str | None, str]]
+    resets: int
+    detector: _PartDetector | None = None
 
 
 class _CefLines:
@@ -336,6 +467,7 @@ class _PartResult:
     calls: int
     snaps: dict[int, _Snap]
     stop: tuple[int, int] | None  # (offset, part) where the next part resumes; None: EOF
+    handed: _Handed | None = None  # None: every call traced
     maxrss_kb: int = 0
 
 
@@ -346,7 +478,8 @@ class _PartScan:
     def __init__(self, path: str, parts: list[_Part], index: int, default_year: int | None,
                  divert_for: DivertFor, *, sinks: ScanSinks | None = None,
                  divert: CefSink | None = None, trace_out: IO[bytes] | None = None,
-                 facts_out: IO[bytes] | None = None, spill: HangSpill | None = None) -> None:
+                 facts_out: IO[bytes] | None = None, spill: HangSpill | None = None,
+                 episodes_out: IO[bytes] | None = None, retrace: bool = False) -> None:
         self.path = path
         self.parts = parts
         self.index = index
@@ -369,6 +502,13 @@ class _PartScan:
         self.snaps: dict[int, _Snap] = {}
         self.stop: tuple[int, int] | None = None
         self.spill = spill
+        # A worker's detector hands over at its first fact rest point past the first lines:
+        # its episodes then go to ``episodes_out``. ``retrace`` reads the part as a worker
+        # that may hand over does (the same calls) and hands over nothing.
+        self.episodes_out = episodes_out if HAND_OVER else None
+        self.seek_rest = HAND_OVER and index > 0 and (episodes_out is not None or retrace)
+        self.handed_at: int | None = None
+        self.devices: set[tuple[str | None, str]] = set()
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -383,6 +523,7 @@ class _PartScan:
             pos = self._first_lines(f) if self.index > 0 else self.part.start
             if self.index == 0:
                 f.seek(pos)
+            pos = self._to_hand_over(f, pos)
             last = self.index == len(self.parts) - 1
             pos = self._blocks(f, pos, None if last else self.part.end)
             if not last:
@@ -396,7 +537,7 @@ class _PartScan:
             errors=errors, errors_dropped=dropped, facts=self.facts,
             cef_lines=self.cef.lines if self.cef else [],
             cef_counted=self.cef.counted if self.cef else 0,
-            calls=self._calls(), snaps=self.snaps, stop=self.stop)
+            calls=self._calls(), snaps=self.snaps, stop=self.stop, handed=self._handed())
 
     def _first_lines(self, f: IO[bytes]) -> int:
         pos = self.part.start
@@ -427,7 +568,10 @@ class _PartScan:
             pos += len(block)
             self._spill()
             if self.spill is not None:
+                self._note_devices()
                 self.spill.settle()
+            else:
+                self._maybe_hand_over()
         return pos
 
     def _read_on(self, f: IO[bytes], pos: int) -> tuple[int, int] | None:
@@ -470,6 +614,60 @@ class _PartScan:
         if isinstance(self.sinks, _TraceSinks) and self.trace_out is not None:
             self.sinks.trace.spill(self.trace_out)
         self.facts.spill()
+
+    # -- the hand-over -----------------------------------------------------------------------
+
+    def _to_hand_over(self, f: IO[bytes], pos: int) -> int:
+        """Read on a line at a time (at most :data:`HAND_OVER_LINES`) to the first line after
+        which a worker's detector may hand over (a rest point lasts from a device's link up
+        to its next report: a block's end seldom falls in one)."""
+        if not isinstance(self.sinks, _TraceSinks) or not self.seek_rest:
+            return pos
+        det = self.sinks.trace
+        for _ in range(HAND_OVER_LINES):
+            if det.may_hand_over or pos >= self.part.end:
+                break
+            line = f.readline()
+            if not line:
+                break
+            self.scan.feed(line)
+            pos += len(line)
+        self._maybe_hand_over()
+        return pos
+
+    def _maybe_hand_over(self) -> None:
+        """A worker's detector at its first fact rest point past the part's first lines
+        becomes the part's own: the calls traced so far are the parent's to replay, the
+        facts after them this part's (:class:`_Handed`). Until then the facts the traced
+        calls give here are dropped as they come (the replay gives them)."""
+        if not isinstance(self.sinks, _TraceSinks):
+            return
+        det = self.sinks.trace
+        if not det.may_hand_over or self.episodes_out is None:
+            det.episodes, det.detached = [], []  # the replay gives them
+            return
+        self._spill()
+        self.handed_at = det.hand_over()
+        det.route.to = _LaterLinks()
+        self.spill = HangSpill(det, keep=0, file=self.episodes_out)
+
+    def _note_devices(self) -> None:
+        """The devices of the part's own new episodes (before the spill takes them)."""
+        if self.handed_at is not None:
+            self.devices.update((ep.host, ep.device) for ep in self.sinks.detector().episodes)
+
+    def _handed(self) -> _Handed | None:
+        if self.handed_at is None or self.spill is None:
+            return None
+        det = cast(_TraceSinks, self.sinks).trace
+        links = cast(_LaterLinks, det.route.to)
+        self._note_devices()
+        if self.stop is None:  # nothing after it: every episode is final
+            self.spill.close()
+        return _Handed(
+            calls=self.handed_at, spill=self.spill.export(), detached=det.detached,
+            links=links, devices=self.devices | links.ups(), resets=det.unattached_resets,
+            detector=None if self.stop is None else det)
 
 
 def _split_errors(report: list[str]) -> tuple[list[str], int]:
@@ -610,7 +808,8 @@ def _run(path: str, plan: list[_Part], default_year: int | None, divert_for: Div
             if merge.resume is not None and merge.resume[1] == i:
                 with (open(tmp / f"trace-{i}", "rb") as trace,
                       open(tmp / f"facts-{i}", "rb") as facts):
-                    merge.take(result, _batches(trace), _batches(facts))
+                    merge.take(result, _batches(trace), _batches(facts),
+                               tmp / f"episodes-{i}", functools.partial(workers.retrace, i))
         outcome = merge.outcome(len(plan) if fork else 1, _own_maxrss_kb() + workers.maxrss_kb)
         own = resource.getrusage(resource.RUSAGE_SELF)
         outcome.cpu_s = [own.ru_utime + own.ru_stime, *workers.cpu_s]
@@ -664,14 +863,26 @@ class _Workers:
 
     def _work(self, i: int) -> None:
         with (open(self.tmp / f"trace-{i}", "wb") as trace,
-              open(self.tmp / f"facts-{i}", "wb") as facts):
+              open(self.tmp / f"facts-{i}", "wb") as facts,
+              open(self.tmp / f"episodes-{i}", "w+b") as episodes):
             result = _PartScan(self.path, self.plan, i, self.default_year, self.divert_for,
-                               trace_out=trace, facts_out=facts).run()
+                               trace_out=trace, facts_out=facts,
+                               episodes_out=episodes).run()
         result.maxrss_kb = _own_maxrss_kb()
         done = self.tmp / f"result-{i}"
         with open(done.with_suffix(".tmp"), "wb") as out:
             pickle.dump(result, out, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(done.with_suffix(".tmp"), done)
+
+    def retrace(self, i: int) -> Iterator[list[object]]:
+        """Part ``i`` scanned again in this process, every detector call traced: the
+        calls, read back."""
+        path = self.tmp / f"retrace-{i}"
+        with open(path, "wb") as trace:
+            _PartScan(self.path, self.plan, i, self.default_year, self.divert_for,
+                      trace_out=trace, facts_out=io.BytesIO(), retrace=True).run()
+        with open(path, "rb") as trace:
+            yield from _batches(trace)
 
     def result(self, i: int) -> _PartResult:
         pid = self.pids.pop(i, None)
@@ -726,8 +937,12 @@ class _Merge:
         self.resume = first.stop
 
     def take(self, part: _PartResult, calls: Iterator[list[object]],
-             facts: Iterator[list[object]]) -> None:
-        """The part the last one stopped for, from its resume point on."""
+             facts: Iterator[list[object]], episodes: Path,
+             retrace: Callable[[], Iterator[list[object]]]) -> None:
+        """The part the last one stopped for, from its resume point on. When its own facts
+        cannot be taken, ``retrace`` scans it again here tracing every call, and the calls
+        past those already replayed are replayed (the same scan of the same bytes makes the
+        same calls)."""
         assert self.resume is not None
         snap = part.snaps.get(self.resume[0])
         if snap is None:
@@ -735,6 +950,9 @@ class _Merge:
         shift = self.lines - snap.lines  # physical line numbers
         reader_shift = shift - (self.diverted - snap.diverted)  # the reader's (no CEF lines)
         self._replay(calls, snap.calls, reader_shift)
+        if part.handed is not None and not self._take_handed(
+                part.handed, reader_shift, episodes):
+            self._replay(retrace(), part.handed.calls, reader_shift)
         for n, line in part.cef_lines[snap.cef_lines:]:
             self.divert.take(line, n + shift)
         counted = part.cef_counted - snap.cef_counted
@@ -774,6 +992,39 @@ class _Merge:
                         object.__setattr__(link, "lineno", link.lineno + shift)
                     det.link_line(link)
             self.spill.settle()
+
+    def _take_handed(self, handed: _Handed, shift: int, episodes: Path) -> bool:
+        """The facts of a part whose detector handed over at a fact rest point, the calls
+        before it replayed here. When this detector is at rest too, both give the same facts
+        from that call on (:attr:`HangDetector.at_rest`): the part's are taken as they are,
+        and its open episodes with them (:meth:`HangDetector.take_open`). Episodes may stay
+        open here ("stale": no link up of their device came since): that is exact as long
+        as the part never looked one of their devices up, as a detector reads its open
+        episodes only for a device's hang report, reset or link up, and each of these
+        leaves a trace in what the part found: an episode of the device, a link up, or an
+        unattached reset (whose device is not kept: any one of them fails it). False, with
+        nothing taken, when it is not exact (or the part's own tally is not whole)."""
+        det = self.detector
+        stale = det.open_episodes()
+        looked_up = bool(stale) and (
+            handed.resets > 0
+            or not handed.devices.isdisjoint((ep.host, ep.device) for ep in stale))
+        if det.collecting or handed.links.tally.untallied or looked_up:
+            return False
+        tally = self.sinks.tally
+        for link in handed.links.first:
+            tally.add_fields(*link)
+        try:
+            tally.then(handed.links.tally)
+        except ValueError as exc:
+            raise _Unmergeable(str(exc)) from None
+        det.detached += [replace(d, lineno=d.lineno + shift) if shift else d
+                         for d in handed.detached]
+        self.spill.adopt(handed.spill, open(episodes, "rb"), shift)  # noqa: SIM115
+        if handed.detector is not None:  # parts follow: go on where it stopped
+            det.take_open(handed.detector)
+            det.unattached_resets += handed.resets
+        return True
 
     def _take_errors(self, part: _PartResult, snap: _Snap, shift: int) -> None:
         first_after = snap.lines - snap.diverted  # reader line numbers past the resume point

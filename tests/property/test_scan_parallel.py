@@ -18,7 +18,7 @@ from typing import Any, cast
 from unittest import mock
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from labconsole.cli import main
@@ -78,14 +78,16 @@ def test_a_scan_in_parts_equals_the_single_scan(
         assert outcomes and outcomes[0] is not None  # the parts were merged, not declined
 
 
-def _storm(reports: int) -> str:
+def _storm(reports: int, *, by_turns: bool = False) -> str:
     """Hang reports of two ports 2 s apart, each with a full register block, a reset and a
     link flap now and then, a corosync fact repeated by two daemons, a broken CEF record and
-    an over-long line (errors naming their line numbers)."""
+    an over-long line (errors naming their line numbers). The ports alternate report by
+    report, or ``by_turns`` five reports each (their link flap closes the episode, so that
+    none is open between turns)."""
     out = []
     for i in range(reports):
         s = f"2024-06-03T00:{i * 2 // 60:02d}:{i * 2 % 60:02d}+0200"
-        dev = ("eno1", "eno2")[i % 2]
+        dev = ("eno1", "eno2")[i // 5 % 2 if by_turns else i % 2]
         out.append(f"{s} pve03 kernel: e1000e 0000:00:1f.6 {dev}: Detected Hardware Unit "
                    "Hang:")
         out += [f"  TDH                  <{i % 7:x}>", "  TDT                  <1a>",
@@ -290,7 +292,7 @@ def test_a_trace_reads_back_every_field_of_its_records() -> None:
                       headed=False)
     link = LinkEvent(device="eno2", state="down", time=at, host="h2", uptime=2.5,
                      detail="d", lineno=9)
-    trace = parallel._TraceDetector()
+    trace = parallel._PartDetector()
     trace.feed(line)
     trace.link_line(link)
     out = io.BytesIO()
@@ -299,3 +301,225 @@ def test_a_trace_reads_back_every_field_of_its_records() -> None:
     (batch,) = list(parallel._batches(out))
     assert batch == [line, link]
     assert type(batch[0]) is KernelLine and type(batch[1]) is LinkEvent
+
+
+# -- a later part's own detector (the hand-over at a fact rest point) --------------------------
+
+_DEVICES = (("pve03", "eno1", "0000:00:1f.6"), ("pve03", "eno2", "0000:00:19.0"),
+            ("pve04", "eno1", "0000:00:1f.6"), ("pve03", "enp5s0", "0000:05:00.0"))
+_STEPS = (0, 0, 1, 2, 2, 2, 30, 61, 200)
+
+
+def _event(kind: str, host: str, dev: str, pci: str, at: int, i: int) -> list[str]:
+    stamp = f"2024-06-03T{at // 3600 % 24:02d}:{at // 60 % 60:02d}:{at % 60:02d}+0200"
+    head = f"{stamp} {host} kernel: "
+    if kind == "report":
+        return [head + f"e1000e {pci} {dev}: Detected Hardware Unit Hang:",
+                f"  TDH                  <{i % 3:x}>", "  TDT                  <1a>",
+                "  next_to_use          <1a>", f"  next_to_clean        <{i % 3:x}>",
+                "  MAC Status           <80083>", "  PCI Status           <10>"][:2 + i % 6]
+    return [head + {
+        "down": f"e1000e: {dev} NIC Link is Down",
+        "up": f"e1000e: {dev} NIC Link is Up 1000 Mbps Full Duplex",
+        "reset": f"e1000e {pci} {dev}: Reset adapter unexpectedly",
+        "watchdog": f"NETDEV WATCHDOG: {dev} (e1000e): transmit queue {i % 2} timed out",
+        "txhang": f"ixgbe {pci} {dev}: tx hang 1 detected on queue {i % 4}, resetting adapter",
+        "detached": f"igc {pci} {dev}: PCIe link lost, device now detached",
+        "chatter": f"vmbr0: port {i % 9}(tap{i}i0) entered forwarding state",
+    }[kind]]
+
+
+@st.composite
+def _episodes(draw: st.DrawFn) -> bytes:
+    """Hang reports (register blocks of every length), resets, watchdogs, link flaps and
+    detached NICs of a few devices on two hosts, seconds to minutes apart, among chatter:
+    episodes that span parts, close on a link up in one part or stay open over many."""
+    kinds = st.sampled_from(["report"] * 4 + ["down", "up", "up", "reset", "watchdog",
+                                              "txhang", "detached"] + ["chatter"] * 6)
+    out: list[str] = []
+    at = 0
+    for i, (kind, device, step) in enumerate(draw(st.lists(
+            st.tuples(kinds, st.sampled_from(_DEVICES), st.sampled_from(_STEPS)),
+            min_size=20, max_size=400))):
+        at += step
+        out += _event(kind, *device, at, i)
+    return ("\n".join(out) + "\n").encode()
+
+
+class _HandOvers:
+    """Counts the hand-overs the merge took, and those it declined."""
+
+    def __init__(self) -> None:
+        self.taken = self.declined = 0
+        self.stale = 0  # taken with episodes open in the parent
+        self._take = parallel._Merge._take_handed
+
+    def __enter__(self) -> _HandOvers:
+        counter = self
+
+        def take(merge: parallel._Merge, *args: Any) -> bool:
+            stale = bool(merge.detector.open_episodes())
+            taken = counter._take(merge, *args)
+            counter.taken += taken
+            counter.declined += not taken
+            counter.stale += stale and taken
+            return taken
+
+        self._patch = mock.patch.object(parallel._Merge, "_take_handed", take)
+        self._patch.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._patch.__exit__(*exc)
+
+
+@settings(max_examples=120, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=_episodes(), parts=st.integers(2, 40), early=st.sampled_from([1, 3, 512]),
+       keep=st.sampled_from([0, 1, 2000]))
+def test_a_later_part_s_own_detector_gives_the_single_scan(
+    data: bytes, parts: int, early: int, keep: int, tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Parts whose detectors hand over at their first fact rest point (their own episodes,
+    link tallies and detached NICs taken as they are, the parent's open episodes carried
+    on) give the single scan's report, as do the same parts with every call replayed."""
+    path = tmp_path_factory.mktemp("episodes") / "log"
+    path.write_bytes(data)
+    want = _single(path)
+    with (mock.patch.object(parallel, "EARLY_LINES", early),
+          mock.patch.object(hang_spill, "KEEP_IN_MEMORY", keep)):
+        with _HandOvers() as seen:
+            got, outcomes = _in_parts(path, parts, fork=False)
+        with mock.patch.object(parallel, "HAND_OVER", False):
+            replayed, replayed_outcomes = _in_parts(path, parts, fork=False)
+    assert got == want
+    assert replayed == want and replayed_outcomes[0] is not None
+    assert outcomes[0] is not None  # a part not taken as its own is traced again
+    event(f"hand-overs taken: {min(seen.taken, 3)}, declined: {min(seen.declined, 3)}")
+
+
+def _flapping(reports: int, *, stale: str | None = None, late: bool = False) -> str:
+    """``_storm``'s two ports by turns, each episode closed by a link up, with ``stale``'s
+    hang report first (an episode no link up closes) and, ``late``, again after each report
+    of eno1 in the last tenth, stamped 30 s after the first (out of order, as merged logs
+    are): they join its episode."""
+    out = []
+    if stale is not None:
+        out.append(f"2024-06-03T00:00:00+0200 pve03 kernel: e1000e 0000:07:00.0 {stale}: "
+                   "Detected Hardware Unit Hang:\n  TDH                  <3>")
+    lines = _storm(reports, by_turns=True).splitlines()
+    for n, line in enumerate(lines):
+        out.append(line)
+        if (late and stale is not None and n > len(lines) * 0.9 and "Unit Hang" in line
+                and "eno1" in line):
+            out.append(f"2024-06-03T00:00:30+0200 pve03 kernel: e1000e 0000:07:00.0 {stale}: "
+                       "Detected Hardware Unit Hang:")
+    return "\n".join(out) + "\n"
+
+
+def test_later_parts_hand_over_and_carry_the_open_episodes_on(tmp_path: Path) -> None:
+    """Forked workers hand over (their tallies too: both ports flap); an episode
+    left open in the first part, of a device no later part looks up, is carried over them;
+    the part that reports it again is scanned again in the parent, every call traced."""
+    path = tmp_path / "storm.log"
+    for stale, late, parts in ((None, False, (2, 3, 5)), ("eno9", False, (2, 5)),
+                               ("eno9", True, (2, 5))):
+        path.write_text(_flapping(1200, stale=stale, late=late))
+        want = _single(path)
+        for count in parts:
+            with _HandOvers() as seen:
+                got, outcomes = _in_parts(path, count, fork=True)
+            assert got == want, (stale, late, count)
+            assert outcomes[0] is not None
+            if late:  # the last part looks eno9 up: traced again
+                assert seen.declined == 1 and seen.taken == count - 2
+            else:
+                assert seen.taken == count - 1 and not seen.declined
+            assert seen.stale == (seen.taken if stale else 0)
+
+
+@st.composite
+def _link_events(draw: st.DrawFn) -> list[Any]:
+    from datetime import datetime, timedelta, timezone
+
+    from labconsole.model.link import LinkEvent
+
+    events = []
+    start = datetime(2024, 6, 3, tzinfo=timezone.utc)
+    for i, (host, device, state, clock, step) in enumerate(draw(st.lists(st.tuples(
+            st.sampled_from(["a", "b", None]), st.sampled_from(["eno1", "eno2"]),
+            st.sampled_from(["down", "up"]), st.sampled_from(["both", "time", "naive", "none"]),
+            st.integers(-3, 40)), max_size=60))):
+        at = start + timedelta(seconds=i * 5 + step)
+        events.append(LinkEvent(
+            device=device, state=cast(Any, state), host=host, lineno=i,
+            time=None if clock == "none" else at.replace(tzinfo=None) if clock == "naive" else at,
+            uptime=float(i * 5 + step) if clock == "both" else None))
+    return events
+
+
+@given(events=_link_events(), at=st.integers(0, 60), cap=st.sampled_from([1, 2, 4096]))
+@settings(max_examples=300, deadline=None)
+def test_a_later_part_s_link_tally_folds_in_exactly(events: list[Any], at: int, cap: int) -> None:
+    """A later part's link events from its hand-over on (``_LaterLinks``: each device's
+    events up to its first up as they are, the rest tallied fresh) added to the tally of
+    the events before give the tally of every event added one by one."""
+    from labconsole.model import link_summary
+
+    with mock.patch.object(link_summary, "MAX_DEVICES", cap):
+        want = link_summary.LinkTally()
+        for event in events:
+            want.add(event)
+        got = link_summary.LinkTally()
+        later = parallel._LaterLinks()
+        for i, event in enumerate(events):
+            if i < at:
+                got.add(event)
+            else:
+                later.add_fields(event.host, event.device, event.state, event.time,
+                                 event.uptime)
+        for fields in later.first:
+            got.add_fields(*fields)
+        if later.tally.untallied:  # the later tally is capped too: the merge declines
+            with pytest.raises(ValueError):
+                got.then(later.tally)
+            return
+        got.then(later.tally)
+    assert (got.events, got.untallied, got.to_json()) == (
+        want.events, want.untallied, want.to_json())
+    assert [(s.at_rest, s._down) for s in got.summaries()] == [
+        (s.at_rest, s._down) for s in want.summaries()]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=_episodes())
+def test_a_detector_at_rest_goes_on_as_a_fresh_one(data: bytes) -> None:
+    """At every fact rest point of a detector fed a log's records, a fresh detector fed the
+    records after it finds the same new episodes, link events and detached NICs."""
+    from labconsole.parse.hang_detector import HangDetector
+    from labconsole.parse.kernel_reader import KernelLogReader
+
+    reader = KernelLogReader(default_year=2024)
+    records = [line for raw in data.decode().splitlines(keepends=True)
+               for line in reader.feed(raw)]
+    records += reader.close()
+
+    def run(lines: list[Any]) -> tuple[HangDetector, list[Any]]:
+        links: list[Any] = []
+        det = HangDetector(on_link=links.append)
+        for line in lines:
+            det.feed(line)
+        det.finish()
+        return det, links
+
+    whole, all_links = run(records)
+    det = HangDetector(on_link=lambda link: None)
+    for i, line in enumerate(records):
+        det.feed(line)
+        if det.at_rest and i % 7 == 0:
+            fresh, links = run(records[i + 1:])
+            later = len(det.episodes)
+            assert [e.to_json() for e in fresh.episodes] == [
+                e.to_json() for e in whole.episodes[later:]]
+            assert fresh.detached == whole.detached[len(det.detached):]
+            assert links == all_links[len(all_links) - len(links):]
