@@ -42,7 +42,6 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from labconsole.model.cef import CefEvent
@@ -137,26 +136,18 @@ def looks_like_cef(head: str | bytes) -> bool:
     return any(find_cef(line) >= 0 for line in text.splitlines())
 
 
-@dataclass(frozen=True, slots=True)
-class _Prefix:
-    """The syslog prefix before a record's ``CEF:``: its time and host, when it has them."""
-
-    time: datetime | None
-    host: str | None
-
-
 def parse_cef(line: str, *, default_year: int | None = None) -> CefEvent:
     """Parse one CEF record with or without a syslog prefix; raise :class:`CefParseError`."""
     text = line.rstrip("\r\n")
     start = find_cef(text)
     if start < 0:
         raise CefParseError("no 'CEF:<version>|' marker in the line")
-    prefix = _read_prefix(text[:start], default_year)
+    prefix_time, prefix_host = _read_prefix(text[:start], default_year)
     notes: list[str] = []
     fields, rest = _split_header(text[start:])
     fields, rest = _repair_header(fields, rest, notes)
     extensions = _parse_extension(rest, notes)
-    host = prefix.host if prefix.host is not None else extensions.get("dvchost")
+    host = prefix_host if prefix_host is not None else extensions.get("dvchost")
     return CefEvent(
         vendor=fields[1],
         product=fields[2],
@@ -165,7 +156,7 @@ def parse_cef(line: str, *, default_year: int | None = None) -> CefEvent:
         name=fields[5],
         severity=fields[6],
         extensions=extensions,
-        time=_event_time(extensions, prefix.time, notes),
+        time=_event_time(extensions, prefix_time, notes),
         host=host,
         cef_version=fields[0].removeprefix("CEF:"),
         raw=text,
@@ -173,14 +164,14 @@ def parse_cef(line: str, *, default_year: int | None = None) -> CefEvent:
     )
 
 
-def _read_prefix(prefix: str, default_year: int | None) -> _Prefix:
-    """Time and host from the syslog header(s) before the CEF payload."""
+def _read_prefix(prefix: str, default_year: int | None) -> tuple[datetime | None, str | None]:
+    """Time and host from the syslog header(s) before the CEF payload, when it has them."""
     parsed = parse_syslog_header(prefix, default_year=default_year)
     if parsed is None:
         token = prefix.strip()
-        return _Prefix(time=None, host=token if _ONE_TOKEN_HOST.fullmatch(token) else None)
+        return None, token if _ONE_TOKEN_HOST.fullmatch(token) else None
     header, _message = parsed
-    return _Prefix(time=header.time, host=header.host)
+    return header.time, header.host
 
 
 def _split_header(payload: str) -> tuple[list[str], str]:
