@@ -197,9 +197,18 @@ class _Open:
                 and not self.outstanding(now, rules))
 
 
+def _spans(facts: Iterable[Fact]) -> list[Fact]:
+    """The facts that give an incident its start, end and nodes (context only joins)."""
+    return [f for f in facts if f.kind not in _CONTEXT]
+
+
+def _hit_nodes(spans: list[Fact]) -> tuple[str, ...]:
+    return tuple(sorted({f.node for f in spans if f.node and f.kind != "device_alert"}))
+
+
 def _finish(number: int, o: _Open, data_end: datetime, rules: Rules,
             closed: bool) -> Incident:
-    spans = [f for f in o.facts if f.kind not in _CONTEXT]
+    spans = _spans(o.facts)
     start = min(f.at for f in spans)
     end = o.quiet_since or max(f.last for f in spans)
     left = o.outstanding(data_end, rules) if not closed else []
@@ -210,9 +219,8 @@ def _finish(number: int, o: _Open, data_end: datetime, rules: Rules,
         status = "resolved"
     else:
         status = "recovered"
-    nodes = sorted({f.node for f in spans if f.node and f.kind != "device_alert"})
     return Incident(number=number, start=start, end=end, status=status, facts=tuple(o.facts),
-                    nodes=tuple(nodes), outstanding=tuple(left))
+                    nodes=_hit_nodes(spans), outstanding=tuple(left))
 
 
 @dataclass(slots=True)
@@ -226,7 +234,9 @@ class Correlation:
 class Correlator:
     """The rules above as a fold: ``feed`` facts in ``Fact.sort_key`` order, ``finish`` any
     number of times. A copy (``snapshot``) resumes where it was taken, so the console's live
-    marks re-correlate only the facts after a checkpoint (``incident.live_marks``)."""
+    marks re-correlate only the facts after a checkpoint (``incident.live_marks``); ``graft``
+    swaps what a fold holds from before a checkpoint for another fold's (the oldest facts
+    dropped)."""
 
     __slots__ = ("current", "first_kept", "last_closed", "last_seen", "result", "rules")
 
@@ -284,6 +294,83 @@ class Correlator:
                                             self.rules, closed=False))
         _claim_by_episode(result)
         return result
+
+
+# What ``feed`` reads of an open incident: all of it but its list of facts.
+_OPEN_STATE = tuple(name for name in _Open.__dataclass_fields__ if name != "facts")
+
+
+def same_future(a: Correlator, b: Correlator, at: datetime) -> bool:
+    """Two folds that are fed the same facts from ``at`` on (none earlier) give the same
+    incidents from there, but for their numbers and the facts before ``at`` of an incident
+    open at ``at`` (``graft``). ``feed`` reads only this of what came before: the incident
+    open (its outstanding state, not its facts), or with none open, the end of the last
+    closed one while an action may still join it (rule 6)."""
+    ca, cb = a.current, b.current
+    if ca is None or cb is None:
+        return ca is cb and _joinable_end(a, at) == _joinable_end(b, at)
+    return all(getattr(ca, name) == getattr(cb, name) for name in _OPEN_STATE)
+
+
+def _joinable_end(fold: Correlator, at: datetime) -> datetime | None:
+    last = fold.last_closed
+    if last is None or at - last.end > fold.rules.action_after:
+        return None
+    return last.end
+
+
+def graft(prefix: Correlator, base: Correlator, later: Correlator) -> Correlator | None:
+    """``later``, a fold that was ``base`` at a time T and was fed on from there, as it would
+    be had it been ``prefix`` at T, where ``same_future(prefix, base, T)``: ``prefix``'s
+    incidents, then ``later``'s since T renumbered after them, the one open at T holding
+    ``prefix``'s facts before T instead of ``base``'s. ``later`` is left as it was.
+
+    None when that fold's ``first_kept`` or ``last_seen`` cannot be told from the three
+    (``prefix`` kept nothing yet; a fact ``base`` had and ``prefix`` had not lasts longer
+    than every fact since T and every fact of ``prefix``)."""
+    if prefix.first_kept is None:
+        return None
+    if later.last_seen == base.last_seen and prefix.last_seen != base.last_seen:
+        return None
+    b = len(base.result.incidents)
+    shift = len(prefix.result.incidents) - b
+    incidents = list(prefix.result.incidents)
+    if b:  # actions that joined the last closed incident since T (rule 6)
+        joined = later.result.incidents[b - 1].facts[len(base.result.incidents[b - 1].facts):]
+        if joined:
+            last = incidents[-1]
+            incidents[-1] = Incident(
+                number=last.number, start=last.start, end=last.end, status=last.status,
+                facts=(*last.facts, *joined), nodes=last.nodes, outstanding=last.outstanding)
+    opened = base.current
+    head = prefix.current.facts if prefix.current is not None else []
+    keep = len(opened.facts) if opened is not None else 0
+
+    def moved(inc: Incident) -> Incident:
+        number = inc.number + shift
+        if opened is None or inc.number != b + 1:
+            return Incident(number=number, start=inc.start, end=inc.end, status=inc.status,
+                            facts=inc.facts, nodes=inc.nodes, outstanding=inc.outstanding)
+        facts = (*head, *inc.facts[keep:])  # the incident open at T, closed since
+        spans = _spans(facts)
+        return Incident(number=number, start=min(f.at for f in spans), end=inc.end,
+                        status=inc.status, facts=facts, nodes=_hit_nodes(spans),
+                        outstanding=inc.outstanding)
+
+    incidents += [moved(inc) for inc in later.result.incidents[b:]]
+    fold = Correlator(prefix.rules)
+    fold.result = Correlation(incidents, [*prefix.result.unattached,
+                                          *later.result.unattached[len(base.result.unattached):]])
+    if later.current is not None:
+        fold.current = later.current.copy()
+        if opened is not None and len(later.result.incidents) == b:  # still open
+            fold.current.facts = [*head, *later.current.facts[keep:]]
+    last_closed = later.last_closed
+    fold.last_closed = (prefix.last_closed if last_closed is base.last_closed
+                        else moved(last_closed) if last_closed is not None else None)
+    fold.first_kept = prefix.first_kept
+    fold.last_seen = later.last_seen
+    return fold
 
 
 def correlate(facts: Iterable[Fact], rules: Rules = DEFAULT_RULES,

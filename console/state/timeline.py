@@ -50,21 +50,29 @@ class TimelineEntry:
 @dataclass(slots=True)
 class TimelineChanges:
     """What changed in a timeline since its reader last took the changes (``Timeline.watch``):
-    the earliest time at which an entry was added or its fact replaced, and how many entries
-    were dropped from the front. Lets a reader (the live incident marks) redo only what
-    follows the earliest change instead of re-reading every entry."""
+    the earliest time at which an entry was added or its fact replaced, how many entries
+    were dropped from the front and the latest time among them (``cut``: every dropped entry
+    was at or before it, every entry after it is still held). Lets a reader (the live
+    incident marks) redo only what follows the earliest change, or what the drop touched,
+    instead of re-reading every entry."""
 
     earliest: datetime | None = None
     dropped: int = 0
+    cut: datetime | None = None
 
     def note(self, at: datetime) -> None:
         if self.earliest is None or at < self.earliest:
             self.earliest = at
 
-    def take(self) -> tuple[datetime | None, int]:
-        """(earliest, dropped) since the last take; starts over."""
-        taken = (self.earliest, self.dropped)
-        self.earliest, self.dropped = None, 0
+    def note_drop(self, count: int, last: datetime) -> None:
+        self.dropped += count
+        if self.cut is None or last > self.cut:
+            self.cut = last
+
+    def take(self) -> tuple[datetime | None, int, datetime | None]:
+        """(earliest, dropped, cut) since the last take; starts over."""
+        taken = (self.earliest, self.dropped, self.cut)
+        self.earliest, self.dropped, self.cut = None, 0, None
         return taken
 
 
@@ -75,8 +83,8 @@ class Timeline:
     The oldest are dropped in batches (``slack`` at a time, half of ``capacity`` by
     default) rather than one per entry added: dropping one moved every entry of the list
     (10,000 for each link event of a busy replay), and every drop that takes an incident's
-    own facts makes the live incident marks correlate everything again (``live_marks``).
-    In batches both happen once per ``slack`` entries added."""
+    own facts makes the live incident marks correlate again what it touched
+    (``live_marks``). In batches both happen once per ``slack`` entries added."""
 
     def __init__(self, capacity: int = 10_000, slack: int | None = None) -> None:
         self.capacity = capacity
@@ -113,9 +121,10 @@ class Timeline:
             w.note(entry.at)
         if len(self.entries) > self.capacity + self.slack:
             over = len(self.entries) - self.capacity
+            last = self.entries[over - 1].at
             del self.entries[:over]
             for w in self._watchers:
-                w.dropped += over
+                w.note_drop(over, last)
         return entry
 
 
