@@ -16,6 +16,7 @@ from bench import (
     flood_paired,
     flood_pipeline,
     lab_latency,
+    marks_drop,
     prefilter,
     replay,
     scale,
@@ -52,6 +53,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     scan_events_memory.NAME: scan_events_memory.run,
     scan_cpu.NAME: scan_cpu.run,
     scan_startup.NAME: scan_startup.run,
+    marks_drop.NAME: marks_drop.run,
 }
 # Run when no name is given (``make bench``): every benchmark that needs no root, which is
 # every one bench/README.md quotes for issue 13 (the paired ones take their "before" side from
@@ -60,4 +62,4 @@ BENCHMARKS: dict[str, Benchmark] = {
 # (issue 19; a sender process at 5,000 datagrams/s).
 DEFAULT = (scan_throughput.NAME, scan_cpu.NAME, startup.NAME, startup_paired.NAME, prefilter.NAME,
            ui_memory.NAME, replay.NAME, flood_paired.NAME, flood_pipeline.NAME,
-           file_lookups.NAME, scan_events_memory.NAME, scan_startup.NAME)
+           file_lookups.NAME, scan_events_memory.NAME, scan_startup.NAME, marks_drop.NAME)

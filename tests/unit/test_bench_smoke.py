@@ -20,6 +20,7 @@ from bench import (
     file_lookups,
     flood_paired,
     flood_pipeline,
+    marks_drop,
     prefilter,
     replay,
     scan_cpu,
@@ -528,6 +529,18 @@ def test_startup_paired_benchmark_smoke(monkeypatch: pytest.MonkeyPatch) -> None
     assert rows["after"]["votes median s"] is not None
     assert "after/floor" in rows and "cpu after-floor s" in rows
     assert result.targets[0].met is not None
+
+
+def test_marks_drop_benchmark_smoke() -> None:
+    """Each mix drops twice at a tiny capacity; the benchmark itself checks both live marks
+    against the full correlation at every drop."""
+    result = marks_drop.run(BenchConfig(sizes=(300,), install=False))
+    assert [r["mix"] for r in result.rows] == list(marks_drop.PROFILES)
+    for row in result.rows:
+        assert row["drops"] == 2 and row["capacity"] == 300
+        assert row["facts fed full"] == 300  # the old way: every held fact again
+        assert 0 < row["facts fed graft"] < 300  # only what the drop touched
+    assert marks_drop.NAME in BENCHMARKS and marks_drop.NAME in DEFAULT
 
 
 def test_file_lookups_benchmark_smoke() -> None:
