@@ -1,8 +1,8 @@
 """The block formats' content sniffers: one or two patterns each, no parser loaded.
 
 ``labconsole scan`` asks these of every input's head that is not a log; only the parser of a
-format found is imported then (``labconsole.scan.blocks``). Each parser module re-exports its
-sniffer under its old name.
+format found is imported then (``labconsole.scan.blocks``). The parsers do not load this
+module: the console parses quorum status and ethtool output it asked for, and never sniffs.
 """
 
 from __future__ import annotations

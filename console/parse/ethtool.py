@@ -11,15 +11,12 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from labconsole.model.offloads import DriverInfo, Offloads
-from labconsole.parse.block_sniff import looks_like_ethtool_driver, looks_like_ethtool_features
 
 __all__ = [
     "SHORT_FEATURE_NAMES",
     "EthtoolParseError",
     "ethtool_k_args",
     "long_feature_name",
-    "looks_like_ethtool_driver",
-    "looks_like_ethtool_features",
     "parse_driver_info",
     "parse_features",
     "parse_features_all",

@@ -26,7 +26,6 @@ import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
-from labconsole.parse.block_sniff import looks_like_interfaces
 from labconsole.parse.ethtool import long_feature_name
 
 __all__ = [
@@ -37,7 +36,6 @@ __all__ = [
     "OffloadHook",
     "Option",
     "Stanza",
-    "looks_like_interfaces",
     "parse_interfaces",
 ]
 

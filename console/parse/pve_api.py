@@ -27,14 +27,12 @@ from labconsole.model.pve import (
     PveNodeRow,
 )
 from labconsole.model.quorum import QuorumNode, QuorumStatus
-from labconsole.parse.block_sniff import looks_like_pve_api
 
 __all__ = [
     "PveApiParseError",
     "detect_endpoint",
     "endpoint_of",
     "load_pve_json",
-    "looks_like_pve_api",
     "parse_cluster_status",
     "parse_network",
     "parse_nodes",

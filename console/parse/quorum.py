@@ -28,9 +28,8 @@ import re
 from dataclasses import dataclass, field
 
 from labconsole.model.quorum import QuorumNode, QuorumStatus
-from labconsole.parse.block_sniff import looks_like_quorum
 
-__all__ = ["QuorumParseError", "looks_like_quorum", "parse_quorum"]
+__all__ = ["QuorumParseError", "parse_quorum"]
 
 
 class QuorumParseError(ValueError):

@@ -11,19 +11,23 @@ from typing import Any
 
 import pytest
 
-from labconsole.parse.ethtool import (
+from labconsole.parse.block_sniff import (
     looks_like_ethtool_driver,
     looks_like_ethtool_features,
+    looks_like_interfaces,
+    looks_like_pve_api,
+    looks_like_quorum,
+)
+from labconsole.parse.ethtool import (
     parse_driver_info,
     parse_features,
 )
-from labconsole.parse.interfaces import InterfacesFile, looks_like_interfaces, parse_interfaces
+from labconsole.parse.interfaces import InterfacesFile, parse_interfaces
 from labconsole.parse.pve_api import (
-    looks_like_pve_api,
     parse_pve_api,
     quorum_from_cluster_status,
 )
-from labconsole.parse.quorum import looks_like_quorum, parse_quorum
+from labconsole.parse.quorum import parse_quorum
 
 # id -> (file, quorate, total, expected, quorum, [(nodeid, votes, name, local)], extra checks)
 _Nodes = list[tuple[int, int, str, bool]]

@@ -10,13 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from labconsole.model.offloads import GRO, GSO, TSO
+from labconsole.parse.block_sniff import looks_like_ethtool_driver, looks_like_ethtool_features
 from labconsole.parse.ethtool import (
     SHORT_FEATURE_NAMES,
     EthtoolParseError,
     ethtool_k_args,
     long_feature_name,
-    looks_like_ethtool_driver,
-    looks_like_ethtool_features,
     parse_driver_info,
     parse_features,
     parse_features_all,

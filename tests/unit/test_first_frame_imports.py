@@ -72,6 +72,7 @@ NOT_BEFORE_FIRST_FRAME = (
     "labconsole.config.model",
     "labconsole.config.node_names",      # a config's node names: with a config
     "labconsole.parse.content_time",     # the times of a plain log file, not a recording's
+    "labconsole.parse.block_sniff",      # scan's sniffers of block formats
     "labconsole.incident.mark",          # the incident headers follow the first frame
     "importlib.resources",
 )

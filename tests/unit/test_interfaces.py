@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from labconsole.parse.block_sniff import looks_like_interfaces
 from labconsole.parse.interfaces import (
     InterfacesEditError,
     InterfacesFile,
     InterfacesParseError,
-    looks_like_interfaces,
     parse_interfaces,
 )
 

@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from labconsole.parse.block_sniff import looks_like_pve_api
 from labconsole.parse.pve_api import (
     PveApiParseError,
     detect_endpoint,
     endpoint_of,
     load_pve_json,
-    looks_like_pve_api,
     parse_cluster_status,
     parse_network,
     parse_nodes,

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from labconsole.parse.quorum import QuorumParseError, looks_like_quorum, parse_quorum
+from labconsole.parse.block_sniff import looks_like_quorum
+from labconsole.parse.quorum import QuorumParseError, parse_quorum
 
 
 def _read(fixtures: Path, name: str) -> str:
