@@ -191,6 +191,22 @@ class HangDetector:
         updates.append(self._report_line(line, "unit_hang", "unit_hang"))
         return updates
 
+    def unit_hang_registers(self, line: KernelLine, registers: dict[str, str],
+                            final: bool) -> list[DetectorUpdate]:
+        """:meth:`unit_hang` of ``line``, then :meth:`report_registers` of its whole register
+        block (``registers``, taken over; ``final`` as there), in one call: the
+        updates of the head (those of the registers are read by nobody: a continuation
+        line's). A whole-file scan of an e1000e hang storm reads tens of thousands of such
+        reports; a final one is closed at once, without being held as the open report."""
+        updates = self._close_report() if self._report is not None else []
+        update, state = self._add_report(line, "unit_hang", "unit_hang", None)
+        updates.append(update)
+        if not final:
+            self._report = _Report(state, None, registers)
+        elif registers:  # (as _close_report: a report without registers changes nothing)
+            self._registers_read(state, None, registers)
+        return updates
+
     def _driver_words(self, line: KernelLine) -> list[DetectorUpdate]:
         """A driver's own timeout or reset line, else a link change, else nothing."""
         message = line.message
@@ -270,18 +286,25 @@ class HangDetector:
 
     def finish(self) -> list[DetectorUpdate]:
         """End of input: complete the report being collected."""
-        return self._close_report()
+        return self._close_report() if self._report is not None else []
 
     # -- reports -----------------------------------------------------------------------------
 
     def _report_line(self, line: KernelLine, kind: HangKind, form: HangForm,
                      queue: int | None = None) -> DetectorUpdate:
-        driver = line.driver or ""
+        if form == "watchdog":
+            queue = _watchdog_queue(line.message)
+        update, state = self._add_report(line, kind, form, queue)
+        self._report = _Report(state, queue)
+        return update
+
+    def _add_report(self, line: KernelLine, kind: HangKind, form: HangForm,
+                    queue: int | None) -> tuple[DetectorUpdate, _Open]:
+        """The report ``line`` added to its device's episode (a new one when it is not the
+        same episode): the update and the episode's book-keeping."""
         device = line.device or line.pci or ""
         key: _Key = (line.host, device, kind)
         state = self._open.get(key)
-        if form == "watchdog":
-            queue = _watchdog_queue(line.message)
         # ``kind`` is the folding family; the episode is named for the form of its first report.
         if state is not None and self._same_episode(state.episode, line):
             ep = state.episode
@@ -290,8 +313,8 @@ class HangDetector:
             update: DetectorUpdate = EpisodeUpdated(ep)
         else:
             ep = HangEpisode(
-                kind=form, driver=driver, device=device, pci=line.pci, host=line.host,
-                first=line.time, last=line.time, first_uptime=line.uptime,
+                kind=form, driver=line.driver or "", device=device, pci=line.pci,
+                host=line.host, first=line.time, last=line.time, first_uptime=line.uptime,
                 last_uptime=line.uptime, reports=1, first_lineno=line.lineno,
                 last_lineno=line.lineno,
             )
@@ -303,8 +326,7 @@ class HangDetector:
             ep.queues.append(queue)
         if form not in ep.forms:
             ep.forms.append(form)
-        self._report = _Report(state, queue)
-        return update
+        return update, state
 
     def _driver_timeout(self, line: KernelLine, queue: int | None) -> list[DetectorUpdate]:
         """The driver's timeout handler: a report of its own, or the detail of a report of the
@@ -399,27 +421,31 @@ class HangDetector:
         report, self._report = self._report, None
         if report is None or not report.registers:
             return []
-        state = report.state
+        self._registers_read(report.state, report.queue, report.registers)
+        return [EpisodeUpdated(report.state.episode)]
+
+    def _registers_read(self, state: _Open, queue: int | None, regs: dict[str, str]) -> None:
+        """A closed report's registers (not empty) in its episode: the last report's, its
+        queue, whether the ring moved since that queue's report before."""
         ep = state.episode
-        regs = report.registers
-        ep.registers = dict(regs)
-        if report.queue is not None and report.queue not in ep.queues:
-            ep.queues.append(report.queue)
-        found = next(((name, regs[name]) for name in CONSUMER_REGISTERS if name in regs), None)
-        if found is not None:
-            name, tdh = found
-            ntc = regs.get("next_to_clean")
-            before = state.ring.get(report.queue)
-            tail = regs.get(PRODUCER_OF[name])
-            if tail is not None and tail == tdh:
-                # The NIC has sent everything queued (head == tail): whatever is late, it is
-                # not a TX ring the hardware stopped working on.
-                ep.stuck = False
-            elif before is not None:
-                same_ntc = before[1] is None or ntc is None or before[1] == ntc
-                ep.stuck = before[0] == tdh and same_ntc
-            state.ring[report.queue] = (tdh, ntc)
-        return [EpisodeUpdated(ep)]
+        ep.registers = regs  # the report's own dict, which nothing else holds: no copy
+        if queue is not None and queue not in ep.queues:
+            ep.queues.append(queue)
+        for name in CONSUMER_REGISTERS:
+            if name in regs:
+                tdh = regs[name]
+                ntc = regs.get("next_to_clean")
+                before = state.ring.get(queue)
+                tail = regs.get(PRODUCER_OF[name])
+                if tail is not None and tail == tdh:
+                    # The NIC has sent everything queued (head == tail): whatever is late,
+                    # it is not a TX ring the hardware stopped working on.
+                    ep.stuck = False
+                elif before is not None:
+                    same_ntc = before[1] is None or ntc is None or before[1] == ntc
+                    ep.stuck = before[0] == tdh and same_ntc
+                state.ring[queue] = (tdh, ntc)
+                return
 
     # -- resets and links ---------------------------------------------------------------------
 

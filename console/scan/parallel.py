@@ -261,8 +261,8 @@ class _LaterLinks:
 
 
 _LinkFields = tuple[str | None, str, LinkState, datetime | None, float | None]
-_TRACED = ("feed", "unit_hang", "register_lines", "report_registers", "link_line",
-           "link_fields", "finish")
+_TRACED = ("feed", "unit_hang", "unit_hang_registers", "register_lines", "report_registers",
+           "link_line", "link_fields", "finish")
 
 
 class _PartDetector(HangDetector):
@@ -340,6 +340,17 @@ class _PartDetector(HangDetector):
         if self.tracing:  # a copy: the detector takes ``registers`` over and adds to it
             self.calls.append((dict(registers), final))
         HangDetector.report_registers(self, registers, final)
+
+    def _traced_unit_hang_registers(self, line: KernelLine, registers: dict[str, str],
+                                    final: bool) -> list[DetectorUpdate]:
+        """Recorded as its two calls: the line (the replay's ``feed`` of it gives the same
+        updates), then the registers (a copy, as :meth:`_traced_report_registers`)."""
+        if self.tracing:
+            self.calls.append(line)
+            self.calls.append((dict(registers), final))
+            if self._armed:
+                self._unsure = False
+        return HangDetector.unit_hang_registers(self, line, registers, final)
 
     def _traced_link_line(self, link: LinkEvent) -> None:
         if self.tracing:

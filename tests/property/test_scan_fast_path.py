@@ -569,6 +569,10 @@ AFTER_CHATTER = [
     "2024-06-03T00:00:0{s}+0200 pve03 kernel: [xx]   plain indented",
     "2024-06-03T00:00:0{s}+0200 pve03 kernel: [Mon Jun  3 00:00:01 2024]   plain indented",
     "2024-06-03T00:00:0{s}+0200 pve03 kernel: at 00:00:01 chatter",
+    # a record glued on without a bracket (found by its clock), at the earliest place
+    "2024-06-03T00:00:0{s}+0200 pve03 kernel: xJun  3 00:00:01 pve04 sshd[1]: glued on",
+    "2024-06-03T00:00:0{s}+0200 pve03 kernel: chatter 2024-06-03T00:00:01+0200 pve04 "
+    "sshd[1]: glued on",
     HEAD + "Reset adapter unexpectedly", HEAD + "NIC Link is Up 1000 Mbps Full Duplex",
     "  TDH <f6>",
 ]
