@@ -86,11 +86,13 @@ MAX_PARTS = 4
 # Smaller parts are not worth a process (fork, the replay, the first lines read twice).
 MIN_PART_BYTES = 24 << 20
 READ_BYTES = 1 << 18
-# What a worker's part costs it beyond the scan (writing the trace of its detector calls), as
-# a share of the scan: ~0.2 on the journal JSON mix, 0 on the quiet ones. This process
-# replays a worker's calls only once the worker is done (the replay starts at the resume
-# point), so the parts should end together: the first part is the larger (see _boundaries).
-TRACE_SHARE = 0.15
+# What a worker's part costs it beyond this process's part of the same size (forking, its
+# detector's trace up to the hand-over, writing its episodes and result), as a share of the
+# scan: the first part is the larger by it, so that both end together (see _boundaries).
+# Measured as per-process CPU, 2 parts, 1M-line mixes: 0.07 (hang storm, journal JSON) to
+# 0.10 (corosync, busy, realdata) and 0.21-0.26 (CEF, quiet); 0.10 gives the least time
+# over all of them and on the slowest (it was 0.15 while this process replayed every call).
+TRACE_SHARE = 0.10
 # A worker's detector hands over at a fact rest point (tests turn it off: the reference),
 # sought a line at a time over this many lines after the part's first lines, then at the end
 # of each block.
@@ -715,10 +717,8 @@ def part_count(size: int) -> int:
 
 def _boundaries(path: str, size: int, count: int) -> list[int]:
     """``count`` parts, each starting right after a newline. The first is larger than the
-    others by :data:`TRACE_SHARE`, so that it ends when they do: the replay of their calls
-    in this process comes after them and adds the same time to any cut (measured on the
-    1M-line journal JSON mix, 2 parts: a first part of 46% kept this process waiting for
-    the worker; 53-55% has both end together)."""
+    others by :data:`TRACE_SHARE`, so that it ends when they do (a worker's part costs it
+    a little more than this process's)."""
     rest = count - 1
     first = (1 + TRACE_SHARE) / (count + TRACE_SHARE)
     cuts = [0]

@@ -129,11 +129,11 @@ def test_parts_in_forked_workers_equal_the_single_scan(tmp_path: Path) -> None:
             assert _in_parts(path, parts, fork=True)[0] == want, parts
 
 
-def test_the_first_part_is_the_larger_as_its_replay_comes_after_the_others(
+def test_the_first_part_is_the_larger_as_a_worker_s_part_costs_more(
     tmp_path: Path,
 ) -> None:
-    """This process replays a worker's calls only once the worker is done, and the worker
-    also writes them: the first part is cut larger (by ``TRACE_SHARE``) so both end
+    """A worker's part costs it more than this process's of the same size (its trace, its
+    episodes written out): the first part is cut larger (by ``TRACE_SHARE``) so both end
     together; the others are alike. Every cut is just after a newline."""
     path = tmp_path / "log"
     path.write_bytes(b"".join(b"line %06d\n" % i for i in range(100_000)))
