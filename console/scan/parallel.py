@@ -217,25 +217,6 @@ def _fact_key(fact: QuorumEvent) -> tuple[Any, ...]:
     return (fact.kind, fact.nodes, fact.at)
 
 
-class _LinkRoute:
-    """``on_link`` of a later part's detector: nowhere while its calls are traced (the parent
-    replays them), then to the part's :class:`_LaterLinks`, and in the parent (a detector
-    taken over) to the one real tally."""
-
-    def __init__(self) -> None:
-        self.to: _LaterLinks | None = None
-
-    def __call__(self, link: LinkEvent) -> None:
-        if self.to is not None:
-            self.to.add_fields(link.host, link.device, link.state, link.time, link.uptime)
-
-    def fields(self, host: str | None, device: str, state: LinkState, time: datetime | None,
-               uptime: float | None) -> None:
-        """``on_link_fields``: an event given by its fields."""
-        if self.to is not None:
-            self.to.add_fields(host, device, state, time, uptime)
-
-
 class _LaterLinks:
     """The link events of a later part from its detector's hand-over on: each device's events
     up to and including its first up as they are (``first``, a handful), the rest in a
@@ -264,7 +245,7 @@ class _LaterLinks:
 
 _LinkFields = tuple[str | None, str, LinkState, datetime | None, float | None]
 _TRACED = ("feed", "unit_hang", "unit_hang_registers", "register_lines", "report_registers",
-           "link_line", "link_fields", "finish")
+           "link_line", "finish")
 
 
 class _PartDetector(HangDetector):
@@ -272,12 +253,12 @@ class _PartDetector(HangDetector):
     that also records every call the scan makes (a ``KernelLine`` fed or taken as a unit hang
     report, a register run or a whole e1000e register block, a finish, a link-only line) for
     the parent to replay into its detector, until :meth:`hand_over`: from then on it is the
-    part's own (no call recorded, its link events to ``route``). The recording methods are
+    part's own (no call recorded, its link events to ``later``). The recording methods are
     instance attributes shadowing the class's, deleted at the hand-over."""
 
     def __init__(self) -> None:
-        self.route = _LinkRoute()
-        super().__init__(on_link=self.route, on_link_fields=self.route.fields)
+        self.later = _LaterLinks()  # the link events from the hand-over on
+        super().__init__(on_link=self._part_link, on_link_fields=self._part_link_fields)
         self.calls: list[object] = []
         self.count = 0
         self.tracing = True
@@ -290,8 +271,25 @@ class _PartDetector(HangDetector):
     def collecting(self) -> bool:
         """Might the parent's detector be collecting a report's registers now? Never a wrong
         False: True until a record read after the part's first lines (before it, the report
-        of a line before the part may be open there), then this detector's own answer."""
-        return self._unsure or super().collecting
+        of a line before the part may be open there), then this detector's own answer (its
+        test spelled out: the scan asks at every link-only line)."""
+        return self._unsure or self._report is not None
+
+    def _part_link(self, link: LinkEvent) -> None:
+        """``on_link``: an event a traced call gave (its replay gives it), or the part's."""
+        if not self.tracing:
+            self.later.add_fields(link.host, link.device, link.state, link.time, link.uptime)
+
+    def _part_link_fields(self, host: str | None, device: str, state: LinkState,
+                          time: datetime | None, uptime: float | None) -> None:
+        """``on_link_fields``, which only :meth:`HangDetector.link_fields` calls (the scan
+        keeps that method from its start): recorded as the event while tracing (the
+        replay's ``link_line`` of it feeds the tally and ends the device's open episodes
+        as ``link_fields`` does; nothing reads its line number), else the part's."""
+        if self.tracing:
+            self.calls.append(LinkEvent(device, state, time, host, uptime))
+        else:
+            self.later.add_fields(host, device, state, time, uptime)
 
     def first_lines_done(self) -> None:
         """The part's first lines (where its resume point is) are read: the next record
@@ -358,15 +356,6 @@ class _PartDetector(HangDetector):
         if self.tracing:
             self.calls.append(link)
         HangDetector.link_line(self, link)
-
-    def _traced_link_fields(self, host: str | None, device: str, state: LinkState,
-                            time: datetime | None, uptime: float | None, detail: str | None,
-                            lineno: int) -> None:
-        """Recorded as the event (the replay's ``link_line`` of it does the same). The scan
-        keeps this method from its start: after the hand-over it only passes the call on."""
-        if self.tracing:
-            self.calls.append(LinkEvent(device, state, time, host, uptime, detail, lineno))
-        HangDetector.link_fields(self, host, device, state, time, uptime, detail, lineno)
 
     def _traced_finish(self) -> list[DetectorUpdate]:
         if self.tracing:
@@ -661,7 +650,6 @@ class _PartScan:
             return
         self._spill()
         self.handed_at = det.hand_over()
-        det.route.to = _LaterLinks()
         self.spill = HangSpill(det, keep=0, file=self.episodes_out)
 
     def _note_devices(self) -> None:
@@ -673,7 +661,7 @@ class _PartScan:
         if self.handed_at is None or self.spill is None:
             return None
         det = cast(_TraceSinks, self.sinks).trace
-        links = cast(_LaterLinks, det.route.to)
+        links = det.later
         self._note_devices()
         if self.stop is None:  # nothing after it: every episode is final
             self.spill.close()
