@@ -191,21 +191,24 @@ class HangDetector:
         updates.append(self._report_line(line, "unit_hang", "unit_hang"))
         return updates
 
-    def unit_hang_registers(self, line: KernelLine, registers: dict[str, str],
-                            final: bool) -> list[DetectorUpdate]:
+    def unit_hang_registers(self, line: KernelLine, registers: dict[str, str], final: bool,
+                            updates: bool = True) -> list[DetectorUpdate]:
         """:meth:`unit_hang` of ``line``, then :meth:`report_registers` of its whole register
-        block (``registers``, taken over; ``final`` as there), in one call: the
-        updates of the head (those of the registers are read by nobody: a continuation
-        line's). A whole-file scan of an e1000e hang storm reads tens of thousands of such
-        reports; a final one is closed at once, without being held as the open report."""
-        updates = self._close_report() if self._report is not None else []
-        update, state = self._add_report(line, "unit_hang", "unit_hang", None)
-        updates.append(update)
+        block (``registers``, taken over; ``final`` as there), in one call: the updates of
+        the head (those of the registers are read by nobody: a continuation line's), or
+        none without ``updates`` (a caller that reads none: the same effect otherwise). A
+        whole-file scan of an e1000e hang storm reads tens of thousands of such reports; a
+        final one is closed at once, without being held as the open report."""
+        found = self._close_report() if self._report is not None else []
+        opened, state = self._add_report(line, "unit_hang", "unit_hang", None)
+        if updates:
+            found.append(EpisodeOpened(state.episode) if opened
+                         else EpisodeUpdated(state.episode))
         if not final:
             self._report = _Report(state, None, registers)
         elif registers:  # (as _close_report: a report without registers changes nothing)
             self._registers_read(state, None, registers)
-        return updates
+        return found if updates else []
 
     def _driver_words(self, line: KernelLine) -> list[DetectorUpdate]:
         """A driver's own timeout or reset line, else a link change, else nothing."""
@@ -294,14 +297,14 @@ class HangDetector:
                      queue: int | None = None) -> DetectorUpdate:
         if form == "watchdog":
             queue = _watchdog_queue(line.message)
-        update, state = self._add_report(line, kind, form, queue)
+        opened, state = self._add_report(line, kind, form, queue)
         self._report = _Report(state, queue)
-        return update
+        return EpisodeOpened(state.episode) if opened else EpisodeUpdated(state.episode)
 
     def _add_report(self, line: KernelLine, kind: HangKind, form: HangForm,
-                    queue: int | None) -> tuple[DetectorUpdate, _Open]:
+                    queue: int | None) -> tuple[bool, _Open]:
         """The report ``line`` added to its device's episode (a new one when it is not the
-        same episode): the update and the episode's book-keeping."""
+        same episode): whether the episode is new, and its book-keeping."""
         device = line.device or line.pci or ""
         key: _Key = (line.host, device, kind)
         state = self._open.get(key)
@@ -310,7 +313,7 @@ class HangDetector:
             ep = state.episode
             ep.reports += 1
             ep.last, ep.last_uptime, ep.last_lineno = line.time, line.uptime, line.lineno
-            update: DetectorUpdate = EpisodeUpdated(ep)
+            opened = False
         else:
             ep = HangEpisode(
                 kind=form, driver=line.driver or "", device=device, pci=line.pci,
@@ -321,12 +324,12 @@ class HangDetector:
             state = _Open(ep)
             self._open[key] = state
             self.episodes.append(ep)
-            update = EpisodeOpened(ep)
+            opened = True
         if queue is not None and queue not in ep.queues:
             ep.queues.append(queue)
         if form not in ep.forms:
             ep.forms.append(form)
-        return update, state
+        return opened, state
 
     def _driver_timeout(self, line: KernelLine, queue: int | None) -> list[DetectorUpdate]:
         """The driver's timeout handler: a report of its own, or the detail of a report of the

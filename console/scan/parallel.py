@@ -342,7 +342,7 @@ class _PartDetector(HangDetector):
         HangDetector.report_registers(self, registers, final)
 
     def _traced_unit_hang_registers(self, line: KernelLine, registers: dict[str, str],
-                                    final: bool) -> list[DetectorUpdate]:
+                                    final: bool, updates: bool = True) -> list[DetectorUpdate]:
         """Recorded as its two calls: the line (the replay's ``feed`` of it gives the same
         updates), then the registers (a copy, as :meth:`_traced_report_registers`)."""
         if self.tracing:
@@ -350,7 +350,7 @@ class _PartDetector(HangDetector):
             self.calls.append((dict(registers), final))
             if self._armed:
                 self._unsure = False
-        return HangDetector.unit_hang_registers(self, line, registers, final)
+        return HangDetector.unit_hang_registers(self, line, registers, final, updates)
 
     def _traced_link_line(self, link: LinkEvent) -> None:
         if self.tracing:

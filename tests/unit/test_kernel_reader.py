@@ -250,3 +250,16 @@ def test_feed_text_buffers_partial_lines() -> None:
     assert line.message == "e1000e: eno1 NIC Link is Down"
     (tail,) = reader.close()
     assert tail.message == "[ 2.0000"  # an unfinished stamp is plain text, not an error
+
+
+def test_a_plain_kernel_record_read_short_is_the_one_feed_reads() -> None:
+    """``feed_plain_kernel`` builds its record by field place: every field as ``feed`` reads
+    the same line (a reordered ``KernelLine`` would show here)."""
+    text = ("2024-06-03T00:00:01+0200 pve03 kernel: e1000e 0000:00:1f.6 eno1: Detected "
+            "Hardware Unit Hang:")
+    (want,) = KernelLogReader(default_year=2024).feed(text)
+    message = text.split(" kernel: ", 1)[1]
+    assert want.time is not None
+    got = KernelLogReader(default_year=2024).feed_plain_kernel(
+        text, message, want.time, "pve03", ("e1000e", "eno1", "0000:00:1f.6"))
+    assert got == want
