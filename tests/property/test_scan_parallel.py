@@ -373,7 +373,7 @@ class _HandOvers:
         self._patch.__exit__(*exc)
 
 
-@settings(max_examples=120, deadline=None,
+@settings(max_examples=50, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(data=_episodes(), parts=st.integers(2, 40), early=st.sampled_from([1, 3, 512]),
        keep=st.sampled_from([0, 1, 2000]))
@@ -459,7 +459,7 @@ def _link_events(draw: st.DrawFn) -> list[Any]:
 
 
 @given(events=_link_events(), at=st.integers(0, 60), cap=st.sampled_from([1, 2, 4096]))
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=120, deadline=None)
 def test_a_later_part_s_link_tally_folds_in_exactly(events: list[Any], at: int, cap: int) -> None:
     """A later part's link events from its hand-over on (``_LaterLinks``: each device's
     events up to its first up as they are, the rest tallied fresh) added to the tally of
