@@ -160,7 +160,8 @@ _STAMP_BYTES = frozenset(b"0123456789-T:.+Z")
 MAX_CACHED_LINE = 256  # longer lines are never register lines (register_pairs: 200 chars)
 _MISS = object()
 _BLANK_BYTES = (0x20, 0x09)  # what every line of a register run starts with (``_RUNS``)
-_SECONDS = tuple(timedelta(seconds=second) for second in range(60))
+# A stamp's two digits of seconds -> their time past the minute (none for 60-99).
+_SECOND_DELTAS = {b"%02d" % second: timedelta(seconds=second) for second in range(60)}
 
 # What ``KernelBlockScan._plain_text`` finds in a plain short-iso kernel line's text after
 # its stamp: the host, the message, its netdev_fields, whether ``_fast_head`` may take it as
@@ -724,26 +725,29 @@ class KernelBlockScan:
 
     def _stamp(self, stamp: bytes) -> tuple[datetime, str] | None:
         """``parse_iso_time`` of a ``_PLAIN_KERNEL`` stamp and its ``stamp_shape``, from
-        those of its minute (remembered: a storm's reports are seconds apart, each stamp
-        new): only the seconds differ, digits both, and second 0 is valid wherever another
-        second is. ``None`` where the stamp is not a valid time. The last answer is kept
-        (the line after chatter is asked about twice)."""
+        those of its minute (:meth:`_minute`): only the seconds differ, digits both, and
+        second 0 is valid wherever another second is. ``None`` where the stamp is not a
+        valid time. The last answer is kept (the line after chatter is asked about twice)."""
         if stamp == self._last_stamp:
             return self._last_time
-        key = stamp[:17] + stamp[19:]
-        found = self._minutes.get(key)
-        if found is None:
-            text = (stamp[:17] + b"00" + stamp[19:]).decode()
-            found = (parse_iso_time(text), stamp_shape(text))
-            if len(self._minutes) >= MAX_CACHED_PAIRS:
-                self._minutes.clear()
-            self._minutes[key] = found
-        base, shape = found
-        second = int(stamp[17:19])
-        # base.replace(second=second), 20x cheaper: base is at second 0 (no carry).
-        answer = None if base is None or second > 59 else (base + _SECONDS[second], shape)
+        base, shape = self._minutes.get(stamp[:17] + stamp[19:]) or self._minute(stamp)
+        # base.replace(second=...), 20x cheaper: base is at second 0 (no carry); seconds
+        # 60-99 are no time.
+        delta = _SECOND_DELTAS.get(stamp[17:19])
+        answer = None if base is None or delta is None else (base + delta, shape)
         self._last_stamp, self._last_time = stamp, answer
         return answer
+
+    def _minute(self, stamp: bytes) -> tuple[datetime | None, str]:
+        """The time at second 0 of a ``_PLAIN_KERNEL`` stamp's minute and its stamp shape
+        (the same for every second), remembered under the stamp without its seconds (a
+        storm's lines are seconds apart: each stamp new, its minute not)."""
+        text = (stamp[:17] + b"00" + stamp[19:]).decode()
+        found = (parse_iso_time(text), stamp_shape(text))
+        if len(self._minutes) >= MAX_CACHED_PAIRS:
+            self._minutes.clear()
+        self._minutes[stamp[:17] + stamp[19:]] = found
+        return found
 
     def _e1000e_tail(self, lines: tuple[bytes, ...]) -> tuple[dict[str, str], bool] | None:
         """The registers of a report's whole-line register lines (buffer_info, the status
@@ -818,7 +822,10 @@ class KernelBlockScan:
             if glued_record(host, text) or split_dmesg_stamp(text) is not None:
                 return pos  # a glued record, or a dmesg stamp before the message
         reader = self._reader
-        if not reader.trusts_kernel_head(m[1].decode(), host):
+        # trusts_kernel_head of the stamp: its shape (digits masked) is its minute's.
+        stamp = m[1]
+        shape = (self._minutes.get(stamp[:17] + stamp[19:]) or self._minute(stamp))[1]
+        if not reader.trusts_kernel_shape(shape, host):
             return pos
         if self._detector.collecting:  # the report closes (no fact: only registers added)
             self._detector.finish()
