@@ -129,29 +129,40 @@ _E1000E_LINES = (b"TDH", b"TDT", b"next_to_use", b"next_to_clean", None, b"time_
 # first: the same matches and groups (a line matches one way only), 20% faster (a run of one
 # character is stepped over faster than a class), and no step back into a line taken.
 if sys.version_info >= (3, 11):
-    _BLANKS, _LINE = rb"(?: {1,64}+|[ \t]{1,64}+)", rb"(?>%b\n)"
+    _BLANKS, _ATOM = rb"(?: {1,64}+|[ \t]{1,64}+)", rb"(?>%b)"
 else:  # pragma: no cover
-    _BLANKS, _LINE = rb"[ \t]{1,64}", rb"%b\n"
+    _BLANKS, _ATOM = rb"[ \t]{1,64}", rb"(?:%b)"
+# The status lines come last, one after the other: captured as one group (their text with
+# the newlines between them), for fewer groups to build and a shorter cache key.
+_E1000E_STATUS = 9  # where they start in _E1000E_LINES
+
+
+def _e1000e_line(name: bytes | None) -> bytes:
+    if name is None:
+        return rb"(" + _BLANKS + rb"buffer_info\[next_to_clean\]:)"
+    value = rb"<([0-9a-fA-F]{1,16})>" if name in _E1000E_SIMPLE else rb"<[0-9a-fA-F]{1,16}>"
+    return _BLANKS + re.escape(name) + _BLANKS + value
+
+
 _E1000E_REPORT = re.compile(
     rb"(?:" + _PLAIN_STAMP + _PLAIN_HOST + rb"[ -~]{0,4000}?|[^\n]{0,4000}?)"
     rb"Detected Hardware Unit Hang:?\n"
-    + b"".join(_LINE % (
-        rb"(" + _BLANKS + rb"buffer_info\[next_to_clean\]:)" if name is None
-        else _BLANKS + re.escape(name) + _BLANKS + rb"<([0-9a-fA-F]{1,16})>"
-        if name in _E1000E_SIMPLE
-        else rb"(" + _BLANKS + re.escape(name) + _BLANKS + rb"<[0-9a-fA-F]{1,16}>)")
-        for name in _E1000E_LINES))
+    + b"".join(_ATOM % (_e1000e_line(name) + b"\n")
+               for name in _E1000E_LINES[:_E1000E_STATUS])
+    + rb"(" + b"\n".join(_ATOM % _e1000e_line(name)
+                         for name in _E1000E_LINES[_E1000E_STATUS:]) + rb")\n")
 _E1000E_REGISTERS = len(_E1000E_LINES)
 _HEAD_GROUPS = 2  # the head's stamp and host come first in the match's groups
 _NAMES = {name: name.decode() for name in _E1000E_SIMPLE}
 _E1000E_VALUES_AT = tuple(i for i, name in enumerate(_E1000E_LINES, _HEAD_GROUPS)
                           if name in _E1000E_SIMPLE)
-_E1000E_LINES_AT = tuple(i for i, name in enumerate(_E1000E_LINES, _HEAD_GROUPS)
-                         if name not in _E1000E_SIMPLE)
-# _fast_report reads the value lines' groups at these places of ``m.groups()``.
-if _E1000E_VALUES_AT != (2, 3, 4, 5, 7, 8, 9, 10):  # pragma: no cover
+# _fast_report reads the value lines' groups at these places of ``m.groups()``, the
+# buffer_info line at 6 and the status lines at 11 (``_TAIL_LINES``).
+if (_E1000E_VALUES_AT != (2, 3, 4, 5, 7, 8, 9, 10) or _E1000E_REPORT.groups != 12
+        or _E1000E_LINES[4] is not None
+        or set(_E1000E_LINES[_E1000E_STATUS:]) & set(_E1000E_SIMPLE)):  # pragma: no cover
     raise ImportError("_E1000E_LINES changed: change _fast_report's registers to match")
-_TAIL_LINES = operator.itemgetter(*_E1000E_LINES_AT)
+_TAIL_LINES = operator.itemgetter(6, 11)
 _E1000E_VALUE_NAMES = tuple(_NAMES[name] for name in _E1000E_LINES if name in _NAMES)
 MAX_CACHED_PAIRS = 4096  # register lines remembered (a storm repeats all but its counters)
 # What a short-iso stamp may hold (``_PLAIN_KERNEL``): a keyword starting with none of these
@@ -750,15 +761,15 @@ class KernelBlockScan:
         return found
 
     def _e1000e_tail(self, lines: tuple[bytes, ...]) -> tuple[dict[str, str], bool] | None:
-        """The registers of a report's whole-line register lines (buffer_info, the status
-        lines): their pairs in order, the first of a name kept (never to be changed: the
-        caller copies them), and whether a final register is among them; remembered (a
-        storm repeats them: the caller looks in ``_tails`` first). ``None`` where the value
-        lines' pairs cannot simply come first:
-        the buffer_info line holds a pair, a final register is not on the last line, or a
+        """The registers of a report's whole-line register lines (``_TAIL_LINES``: the
+        buffer_info line, the status lines): their pairs in order, the first of a name kept
+        (never to be changed: the caller copies them), and whether a final register is among
+        them; remembered (a storm repeats them: the caller looks in ``_tails`` first).
+        ``None`` where the value lines' pairs cannot simply come first: the buffer_info line
+        holds a pair, a final register is not on the last line, or a
         ``Tx Queue`` or a value line's name is among them (then ``register_lines`` reads
         the lines in order)."""
-        each = [self._register_pairs(line) or () for line in lines]
+        each = [self._register_pairs(line) or () for line in _whole_lines(lines)]
         names = [name for pairs in each for name, _ in pairs]
         final_at = [i for i, pairs in enumerate(each)
                     if any(name in FINAL_REGISTERS for name, _ in pairs)]
@@ -779,12 +790,15 @@ class KernelBlockScan:
                       ) -> list[tuple[tuple[str, str], ...] | None]:
         """``register_pairs`` of each register line of an :data:`_E1000E_REPORT` match."""
         known = self._pairs
+        g = m.groups()
+        values = iter(_E1000E_VALUES_AT)
+        lines = iter(_whole_lines(_TAIL_LINES(g)))
         pairs: list[tuple[tuple[str, str], ...] | None] = []
-        for i, name in enumerate(_E1000E_LINES, _HEAD_GROUPS + 1):
+        for name in _E1000E_LINES:
             if name in _E1000E_SIMPLE:
-                pairs.append(((_NAMES[name], m[i].decode()),))
+                pairs.append(((_NAMES[name], g[next(values)].decode()),))
             else:
-                line = m[i]
+                line = next(lines)
                 found = known.get(line, _MISS)
                 pairs.append(self._register_pairs(line) if found is _MISS
                              else cast(tuple[tuple[str, str], ...] | None, found))
@@ -1117,6 +1131,12 @@ def _json_shape(keys: tuple[bytes, ...]) -> _JsonShape:
         group[key] = len(group) + 1
     pattern = re.compile(b"\\{" + b",".join(parts) + b"\\}\n" + b"()" * len(absent))
     return pattern, tuple(group[key] for key in _JSON_READ)
+
+
+def _whole_lines(tail: tuple[bytes, ...]) -> list[bytes]:
+    """An e1000e report's whole-line register lines from its ``_TAIL_LINES`` groups (the
+    buffer_info line, the status lines in one): each line, in order."""
+    return [tail[0], *tail[1].split(b"\n")]
 
 
 def scan_kernel_blocks(chunks: Iterable[bytes], *, default_year: int | None = None,
