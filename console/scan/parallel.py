@@ -545,16 +545,7 @@ class _PartScan:
         pos = self.part.start
         f.seek(pos)
         self._snap(pos)
-        for _ in range(EARLY_LINES):
-            if pos >= self.part.end:
-                break
-            line = f.readline()
-            if not line:
-                break
-            self.scan.feed(line)
-            pos += len(line)
-            if self.scan.at_rest:
-                self._snap(pos)
+        pos = self._line_by_line(f, pos, EARLY_LINES, after=self._snap_at_rest)
         if isinstance(self.sinks, _TraceSinks):
             self.sinks.trace.first_lines_done()
         self.facts.first_lines_done()
@@ -626,16 +617,31 @@ class _PartScan:
         if not isinstance(self.sinks, _TraceSinks) or not self.seek_rest:
             return pos
         det = self.sinks.trace
-        for _ in range(HAND_OVER_LINES):
-            if det.may_hand_over or pos >= self.part.end:
+        pos = self._line_by_line(f, pos, HAND_OVER_LINES, stop=lambda: det.may_hand_over)
+        self._maybe_hand_over()
+        return pos
+
+    def _line_by_line(self, f: IO[bytes], pos: int, limit: int,
+                      stop: Callable[[], bool] | None = None,
+                      after: Callable[[int], None] | None = None) -> int:
+        """Feed whole lines from ``pos`` (at most ``limit``, never past the part's end) until
+        ``stop()`` says so before a line; ``after(pos)`` is told where each line ended.
+        Returns where the last line fed ends."""
+        for _ in range(limit):
+            if pos >= self.part.end or (stop is not None and stop()):
                 break
             line = f.readline()
             if not line:
                 break
             self.scan.feed(line)
             pos += len(line)
-        self._maybe_hand_over()
+            if after is not None:
+                after(pos)
         return pos
+
+    def _snap_at_rest(self, pos: int) -> None:
+        if self.scan.at_rest:
+            self._snap(pos)
 
     def _maybe_hand_over(self) -> None:
         """A worker's detector at its first fact rest point past the part's first lines
