@@ -56,6 +56,18 @@ def run_child(code: str, args: list[str], pythonpath: str, cwd: Path,
     return dict(json.loads(found[-1]))
 
 
+def checkout_label(checkout: Path) -> str:
+    """How results name a checkout: its commit, never its path on this machine (results are
+    committed)."""
+    try:
+        done = subprocess.run(["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return "another checkout"
+    commit = done.stdout.strip()
+    return f"commit {commit}" if done.returncode == 0 and commit else "another checkout"
+
+
 def baseline_checkout() -> Path | None:
     """The checkout ``$LABCONSOLE_BENCH_BASELINE`` names, or None (measure this tree alone)."""
     value = os.environ.get(BASELINE_CHECKOUT_ENV)

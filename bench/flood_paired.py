@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.baseline import baseline_checkout, paired_sides, run_child
+from bench.baseline import baseline_checkout, checkout_label, paired_sides, run_child
 from bench.config import BenchConfig
 from bench.report import BenchResult, Target
 
@@ -145,7 +145,8 @@ def run(cfg: BenchConfig) -> BenchResult:
             result.rows.append({"side": "after/before", "run": i, "key p99 ms": round(ratio, 2)})
     _targets(result, [r for r in runs if r["side"] == "after" and "error" not in r])
     result.note(f"3 nodes x {RATE:,} lines/s for {seconds:g} s in process, key 'o' every "
-                f"0.5 s to the pane title; " + (f"paired with {baseline}" if baseline else
+                f"0.5 s to the pane title; " + (
+                    f"paired with {checkout_label(baseline)}" if baseline else
                 "no 'before' side: set $LABCONSOLE_BENCH_BASELINE to an older checkout"))
     result.extra["runs"] = runs
     return result

@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.baseline import baseline_checkout, paired_sides, run_child
+from bench.baseline import baseline_checkout, checkout_label, paired_sides, run_child
 from bench.config import BenchConfig
 from bench.report import BenchResult
 
@@ -117,7 +117,8 @@ def run(cfg: BenchConfig) -> BenchResult:
                             "lines": lines, "emit us/line": r.get("emit_cpu_us_per_line"),
                             "emit_batch us/line": r.get("emit_batch_cpu_us_per_line")})
     result.note("CPU (process time) per flood line of one node through Pipeline + Recorder, "
-                "no UI, 600-line reads; " + (f"paired with {baseline}" if baseline else
+                "no UI, 600-line reads; " + (
+                    f"paired with {checkout_label(baseline)}" if baseline else
                 "no 'before' side: set $LABCONSOLE_BENCH_BASELINE to an older checkout"))
     return result
 

@@ -29,6 +29,7 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
+from bench.baseline import checkout_label
 from bench.config import BenchConfig
 from bench.loggen import HANG_MARKER, PROFILES, LogStats, cached_log, real_noise_lines
 from bench.measure import Timing, measure
@@ -423,14 +424,7 @@ def _byte_compile_checkout(program: str) -> None:
 def _checkout_of(program: str) -> str:
     """The commit of the checkout whose ``.venv/bin/labconsole`` ``program`` is (never the
     machine's path: results are committed)."""
-    root = Path(program).resolve().parent.parent.parent
-    try:
-        done = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
-                              capture_output=True, text=True, timeout=30, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return "another labconsole"
-    commit = done.stdout.strip()
-    return f"commit {commit}" if done.returncode == 0 and commit else "another labconsole"
+    return checkout_label(Path(program).resolve().parent.parent.parent)
 
 
 def _last_int(text: str) -> int | None:

@@ -30,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.baseline import baseline_checkout, package_path
+from bench.baseline import baseline_checkout, checkout_label, package_path
 from bench.config import BenchConfig
 from bench.report import BenchResult, Target
 from bench.startup import _BARE_TEXTUAL, DATA_MARKER, FRAME_MARKER, first_frame
@@ -216,7 +216,7 @@ def run(cfg: BenchConfig) -> BenchResult:
     result.note("the demo (python -m labconsole run --demo) and a one-widget Textual app (the "
                 "floor) in a detached 120x40 tmux session, until 'Votes' (frame) and "
                 "'quorate' (votes); CPU: the process's CPU time at its first frame; "
-                + (f"paired with {baseline}" if baseline else
+                + (f"paired with {checkout_label(baseline)}" if baseline else
                    "no 'before' side: set $LABCONSOLE_BENCH_BASELINE to an older checkout"))
     result.extra.update(runs=runs, median_min_max=summary, ratios=ratios)
     return result
