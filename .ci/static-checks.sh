@@ -8,6 +8,8 @@ venv=$(cd "${1:-.venv}" && pwd)
 root=$(pwd)
 tree=$(mktemp -d "${TMPDIR:-/tmp}/labconsole-typecheck.XXXXXX")
 trap 'rm -rf "$tree"' EXIT
+# the benchmarks are the project's code too (they import labconsole as installed)
+"$venv/bin/mypy" --config-file "$root/pyproject.toml" --cache-dir "$root/.mypy_cache" bench
 mkdir -p "$tree/labconsole"
 for entry in console/*; do
     ln -s "$root/$entry" "$tree/labconsole/$(basename "$entry")"

@@ -74,8 +74,8 @@ def main(lines: int = 1_000_000, profile: str = "classic") -> dict[str, object]:
         view = LogView(store)
         view.rebuild()
         when = datetime.fromtimestamp(store.time_of(store.last_seq // 2), timezone.utc)
-        out: dict[str, object] = {"lines": store.last_seq, "rows": len(view.codes),
-                                  "profile": profile, "load": os.getloadavg()}
+        figures: dict[str, object] = {"lines": store.last_seq, "rows": len(view.codes),
+                                      "profile": profile, "load": os.getloadavg()}
         t_old, old = _timed(lambda: loop_index_at(view, when))
         t_first, first = _timed(lambda: view.index_at(when))
         t_next, nxt = _timed(lambda: view.index_at(when))
@@ -83,10 +83,10 @@ def main(lines: int = 1_000_000, profile: str = "classic") -> dict[str, object]:
         t_miss, miss = _timed(lambda: view.find("no such text anywhere", 0, unfold=True))
         assert miss is None
         t_snap, _ = _timed(view.snapshot)
-        out.update(index_at_loop_s=t_old, index_at_first_s=t_first, index_at_next_s=t_next,
+        figures.update(index_at_loop_s=t_old, index_at_first_s=t_first, index_at_next_s=t_next,
                    search_miss_s=t_miss, snapshot_s=t_snap, load_after=os.getloadavg())
         store.close()
-        return out
+        return figures
 
 
 def run(cfg: BenchConfig) -> BenchResult:

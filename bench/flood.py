@@ -371,11 +371,11 @@ def shallow_json_gain(lines: int = 30_000) -> tuple[float, float, bool]:
         a, b = Path(tmp) / "a.jsonl", Path(tmp) / "b.jsonl"
         before = _pipeline_us(lines, a)
         original = Event.to_json
-        Event.to_json = shallow_to_json  # type: ignore[method-assign]
+        Event.to_json = shallow_to_json
         try:
             after = _pipeline_us(lines, b)
         finally:
-            Event.to_json = original  # type: ignore[method-assign]
+            Event.to_json = original
         return before, after, a.read_bytes() == b.read_bytes()
 
 

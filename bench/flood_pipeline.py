@@ -24,10 +24,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import cast
 
 from bench.baseline import baseline_checkout, checkout_label, paired_sides, run_child
 from bench.config import BenchConfig
-from bench.report import BenchResult
+from bench.report import BenchResult, Cell
 
 NAME = "flood_pipeline"
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -113,9 +114,10 @@ def run(cfg: BenchConfig) -> BenchResult:
         if "error" in r:
             result.note(f"{r['side']} {r['round']}: no result ({r['error']})")
             continue
-        result.rows.append({"side": r["side"], "round": r["round"], "load 1m": r["loadavg_1m"],
-                            "lines": lines, "emit us/line": r.get("emit_cpu_us_per_line"),
-                            "emit_batch us/line": r.get("emit_batch_cpu_us_per_line")})
+        row = {"side": r["side"], "round": r["round"], "load 1m": r["loadavg_1m"],
+               "lines": lines, "emit us/line": r.get("emit_cpu_us_per_line"),
+               "emit_batch us/line": r.get("emit_batch_cpu_us_per_line")}
+        result.rows.append(cast(dict[str, Cell], row))  # a child's JSON figures
     result.note("CPU (process time) per flood line of one node through Pipeline + Recorder, "
                 "no UI, 600-line reads; " + (
                     f"paired with {checkout_label(baseline)}" if baseline else

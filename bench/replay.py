@@ -37,7 +37,7 @@ from pathlib import Path
 from bench.baseline import BASELINE_CHECKOUT_ENV, package_path
 from bench.config import BenchConfig
 from bench.loggen import cached_log
-from bench.report import BenchResult, Target
+from bench.report import BenchResult, Cell, Target
 from bench.tools import ensure_tool, labconsole_argv
 
 NAME = "replay"
@@ -235,7 +235,7 @@ def run(cfg: BenchConfig) -> BenchResult:
     return result
 
 
-def _row(profile: str, tool: str, lines: int, seen: list[Seen]) -> dict[str, object]:
+def _row(profile: str, tool: str, lines: int, seen: list[Seen]) -> dict[str, Cell]:
     done = [s.done_s for s in seen if s.done_s is not None]
     rss = [s.rss_mb for s in seen if s.rss_mb is not None]
     done_s = statistics.median(done) if done else None
@@ -272,11 +272,11 @@ def _targets(result: BenchResult) -> None:
                                  f"< {FIRST_FRAME_TARGET_S} s",
                                  f"{first:.2f} s ({worst['profile']})",
                                  first < FIRST_FRAME_TARGET_S))
-    rss = [float(r["peak RSS MB"]) for r in ours if r["peak RSS MB"] is not None]  # type: ignore[arg-type]
+    rss = [float(r["peak RSS MB"]) for r in ours if r["peak RSS MB"] is not None]
     if rss:
         result.targets.append(Target("peak RSS", f"< {RSS_TARGET_MB:.0f} MB",
                                      f"{max(rss):.1f} MB", max(rss) < RSS_TARGET_MB))
-    rates = [(int(r["lines/s"]), str(r["profile"])) for r in ours  # type: ignore[call-overload]
+    rates = [(int(r["lines/s"]), str(r["profile"])) for r in ours
              if r["lines/s"] is not None]
     if rates:
         low, profile = min(rates)

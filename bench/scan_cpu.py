@@ -16,10 +16,10 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from bench.baseline import baseline_checkout, paired_sides, run_child
+from bench.baseline import baseline_checkout, checkout_label, paired_sides, run_child
 from bench.config import BenchConfig
 from bench.loggen import cached_log
-from bench.report import BenchResult
+from bench.report import BenchResult, Cell
 from bench.scan_throughput import MIXES
 
 NAME = "scan_cpu"
@@ -63,20 +63,21 @@ def run(cfg: BenchConfig) -> BenchResult:
                         result.note(f"{profile}/{fmt} {side} {i}: no result ({exc})")
                 result.rows.append(_row(profile, fmt, stats.lines, i, load, runs))
     result.note("time.process_time around scan_input in one process (LABCONSOLE_SCAN_PARTS=1), "
-                "a fresh interpreter per run; " + (f"before = {baseline}" if baseline else
+                "a fresh interpreter per run; " + (
+                    f"before = {checkout_label(baseline)}" if baseline else
                 "no 'before' side: set $LABCONSOLE_BENCH_BASELINE to an older checkout"))
     return result
 
 
 def _row(profile: str, fmt: str, lines: int, i: int, load: float,
-         runs: dict[str, dict[str, object]]) -> dict[str, object]:
+         runs: dict[str, dict[str, object]]) -> dict[str, Cell]:
     before, after = runs.get("before"), runs.get("after")
     cpu = {side: float(r["cpu_s"]) for side, r in runs.items()}  # type: ignore[arg-type]
     ratio = (round(cpu["after"] / cpu["before"], 2)
              if "after" in cpu and cpu.get("before") else None)
     same = None
     if before is not None and after is not None:
-        same = (before["lines"], before["hangs"]) == (after["lines"], after["hangs"])
+        same = bool((before["lines"], before["hangs"]) == (after["lines"], after["hangs"]))
     return {"mix": profile, "format": fmt, "lines": lines, "round": i, "load 1m": round(load, 2),
             "before CPU s": cpu.get("before"), "CPU s": cpu.get("after"),
             "after/before": ratio, "same totals": same}

@@ -571,7 +571,7 @@ class Lab:
         kind, value = result[0]
         if kind == "err":
             raise value
-        return value  # type: ignore[no-any-return]
+        return value
 
 
 async def _call(factory: Callable[[], Awaitable[T]]) -> T:
