@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from labconsole.commands.terminal import refuse_without_terminal
 from labconsole.commands.tz_option import add_tz_option, use_tz
 from labconsole.sanitize import visible
+from labconsole.sources.plain_or_gzip import GZIP_MAGIC
 from labconsole.sources.recording import RecordingError, is_recording
 from labconsole.sources.replay import DEFAULT_MAX_GAP, ReplayControl, ReplaySource
 
@@ -71,7 +72,7 @@ def opens_as_file(paths: list[Path], big_file: int = BIG_FILE) -> bool:
     p = paths[0]
     try:
         with p.open("rb") as fh:
-            if fh.read(2) == b"\x1f\x8b":
+            if fh.read(2) == GZIP_MAGIC:
                 return False
         return p.stat().st_size >= big_file and not is_recording(p)
     except OSError:

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-GZIP_MAGIC = b"\x1f\x8b"
+from labconsole.sources.plain_or_gzip import GZIP_MAGIC
+
 # How much of an input the content sniffers see.
 HEAD_BYTES = 64 * 1024
 # Read size of the block scan: big enough that per-read costs vanish, small enough for RSS.
